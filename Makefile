@@ -1,0 +1,71 @@
+# Liuguan: `make run` (the product with demo data) and `make test` (the whole suite) do all set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
+INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
+PYTEST_ARGS ?=
+
+.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit relock clean
+
+help:
+	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
+	@echo "make test   - install everything the suite needs and run lint + the whole suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - benchmarks (print figures and ratios to a baseline)"
+
+# The virtualenv is (re)built from the lock file whenever the lock changes.
+$(INSTALLED): requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/python -m backend.devservices.stack
+
+migrate: install
+	$(BIN)/python -m backend.cli db upgrade
+
+worker: install
+	$(BIN)/python -m workflows.worker
+
+# Browser journeys need Debian's Chromium and CJK fonts (Playwright cannot download a browser here).
+system-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -d /usr/share/fonts/opentype/noto || fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "The browser tests need the Debian packages:$$missing. Install them as root:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check backend workflows frontend tests bench
+	$(BIN)/mypy backend workflows frontend bench
+
+test: install system-deps lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+bench: bench-audit
+
+bench-audit: install
+	$(BIN)/python -m bench.audit
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+relock: install
+	$(BIN)/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/test-pgdata

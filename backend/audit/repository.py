@@ -1,0 +1,78 @@
+"""Every query on the audit log. Rows are only ever inserted and read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.tenancy import current_tenant_id
+from backend.models import AuditChainHead, AuditEvent
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_chain_head(self) -> AuditChainHead | None:
+        """The tenant's chain head, locked until the transaction ends: appends within a tenant are serial."""
+        statement = (
+            select(AuditChainHead)
+            .where(AuditChainHead.tenant_id == current_tenant_id(self.session))
+            .with_for_update()
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def chain_head(self) -> AuditChainHead | None:
+        statement = select(AuditChainHead).where(AuditChainHead.tenant_id == current_tenant_id(self.session))
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def stream_chain(self, batch_size: int = 1000) -> AsyncIterator[AuditEvent]:
+        """The tenant's events in chain order, read in batches so a long chain does not fill memory."""
+        tenant_id = current_tenant_id(self.session)
+        last_seq = 0
+        while True:
+            statement = (
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == tenant_id, AuditEvent.seq > last_seq)
+                .order_by(AuditEvent.seq)
+                .limit(batch_size)
+                .execution_options(populate_existing=True)
+            )
+            batch = (await self.session.execute(statement)).scalars().all()
+            for event in batch:
+                yield event
+                # Verified rows are not needed again; keep the identity map from growing with the chain.
+                self.session.expunge(event)
+            if len(batch) < batch_size:
+                return
+            last_seq = batch[-1].seq
+
+    async def list_for_entity(self, entity_type: str, entity_id: str) -> list[AuditEvent]:
+        """One entity's events, oldest first (timelines)."""
+        statement = (
+            select(AuditEvent)
+            .where(
+                AuditEvent.tenant_id == current_tenant_id(self.session),
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id == entity_id,
+            )
+            .order_by(AuditEvent.seq)
+        )
+        return list((await self.session.execute(statement)).scalars().all())
+
+    async def list_recent(self, limit: int = 50) -> list[AuditEvent]:
+        statement = (
+            select(AuditEvent)
+            .where(AuditEvent.tenant_id == current_tenant_id(self.session))
+            .order_by(AuditEvent.seq.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars().all())
+
+    def add_head(self, tenant_id: uuid.UUID, genesis: str) -> AuditChainHead:
+        head = AuditChainHead(tenant_id=tenant_id, last_seq=0, last_hash=genesis)
+        self.session.add(head)
+        return head

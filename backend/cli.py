@@ -1,0 +1,162 @@
+"""Operator commands: `python -m backend.cli <group> <command> ...`.
+
+  db upgrade                         apply migrations (as the schema owner)
+  tenant create <code> <name>        provision a county
+  org import <tenant> <file.csv>     load a county's org tree (all or nothing)
+  audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
+  demo seed                          load the demo counties when the database is empty
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import get_settings
+from backend.core.context import Actor, actor_var
+from backend.core.errors import DomainError
+from backend.db.engine import Database
+
+CLI_ACTOR = Actor(kind="system", id="cli", label="命令行 operator CLI")
+
+
+def upgrade_database(owner_url: str | None = None, app_role: str | None = None) -> None:
+    """`alembic upgrade head` as the owner; the app role named in the URL receives the grants."""
+    from alembic import command
+    from alembic.config import Config
+
+    from backend.config import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["configure_logging"] = False
+    if owner_url:
+        config.attributes["owner_url"] = owner_url
+    if app_role:
+        config.attributes["app_role"] = app_role
+    command.upgrade(config, "head")
+
+
+async def _in_transaction(work: Callable[..., Awaitable[int]]) -> int:
+    database = Database.from_settings(get_settings())
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            return await work(session)
+    finally:
+        await database.dispose()
+
+
+async def _tenant_create(code: str, name: str) -> int:
+    from backend.tenants.schemas import TenantCreate
+    from backend.tenants.service import provision_tenant
+
+    async def work(session: AsyncSession) -> int:
+        tenant = await provision_tenant(session, TenantCreate(code=code, name=name))
+        print(f"provisioned {tenant.code} {tenant.name} ({tenant.id})")
+        return 0
+
+    return await _in_transaction(work)
+
+
+async def _org_import(code: str, csv_text: str) -> int:
+    from backend.org.service import import_org_csv
+    from backend.tenants.service import enter_tenant
+
+    async def work(session: AsyncSession) -> int:
+        await enter_tenant(session, code)
+        result = await import_org_csv(session, county_code=code, text=csv_text)
+        print(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")
+        return 0
+
+    return await _in_transaction(work)
+
+
+async def _audit_verify(code: str) -> int:
+    from backend.audit.service import verify_chain
+    from backend.tenants.service import enter_tenant
+
+    async def work(session: AsyncSession) -> int:
+        await enter_tenant(session, code)
+        result = await verify_chain(session)
+        if result.ok:
+            print(f"OK: tenant {code}, {result.events_checked} events, chain intact")
+            return 0
+        print(
+            f"BROKEN: tenant {code}, first broken link at seq {result.broken_seq} "
+            f"(event id {result.broken_id}): {result.problem}; {result.events_checked} events verified before it"
+        )
+        return 1
+
+    return await _in_transaction(work)
+
+
+async def _demo_seed() -> int:
+    from backend.demo.seed import seed_demo_data
+
+    async def work(session: AsyncSession) -> int:
+        loaded = await seed_demo_data(session)
+        print("demo data loaded" if loaded else "database already has data; demo data not loaded")
+        return 0
+
+    return await _in_transaction(work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Liuguan operator commands")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    db = groups.add_parser("db").add_subparsers(dest="command", required=True)
+    db.add_parser("upgrade", help="apply all migrations")
+
+    tenant = groups.add_parser("tenant").add_subparsers(dest="command", required=True)
+    create = tenant.add_parser("create", help="provision a county")
+    create.add_argument("code", help="6-digit county division code")
+    create.add_argument("name")
+
+    org = groups.add_parser("org").add_subparsers(dest="command", required=True)
+    org_import = org.add_parser("import", help="import a county's org tree from CSV")
+    org_import.add_argument("tenant", help="6-digit county code")
+    org_import.add_argument("file", type=Path)
+
+    audit = groups.add_parser("audit").add_subparsers(dest="command", required=True)
+    verify = audit.add_parser("verify", help="verify a county's audit hash chain")
+    verify.add_argument("--tenant", required=True, help="6-digit county code")
+
+    demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
+    demo.add_parser("seed", help="load demo data into an empty database")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    actor_var.set(CLI_ACTOR)
+    try:
+        match (args.group, args.command):
+            case ("db", "upgrade"):
+                upgrade_database()
+                return 0
+            case ("tenant", "create"):
+                return asyncio.run(_tenant_create(args.code, args.name))
+            case ("org", "import"):
+                return asyncio.run(_org_import(args.tenant, args.file.read_text(encoding="utf-8-sig")))
+            case ("audit", "verify"):
+                return asyncio.run(_audit_verify(args.tenant))
+            case ("demo", "seed"):
+                return asyncio.run(_demo_seed())
+    except DomainError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        for field in error.fields:
+            print(f"  {' '.join(str(part) for part in field.loc)}: {field.msg}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"error: file not found: {error.filename}", file=sys.stderr)
+        return 2
+    raise AssertionError("unreachable: argparse requires a known command")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Settings for every process (API, worker, CLI), read from the environment.
+
+Every service location comes from the environment so that `make run`, the test suite, compose and
+production run the same code. Outside development and test the app refuses to start with a default secret.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults. They are public (they are in this file), so production refuses them.
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_PLATFORM_ADMIN_TOKEN = "dev-platform-admin-token"
+DEV_DATABASE_PASSWORD = "liuguan-dev"
+DEV_S3_SECRET_KEY = "liuguan-dev-secret"
+DEV_DATA_ENCRYPTION_KEY = "ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.development
+
+    # The application connects as a role that owns no table and cannot bypass row-level security.
+    database_url: str = Field(default="", description="SQLAlchemy URL for the application role")
+    # Migrations run as the schema owner; in production a separate, more privileged credential.
+    database_owner_url: str = Field(default="", description="SQLAlchemy URL for the schema owner role")
+    database_pool_size: int = 10
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # The platform task queue; domain queues are named in workflows/task_queues.py.
+    temporal_task_queue: str = "liuguan-platform"
+
+    # Object storage: "local" (a directory under var/, the embedded default) or "s3" (MinIO in production).
+    storage_driver: str = "local"
+    storage_local_dir: Path = PROJECT_ROOT / "var" / "objects"
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = "liuguan-dev"
+    s3_secret_key: str = DEV_S3_SECRET_KEY
+    s3_bucket: str = "liuguan"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    presigned_url_seconds: int = 300
+    upload_max_bytes: int = 20 * 1024 * 1024
+
+    secret_key: str = DEV_SECRET_KEY
+    # Key for personal data encrypted at rest (ID and phone numbers); 32 bytes, urlsafe base64.
+    data_encryption_key: str = DEV_DATA_ENCRYPTION_KEY
+    platform_admin_token: str = DEV_PLATFORM_ADMIN_TOKEN
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment != Environment.production:
+            return self
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+        if self.platform_admin_token == DEV_PLATFORM_ADMIN_TOKEN or len(self.platform_admin_token) < 32:
+            problems.append("PLATFORM_ADMIN_TOKEN is the development default or shorter than 32 characters")
+        if self.data_encryption_key == DEV_DATA_ENCRYPTION_KEY:
+            problems.append("DATA_ENCRYPTION_KEY is the development default")
+        if self.storage_driver == "s3" and self.s3_secret_key == DEV_S3_SECRET_KEY:
+            problems.append("S3_SECRET_KEY is the development default")
+        for name in ("database_url", "database_owner_url"):
+            url = getattr(self, name)
+            if not url:
+                problems.append(f"{name.upper()} is not set")
+            elif make_url(url).password in (None, "", DEV_DATABASE_PASSWORD):
+                problems.append(f"{name.upper()} uses no password or the development password")
+        if problems:
+            # pydantic turns this into a ValidationError naming every problem; the process exits at start-up.
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def app_role(self) -> str:
+        """The database role the application runs as; migrations grant it table privileges."""
+        return make_url(self.database_url).username or "liuguan_app"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

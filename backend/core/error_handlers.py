@@ -1,0 +1,121 @@
+"""One error shape for the API, a friendly page for browsers, and no stack trace for anyone.
+
+Unexpected exceptions are answered by RequestContextMiddleware (backend/core/middleware.py), which knows the
+request id.
+
+API: `{"error": CODE, "detail": "中文 / English", "fields": [{"loc": [...], "msg": "..."}]}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.core.errors import DomainError, FieldError
+
+# Messages for Pydantic's error types that users meet; anything else falls back to Pydantic's English.
+_VALIDATION_MESSAGES = {
+    "missing": "必填 / required",
+    "extra_forbidden": "不允许的字段 / unknown field",
+    "json_invalid": "JSON 格式错误 / malformed JSON",
+    "string_type": "应为文本 / expected a string",
+    "int_type": "应为整数 / expected an integer",
+    "int_parsing": "应为整数 / expected an integer",
+    "bool_type": "应为是/否 / expected a boolean",
+    "bool_parsing": "应为是/否 / expected a boolean",
+    "string_pattern_mismatch": "格式不正确 / wrong format",
+    "string_too_short": "太短 / too short",
+    "string_too_long": "太长 / too long",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD / expected a date YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD / expected a date YYYY-MM-DD",
+    "uuid_parsing": "标识格式不正确 / malformed id",
+    "enum": "不是允许的取值 / not one of the allowed values",
+    "model_attributes_type": "应为对象 / expected an object",
+    "dict_type": "应为对象 / expected an object",
+    "list_type": "应为列表 / expected a list",
+}
+
+_STATUS_CODES = {
+    400: ("BAD_REQUEST", "请求有误 / Bad request"),
+    401: ("UNAUTHORIZED", "需要登录或有效凭证 / Authentication required"),
+    403: ("FORBIDDEN", "无权执行此操作 / Not allowed"),
+    404: ("NOT_FOUND", "未找到 / Not found"),
+    405: ("METHOD_NOT_ALLOWED", "不支持此操作 / Method not allowed"),
+    409: ("CONFLICT", "数据已被他人修改，请刷新后重试 / Changed by someone else; reload and retry"),
+    413: ("TOO_LARGE", "内容过大 / Payload too large"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "不支持的内容类型 / Unsupported media type"),
+    422: ("INVALID_INPUT", "输入有误 / Invalid input"),
+    429: ("RATE_LIMITED", "请求过于频繁 / Too many requests"),
+    500: ("INTERNAL_ERROR", "系统内部错误，已记录 / Internal error; it has been logged"),
+}
+
+
+def wants_html(request: Request) -> bool:
+    """Browsers navigating pages get a page; API clients (and anything under /api) get JSON."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    *,
+    code: str | None = None,
+    detail: str | None = None,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    default_code, default_detail = _STATUS_CODES.get(status_code, ("ERROR", "请求失败 / Request failed"))
+    code = code or default_code
+    detail = detail or default_detail
+    if wants_html(request):
+        # Imported here: the API must not depend on the page layer at import time.
+        from frontend.rendering import render_error_page
+
+        return render_error_page(request, status_code, detail, fields or [], headers=headers)
+    body: dict[str, Any] = {
+        "error": code,
+        "detail": detail,
+        "fields": [field.as_dict() for field in fields or []],
+    }
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    fields = []
+    for error in exc.errors():
+        message = _VALIDATION_MESSAGES.get(error["type"])
+        if message is None:
+            message = f"输入无效 / {error.get('msg', 'invalid value')}"
+        fields.append(FieldError(tuple(error.get("loc", ())), message))
+    return fields
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return error_response(request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields = _field_errors(exc)
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            return error_response(request, 400, code="MALFORMED_JSON",
+                                  detail="请求体不是合法的 JSON / The body is not valid JSON", fields=fields)
+        return error_response(request, 422, fields=fields)
+
+    @app.exception_handler(StaleDataError)
+    async def stale_data(request: Request, exc: StaleDataError) -> Response:
+        return error_response(request, 409, code="STALE_VERSION")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers) if exc.headers else None
+        # Only our own fixed texts reach the client; a framework detail could be English-only or too revealing.
+        return error_response(request, exc.status_code, headers=headers)

@@ -1,0 +1,91 @@
+"""Pure ASGI middleware: request id, client address and access log with Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core.context import client_addr_var, request_id_var
+
+log = logging.getLogger("liuguan.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+# A caller-supplied id is kept only if it is short and harmless, so it cannot forge log lines.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+HTTP_REQUESTS = Counter("liuguan_http_requests_total", "HTTP requests", ["method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "liuguan_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (`/api/v1/cases/{case_id}`), not the raw path: ids in paths would
+    explode the metric's cardinality. Routers carry their full prefix (backend/api.py), so this is complete."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        client = scope.get("client")
+        request_token = request_id_var.set(request_id)
+        client_token = client_addr_var.set(client[0] if client else None)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        response_started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            # Handled here rather than by Starlette's outermost error middleware, so that the log line and
+            # the response still carry the request id. Nothing of the exception reaches the client.
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            if response_started:
+                raise
+            from backend.core.error_handlers import error_response
+
+            await error_response(Request(scope), 500)(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route_label = _route_template(scope)
+            HTTP_REQUESTS.labels(scope["method"], route_label, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], route_label).observe(elapsed)
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                route_label,
+                status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "path": scope["path"]},
+            )
+            request_id_var.reset(request_token)
+            client_addr_var.reset(client_token)

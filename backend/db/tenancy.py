@@ -1,0 +1,40 @@
+"""Row-level-security context for a transaction.
+
+Every tenant-owned table has a forced policy comparing `tenant_id` with the transaction-local setting
+`app.tenant_id`. With nothing set, tenant tables show no rows at all. `set_config(..., true)` is the
+function form of `SET LOCAL`: it ends with the transaction, so a pooled connection never carries a
+tenant into the next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+TENANT_SETTING = "app.tenant_id"
+PLATFORM_SETTING = "app.platform"
+
+
+async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Scope the current transaction to one county."""
+    await session.execute(
+        text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": str(tenant_id)}
+    )
+    session.info["tenant_id"] = tenant_id
+
+
+async def set_platform_context(session: AsyncSession) -> None:
+    """Allow the current transaction to provision tenants. It grants no access to any tenant's rows."""
+    await session.execute(
+        text("SELECT set_config(:name, 'on', true)"), {"name": PLATFORM_SETTING}
+    )
+
+
+def current_tenant_id(session: AsyncSession) -> uuid.UUID:
+    """The tenant this transaction was scoped to; repositories filter on it as a second lock."""
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        raise RuntimeError("no tenant set on this session: call set_tenant() first")
+    return tenant_id

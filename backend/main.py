@@ -1,0 +1,45 @@
+"""create_app(): settings, logging, database, middleware, error handlers, the API and the pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.api import api_router
+from backend.config import Settings, get_settings
+from backend.core.error_handlers import install_error_handlers
+from backend.core.logging import configure_logging
+from backend.core.middleware import RequestContextMiddleware
+from backend.db.engine import Database
+from backend.health.endpoints import router as health_router
+from frontend.rendering import mount_static
+from frontend.router import pages_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database.from_settings(settings)
+        app.state.temporal_client = None
+        yield
+        await app.state.database.dispose()
+
+    app = FastAPI(
+        title="流管 Liuguan API",
+        version="1",
+        summary="流动人口计划生育服务管理 / Floating-population family-planning service management",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    mount_static(app)
+    return app

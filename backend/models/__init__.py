@@ -1,0 +1,7 @@
+"""All ORM models, one file per aggregate. Importing this package registers every table on Base.metadata."""
+
+from backend.models.audit_event import AuditChainHead, AuditEvent
+from backend.models.org_unit import OrgUnit, OrgUnitKind
+from backend.models.tenant import Tenant
+
+__all__ = ["AuditChainHead", "AuditEvent", "OrgUnit", "OrgUnitKind", "Tenant"]

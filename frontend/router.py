@@ -1,0 +1,31 @@
+"""Server-rendered pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
+from frontend.rendering import render
+
+pages_router = APIRouter(include_in_schema=False)
+
+
+@pages_router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@pages_router.get("/lang/{locale}")
+async def switch_language(locale: str, request: Request) -> RedirectResponse:
+    """Remember the chosen language in a cookie and go back where the user came from (same site only)."""
+    if locale not in SUPPORTED_LOCALES:
+        raise StarletteHTTPException(status_code=404)
+    referer = request.headers.get("referer", "")
+    target = urlsplit(referer).path if urlsplit(referer).netloc == request.url.netloc else "/"
+    response = RedirectResponse(target or "/", status_code=303)
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,3 @@
+"""Task queue names, one per kind of work, so workers can be scaled per queue."""
+
+PLATFORM_TASK_QUEUE = "liuguan-platform"

@@ -1,0 +1,88 @@
+"""The Temporal worker process: `python -m workflows.worker`. SIGINT/SIGTERM finish running tasks, then exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleRange,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from backend.config import Settings, get_settings
+from backend.core.logging import configure_logging
+from backend.db.engine import Database
+from workflows.client import connect
+from workflows.platform.activities import PlatformActivities
+from workflows.platform.workflows import AuditChainCheckWorkflow
+from workflows.task_queues import PLATFORM_TASK_QUEUE
+
+log = logging.getLogger("liuguan.worker")
+
+WORKFLOWS = [AuditChainCheckWorkflow]
+AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
+
+
+def build_worker(client: Client, database: Database, *, task_queue: str = PLATFORM_TASK_QUEUE) -> Worker:
+    platform = PlatformActivities(database)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[platform.list_tenant_codes, platform.verify_tenant_chain],
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def ensure_schedules(client: Client, *, task_queue: str = PLATFORM_TASK_QUEUE) -> None:
+    """The daily audit-chain check at 02:00 Beijing time; creating it twice is harmless."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            AuditChainCheckWorkflow.run, id="audit-chain-check", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(hour=[ScheduleRange(2)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)])
+            ],
+            time_zone_name="Asia/Shanghai",
+        ),
+    )
+    try:
+        await client.create_schedule(AUDIT_CHAIN_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    database = Database.from_settings(settings)
+    await ensure_schedules(client, task_queue=settings.temporal_task_queue)
+    worker = build_worker(client, database, task_queue=settings.temporal_task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with worker:
+        log.info("worker started", extra={"task_queue": settings.temporal_task_queue})
+        await stop.wait()
+        log.info("worker stopping: finishing running tasks")
+    await database.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()
