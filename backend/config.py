@@ -81,11 +81,13 @@ class Settings(BaseSettings):
             problems.append("DATA_ENCRYPTION_KEY is the development default")
         if self.storage_driver == "s3" and self.s3_secret_key == DEV_S3_SECRET_KEY:
             problems.append("S3_SECRET_KEY is the development default")
+        # The owner credential is needed only where migrations run (the migrate job, the CLI's db upgrade);
+        # the API and worker pods do not carry it. When it is present it must not be the development one.
+        if not self.database_url:
+            problems.append("DATABASE_URL is not set")
         for name in ("database_url", "database_owner_url"):
             url = getattr(self, name)
-            if not url:
-                problems.append(f"{name.upper()} is not set")
-            elif make_url(url).password in (None, "", DEV_DATABASE_PASSWORD):
+            if url and make_url(url).password in (None, "", DEV_DATABASE_PASSWORD):
                 problems.append(f"{name.upper()} uses no password or the development password")
         if problems:
             # pydantic turns this into a ValidationError naming every problem; the process exits at start-up.
