@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit relock clean
+.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -50,6 +50,7 @@ system-deps:
 
 lint: install
 	$(BIN)/ruff check backend workflows frontend tests bench
+	$(BIN)/ruff format --check backend workflows frontend tests bench
 	$(BIN)/mypy backend workflows frontend bench
 
 test: install system-deps lint
@@ -57,6 +58,10 @@ test: install system-deps lint
 
 test-fast: install
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).
+replay-capture: install
+	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
 bench: bench-audit
 

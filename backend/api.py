@@ -6,10 +6,26 @@ time: then a route's own path is its full template, which metrics and the route-
 
 from fastapi import APIRouter
 
-from backend.core.routing import API_V1
+from backend.audit.endpoints import router as audit_router
+from backend.breakglass.endpoints import router as break_glass_router
+from backend.clients.endpoints import admin_router as clients_admin_router
+from backend.clients.endpoints import oauth_router
+from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.identity.endpoints import admin_router as users_admin_router
+from backend.identity.endpoints import auth_router
+from backend.org.endpoints import router as org_router
 from backend.tenants.endpoints import router as tenants_router
 
 api_router = APIRouter()
-api_router.include_router(tenants_router)
-
-__all__ = ["API_V1", "api_router"]
+for router in (
+    auth_router,
+    oauth_router,
+    org_router,
+    users_admin_router,
+    clients_admin_router,
+    break_glass_router,
+    audit_router,
+    tenants_router,
+    clients_platform_router,
+):
+    api_router.include_router(router)

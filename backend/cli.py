@@ -1,10 +1,10 @@
 """Operator commands: `python -m backend.cli <group> <command> ...`.
 
-  db upgrade                         apply migrations (as the schema owner)
-  tenant create <code> <name>        provision a county
-  org import <tenant> <file.csv>     load a county's org tree (all or nothing)
-  audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
-  demo seed                          load the demo counties when the database is empty
+db upgrade                         apply migrations (as the schema owner)
+tenant create <code> <name>        provision a county
+org import <tenant> <file.csv>     load a county's org tree (all or nothing)
+audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
+demo seed                          load the demo counties when the database is empty
 """
 
 from __future__ import annotations
@@ -142,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
             case ("tenant", "create"):
                 return asyncio.run(_tenant_create(args.code, args.name))
             case ("org", "import"):
-                return asyncio.run(_org_import(args.tenant, args.file.read_text(encoding="utf-8-sig")))
+                try:
+                    csv_text = args.file.read_text(encoding="utf-8-sig")
+                except OSError as error:
+                    print(f"error: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+                    return 2
+                return asyncio.run(_org_import(args.tenant, csv_text))
             case ("audit", "verify"):
                 return asyncio.run(_audit_verify(args.tenant))
             case ("demo", "seed"):
@@ -151,9 +156,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error.detail}", file=sys.stderr)
         for field in error.fields:
             print(f"  {' '.join(str(part) for part in field.loc)}: {field.msg}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as error:
-        print(f"error: file not found: {error.filename}", file=sys.stderr)
         return 2
     raise AssertionError("unreachable: argparse requires a known command")
 

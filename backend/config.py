@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     data_encryption_key: str = DEV_DATA_ENCRYPTION_KEY
     platform_admin_token: str = DEV_PLATFORM_ADMIN_TOKEN
 
+    # Browser sessions and sign-in.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # Department API clients (OAuth2 client credentials).
+    access_token_minutes: int = 15
+    # Break-glass read access outside one's scope.
+    break_glass_default_minutes: int = 120
+    break_glass_max_minutes: int = 480
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -18,7 +18,11 @@ templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     locale = negotiate_locale(request.cookies.get(LOCALE_COOKIE))
@@ -31,6 +35,7 @@ def render(
         "_": catalog.gettext,
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
+        "principal": getattr(request.state, "principal", None),
         **(context or {}),
     }
     return templates.TemplateResponse(request, template, page_context, status_code=status_code, headers=headers)
@@ -40,8 +45,11 @@ def render_error_page(
     request: Request, status_code: int, detail: str, fields: list[FieldError], *, headers: dict[str, str] | None
 ) -> HTMLResponse:
     return render(
-        request, "errors/error.html", {"status_code": status_code, "detail": detail, "fields": fields},
-        status_code=status_code, headers=headers,
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "detail": detail, "fields": fields},
+        status_code=status_code,
+        headers=headers,
     )
 
 

@@ -1,4 +1,4 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: public pages here, each area's pages in frontend/pages/."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
+from frontend.pages import auth
 from frontend.rendering import render
 
 pages_router = APIRouter(include_in_schema=False)
@@ -29,3 +30,6 @@ async def switch_language(locale: str, request: Request) -> RedirectResponse:
     response = RedirectResponse(target or "/", status_code=303)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
+
+
+pages_router.include_router(auth.router)

@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.app",
     "tests.fixtures.browser",
+    "tests.fixtures.identity",
 ]
 
 

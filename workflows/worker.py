@@ -46,9 +46,7 @@ def build_worker(client: Client, database: Database, *, task_queue: str = PLATFO
 async def ensure_schedules(client: Client, *, task_queue: str = PLATFORM_TASK_QUEUE) -> None:
     """The daily audit-chain check at 02:00 Beijing time; creating it twice is harmless."""
     schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            AuditChainCheckWorkflow.run, id="audit-chain-check", task_queue=task_queue
-        ),
+        action=ScheduleActionStartWorkflow(AuditChainCheckWorkflow.run, id="audit-chain-check", task_queue=task_queue),
         spec=ScheduleSpec(
             calendars=[
                 ScheduleCalendarSpec(hour=[ScheduleRange(2)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.tenancy import current_tenant_id
@@ -19,9 +19,7 @@ class AuditRepository:
     async def lock_chain_head(self) -> AuditChainHead | None:
         """The tenant's chain head, locked until the transaction ends: appends within a tenant are serial."""
         statement = (
-            select(AuditChainHead)
-            .where(AuditChainHead.tenant_id == current_tenant_id(self.session))
-            .with_for_update()
+            select(AuditChainHead).where(AuditChainHead.tenant_id == current_tenant_id(self.session)).with_for_update()
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
@@ -76,3 +74,26 @@ class AuditRepository:
         head = AuditChainHead(tenant_id=tenant_id, last_seq=0, last_hash=genesis)
         self.session.add(head)
         return head
+
+    async def search(
+        self,
+        *,
+        roots: list[str],
+        entity_type: str | None,
+        entity_id: str | None,
+        correlation_id: str | None,
+        limit: int,
+    ) -> list[AuditEvent]:
+        """Newest first, limited to events of units under `roots` ('' = the whole county, including events
+        that belong to no unit)."""
+        statement = select(AuditEvent).where(AuditEvent.tenant_id == current_tenant_id(self.session))
+        if "" not in roots:
+            statement = statement.where(or_(*(AuditEvent.org_unit_code.startswith(root) for root in roots)))
+        if entity_type:
+            statement = statement.where(AuditEvent.entity_type == entity_type)
+        if entity_id:
+            statement = statement.where(AuditEvent.entity_id == entity_id)
+        if correlation_id:
+            statement = statement.where(AuditEvent.correlation_id == correlation_id)
+        statement = statement.order_by(AuditEvent.seq.desc()).limit(limit)
+        return list((await self.session.execute(statement)).scalars().all())

@@ -21,11 +21,12 @@ from backend.audit.repository import AuditRepository
 from backend.core.clock import utc_now
 from backend.core.context import actor_var, client_addr_var, request_id_var
 from backend.db.tenancy import current_tenant_id
-from backend.models import AuditEvent
+from backend.models import AuditChainHead, AuditEvent
 
 # Values never written to the audit log in clear, whatever the entity: the log is read by auditors who
 # may not see personal identifiers.
 REDACTED = "***"
+_HEAD_CACHE_KEY = "audit_chain_head"
 
 
 def _jsonable(value: object) -> Any:
@@ -66,6 +67,18 @@ async def initialise_chain(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     await session.flush()
 
 
+async def _locked_head(session: AsyncSession) -> AuditChainHead | None:
+    """The chain head, locked once per transaction: later events in the same transaction reuse it."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD_CACHE_KEY)
+    if cached is not None and cached[0] is transaction and cached[1].tenant_id == current_tenant_id(session):
+        return cached[1]
+    head = await AuditRepository(session).lock_chain_head()
+    if head is not None:
+        session.info[_HEAD_CACHE_KEY] = (transaction, head)
+    return head
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -78,8 +91,7 @@ async def record(
     correlation_id: str | None = None,
 ) -> AuditEvent:
     """Append one event to the current tenant's chain, in the caller's transaction."""
-    repository = AuditRepository(session)
-    head = await repository.lock_chain_head()
+    head = await _locked_head(session)
     if head is None:
         raise RuntimeError("the tenant has no audit chain head; was it provisioned through the service?")
     actor = actor_var.get()

@@ -6,6 +6,10 @@ problems are reported at once, each with its row number and field:
 
 - CSV rows are numbered as the file's lines (the header is line 1), as a spreadsheet or editor shows them;
 - JSON rows are numbered by position in the list, from 1.
+
+One notice covers one year, but a New Year's Day holiday (元旦) often begins in late December: the 2019
+notice made 2018-12-29 a make-up workday and 2018-12-30/31 days off. December days named for New Year's Day
+therefore count toward the next year's notice (`notice_year_of`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -30,6 +34,10 @@ NOTICE_COLUMNS = ("date", "kind", "name", "source")
 IMPORTABLE_KINDS = (DayKind.PUBLIC_HOLIDAY, DayKind.MAKEUP_WORKDAY)
 MAX_LENGTHS = {"name": 50, "source": 100}
 FILE_LOC = "file"
+
+# How a row names the New Year's Day holiday: "元旦" in Chinese notices, "New Year's Day" in the package's
+# English names. Matched as a substring, case-insensitively, so "元旦假期" or "new year's day" count too.
+NEW_YEARS_DAY_NAMES = ("元旦", "new year")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -81,12 +89,38 @@ class _Problems:
         return [problem for _, _, problem in sorted(self._items, key=lambda item: (item[0], item[1]))]
 
 
+def is_new_years_day_name(name: str) -> bool:
+    """Whether a holiday name denotes New Year's Day (元旦)."""
+    folded = name.casefold()
+    return any(word in folded for word in NEW_YEARS_DAY_NAMES)
+
+
+def notice_year_of(day: date, name: str) -> int:
+    """The year of the notice a special day belongs to.
+
+    That is the day's own year, except for December days of the New Year's Day holiday (元旦) and its make-up
+    workdays, which the next year's notice announces (e.g. 2018-12-30 belongs to the 2019 notice).
+    """
+    if day.month == 12 and is_new_years_day_name(name):
+        return day.year + 1
+    return day.year
+
+
+def notice_year(special_days: Iterable[SpecialDay]) -> int:
+    """The year of a notice: the year most of its days belong to (see `notice_year_of`), the later on a tie."""
+    counts = Counter(notice_year_of(special_day.date, special_day.name) for special_day in special_days)
+    if not counts:
+        raise ValueError("a notice without days has no year")
+    return max(counts, key=lambda year: (counts[year], year))
+
+
 def parse_notice_import(text: str, fmt: NoticeFormat) -> list[SpecialDay]:
     """The special days of one notice, sorted by date, or `NoticeImportError` listing every problem.
 
     Besides each field's own checks, the rows together must not repeat a date (nor make one day both a day
-    off and a make-up workday), a make-up workday must fall on a Saturday or Sunday, and all rows must lie
-    in one year: one notice covers one year.
+    off and a make-up workday), a make-up workday must fall on a Saturday or Sunday, and all rows must belong
+    to one year: one notice covers one year, December days of its New Year's Day holiday (元旦) included
+    (`notice_year_of`; `notice_year` gives the year of the days returned).
     """
     problems = _Problems()
     if fmt == "csv":
@@ -138,9 +172,7 @@ def _read_csv(text: str, problems: _Problems) -> list[_RawRow]:
                 continue
             rows.append(_RawRow(number=line, values=dict(zip(header, cells, strict=True))))
     except csv.Error as error:
-        problems.add_file(
-            f"CSV 格式错误（第{reader.line_num}行）", f"malformed CSV (line {reader.line_num}): {error}"
-        )
+        problems.add_file(f"CSV 格式错误（第{reader.line_num}行）", f"malformed CSV (line {reader.line_num}): {error}")
         return []
     if header is None:
         problems.add_file(
@@ -154,17 +186,11 @@ def _header_is_valid(header: list[str], line: int, problems: _Problems) -> bool:
     unknown = [column for column in header if column not in NOTICE_COLUMNS]
     repeated = sorted({column for column in header if header.count(column) > 1})
     if missing:
-        problems.add_row(
-            line, "header", f"缺少列 {', '.join(missing)}", f"missing column(s) {', '.join(missing)}"
-        )
+        problems.add_row(line, "header", f"缺少列 {', '.join(missing)}", f"missing column(s) {', '.join(missing)}")
     if unknown:
-        problems.add_row(
-            line, "header", f"未知列 {', '.join(unknown)}", f"unknown column(s) {', '.join(unknown)}"
-        )
+        problems.add_row(line, "header", f"未知列 {', '.join(unknown)}", f"unknown column(s) {', '.join(unknown)}")
     if repeated:
-        problems.add_row(
-            line, "header", f"重复列 {', '.join(repeated)}", f"repeated column(s) {', '.join(repeated)}"
-        )
+        problems.add_row(line, "header", f"重复列 {', '.join(repeated)}", f"repeated column(s) {', '.join(repeated)}")
     return not (missing or unknown or repeated)
 
 
@@ -187,9 +213,7 @@ def _read_json(text: str, problems: _Problems) -> list[_RawRow]:
             continue
         unknown = [str(key) for key in item if key not in NOTICE_COLUMNS]
         if unknown:
-            problems.add_row(
-                number, None, f"未知字段 {', '.join(unknown)}", f"unknown key(s) {', '.join(unknown)}"
-            )
+            problems.add_row(number, None, f"未知字段 {', '.join(unknown)}", f"unknown key(s) {', '.join(unknown)}")
         rows.append(_RawRow(number=number, values=item))
     return rows
 
@@ -220,9 +244,7 @@ def _parse_row(row: _RawRow, problems: _Problems) -> _ParsedRow:
             try:
                 day = date.fromisoformat(date_text)
             except ValueError:
-                problems.add_row(
-                    row.number, "date", f"日期 {date_text} 不存在", f"{date_text} is not a real date"
-                )
+                problems.add_row(row.number, "date", f"日期 {date_text} 不存在", f"{date_text} is not a real date")
 
     kind: DayKind | None = None
     kind_text = _text_value(row, "kind", problems)
@@ -278,9 +300,7 @@ def _check_rows_together(rows: list[_ParsedRow], problems: _Problems) -> None:
                 f"same date as row {first.number}; a day cannot be both a holiday and a make-up workday",
             )
         else:
-            problems.add_row(
-                row.number, "date", f"与第{first.number}行日期重复", f"same date as row {first.number}"
-            )
+            problems.add_row(row.number, "date", f"与第{first.number}行日期重复", f"same date as row {first.number}")
 
     for row, day in dated:
         if row.kind is DayKind.MAKEUP_WORKDAY and day.weekday() < 5:
@@ -293,15 +313,21 @@ def _check_rows_together(rows: list[_ParsedRow], problems: _Problems) -> None:
                 f"({_WEEKDAYS_EN[weekday]}) is already a working day",
             )
 
-    # One notice covers one year: the year most rows name is the notice's, the others are reported.
-    year_counts = Counter(day.year for _, day in dated)
+    # One notice covers one year: the year most rows belong to is the notice's, the others are reported.
+    # December days of New Year's Day (元旦) belong to the next year's notice.
+    row_years = [(row, day, notice_year_of(day, row.name or "")) for row, day in dated]
+    year_counts = Counter(year for _, _, year in row_years)
     if len(year_counts) > 1:
-        notice_year = year_counts.most_common(1)[0][0]
-        for row, day in dated:
-            if day.year != notice_year:
-                problems.add_row(
-                    row.number,
-                    "date",
-                    f"一份通知只能包含一个年度，本通知为{notice_year}年",
-                    f"one notice covers one year; this notice is for {notice_year}",
-                )
+        year = max(year_counts, key=lambda candidate: (year_counts[candidate], candidate))
+        for row, day, row_year in row_years:
+            if row_year == year:
+                continue
+            zh = f"一份通知只能包含一个年度，本通知为{year}年"
+            en = f"one notice covers one year; this notice is for {year}"
+            if day.month == 12 and day.year == year - 1:
+                zh += "；上一年12月的日期只能属于元旦假期（name 应为“元旦”）"
+                en += "; December dates of the previous year may only belong to New Year's Day (name 元旦)"
+            elif day.month == 12 and row_year == day.year + 1:
+                zh += f"；12月的元旦假期属于{row_year}年的通知"
+                en += f"; December days of New Year's Day belong to the {row_year} notice"
+            problems.add_row(row.number, "date", zh, en)

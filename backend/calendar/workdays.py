@@ -79,8 +79,10 @@ class WorkingDayCalendar:
     """The working days of one tenant: the official schedule plus the county's extra holidays.
 
     `published_years` are the years whose official schedule (the State Council notice) is known. Official
-    special days (public holidays, make-up workdays) must lie in those years; county holidays may lie in
-    any year. Any other year is counted Monday-to-Friday only and makes results provisional.
+    special days (public holidays, make-up workdays) must lie in those years, or in the December before one
+    (a notice's New Year's Day holiday may begin in late December); county holidays may lie in any year.
+    Any other year is counted Monday-to-Friday only and makes results provisional, even where a December
+    day is known from the next year's notice.
 
     When several special days share a date, a holiday (public or county) wins: a county holiday on a
     make-up Saturday is a day off.
@@ -92,7 +94,7 @@ class WorkingDayCalendar:
 
         days_by_date: dict[date, list[SpecialDay]] = {}
         for special_day in special_days:
-            if special_day.kind in OFFICIAL_KINDS and special_day.date.year not in self._published_years:
+            if special_day.kind in OFFICIAL_KINDS and not self._may_hold_official_days(special_day.date):
                 raise CalendarDataError(
                     f"{special_day.date.isoformat()} is a {special_day.kind} but "
                     f"{special_day.date.year} is not among the published years"
@@ -103,8 +105,7 @@ class WorkingDayCalendar:
         # Working status of every special date, and the dates whose status differs from Monday-to-Friday
         # (a holiday on a weekday: -1; a make-up weekend day: +1), sorted, with prefix sums.
         self._working: dict[date, bool] = {
-            day: not any(entry.kind in HOLIDAY_KINDS for entry in entries)
-            for day, entries in days_by_date.items()
+            day: not any(entry.kind in HOLIDAY_KINDS for entry in entries) for day, entries in days_by_date.items()
         }
         exceptions = sorted(
             (day.toordinal(), 1 if working else -1)
@@ -115,6 +116,10 @@ class WorkingDayCalendar:
         self._exception_prefix = [0]
         for _, delta in exceptions:
             self._exception_prefix.append(self._exception_prefix[-1] + delta)
+
+    def _may_hold_official_days(self, day: date) -> bool:
+        """Whether a notice known to this calendar can name `day`: its own year's, or (in December) the next."""
+        return day.year in self._published_years or (day.month == 12 and day.year + 1 in self._published_years)
 
     @property
     def published_years(self) -> frozenset[int]:
@@ -138,10 +143,7 @@ class WorkingDayCalendar:
 
     def _working_days_through(self, ordinal: int) -> int:
         """Working days among ordinals 1..ordinal: a monotone count whose differences answer every query."""
-        return (
-            _weekdays_through(ordinal)
-            + self._exception_prefix[bisect_right(self._exception_ordinals, ordinal)]
-        )
+        return _weekdays_through(ordinal) + self._exception_prefix[bisect_right(self._exception_ordinals, ordinal)]
 
     def _all_published(self, first_year: int, last_year: int) -> bool:
         """Whether every year in first_year..last_year is published."""

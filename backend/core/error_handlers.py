@@ -8,15 +8,17 @@ API: `{"error": CODE, "detail": "中文 / English", "fields": [{"loc": [...], "m
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.core.errors import DomainError, FieldError
+from backend.core.errors import DomainError, FieldError, StaleVersion
 
 # Messages for Pydantic's error types that users meet; anything else falls back to Pydantic's English.
 _VALIDATION_MESSAGES = {
@@ -74,6 +76,10 @@ def error_response(
     default_code, default_detail = _STATUS_CODES.get(status_code, ("ERROR", "请求失败 / Request failed"))
     code = code or default_code
     detail = detail or default_detail
+    if wants_html(request) and status_code == 401:
+        # A browser without a valid session goes to the sign-in page and comes back afterwards.
+        next_path = request.url.path if request.method == "GET" else "/dashboard"
+        return RedirectResponse(f"/login?{urlencode({'next': next_path})}", status_code=303)
     if wants_html(request):
         # Imported here: the API must not depend on the page layer at import time.
         from frontend.rendering import render_error_page
@@ -100,14 +106,27 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        return error_response(request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields)
+        response = error_response(
+            request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields, headers=exc.headers
+        )
+        if isinstance(exc, StaleVersion) and isinstance(response, JSONResponse):
+            # The current values let the second editor see what changed before retrying.
+            body = json.loads(bytes(response.body))
+            body["current"] = exc.current
+            return JSONResponse(body, status_code=409)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         fields = _field_errors(exc)
         if any(error["type"] == "json_invalid" for error in exc.errors()):
-            return error_response(request, 400, code="MALFORMED_JSON",
-                                  detail="请求体不是合法的 JSON / The body is not valid JSON", fields=fields)
+            return error_response(
+                request,
+                400,
+                code="MALFORMED_JSON",
+                detail="请求体不是合法的 JSON / The body is not valid JSON",
+                fields=fields,
+            )
         return error_response(request, 422, fields=fields)
 
     @app.exception_handler(StaleDataError)

@@ -24,6 +24,7 @@ class DomainError(Exception):
     fields: list[FieldError] = field(default_factory=list)
     status_code: int = 400
     code: str = "BAD_REQUEST"
+    headers: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
@@ -40,8 +41,14 @@ class Forbidden(DomainError):
 
 
 class Unauthorized(DomainError):
-    def __init__(self, detail: str = "需要登录或有效凭证 / Authentication required") -> None:
-        super().__init__(detail=detail, status_code=401, code="UNAUTHORIZED")
+    def __init__(
+        self,
+        detail: str = "需要登录或有效凭证 / Authentication required",
+        *,
+        code: str = "UNAUTHORIZED",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=detail, status_code=401, code=code, headers=headers)
 
 
 class Conflict(DomainError):
@@ -52,3 +59,14 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     def __init__(self, detail: str, fields: list[FieldError] | None = None) -> None:
         super().__init__(detail=detail, fields=fields or [], status_code=422, code="INVALID_INPUT")
+
+
+class StaleVersion(Conflict):
+    """Someone else changed the row since it was read: the client gets the current values to compare."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__(
+            "数据已被他人修改，请核对后重试 / Someone else changed this record; review the changes and retry",
+            code="STALE_VERSION",
+        )
+        self.current = current

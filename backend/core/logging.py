@@ -1,4 +1,4 @@
-"""JSON log lines carrying the request id, so one request can be followed across API and worker logs."""
+"""JSON log lines carrying the request id, so one request can be followed through the API's logs."""
 
 from __future__ import annotations
 

@@ -27,9 +27,7 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
 
 async def set_platform_context(session: AsyncSession) -> None:
     """Allow the current transaction to provision tenants. It grants no access to any tenant's rows."""
-    await session.execute(
-        text("SELECT set_config(:name, 'on', true)"), {"name": PLATFORM_SETTING}
-    )
+    await session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": PLATFORM_SETTING})
 
 
 def current_tenant_id(session: AsyncSession) -> uuid.UUID:

@@ -71,9 +71,24 @@ def psql(server: PostgresServer, sql: str, database: str = "postgres") -> str:
     executable = POSTGRES_BIN_PATH / "psql"
     socket_dir = _socket_dir(server)
     result = subprocess.run(
-        [str(executable), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", socket_dir, "-U", "postgres",
-         "-d", database],
-        input=sql, text=True, capture_output=True, check=False,
+        [
+            str(executable),
+            "-X",
+            "-q",
+            "-tA",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            socket_dir,
+            "-U",
+            "postgres",
+            "-d",
+            database,
+        ],
+        input=sql,
+        text=True,
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"psql failed: {result.stderr.strip()}")
@@ -83,7 +98,9 @@ def psql(server: PostgresServer, sql: str, database: str = "postgres") -> str:
 def bootstrap(server: PostgresServer, database: str, *, recreate: bool = False) -> DatabaseUrls:
     """Create the owner and application roles and the database, idempotently."""
     password = DEV_DATABASE_PASSWORD
-    psql(server, f"""
+    psql(
+        server,
+        f"""
         DO $$ BEGIN
           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
             CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{password}' NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
@@ -92,17 +109,22 @@ def bootstrap(server: PostgresServer, database: str, *, recreate: bool = False) 
             CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{password}' NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
           END IF;
         END $$;
-    """)
+    """,
+    )
     if recreate:
         psql(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     exists = psql(server, f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip()
     if not exists:
-        psql(server, f'CREATE DATABASE "{database}" OWNER {OWNER_ROLE} ENCODING \'UTF8\' TEMPLATE template0')
+        psql(server, f"CREATE DATABASE \"{database}\" OWNER {OWNER_ROLE} ENCODING 'UTF8' TEMPLATE template0")
         # Only the owner creates objects; the application role may connect and use the schema.
-        psql(server, f"""
+        psql(
+            server,
+            f"""
             REVOKE ALL ON SCHEMA public FROM PUBLIC;
             ALTER SCHEMA public OWNER TO {OWNER_ROLE};
             GRANT USAGE ON SCHEMA public TO {APP_ROLE};
             GRANT CONNECT ON DATABASE "{database}" TO {APP_ROLE};
-        """, database=database)
+        """,
+            database=database,
+        )
     return urls_for(server, database)

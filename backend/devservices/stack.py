@@ -1,8 +1,9 @@
 """`make run`: the whole product on this machine, from nothing, with demo data.
 
-Starts what is not given by the environment (PostgreSQL unless DATABASE_URL is set, the Temporal dev server
-unless TEMPORAL_ADDRESS is set), migrates, seeds demo data into an empty database, then runs the API and the
-worker as child processes. Ctrl-C stops everything it started; data stays under var/ for the next run.
+Starts what the environment does not provide: PostgreSQL unless DATABASE_URL is set (then DATABASE_OWNER_URL
+must be set too, for the migrations), and the Temporal dev server unless TEMPORAL_ADDRESS is set. Then it
+migrates, seeds demo data into an empty database, and runs the API and the worker as child processes.
+Ctrl-C stops everything it started; data stays under var/ for the next run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 from backend.config import PROJECT_ROOT
 from backend.devservices import temporal as temporal_dev
@@ -41,7 +43,9 @@ def _start_temporal(env: dict[str, str]) -> subprocess.Popen[bytes]:
         raise SystemExit(f"port {TEMPORAL_PORT} is taken: stop the other Temporal server or set TEMPORAL_ADDRESS")
     _say("starting Temporal dev server (data in var/temporal/dev.db) ...")
     process = temporal_dev.start_dev_server(
-        port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT, db_file=VAR / "temporal" / "dev.db",
+        port=TEMPORAL_PORT,
+        ui_port=TEMPORAL_UI_PORT,
+        db_file=VAR / "temporal" / "dev.db",
         log_file=VAR / "temporal" / "server.log",
     )
     address = f"127.0.0.1:{TEMPORAL_PORT}"
@@ -52,6 +56,19 @@ def _start_temporal(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _run_checked(args: list[str], env: dict[str, str]) -> None:
     subprocess.run([sys.executable, *args], env=env, cwd=PROJECT_ROOT, check=True)
+
+
+def _wait_for_api(api_process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Print the address only once the API answers, so a reader's first click works."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and api_process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://{API_HOST}:{API_PORT}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the API did not start; see the messages above")
 
 
 def _print_banner(env: dict[str, str]) -> None:
@@ -86,11 +103,31 @@ def main() -> int:
         _run_checked(["-m", "backend.cli", "db", "upgrade"], env)
         _run_checked(["-m", "backend.cli", "demo", "seed"], env)
         _say("starting the API and the worker ...")
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:create_app", "--factory", "--host", API_HOST,
-             "--port", str(API_PORT), "--no-access-log"], env=env, cwd=PROJECT_ROOT, start_new_session=True))
-        children.append(subprocess.Popen(
-            [sys.executable, "-m", "workflows.worker"], env=env, cwd=PROJECT_ROOT, start_new_session=True))
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "backend.main:create_app",
+                    "--factory",
+                    "--host",
+                    API_HOST,
+                    "--port",
+                    str(API_PORT),
+                    "--no-access-log",
+                ],
+                env=env,
+                cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "workflows.worker"], env=env, cwd=PROJECT_ROOT, start_new_session=True
+            )
+        )
+        _wait_for_api(children[0])
         _print_banner(env)
 
         stopping = False

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 
-
 def installed_executable(name: str, package: str) -> str:
     """An executable shipped by a PyPI wheel: beside this interpreter (the venv's bin/), else on PATH."""
     beside_python = Path(sys.executable).parent / name
@@ -65,7 +64,9 @@ def wait_until_ready(address: str, *, timeout: float = 60.0) -> None:
     while True:
         check = subprocess.run(
             [temporal_cli(), "operator", "cluster", "health", "--address", address],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if check.returncode == 0 and "SERVING" in check.stdout:
             return

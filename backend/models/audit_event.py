@@ -48,8 +48,6 @@ class AuditChainHead(Base):
 
     __tablename__ = "audit_chain_heads"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True
-    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -49,6 +49,7 @@ class OrgUnit(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
     code: Mapped[str] = mapped_column(String(12), nullable=False)
     parent_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
+
     @property
     def level(self) -> str:
         """county / township / village, from the code length."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.tenancy import current_tenant_id
@@ -33,3 +33,11 @@ class OrgUnitRepository:
 
     def add(self, unit: OrgUnit) -> None:
         self.session.add(unit)
+
+    async def list_under_roots(self, roots: list[str]) -> list[OrgUnit]:
+        if not roots:
+            return []
+        statement = self._base().where(OrgUnit.active.is_(True))
+        if "" not in roots:
+            statement = statement.where(or_(*(OrgUnit.code.startswith(root, autoescape=True) for root in roots)))
+        return list((await self.session.execute(statement.order_by(OrgUnit.code))).scalars().all())

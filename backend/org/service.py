@@ -18,7 +18,7 @@ from backend.core.errors import FieldError
 from backend.db.tenancy import current_tenant_id
 from backend.models import OrgUnit, OrgUnitKind
 from backend.models.org_unit import TOWNSHIP_KINDS, VILLAGE_KINDS
-from backend.org.errors import OrgImportRejected
+from backend.org.errors import OrgImportRejected, OrgUnitNotFound
 from backend.org.repository import OrgUnitRepository
 
 CSV_COLUMNS = ("code", "parent_code", "name", "kind")
@@ -77,16 +77,29 @@ def parse_org_csv(text: str, county_code: str) -> list[OrgImportRow]:
         code, parent_code, name = values["code"], values["parent_code"], values["name"]
         row_problems: list[FieldError] = []
         if not code.isdigit() or len(code) not in (9, 12):
-            row_problems.append(_problem(line, "code", "代码应为9位（乡镇街道）或12位（村居）数字 / "
-                                         "code must be 9 digits (township) or 12 digits (village)"))
+            row_problems.append(
+                _problem(
+                    line,
+                    "code",
+                    "代码应为9位（乡镇街道）或12位（村居）数字 / "
+                    "code must be 9 digits (township) or 12 digits (village)",
+                )
+            )
         elif not code.startswith(county_code):
-            row_problems.append(_problem(line, "code", f"代码不属于本县 {county_code} / "
-                                         f"code is not under county {county_code}"))
+            row_problems.append(
+                _problem(line, "code", f"代码不属于本县 {county_code} / code is not under county {county_code}")
+            )
         if not parent_code:
             row_problems.append(_problem(line, "parent_code", "上级代码不能为空 / parent code is required"))
         elif code.isdigit() and not code.startswith(parent_code):
-            row_problems.append(_problem(line, "parent_code", f"代码 {code} 不以上级代码 {parent_code} 开头 / "
-                                         f"code {code} does not start with its parent's code {parent_code}"))
+            row_problems.append(
+                _problem(
+                    line,
+                    "parent_code",
+                    f"代码 {code} 不以上级代码 {parent_code} 开头 / "
+                    f"code {code} does not start with its parent's code {parent_code}",
+                )
+            )
         elif code.isdigit() and len(parent_code) != len(code) - 3:
             row_problems.append(_problem(line, "parent_code", "上级代码层级不对 / the parent is not one level up"))
         if not name:
@@ -138,8 +151,14 @@ async def import_org_csv(session: AsyncSession, *, county_code: str, text: str) 
             unit = OrgUnit(id=uuid.uuid4(), tenant_id=tenant_id, code=row.code, **incoming)
             repository.add(unit)
             await session.flush()
-            await audit.record(session, action="org_unit.create", entity_type="org_unit", entity_id=unit.id,
-                               org_unit_code=unit.code, changes=audit.diff(None, {"code": row.code, **incoming}))
+            await audit.record(
+                session,
+                action="org_unit.create",
+                entity_type="org_unit",
+                entity_id=unit.id,
+                org_unit_code=unit.code,
+                changes=audit.diff(None, {"code": row.code, **incoming}),
+            )
             created += 1
             continue
         before = {name: getattr(unit, name) for name in incoming}
@@ -150,8 +169,14 @@ async def import_org_csv(session: AsyncSession, *, county_code: str, text: str) 
         for name, value in incoming.items():
             setattr(unit, name, value)
         await session.flush()
-        await audit.record(session, action="org_unit.update", entity_type="org_unit", entity_id=unit.id,
-                           org_unit_code=unit.code, changes=changes)
+        await audit.record(
+            session,
+            action="org_unit.update",
+            entity_type="org_unit",
+            entity_id=unit.id,
+            org_unit_code=unit.code,
+            changes=changes,
+        )
         updated += 1
     return OrgImportResult(created=created, updated=updated, unchanged=unchanged)
 
@@ -159,3 +184,15 @@ async def import_org_csv(session: AsyncSession, *, county_code: str, text: str) 
 async def list_subtree(session: AsyncSession, root_code: str) -> list[OrgUnit]:
     """Active units at and below `root_code`."""
     return await OrgUnitRepository(session).list_subtree(root_code)
+
+
+async def get_unit(session: AsyncSession, code: str) -> OrgUnit:
+    unit = await OrgUnitRepository(session).get_by_code(code)
+    if unit is None:
+        raise OrgUnitNotFound()
+    return unit
+
+
+async def list_units_in_scopes(session: AsyncSession, roots: list[str]) -> list[OrgUnit]:
+    """Active units under any of the roots ('' = the whole county)."""
+    return await OrgUnitRepository(session).list_under_roots(roots)

@@ -213,9 +213,7 @@ def _mixed_syllables(text: str) -> list[str]:
 def _latin_letters(text: str) -> str:
     """Lower-cased, ü → v, every character that is neither a Latin letter nor Han turned into a space."""
     lowered = text.lower().replace("u:", "v").replace("ü", "v")
-    return "".join(
-        character if "a" <= character <= "z" or _is_han(character) else " " for character in lowered
-    )
+    return "".join(character if "a" <= character <= "z" or _is_han(character) else " " for character in lowered)
 
 
 def name_search_keys(name: str) -> NameKeys:
@@ -242,9 +240,7 @@ def name_search_keys(name: str) -> NameKeys:
     given_key = "".join(given_syllables)
     variants = ["".join(readings) + given_key for readings in product(*surname_alternatives)]
     key = "".join(syllables)
-    return NameKeys(
-        normalized, key, "".join(s[0] for s in syllables), _with_u_for_v([key, *variants]), script
-    )
+    return NameKeys(normalized, key, "".join(s[0] for s in syllables), _with_u_for_v([key, *variants]), script)
 
 
 def names_match(a: str, b: str) -> bool:

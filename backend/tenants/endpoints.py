@@ -12,7 +12,7 @@ from backend.org import service as org_service
 from backend.org.schemas import OrgUnitRead
 from backend.org.service import OrgImportResult
 from backend.tenants import service as tenant_service
-from backend.tenants.auth import PlatformAdmin
+from backend.tenants.auth import TenantsProvision
 from backend.tenants.schemas import TenantCreate, TenantRead
 
 CountyCodePath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="6-digit county division code")]
@@ -21,13 +21,13 @@ router = APIRouter(prefix=f"{API_V1}/platform/tenants", tags=["platform"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TenantRead, summary="Provision a county")
-async def create_tenant(session: SessionDep, _: PlatformAdmin, tenant_create: TenantCreate) -> TenantRead:
+async def create_tenant(session: SessionDep, _: TenantsProvision, tenant_create: TenantCreate) -> TenantRead:
     tenant = await tenant_service.provision_tenant(session, tenant_create)
     return TenantRead.model_validate(tenant)
 
 
 @router.get("", response_model=list[TenantRead], summary="List counties")
-async def list_tenants(session: SessionDep, _: PlatformAdmin) -> list[TenantRead]:
+async def list_tenants(session: SessionDep, _: TenantsProvision) -> list[TenantRead]:
     return [TenantRead.model_validate(tenant) for tenant in await tenant_service.list_tenants(session)]
 
 
@@ -37,13 +37,16 @@ async def list_tenants(session: SessionDep, _: PlatformAdmin) -> list[TenantRead
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def import_org_units(
-    session: SessionDep, _: PlatformAdmin, code: CountyCodePath, csv_text: Annotated[str, Body(media_type="text/csv")]
+    session: SessionDep,
+    _: TenantsProvision,
+    code: CountyCodePath,
+    csv_text: Annotated[str, Body(media_type="text/csv")],
 ) -> OrgImportResult:
     await tenant_service.enter_tenant(session, code)
     return await org_service.import_org_csv(session, county_code=code, text=csv_text)
 
 
 @router.get("/{code}/org-units", response_model=list[OrgUnitRead], summary="A county's org tree")
-async def list_org_units(session: SessionDep, _: PlatformAdmin, code: CountyCodePath) -> list[OrgUnitRead]:
+async def list_org_units(session: SessionDep, _: TenantsProvision, code: CountyCodePath) -> list[OrgUnitRead]:
     await tenant_service.enter_tenant(session, code)
     return [OrgUnitRead.model_validate(unit) for unit in await org_service.list_subtree(session, code)]

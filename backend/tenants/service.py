@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -25,7 +26,11 @@ async def provision_tenant(session: AsyncSession, tenant_create: TenantCreate) -
     await set_platform_context(session)
     tenant = Tenant(id=uuid.uuid4(), code=tenant_create.code, name=tenant_create.name, active=True)
     repository.add(tenant)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Two operators provisioning the same county at once: the unique constraint decides.
+        raise TenantCodeTaken(tenant_create.code) from None
 
     await set_tenant(session, tenant.id)
     await audit.initialise_chain(session, tenant.id)

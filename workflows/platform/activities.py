@@ -33,8 +33,11 @@ class PlatformActivities:
             # An operator alert: logged at error level with the exact link, for the log pipeline to page on.
             log.error(
                 "audit chain broken",
-                extra={"tenant": chain_input.tenant_code, "seq": verification.broken_seq,
-                       "problem": verification.problem},
+                extra={
+                    "tenant": chain_input.tenant_code,
+                    "seq": verification.broken_seq,
+                    "problem": verification.problem,
+                },
             )
         return TenantChainResult(
             tenant_code=chain_input.tenant_code,

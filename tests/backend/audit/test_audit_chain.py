@@ -25,15 +25,23 @@ async def _append_events(database: Database, tenant: Tenant, count: int) -> None
         await set_tenant(db_session, tenant.id)
         for index in range(count):
             await audit.record(
-                db_session, action="person.update", entity_type="person", entity_id=f"p-{index}",
-                org_unit_code=tenant.code, changes=audit.diff({"name": "张三"}, {"name": f"张三{index}"}),
+                db_session,
+                action="person.update",
+                entity_type="person",
+                entity_id=f"p-{index}",
+                org_unit_code=tenant.code,
+                changes=audit.diff({"name": "张三"}, {"name": f"张三{index}"}),
             )
 
 
 def _verify_cli(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", "audit", "verify", "--tenant", code],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -55,9 +63,14 @@ class TestRecording:
         async with database.sessionmaker() as db_session, db_session.begin():
             await set_tenant(db_session, tenant.id)
             event = await audit.record(
-                db_session, action="person.update", entity_type="person", entity_id="p-1", org_unit_code=tenant.code,
-                changes=audit.diff({"name": "张三", "phone": "138"}, {"name": "张叁", "phone": "139"},
-                                   redact=frozenset({"phone"})),
+                db_session,
+                action="person.update",
+                entity_type="person",
+                entity_id="p-1",
+                org_unit_code=tenant.code,
+                changes=audit.diff(
+                    {"name": "张三", "phone": "138"}, {"name": "张叁", "phone": "139"}, redact=frozenset({"phone"})
+                ),
             )
         request_id_var.set(None)
         assert (event.actor_kind, event.actor_id, event.request_id) == ("user", "u-7", "req-12345678")
@@ -78,11 +91,14 @@ class TestRecording:
 
 
 class TestAppendOnly:
-    @pytest.mark.parametrize("statement", [
-        "UPDATE audit_events SET action = 'forged'",
-        "DELETE FROM audit_events",
-        "TRUNCATE audit_events",
-    ])
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE audit_events SET action = 'forged'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+        ],
+    )
     async def test_app_role_cannot_change_or_remove_events(
         self, database: Database, tenant_factory: TenantFactory, statement: str
     ) -> None:
@@ -105,39 +121,54 @@ class TestVerification:
         assert "OK" in result.stdout and "6 events" in result.stdout
 
     async def test_tampered_row_is_named(
-        self, database: Database, owner_engine: AsyncEngine, tenant_factory: TenantFactory,
+        self,
+        database: Database,
+        owner_engine: AsyncEngine,
+        tenant_factory: TenantFactory,
         subprocess_env: dict[str, str],
     ) -> None:
         tenant = await tenant_factory()
         await _append_events(database, tenant, 5)
-        await _tamper(owner_engine, tenant,
-                      "UPDATE audit_events SET changes = '{\"name\": [\"张三\", \"王五\"]}' "
-                      "WHERE tenant_id = :tenant_id AND seq = :seq", seq=4)
+        await _tamper(
+            owner_engine,
+            tenant,
+            'UPDATE audit_events SET changes = \'{"name": ["张三", "王五"]}\' '
+            "WHERE tenant_id = :tenant_id AND seq = :seq",
+            seq=4,
+        )
         result = _verify_cli(tenant.code, subprocess_env)
         assert result.returncode == 1
         assert "first broken link at seq 4" in result.stdout
         assert "content does not match" in result.stdout
 
     async def test_deleted_row_is_detected(
-        self, database: Database, owner_engine: AsyncEngine, tenant_factory: TenantFactory,
+        self,
+        database: Database,
+        owner_engine: AsyncEngine,
+        tenant_factory: TenantFactory,
         subprocess_env: dict[str, str],
     ) -> None:
         tenant = await tenant_factory()
         await _append_events(database, tenant, 4)
-        await _tamper(owner_engine, tenant, "DELETE FROM audit_events WHERE tenant_id = :tenant_id AND seq = :seq",
-                      seq=3)
+        await _tamper(
+            owner_engine, tenant, "DELETE FROM audit_events WHERE tenant_id = :tenant_id AND seq = :seq", seq=3
+        )
         result = _verify_cli(tenant.code, subprocess_env)
         assert result.returncode == 1
         assert "seq 4" in result.stdout and "sequence gap" in result.stdout
 
     async def test_removed_last_row_is_detected_by_the_head(
-        self, database: Database, owner_engine: AsyncEngine, tenant_factory: TenantFactory,
+        self,
+        database: Database,
+        owner_engine: AsyncEngine,
+        tenant_factory: TenantFactory,
         subprocess_env: dict[str, str],
     ) -> None:
         tenant = await tenant_factory()
         await _append_events(database, tenant, 3)
-        await _tamper(owner_engine, tenant, "DELETE FROM audit_events WHERE tenant_id = :tenant_id AND seq = :seq",
-                      seq=4)
+        await _tamper(
+            owner_engine, tenant, "DELETE FROM audit_events WHERE tenant_id = :tenant_id AND seq = :seq", seq=4
+        )
         result = _verify_cli(tenant.code, subprocess_env)
         assert result.returncode == 1
         assert "chain head does not match" in result.stdout

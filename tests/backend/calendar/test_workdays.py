@@ -24,6 +24,7 @@ from backend.calendar import (
     official_special_days,
     parse_notice_import,
 )
+from backend.calendar.notice_import import notice_year, notice_year_of
 from backend.core.errors import InvalidInput
 
 COUNTY_SOURCE = "某县人民政府令（测试）"
@@ -397,12 +398,7 @@ def test_a_csv_with_several_bad_rows_reports_every_problem_with_row_and_field() 
 
 def test_csv_rows_are_numbered_as_the_lines_of_the_file() -> None:
     # Line 2 is blank, lines 3-4 hold one quoted row whose name breaks across them, line 5 is the next row.
-    text = (
-        "date,kind,name,source\n"
-        "\n"
-        '2026-10-01,public_holiday,"国庆\n节",通知\n'
-        "2026-10-2,public_holiday,国庆节,通知\n"
-    )
+    text = 'date,kind,name,source\n\n2026-10-01,public_holiday,"国庆\n节",通知\n2026-10-2,public_holiday,国庆节,通知\n'
 
     with pytest.raises(NoticeImportError) as raised:
         parse_notice_import(text, "csv")
@@ -414,11 +410,7 @@ def test_csv_rows_are_numbered_as_the_lines_of_the_file() -> None:
 
 
 def test_duplicate_dates_are_reported_against_the_first_row() -> None:
-    text = (
-        "date,kind,name,source\n"
-        "2026-10-01,public_holiday,国庆节,通知\n"
-        "2026-10-01,public_holiday,国庆节,通知\n"
-    )
+    text = "date,kind,name,source\n2026-10-01,public_holiday,国庆节,通知\n2026-10-01,public_holiday,国庆节,通知\n"
 
     with pytest.raises(NoticeImportError) as raised:
         parse_notice_import(text, "csv")
@@ -429,11 +421,7 @@ def test_duplicate_dates_are_reported_against_the_first_row() -> None:
 
 
 def test_a_day_listed_both_as_holiday_and_as_makeup_workday_is_reported() -> None:
-    text = (
-        "date,kind,name,source\n"
-        "2026-10-03,public_holiday,国庆节,通知\n"
-        "2026-10-03,makeup_workday,国庆节,通知\n"
-    )
+    text = "date,kind,name,source\n2026-10-03,public_holiday,国庆节,通知\n2026-10-03,makeup_workday,国庆节,通知\n"
 
     with pytest.raises(NoticeImportError) as raised:
         parse_notice_import(text, "csv")
@@ -458,7 +446,7 @@ def test_a_makeup_workday_on_a_weekday_is_reported() -> None:
 def test_rows_of_more_than_one_year_are_reported_against_the_notice_year() -> None:
     text = (
         "date,kind,name,source\n"
-        "2026-12-31,public_holiday,元旦,通知\n"
+        "2026-10-01,public_holiday,国庆节,通知\n"
         "2027-01-01,public_holiday,元旦,通知\n"
         "2027-01-02,public_holiday,元旦,通知\n"
     )
@@ -470,6 +458,98 @@ def test_rows_of_more_than_one_year_are_reported_against_the_notice_year() -> No
         "第2行 date：一份通知只能包含一个年度，本通知为2027年 / row 2 date: one notice covers one year; "
         "this notice is for 2027"
     ]
+
+
+# The 2019 notice (国办发〔2018〕94号) began its New Year's Day holiday in December 2018.
+NEW_YEAR_2019_CSV = (
+    "date,kind,name,source\n"
+    "2018-12-29,makeup_workday,元旦,国办发〔2018〕94号\n"
+    "2018-12-30,public_holiday,元旦,国办发〔2018〕94号\n"
+    "2018-12-31,public_holiday,元旦,国办发〔2018〕94号\n"
+    "2019-01-01,public_holiday,元旦,国办发〔2018〕94号\n"
+)
+
+
+def test_december_days_of_new_years_day_belong_to_the_next_years_notice() -> None:
+    imported = parse_notice_import(NEW_YEAR_2019_CSV, "csv")
+
+    assert [(day.date, day.kind) for day in imported] == [
+        (date(2018, 12, 29), DayKind.MAKEUP_WORKDAY),
+        (date(2018, 12, 30), DayKind.PUBLIC_HOLIDAY),
+        (date(2018, 12, 31), DayKind.PUBLIC_HOLIDAY),
+        (date(2019, 1, 1), DayKind.PUBLIC_HOLIDAY),
+    ]
+    # Three of the four rows are dated 2018, yet the notice is 2019's.
+    assert notice_year(imported) == 2019
+
+
+def test_the_package_2019_new_years_day_matches_the_notice_rule() -> None:
+    shipped = [day for day in official_special_days() if date(2018, 12, 29) <= day.date <= date(2019, 1, 1)]
+
+    assert {notice_year_of(day.date, day.name) for day in shipped} == {2019}
+    assert [(day.date, day.kind, day.name) for day in shipped] == [
+        (day.date, day.kind, day.name) for day in parse_notice_import(NEW_YEAR_2019_CSV, "csv")
+    ]
+
+
+def test_a_december_day_of_the_previous_year_not_named_new_years_day_is_reported() -> None:
+    text = (
+        "date,kind,name,source\n"
+        "2026-12-31,public_holiday,国庆节,通知\n"
+        "2027-01-01,public_holiday,元旦,通知\n"
+        "2027-01-02,public_holiday,元旦,通知\n"
+    )
+
+    with pytest.raises(NoticeImportError) as raised:
+        parse_notice_import(text, "csv")
+
+    assert [problem.msg for problem in raised.value.fields] == [
+        "第2行 date：一份通知只能包含一个年度，本通知为2027年；上一年12月的日期只能属于元旦假期（name 应为“元旦”） / "
+        "row 2 date: one notice covers one year; this notice is for 2027; December dates of the previous year "
+        "may only belong to New Year's Day (name 元旦)"
+    ]
+
+
+def test_a_december_new_years_day_in_its_own_years_notice_is_reported() -> None:
+    # 2026-12-31 as 元旦 is announced by the 2027 notice, not by the 2026 one.
+    text = (
+        "date,kind,name,source\n"
+        "2026-10-01,public_holiday,国庆节,通知\n"
+        "2026-10-02,public_holiday,国庆节,通知\n"
+        "2026-12-31,public_holiday,元旦,通知\n"
+    )
+
+    with pytest.raises(NoticeImportError) as raised:
+        parse_notice_import(text, "csv")
+
+    assert [problem.loc for problem in raised.value.fields] == [(4, "date")]
+    assert raised.value.fields[0].msg.endswith("December days of New Year's Day belong to the 2027 notice")
+
+
+@pytest.mark.parametrize(
+    ("day", "name", "year"),
+    [
+        (date(2018, 12, 30), "元旦", 2019),
+        (date(2018, 12, 30), "New Year's Day", 2019),
+        (date(2018, 12, 30), "元旦假期", 2019),
+        (date(2018, 11, 30), "元旦", 2018),
+        (date(2018, 12, 30), "春节", 2018),
+        (date(2019, 1, 1), "元旦", 2019),
+    ],
+)
+def test_notice_year_of_a_day(day: date, name: str, year: int) -> None:
+    assert notice_year_of(day, name) == year
+
+
+def test_a_calendar_accepts_december_days_of_the_next_published_years_notice() -> None:
+    # 2030 is unpublished, 2031's notice starts New Year's Day on 2030-12-31 (a Tuesday).
+    calendar = WorkingDayCalendar([SpecialDay(date(2030, 12, 31), DayKind.PUBLIC_HOLIDAY, "元旦", "通知")], {2031})
+
+    assert calendar.is_working_day(date(2030, 12, 31)) is False
+    # December 2030 itself is still unpublished: a count through it stays provisional.
+    assert calendar.add_working_days(date(2030, 12, 30), 1) == DueDate(date(2031, 1, 1), True)
+    with pytest.raises(CalendarDataError, match="2030-11-30"):
+        WorkingDayCalendar([SpecialDay(date(2030, 11, 30), DayKind.MAKEUP_WORKDAY, "元旦", "通知")], {2031})
 
 
 def test_a_csv_header_without_the_notice_columns_is_reported() -> None:

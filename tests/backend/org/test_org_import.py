@@ -33,8 +33,14 @@ async def _unit_count(database: Database, tenant: Tenant) -> int:
 
 
 def _cli_import(code: str, path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "backend.cli", "org", "import", code, str(path)],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", "org", "import", code, str(path)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class TestOrgImportCli:
@@ -50,8 +56,9 @@ class TestOrgImportCli:
         assert await _unit_count(database, tenant) == 5
         async with database.sessionmaker() as db_session, db_session.begin():
             await set_tenant(db_session, tenant.id)
-            created = (await db_session.execute(
-                text("SELECT count(*) FROM audit_events WHERE action = 'org_unit.create'"))).scalar_one()
+            created = (
+                await db_session.execute(text("SELECT count(*) FROM audit_events WHERE action = 'org_unit.create'"))
+            ).scalar_one()
         assert created == 4
         # Importing the same file again changes nothing.
         again = _cli_import(tenant.code, csv_file, subprocess_env)
@@ -73,7 +80,10 @@ class TestOrgImportCli:
 
 class TestOrgImportApi:
     async def test_every_bad_line_is_reported_and_nothing_is_written(
-        self, api: httpx.AsyncClient, platform_headers: dict[str, str], database: Database,
+        self,
+        api: httpx.AsyncClient,
+        platform_headers: dict[str, str],
+        database: Database,
         tenant_factory: TenantFactory,
     ) -> None:
         tenant = await tenant_factory()
@@ -81,20 +91,28 @@ class TestOrgImportApi:
         body = (
             "code,parent_code,name,kind\n"
             f"{code}001,{code},城关镇,镇\n"
-            f"{code}01,{code},短码镇,镇\n"          # line 3: wrong length
-            f"{code}002,{code},,镇\n"               # line 4: no name
-            f"{code}001001,{code}001,城关村,镇\n"    # line 5: village code with a township kind
-            f"{code}001,{code},重复镇,镇\n"          # line 6: duplicate
-            f"123456001,123456,外县镇,镇\n"          # line 7: another county
+            f"{code}01,{code},短码镇,镇\n"  # line 3: wrong length
+            f"{code}002,{code},,镇\n"  # line 4: no name
+            f"{code}001001,{code}001,城关村,镇\n"  # line 5: village code with a township kind
+            f"{code}001,{code},重复镇,镇\n"  # line 6: duplicate
+            f"123456001,123456,外县镇,镇\n"  # line 7: another county
         )
-        response = await api.post(f"/api/v1/platform/tenants/{code}/org-units/import", content=body.encode(),
-                                  headers={**platform_headers, "Content-Type": "text/csv"})
+        response = await api.post(
+            f"/api/v1/platform/tenants/{code}/org-units/import",
+            content=body.encode(),
+            headers={**platform_headers, "Content-Type": "text/csv"},
+        )
         assert response.status_code == 422
         payload = response.json()
         assert payload["error"] == "INVALID_INPUT"
         locations = {tuple(field["loc"]) for field in payload["fields"]}
-        assert locations >= {("line", 3, "code"), ("line", 4, "name"), ("line", 5, "kind"), ("line", 6, "code"),
-                             ("line", 7, "code")}
+        assert locations >= {
+            ("line", 3, "code"),
+            ("line", 4, "name"),
+            ("line", 5, "kind"),
+            ("line", 6, "code"),
+            ("line", 7, "code"),
+        }
         assert ("line", 2, "code") not in locations
         assert await _unit_count(database, tenant) == 1
 
@@ -103,8 +121,11 @@ class TestOrgImportApi:
     ) -> None:
         tenant = await tenant_factory()
         body = f"code,parent_code,name,kind\n{tenant.code}009001,{tenant.code}009,孤村,村\n"
-        response = await api.post(f"/api/v1/platform/tenants/{tenant.code}/org-units/import", content=body.encode(),
-                                  headers={**platform_headers, "Content-Type": "text/csv"})
+        response = await api.post(
+            f"/api/v1/platform/tenants/{tenant.code}/org-units/import",
+            content=body.encode(),
+            headers={**platform_headers, "Content-Type": "text/csv"},
+        )
         assert response.status_code == 422
         assert response.json()["fields"][0]["loc"] == ["line", 2, "parent_code"]
 

@@ -17,9 +17,7 @@ def test_chinese_name_keys() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "typed", ["Zhang San", "ZHANG  san", "zhang san", " Zhang\tSan ", "Ｚｈａｎｇ　Ｓａｎ"]
-)
+@pytest.mark.parametrize("typed", ["Zhang San", "ZHANG  san", "zhang san", " Zhang\tSan ", "Ｚｈａｎｇ　Ｓａｎ"])
 def test_latin_spelling_gives_the_same_pinyin_as_the_characters(typed: str) -> None:
     keys = name_search_keys(typed)
     assert keys.pinyin == name_search_keys("张三").pinyin == "zhangsan"
@@ -59,9 +57,7 @@ def test_polyphonic_surname_is_read_as_a_surname(name: str, pinyin: str, initial
     assert (keys.pinyin, keys.initials) == (pinyin, initials)
 
 
-@pytest.mark.parametrize(
-    ("name", "other_reading"), [("曾凡", "cengfan"), ("单雄", "danxiong"), ("解放", "jiefang")]
-)
+@pytest.mark.parametrize(("name", "other_reading"), [("曾凡", "cengfan"), ("单雄", "danxiong"), ("解放", "jiefang")])
 def test_other_readings_of_the_surname_are_kept_as_variants(name: str, other_reading: str) -> None:
     assert other_reading in name_search_keys(name).pinyin_variants
 

@@ -123,9 +123,7 @@ def test_wrong_check_digit_message_does_not_reveal_the_right_one() -> None:
     assert "check digit" in message
 
 
-@pytest.mark.parametrize(
-    "birth_digits", ["19900230", "19901131", "19901301", "19900001", "19900100", "19990229"]
-)
+@pytest.mark.parametrize("birth_digits", ["19900230", "19901131", "19901301", "19900001", "19900100", "19990229"])
 def test_impossible_birth_date_is_refused(birth_digits: str) -> None:
     error = refusal(with_check("330106" + birth_digits + "123"))
     assert error.problem is ResidentIdProblem.IMPOSSIBLE_BIRTH_DATE
@@ -235,9 +233,7 @@ def test_refusal_uses_the_location_the_caller_gives(raw: str) -> None:
 
 # --- consistency with separately entered details -------------------------------------------------
 
-PERSON = ResidentId(
-    number=PUBLIC_EXAMPLE, division_code="110105", birth_date=date(1949, 12, 31), sex="female"
-)
+PERSON = ResidentId(number=PUBLIC_EXAMPLE, division_code="110105", birth_date=date(1949, 12, 31), sex="female")
 
 
 def test_matching_details_report_nothing() -> None:

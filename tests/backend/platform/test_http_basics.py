@@ -27,8 +27,9 @@ class TestErrorBodies:
     async def test_bad_input_is_a_4xx_with_the_error_body(
         self, api: httpx.AsyncClient, platform_headers: dict[str, str], body: bytes, status: int, error: str
     ) -> None:
-        response = await api.post("/api/v1/platform/tenants", content=body,
-                                  headers={**platform_headers, "Content-Type": "application/json"})
+        response = await api.post(
+            "/api/v1/platform/tenants", content=body, headers={**platform_headers, "Content-Type": "application/json"}
+        )
         assert response.status_code == status, response.text
         payload = response.json()
         assert set(payload) == {"error", "detail", "fields"}
@@ -36,21 +37,26 @@ class TestErrorBodies:
         assert "/" in payload["detail"]  # Chinese / English
 
     async def test_unknown_field_is_named(self, api: httpx.AsyncClient, platform_headers: dict[str, str]) -> None:
-        response = await api.post("/api/v1/platform/tenants", json={"code": "330106", "name": "x", "admin": True},
-                                  headers=platform_headers)
+        response = await api.post(
+            "/api/v1/platform/tenants", json={"code": "330106", "name": "x", "admin": True}, headers=platform_headers
+        )
         assert response.json()["fields"] == [{"loc": ["body", "admin"], "msg": "不允许的字段 / unknown field"}]
 
-    async def test_missing_credentials_are_401(self, api: httpx.AsyncClient) -> None:
-        response = await api.post("/api/v1/platform/tenants", json={"code": "330106", "name": "x"},
-                                  headers={"Authorization": "Bearer wrong"})
-        assert response.status_code == 401
-        assert response.json()["error"] == "UNAUTHORIZED"
+    async def test_missing_or_wrong_credentials_are_401(self, api: httpx.AsyncClient) -> None:
+        body = {"code": "330106", "name": "x"}
+        missing = await api.post("/api/v1/platform/tenants", json=body)
+        assert (missing.status_code, missing.json()["error"]) == (401, "UNAUTHORIZED")
+        wrong = await api.post("/api/v1/platform/tenants", json=body, headers={"Authorization": "Bearer wrong"})
+        assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_token")
+        assert wrong.headers["www-authenticate"].startswith("Bearer")
 
-    async def test_duplicate_tenant_is_a_409(self, api: httpx.AsyncClient, platform_headers: dict[str, str],
-                                             tenant_factory) -> None:  # type: ignore[no-untyped-def]
+    async def test_duplicate_tenant_is_a_409(
+        self, api: httpx.AsyncClient, platform_headers: dict[str, str], tenant_factory
+    ) -> None:  # type: ignore[no-untyped-def]
         tenant = await tenant_factory()
-        response = await api.post("/api/v1/platform/tenants", json={"code": tenant.code, "name": "x"},
-                                  headers=platform_headers)
+        response = await api.post(
+            "/api/v1/platform/tenants", json={"code": tenant.code, "name": "x"}, headers=platform_headers
+        )
         assert response.status_code == 409
         assert response.json()["error"] == "TENANT_EXISTS"
 

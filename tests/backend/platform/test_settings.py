@@ -24,15 +24,24 @@ def test_production_refuses_development_defaults() -> None:
 
 def test_production_refuses_the_development_database_password() -> None:
     with pytest.raises(ValidationError, match="DATABASE_URL uses no password or the development password"):
-        Settings(environment="production", secret_key=STRONG, platform_admin_token=STRONG,
-                 data_encryption_key="c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=",
-                 database_url="postgresql+asyncpg://liuguan_app:liuguan-dev@db/liuguan",
-                 database_owner_url=PRODUCTION_URLS["database_owner_url"])
+        Settings(
+            environment="production",
+            secret_key=STRONG,
+            platform_admin_token=STRONG,
+            data_encryption_key="c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=",
+            database_url="postgresql+asyncpg://liuguan_app:liuguan-dev@db/liuguan",
+            database_owner_url=PRODUCTION_URLS["database_owner_url"],
+        )
 
 
 def test_production_starts_with_real_secrets() -> None:
-    settings = Settings(environment="production", secret_key=STRONG, platform_admin_token=STRONG,
-                        data_encryption_key="c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=", **PRODUCTION_URLS)
+    settings = Settings(
+        environment="production",
+        secret_key=STRONG,
+        platform_admin_token=STRONG,
+        data_encryption_key="c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=",
+        **PRODUCTION_URLS,
+    )
     assert settings.app_role == "liuguan_app"
 
 

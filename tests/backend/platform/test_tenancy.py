@@ -50,8 +50,12 @@ class TestRowLevelSecurity:
                             "INSERT INTO org_units (id, tenant_id, code, parent_code, name, kind, active, version) "
                             "VALUES (:id, :tenant_id, :code, :parent, 'x', 'township', true, 1)"
                         ),
-                        {"id": uuid.uuid4(), "tenant_id": tenant_b.id, "code": tenant_b.code + "001",
-                         "parent": tenant_b.code},
+                        {
+                            "id": uuid.uuid4(),
+                            "tenant_id": tenant_b.id,
+                            "code": tenant_b.code + "001",
+                            "parent": tenant_b.code,
+                        },
                     )
 
     async def test_tenant_a_cannot_update_or_delete_tenant_b(
@@ -74,8 +78,9 @@ class TestRowLevelSecurity:
                     )
         async with database.sessionmaker() as db_session, db_session.begin():
             await set_tenant(db_session, tenant_b.id)
-            name = (await db_session.execute(
-                text("SELECT name FROM org_units WHERE tenant_id = :t"), {"t": tenant_b.id})).scalar_one()
+            name = (
+                await db_session.execute(text("SELECT name FROM org_units WHERE tenant_id = :t"), {"t": tenant_b.id})
+            ).scalar_one()
             assert name != "hijacked"
             await set_tenant(db_session, tenant_a.id)
             # The app role has no DELETE on org_units at all; and under tenant A nothing of B is visible.
@@ -99,8 +104,9 @@ class TestRowLevelSecurity:
             with pytest.raises(ProgrammingError, match="row-level security"):
                 async with db_session.begin():
                     await db_session.execute(
-                        text("INSERT INTO tenants (id, code, name, active, version) "
-                             "VALUES (:id, '999999', 'x', true, 1)"),
+                        text(
+                            "INSERT INTO tenants (id, code, name, active, version) VALUES (:id, '999999', 'x', true, 1)"
+                        ),
                         {"id": uuid.uuid4()},
                     )
 
@@ -108,7 +114,9 @@ class TestRowLevelSecurity:
 class TestSchemaPolicies:
     async def test_every_tenant_table_has_enabled_and_forced_rls(self, database: Database) -> None:
         async with database.sessionmaker() as db_session, db_session.begin():
-            rows = (await db_session.execute(text("""
+            rows = (
+                await db_session.execute(
+                    text("""
                 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                        (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
                 FROM pg_class c
@@ -116,17 +124,28 @@ class TestSchemaPolicies:
                 JOIN information_schema.columns col
                   ON col.table_schema = n.nspname AND col.table_name = c.relname AND col.column_name = 'tenant_id'
                 WHERE n.nspname = 'public' AND c.relkind = 'r'
-            """))).all()
+            """)
+                )
+            ).all()
         assert rows, "expected tenant-owned tables"
-        unprotected = [row.relname for row in rows if not (row.relrowsecurity and row.relforcerowsecurity
-                                                           and row.policies > 0)]
+        unprotected = [
+            row.relname for row in rows if not (row.relrowsecurity and row.relforcerowsecurity and row.policies > 0)
+        ]
         assert unprotected == []
 
     async def test_app_role_owns_nothing_and_cannot_bypass_rls(self, database: Database) -> None:
         async with database.sessionmaker() as db_session, db_session.begin():
-            role = (await db_session.execute(text(
-                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"))).one()
-            owned = (await db_session.execute(text(
-                "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
-                "WHERE r.rolname = current_user"))).scalar_one()
+            role = (
+                await db_session.execute(
+                    text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                )
+            ).one()
+            owned = (
+                await db_session.execute(
+                    text(
+                        "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+                        "WHERE r.rolname = current_user"
+                    )
+                )
+            ).scalar_one()
         assert (role.rolsuper, role.rolbypassrls, owned) == (False, False, 0)

@@ -10,9 +10,7 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.e2e
 
 
-def test_home_page_is_chinese_first_and_switches_to_english(
-    page: Page, live_server: str, screenshot_dir: Path
-) -> None:
+def test_home_page_is_chinese_first_and_switches_to_english(page: Page, live_server: str, screenshot_dir: Path) -> None:
     page.goto(live_server + "/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text("流动人口计划生育服务管理平台")

@@ -25,7 +25,9 @@ RECORD = os.environ.get("RECORD_HISTORIES") == "1"
 
 
 async def test_check_reports_intact_and_broken_chains(
-    time_skipping_env: WorkflowEnvironment, database: Database, owner_engine: AsyncEngine,
+    time_skipping_env: WorkflowEnvironment,
+    database: Database,
+    owner_engine: AsyncEngine,
     tenant_factory: TenantFactory,
 ) -> None:
     intact, tampered = await tenant_factory(name="完好县"), await tenant_factory(name="被改县")
@@ -58,5 +60,6 @@ async def test_committed_histories_replay_against_current_code() -> None:
     for path in files:
         history_json = path.read_text(encoding="utf-8")
         workflow_id = json.loads(history_json)["events"][0]["workflowExecutionStartedEventAttributes"].get(
-            "workflowId", path.stem)
+            "workflowId", path.stem
+        )
         await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, history_json))

@@ -1,0 +1,44 @@
+"""The audit log for auditors and admins: search events, verify the county's hash chain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from backend.audit import service
+from backend.audit.auth import AuditRead
+from backend.audit.repository import AuditRepository
+from backend.audit.schemas import AuditEventRead, ChainVerificationRead
+from backend.authz.vocabulary import Action
+from backend.core.routing import API_V1
+from backend.db.session import SessionDep
+
+router = APIRouter(prefix=f"{API_V1}/audit", tags=["audit"])
+
+
+@router.get("/events", response_model=list[AuditEventRead], summary="Audit events in my scope, newest first")
+async def search_events(
+    session: SessionDep,
+    principal: AuditRead,
+    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    correlation_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditEventRead]:
+    events = await AuditRepository(session).search(
+        roots=principal.scopes_for(Action.audit_read),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        correlation_id=correlation_id,
+        limit=limit,
+    )
+    return [AuditEventRead.model_validate(event) for event in events]
+
+
+@router.post("/verify", response_model=ChainVerificationRead, summary="Verify my county's audit hash chain")
+async def verify(session: SessionDep, _: AuditRead) -> ChainVerificationRead:
+    result = await service.verify_chain(session)
+    return ChainVerificationRead(
+        ok=result.ok, events_checked=result.events_checked, broken_seq=result.broken_seq, problem=result.problem
+    )

@@ -1,0 +1,133 @@
+"""The authorization vocabulary: actions, roles, and which actions each role template holds.
+
+Roles are templates defined here, in code; who holds which role over which org subtree is data
+(`role_grants`). Casbin evaluates the combination (backend/authz/enforcer.py).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    org_read = "org.read"
+    person_read = "person.read"
+    person_read_identifiers = "person.read_identifiers"  # full ID and phone numbers on the detail view
+    person_write = "person.write"
+    case_read = "case.read"
+    case_write = "case.write"
+    case_assign = "case.assign"
+    case_audit = "case.audit"
+    document_read = "document.read"
+    document_write = "document.write"
+    verification_answer = "verification.answer"
+    register_export = "register.export"
+    audit_read = "audit.read"
+    users_manage = "users.manage"
+    clients_manage = "clients.manage"
+    config_manage = "config.manage"
+    breakglass_request = "breakglass.request"
+    breakglass_review = "breakglass.review"
+    intake_submit = "intake.submit"
+    intake_read_status = "intake.read_status"
+    tenant_provision = "tenant.provision"
+
+
+class Role(StrEnum):
+    village_coordinator = "village_coordinator"  # 村/居计生专干、协管员
+    township_officer = "township_officer"  # 乡镇（街道）计生办
+    township_supervisor = "township_supervisor"
+    county_officer = "county_officer"
+    county_supervisor = "county_supervisor"
+    auditor = "auditor"
+    county_admin = "county_admin"
+    platform_admin = "platform_admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.village_coordinator: "村（居）计生专干 / Village coordinator",
+    Role.township_officer: "乡镇（街道）经办人 / Township officer",
+    Role.township_supervisor: "乡镇（街道）负责人 / Township supervisor",
+    Role.county_officer: "县级经办人 / County officer",
+    Role.county_supervisor: "县级负责人 / County supervisor",
+    Role.auditor: "审计员 / Auditor",
+    Role.county_admin: "县级系统管理员 / County administrator",
+    Role.platform_admin: "平台管理员 / Platform administrator",
+}
+
+_CASEWORK = frozenset(
+    {
+        Action.org_read,
+        Action.person_read,
+        Action.person_write,
+        Action.case_read,
+        Action.case_write,
+        Action.document_read,
+        Action.document_write,
+    }
+)
+_OFFICER = _CASEWORK | {Action.person_read_identifiers, Action.verification_answer, Action.register_export}
+_SUPERVISOR = _OFFICER | {Action.case_assign, Action.breakglass_request}
+
+ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
+    Role.village_coordinator: _CASEWORK | {Action.register_export},
+    Role.township_officer: _OFFICER,
+    Role.township_supervisor: _SUPERVISOR,
+    Role.county_officer: _OFFICER,
+    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review},
+    # Reads everything in the county, changes nothing.
+    Role.auditor: frozenset(
+        {
+            Action.org_read,
+            Action.person_read,
+            Action.case_read,
+            Action.case_audit,
+            Action.document_read,
+            Action.audit_read,
+            Action.breakglass_review,
+        }
+    ),
+    # Users, roles, org tree and configuration; no personal data.
+    Role.county_admin: frozenset(
+        {
+            Action.org_read,
+            Action.users_manage,
+            Action.clients_manage,
+            Action.config_manage,
+            Action.audit_read,
+        }
+    ),
+    # Provisions counties; never reads a county's personal data.
+    Role.platform_admin: frozenset({Action.tenant_provision}),
+}
+
+# Roles that only make sense over the whole county.
+COUNTY_WIDE_ROLES = frozenset(
+    {
+        Role.county_officer,
+        Role.county_supervisor,
+        Role.auditor,
+        Role.county_admin,
+    }
+)
+TOWNSHIP_ROLES = frozenset({Role.township_officer, Role.township_supervisor})
+
+# What a break-glass grant lets its holder do in the borrowed subtree: read, nothing else.
+BREAK_GLASS_ACTIONS = frozenset({Action.org_read, Action.person_read, Action.case_read, Action.document_read})
+
+
+class ClientScope(StrEnum):
+    """OAuth2 scopes of department API clients."""
+
+    intake_police = "intake:police"
+    intake_civil_affairs = "intake:civil_affairs"
+    intake_health = "intake:health"
+    intake_read_status = "intake:read_status"
+
+
+CLIENT_SCOPE_ACTIONS: dict[ClientScope, frozenset[Action]] = {
+    ClientScope.intake_police: frozenset({Action.intake_submit}),
+    ClientScope.intake_civil_affairs: frozenset({Action.intake_submit}),
+    ClientScope.intake_health: frozenset({Action.intake_submit}),
+    ClientScope.intake_read_status: frozenset({Action.intake_read_status}),
+}

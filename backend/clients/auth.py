@@ -1,0 +1,9 @@
+from typing import Annotated
+
+from fastapi import Depends
+
+from backend.authz.dependencies import Require
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+
+ClientsManage = Annotated[Principal, Depends(Require(Action.clients_manage))]

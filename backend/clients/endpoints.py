@@ -1,0 +1,106 @@
+"""OAuth2 token endpoint for department systems, and API-client administration for county admins."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+
+from backend.clients import service
+from backend.clients.auth import ClientsManage
+from backend.clients.errors import InvalidClient, UnsupportedGrantType
+from backend.clients.schemas import ApiClientCreate, ApiClientRead, ApiClientWithSecret, TokenResponse
+from backend.core.routing import API_V1
+from backend.db.session import SessionDep
+from backend.tenants.auth import TenantsProvision
+
+oauth_router = APIRouter(prefix=f"{API_V1}/oauth", tags=["oauth"])
+admin_router = APIRouter(prefix=f"{API_V1}/admin/api-clients", tags=["admin"])
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient() from None
+    return client_id, secret
+
+
+@oauth_router.post("/token", response_model=TokenResponse, summary="OAuth2 client-credentials token")
+async def token(
+    request: Request,
+    session: SessionDep,
+    grant_type: Annotated[str, Form()],
+    scope: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+) -> TokenResponse:
+    if grant_type != "client_credentials":
+        raise UnsupportedGrantType()
+    credentials = _basic_credentials(request) or (client_id, client_secret)
+    if not credentials[0] or not credentials[1]:
+        raise InvalidClient()
+    access_token, lifetime, scopes = await service.issue_token(
+        session, request.app.state.settings, client_id=credentials[0], client_secret=credentials[1], scope=scope
+    )
+    return TokenResponse(access_token=access_token, expires_in=lifetime, scope=" ".join(scopes))
+
+
+def _with_secret(client: object, secret: str) -> ApiClientWithSecret:
+    return ApiClientWithSecret(**ApiClientRead.model_validate(client).model_dump(), client_secret=secret)
+
+
+@admin_router.get("", response_model=list[ApiClientRead], summary="My county's API clients")
+async def list_clients(session: SessionDep, _: ClientsManage) -> list[ApiClientRead]:
+    return [ApiClientRead.model_validate(client) for client in await service.list_clients(session)]
+
+
+@admin_router.post(
+    "",
+    response_model=ApiClientWithSecret,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a department system; the secret is shown once",
+)
+async def create_client(session: SessionDep, principal: ClientsManage, client: ApiClientCreate) -> ApiClientWithSecret:
+    created, secret = await service.create_client(session, client, tenant_code=principal.tenant_code)
+    return _with_secret(created, secret)
+
+
+@admin_router.post("/{client_uuid}/rotate", response_model=ApiClientWithSecret, summary="Rotate the secret")
+async def rotate(session: SessionDep, _: ClientsManage, client_uuid: uuid.UUID) -> ApiClientWithSecret:
+    client = await service.get_client(session, client_uuid)
+    return _with_secret(client, await service.rotate_secret(session, client))
+
+
+@admin_router.post("/{client_uuid}/revoke", response_model=ApiClientRead, summary="Revoke the client")
+async def revoke(session: SessionDep, _: ClientsManage, client_uuid: uuid.UUID) -> ApiClientRead:
+    client = await service.get_client(session, client_uuid)
+    await service.revoke_client(session, client)
+    return ApiClientRead.model_validate(client)
+
+
+platform_router = APIRouter(prefix=f"{API_V1}/platform/api-clients", tags=["platform"])
+
+
+@platform_router.post(
+    "",
+    response_model=ApiClientWithSecret,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an instance-wide department system (all counties)",
+)
+async def create_instance_client(
+    session: SessionDep, _: TenantsProvision, client: ApiClientCreate
+) -> ApiClientWithSecret:
+    created, secret = await service.create_client(session, client, tenant_code=None)
+    return _with_secret(created, secret)
+
+
+@platform_router.get("", response_model=list[ApiClientRead], summary="Instance-wide API clients")
+async def list_instance_clients(session: SessionDep, _: TenantsProvision) -> list[ApiClientRead]:
+    return [ApiClientRead.model_validate(client) for client in await service.list_clients(session)]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, HttpUrl, StringConstraints
+
+from backend.authz.vocabulary import ClientScope
+from backend.core.schemas import InputSchema, OutputSchema
+
+
+class Department(StrEnum):
+    police = "police"  # 公安
+    civil_affairs = "civil_affairs"  # 民政
+    health = "health"  # 卫生健康
+
+
+class ApiClientCreate(InputSchema):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(examples=["西湖区公安分局人口系统"])
+    department: Department
+    scopes: list[ClientScope] = Field(min_length=1)
+    webhook_url: HttpUrl | None = None
+
+
+class ApiClientRead(OutputSchema):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    department: str
+    scopes: list[str]
+    webhook_url: str | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class ApiClientWithSecret(ApiClientRead):
+    """Returned once, at creation and rotation: the secret is never shown again."""
+
+    client_secret: str
+
+
+class TokenResponse(OutputSchema):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: str

@@ -1,0 +1,225 @@
+"""Department API clients and their OAuth2 client-credentials tokens.
+
+A client id names its owner: `<county code>-<random>` for a county's client, `platform-<random>` for an
+instance-wide one; the token endpoint enters that context before looking the client up, so row-level
+security holds for the lookup too. Secrets are argon2-hashed and shown once. Tokens are short-lived HS256
+JWTs; each use re-checks the client row, so a revocation or a secret rotation takes effect at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.principal import ANY_TENANT, Principal, ScopedRole
+from backend.authz.vocabulary import ClientScope
+from backend.clients.errors import (
+    ClientNotFound,
+    InvalidClient,
+    InvalidClientDefinition,
+    InvalidScope,
+    InvalidToken,
+)
+from backend.clients.schemas import ApiClientCreate, Department
+from backend.config import Settings
+from backend.core.clock import utc_now
+from backend.core.context import Actor, actor_var
+from backend.db.tenancy import current_tenant_id, set_platform_context, set_tenant
+from backend.identity import security
+from backend.models import ApiClient
+from backend.tenants.errors import TenantNotFound
+from backend.tenants.service import get_tenant_by_code
+
+TOKEN_ISSUER = "liuguan"
+TOKEN_AUDIENCE = "liuguan-api"
+PLATFORM_OWNER = "platform"
+
+DEPARTMENT_SCOPES: dict[Department, frozenset[ClientScope]] = {
+    Department.police: frozenset({ClientScope.intake_police, ClientScope.intake_read_status}),
+    Department.civil_affairs: frozenset({ClientScope.intake_civil_affairs, ClientScope.intake_read_status}),
+    Department.health: frozenset({ClientScope.intake_health, ClientScope.intake_read_status}),
+}
+
+
+def _signing_key(settings: Settings) -> str:
+    return f"access-token:{settings.secret_key}"
+
+
+def client_actor(client: ApiClient) -> Actor:
+    return Actor(kind="api_client", id=client.client_id, label=client.name)
+
+
+async def _enter_owner_context(session: AsyncSession, client_id: str) -> str | None:
+    """Scope the transaction to the client's owner from its id; returns the county code (None: platform)."""
+    owner = client_id.split("-", 1)[0]
+    if owner == PLATFORM_OWNER:
+        await set_platform_context(session)
+        return None
+    tenant = await get_tenant_by_code(session, owner)
+    await set_tenant(session, tenant.id)
+    return tenant.code
+
+
+async def _client_by_client_id(session: AsyncSession, client_id: str) -> ApiClient | None:
+    statement = select(ApiClient).where(ApiClient.client_id == client_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def create_client(
+    session: AsyncSession, client_create: ApiClientCreate, *, tenant_code: str | None
+) -> tuple[ApiClient, str]:
+    """Register a client for the current county (or instance-wide when tenant_code is None)."""
+    allowed = DEPARTMENT_SCOPES[client_create.department]
+    for index, scope in enumerate(client_create.scopes):
+        if scope not in allowed:
+            raise InvalidClientDefinition(
+                f"scopes.{index}", "该部门不能使用此范围 / scope not allowed for the department"
+            )
+    secret = security.new_token(32)
+    client = ApiClient(
+        id=uuid.uuid4(),
+        tenant_id=current_tenant_id(session) if tenant_code else None,
+        client_id=f"{tenant_code or PLATFORM_OWNER}-{security.new_token(12)}",
+        name=client_create.name,
+        department=client_create.department.value,
+        scopes=sorted(scope.value for scope in client_create.scopes),
+        secret_hash=security.hash_secret(secret),
+        secret_version=1,
+        webhook_url=str(client_create.webhook_url) if client_create.webhook_url else None,
+    )
+    session.add(client)
+    await session.flush()
+    if tenant_code:
+        await audit.record(
+            session,
+            action="api_client.create",
+            entity_type="api_client",
+            entity_id=client.id,
+            org_unit_code=tenant_code,
+            changes=audit.diff(None, {"client_id": client.client_id, "name": client.name, "scopes": client.scopes}),
+        )
+    return client, secret
+
+
+async def get_client(session: AsyncSession, client_uuid: uuid.UUID) -> ApiClient:
+    client = await session.get(ApiClient, client_uuid)
+    if client is None:
+        raise ClientNotFound()
+    return client
+
+
+async def list_clients(session: AsyncSession) -> list[ApiClient]:
+    """The clients visible in this transaction's context (a county's own, or the platform's)."""
+    return list((await session.execute(select(ApiClient).order_by(ApiClient.created_at))).scalars().all())
+
+
+async def rotate_secret(session: AsyncSession, client: ApiClient) -> str:
+    """New secret, shown once; tokens issued with the old one stop working."""
+    secret = security.new_token(32)
+    client.secret_hash = security.hash_secret(secret)
+    client.secret_version += 1
+    await session.flush()
+    if client.tenant_id is not None:
+        await audit.record(
+            session,
+            action="api_client.rotate",
+            entity_type="api_client",
+            entity_id=client.id,
+            changes={"secret_version": [client.secret_version - 1, client.secret_version]},
+        )
+    return secret
+
+
+async def revoke_client(session: AsyncSession, client: ApiClient) -> None:
+    if client.revoked_at is None:
+        client.revoked_at = utc_now()
+        await session.flush()
+        if client.tenant_id is not None:
+            await audit.record(
+                session,
+                action="api_client.revoke",
+                entity_type="api_client",
+                entity_id=client.id,
+                changes=audit.diff(None, {"revoked_at": client.revoked_at}),
+            )
+
+
+async def issue_token(
+    session: AsyncSession, settings: Settings, *, client_id: str, client_secret: str, scope: str | None
+) -> tuple[str, int, list[str]]:
+    """Client-credentials grant: (token, lifetime in seconds, granted scopes)."""
+    try:
+        tenant_code = await _enter_owner_context(session, client_id)
+        client = await _client_by_client_id(session, client_id)
+    except TenantNotFound:
+        tenant_code, client = None, None
+    secret_ok = security.verify_secret(client.secret_hash if client else None, client_secret)
+    if client is None or not secret_ok or client.revoked_at is not None:
+        raise InvalidClient()
+    requested = scope.split() if scope else list(client.scopes)
+    if not requested or any(item not in client.scopes for item in requested):
+        raise InvalidScope()
+    now = utc_now()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    claims = {
+        "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
+        "sub": client.client_id,
+        "tc": tenant_code,
+        "scope": " ".join(requested),
+        "sv": client.secret_version,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, _signing_key(settings), algorithm="HS256")
+    return token, int(lifetime.total_seconds()), requested
+
+
+async def principal_for_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
+    """Verify signature, expiry and audience, then that the client still exists, is not revoked and has not
+    rotated its secret since the token was issued. Every failure is the same InvalidToken."""
+    try:
+        claims = jwt.decode(
+            token,
+            _signing_key(settings),
+            algorithms=["HS256"],
+            audience=TOKEN_AUDIENCE,
+            issuer=TOKEN_ISSUER,
+            # Expiry is checked below against the platform clock (which tests can move), not time.time().
+            options={
+                "require": ["exp", "iat", "sub", "sv", "scope"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
+        if not claims["iat"] <= utc_now().timestamp() < claims["exp"]:
+            raise InvalidToken()
+        tenant_code = await _enter_owner_context(session, str(claims["sub"]))
+        client = await _client_by_client_id(session, str(claims["sub"]))
+    except (jwt.PyJWTError, TenantNotFound, ValueError, TypeError):
+        raise InvalidToken() from None
+    if client is None or client.revoked_at is not None or client.secret_version != claims["sv"]:
+        raise InvalidToken()
+    if claims.get("tc") != tenant_code:
+        raise InvalidToken()
+    scopes = tuple(scope for scope in str(claims["scope"]).split() if scope in client.scopes)
+    actor_var.set(client_actor(client))
+    scope_root = tenant_code if tenant_code else ANY_TENANT
+    return Principal(
+        kind="api_client",
+        id=client.client_id,
+        label=client.name,
+        tenant_id=client.tenant_id,
+        tenant_code=tenant_code,
+        org_unit_code=tenant_code,
+        roles=tuple(ScopedRole(f"scope:{scope}", scope_root) for scope in scopes),
+        client_scopes=scopes,
+    )

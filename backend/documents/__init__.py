@@ -1,0 +1,1 @@
+"""Documents (材料): uploaded evidence files attached to cases, kept in object storage."""

@@ -1,0 +1,101 @@
+"""Typed errors of the documents domain. Upload refusals name the form field `file`, so pages show the
+message next to the file input and API clients get `fields: [{"loc": ["body", "file"], ...}]`."""
+
+from __future__ import annotations
+
+from backend.core.errors import DomainError, FieldError
+
+FILE_FIELD_LOC: tuple[str, ...] = ("body", "file")
+
+
+class UploadRejected(DomainError):
+    """An uploaded file was refused. Catch this to handle every refusal below."""
+
+    def __init__(self, zh: str, en: str, *, status_code: int, code: str) -> None:
+        super().__init__(
+            detail=f"文件：{zh} / file: {en}",
+            fields=[FieldError(FILE_FIELD_LOC, f"{zh} / {en}")],
+            status_code=status_code,
+            code=code,
+        )
+
+
+class UploadEmpty(UploadRejected):
+    def __init__(self) -> None:
+        super().__init__("文件为空", "the file is empty", status_code=422, code="UPLOAD_EMPTY")
+
+
+class UploadTooLarge(UploadRejected):
+    def __init__(self, max_bytes: int) -> None:
+        limit_zh, limit_en = _format_size(max_bytes)
+        super().__init__(
+            f"文件超过 {limit_zh} 上限",
+            f"the file exceeds the {limit_en} limit",
+            status_code=413,
+            code="UPLOAD_TOO_LARGE",
+        )
+        self.max_bytes = max_bytes
+
+
+class UnsupportedUploadType(UploadRejected):
+    def __init__(self) -> None:
+        super().__init__(
+            "只接受 PDF、JPEG、PNG、TIFF 文件",
+            "only PDF, JPEG, PNG and TIFF files are accepted",
+            status_code=415,
+            code="UNSUPPORTED_MEDIA_TYPE",
+        )
+
+
+class UploadMalformed(UploadRejected):
+    """The bytes start like a supported type but are truncated or corrupt."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(zh, en, status_code=422, code="UPLOAD_MALFORMED")
+
+
+class UploadActiveContent(UploadRejected):
+    """A PDF that carries scripts, launch actions, embedded files or similar active content."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PDF 含脚本、启动操作或附件等活动内容，请另存为普通 PDF 后再上传",
+            "the PDF contains scripts, launch actions, attachments or other active content; "
+            "save it as a plain PDF and upload again",
+            status_code=422,
+            code="UPLOAD_ACTIVE_CONTENT",
+        )
+
+
+class ImageTooLarge(UploadRejected):
+    """An image whose pixel count would take too much memory to decode (a decompression bomb, 解压炸弹)."""
+
+    def __init__(self, max_pixels: int) -> None:
+        megapixels = max_pixels // 1_000_000
+        super().__init__(
+            f"图片像素超过 {megapixels} 百万像素上限",
+            f"the image exceeds the {megapixels} megapixel limit",
+            status_code=413,
+            code="IMAGE_TOO_LARGE",
+        )
+        self.max_pixels = max_pixels
+
+
+def _format_size(size: int) -> tuple[str, str]:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB", f"{size // (1024 * 1024)} MB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KB", f"{size // 1024} KB"
+    return f"{size} 字节", f"{size} bytes"
+
+
+class PdfUnverifiable(UploadRejected):
+    """A PDF whose content cannot be checked (encrypted, legacy encodings, crafted structure)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(
+            f"{zh}，无法检查其内容，请用“打印为 PDF”另存后再上传",
+            f"{en}, so its content cannot be checked; print it to a new PDF and upload that",
+            status_code=422,
+            code="UPLOAD_PDF_UNVERIFIABLE",
+        )

@@ -1,0 +1,9 @@
+from typing import Annotated
+
+from fastapi import Depends
+
+from backend.authz.dependencies import Require
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+
+OrgRead = Annotated[Principal, Depends(Require(Action.org_read))]

@@ -1,0 +1,151 @@
+"""Sign-in, sign-out, password change and the signed-in landing page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backend.authz.dependencies import SESSION_COOKIE, Authenticated
+from backend.authz.vocabulary import ROLE_LABELS
+from backend.core.errors import DomainError
+from backend.db.session import SessionDep
+from backend.identity import service as identity
+from backend.identity.endpoints import set_session_cookie
+from backend.identity.errors import LOGIN_FAILED
+from backend.identity.security import new_token, tokens_equal
+from backend.tenants.service import list_tenants
+from frontend.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "lg_login_csrf"
+
+
+def _safe_next(next_path: str | None) -> str:
+    """Only a path on this site: never an absolute URL an attacker could send the user to."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or urlsplit(next_path).netloc:
+        return "/dashboard"
+    return next_path
+
+
+async def _login_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    # Before there is a session, CSRF protection is a double-submit token: cookie and hidden field must match.
+    csrf = new_token(24)
+    counties = [tenant for tenant in await list_tenants(session) if tenant.active]
+    response = render(
+        request,
+        "auth/login.html",
+        {
+            "counties": counties,
+            "csrf_token": csrf,
+            "error": error,
+            "form": form or {},
+            "next": _safe_next(request.query_params.get("next")),
+        },
+        status_code=status_code,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, session: SessionDep) -> HTMLResponse:
+    return await _login_page(request, session)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    session: SessionDep,
+    tenant_code: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
+    form = {"tenant_code": tenant_code, "username": username}
+    expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected_csrf or not tokens_equal(csrf_token, expected_csrf):
+        return await _login_page(
+            request,
+            session,
+            error="页面已过期，请重试 / The form expired; please try again",
+            status_code=403,
+            form=form,
+        )
+    settings = request.app.state.settings
+    signed_in = None
+    if tenant_code.isdigit() and len(tenant_code) == 6 and username:
+        signed_in = await identity.sign_in(
+            session,
+            settings,
+            tenant_code=tenant_code,
+            username=username,
+            password=password,
+            client_addr=request.client.host if request.client else None,
+        )
+    if signed_in is None:
+        return await _login_page(request, session, error=LOGIN_FAILED, status_code=401, form=form)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(response, identity.session_cookie_value(signed_in), secure=settings.environment == "production")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(session: SessionDep, principal: Authenticated) -> Response:
+    if principal.session_id is not None:
+        await identity.end_session(session, await identity.session_by_id(session, principal.session_id))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, principal: Authenticated) -> HTMLResponse:
+    roles = [(ROLE_LABELS.get(grant.role, grant.role), grant.org_unit_code) for grant in principal.roles]  # type: ignore[call-overload]
+    return render(request, "dashboard.html", {"roles": roles})
+
+
+@router.get("/password", response_class=HTMLResponse)
+async def password_form(request: Request, principal: Authenticated) -> HTMLResponse:
+    return render(request, "auth/password.html", {"errors": {}})
+
+
+@router.post("/password", response_class=HTMLResponse)
+async def password_change(
+    request: Request,
+    session: SessionDep,
+    principal: Authenticated,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    new_password_again: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    errors: dict[str, str] = {}
+    if new_password != new_password_again:
+        errors["new_password_again"] = "两次输入的新密码不一致 / the two new passwords differ"
+    else:
+        user = await identity.user_for_principal(session, principal)
+        try:
+            await identity.change_password(
+                session,
+                user,
+                current_password=current_password,
+                new_password=new_password,
+                keep_session=principal.session_id,
+            )
+        except DomainError as error:
+            errors = {str(field.loc[-1]): field.msg for field in error.fields} or {"form": error.detail}
+    if errors:
+        return render(request, "auth/password.html", {"errors": errors}, status_code=422)
+    return render(request, "auth/password.html", {"errors": {}, "changed": True})

@@ -1,0 +1,182 @@
+"""The authorization matrix, exercised through the HTTP API: every role × every action the API declares ×
+target in {own unit, child unit, sibling unit, parent unit, other county}.
+
+Expected answers come from the role templates and the subtree rule (a grant covers its unit and everything
+under it, in its own county only); a few explicit spot checks pin the templates themselves to the issue.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.authz.dependencies import AUTHENTICATED
+from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
+from backend.db.engine import Database
+from backend.tenants.schemas import TenantCreate
+from tests.backend.authz.route_table import declared_permissions
+from tests.fixtures.database import unique_county_code
+from tests.fixtures.identity import PASSWORD, County, add_user, build_county
+
+# Where each role is granted, as a key of County.units; and which targets make sense from there.
+ROLE_HOME = {
+    Role.village_coordinator: "v11",
+    Role.township_officer: "t1",
+    Role.township_supervisor: "t1",
+    Role.county_officer: "county",
+    Role.county_supervisor: "county",
+    Role.auditor: "county",
+    Role.county_admin: "county",
+}
+TARGETS_FROM = {
+    "v11": {"own": "v11", "sibling": "v12", "parent": "t1"},
+    "t1": {"own": "t1", "child": "v11", "sibling": "t2", "parent": "county"},
+    "county": {"own": "county", "child": "t1"},
+}
+TARGET_KINDS = ("own", "child", "sibling", "parent", "other_county")
+
+
+@dataclass
+class World:
+    a: County
+    b: County
+
+
+@pytest.fixture(scope="session")
+async def world(database: Database, app: FastAPI) -> World:
+    from backend.tenants.service import provision_tenant
+
+    async def factory(name: str = "县", code: str | None = None):  # type: ignore[no-untyped-def]
+        async with database.sessionmaker() as session, session.begin():
+            return await provision_tenant(session, TenantCreate(code=code or unique_county_code(), name=name))
+
+    a, b = await build_county(database, factory, "甲县"), await build_county(database, factory, "乙县")
+    for county in (a, b):
+        for role, home in ROLE_HOME.items():
+            await add_user(database, county, f"{county.code}-{role.value}", home, [(role, home)])
+        # A plain user living at every unit: the object that user-administration and audit probes look at.
+        for key in county.units:
+            await add_user(database, county, f"{county.code}-resident-{key}", key)
+    return World(a, b)
+
+
+Probe = Callable[[httpx.AsyncClient, County, str], Awaitable[bool]]
+
+
+def _allowed(response: httpx.Response, *, ok: int = 200) -> bool:
+    if response.status_code == ok:
+        return True
+    # A denial never leaks: only 403 (action held nowhere) or 404 (outside reach) or 422 for bodies naming units
+    # the caller may not touch.
+    assert response.status_code in (403, 404, 422), (response.status_code, response.text)
+    return False
+
+
+async def probe_org_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/org-units/{county.units[unit]}"))
+
+
+async def probe_users_manage(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    resident = county.users[f"{county.code}-resident-{unit}"]
+    return _allowed(await client.get(f"/api/v1/admin/users/{resident.id}"))
+
+
+async def probe_audit_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    resident = county.users[f"{county.code}-resident-{unit}"]
+    response = await client.get("/api/v1/audit/events", params={"entity_type": "user", "entity_id": str(resident.id)})
+    return _allowed(response) and len(response.json()) > 0
+
+
+async def probe_clients_manage(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/admin/api-clients"))
+
+
+async def probe_breakglass_request(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    response = await client.post(
+        "/api/v1/break-glass",
+        json={"org_unit_code": county.units[unit], "reason": "矩阵测试：核查重复登记", "minutes": 5},
+    )
+    allowed = _allowed(response, ok=201)
+    if allowed:
+        await client.post(f"/api/v1/break-glass/{response.json()['id']}/revoke")
+    return allowed
+
+
+async def probe_tenant_provision(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/platform/tenants"))
+
+
+PROBES: dict[str, Probe] = {
+    Action.org_read: probe_org_read,
+    Action.users_manage: probe_users_manage,
+    Action.audit_read: probe_audit_read,
+    Action.clients_manage: probe_clients_manage,
+    Action.breakglass_request: probe_breakglass_request,
+    Action.tenant_provision: probe_tenant_provision,
+}
+# Actions that are not about a place: checked once, from the role's own unit.
+UNSCOPED = {Action.clients_manage, Action.tenant_provision}
+
+
+def expected(role: Role, action: Action, home_code: str, target_kind: str, target_code: str) -> bool:
+    if action not in ROLE_TEMPLATES[role] or target_kind == "other_county":
+        return False
+    covered = target_code.startswith(home_code)
+    if action == Action.breakglass_request:
+        # Break-glass is for a township or village of one's own county that one cannot read already; never
+        # for the whole county at once.
+        return not covered and len(target_code) > len(home_code[:6])
+    return covered
+
+
+def test_every_declared_action_has_a_probe(app: FastAPI) -> None:
+    declared = {permission for permission in declared_permissions(app) if permission != AUTHENTICATED}
+    assert declared - set(PROBES) == set(), "add a probe for every action a route declares"
+
+
+def _cases() -> list[tuple[Role, str, str]]:
+    return [
+        (role, action, kind)
+        for role, action, kind in itertools.product(ROLE_HOME, PROBES, TARGET_KINDS)
+        if kind in TARGETS_FROM[ROLE_HOME[role]] or kind == "other_county"
+        if not (action in UNSCOPED and kind != "own")
+    ]
+
+
+@pytest.mark.parametrize(("role", "action", "target_kind"), _cases(), ids=lambda v: str(getattr(v, "value", v)))
+async def test_matrix(world: World, sign_in, role: Role, action: str, target_kind: str) -> None:  # type: ignore[no-untyped-def]
+    home = ROLE_HOME[role]
+    client = await sign_in(world.a, f"{world.a.code}-{role.value}", PASSWORD)
+    if target_kind == "other_county":
+        county, unit = world.b, TARGETS_FROM[home]["own"]
+    else:
+        county, unit = world.a, TARGETS_FROM[home][target_kind]
+    home_code, target_code = world.a.units[home], county.units[unit]
+    want = expected(role, Action(action), home_code, target_kind, target_code)
+    assert await PROBES[action](client, county, unit) is want
+
+
+# Spot checks that pin the role templates to the issue's words.
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"),
+    [
+        (Role.auditor, Action.person_read, True),
+        (Role.auditor, Action.case_audit, True),
+        (Role.auditor, Action.case_write, False),
+        (Role.auditor, Action.person_write, False),
+        (Role.auditor, Action.users_manage, False),
+        (Role.village_coordinator, Action.case_assign, False),
+        (Role.township_supervisor, Action.case_assign, True),
+        (Role.county_admin, Action.person_read, False),
+        (Role.county_admin, Action.users_manage, True),
+        (Role.platform_admin, Action.person_read, False),
+        (Role.township_officer, Action.verification_answer, True),
+    ],
+)
+def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:
+    assert (action in ROLE_TEMPLATES[role]) is allowed
