@@ -72,7 +72,7 @@ def _wait_for_api(api_process: subprocess.Popen[bytes], timeout: float = 60.0) -
 
 
 def _print_banner(env: dict[str, str]) -> None:
-    from backend.demo.seed import DEMO_COUNTIES
+    from backend.demo.seed import DEMO_COUNTIES, DEMO_PASSWORD, demo_logins
 
     lines = [
         "",
@@ -83,6 +83,8 @@ def _print_banner(env: dict[str, str]) -> None:
         lines.append(f"  Temporal web UI:          {env['TEMPORAL_UI']}")
     lines.append("  Demo counties:            " + ", ".join(f"{c.code} {c.name}" for c in DEMO_COUNTIES))
     lines.append(f"  Platform admin token:     {env.get('PLATFORM_ADMIN_TOKEN', 'dev-platform-admin-token')}")
+    lines.append(f"  Demo logins (password {DEMO_PASSWORD}, choose the county on the sign-in page):")
+    lines += [f"    {code}  {username:<18} {role:<20} {unit}" for code, username, role, unit in demo_logins()]
     lines += ["  Stop with Ctrl-C.", ""]
     print("\n".join(lines), flush=True)
 
