@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.scoping import under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import AuditChainHead, AuditEvent
 
@@ -87,8 +88,7 @@ class AuditRepository:
         """Newest first, limited to events of units under `roots` ('' = the whole county, including events
         that belong to no unit)."""
         statement = select(AuditEvent).where(AuditEvent.tenant_id == current_tenant_id(self.session))
-        if "" not in roots:
-            statement = statement.where(or_(*(AuditEvent.org_unit_code.startswith(root) for root in roots)))
+        statement = statement.where(under_roots(AuditEvent.org_unit_code, roots))
         if entity_type:
             statement = statement.where(AuditEvent.entity_type == entity_type)
         if entity_id:

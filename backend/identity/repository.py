@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.scoping import under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import BreakGlassGrant, RoleGrant, User, UserSession
 
@@ -30,11 +31,11 @@ class IdentityRepository:
 
     async def users_in_subtrees(self, roots: list[str]) -> list[User]:
         """Users whose workplace lies under one of the roots ('' = the whole tenant), by username."""
-        statement = select(User).where(User.tenant_id == self.tenant_id).order_by(User.username)
-        if "" not in roots:
-            if not roots:
-                return []
-            statement = statement.where(or_(*(User.org_unit_code.startswith(root) for root in roots)))
+        statement = (
+            select(User)
+            .where(User.tenant_id == self.tenant_id, under_roots(User.org_unit_code, roots))
+            .order_by(User.username)
+        )
         return list((await self.session.execute(statement)).scalars().all())
 
     async def active_grants(self, subject: str) -> list[RoleGrant]:

@@ -2,11 +2,52 @@
 
 from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
+from backend.models.case import (
+    Case,
+    CaseCounter,
+    CaseLink,
+    CaseOutcome,
+    CasePriority,
+    CaseStage,
+    CaseStatus,
+    CaseSubject,
+    CaseTypeConfig,
+)
+from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.org_unit import OrgUnit, OrgUnitKind
+from backend.models.person import (
+    ContraceptionMeasure,
+    FlowDirection,
+    MaritalStatus,
+    Person,
+    PersonChild,
+    PersonStatus,
+    Sex,
+)
 from backend.models.tenant import Tenant
 
 __all__ = [
+    "Case",
+    "CaseCounter",
+    "CaseLink",
+    "CaseOutcome",
+    "CasePriority",
+    "CaseStage",
+    "CaseStatus",
+    "CaseSubject",
+    "CaseTypeConfig",
+    "Certificate",
+    "CertificateInspection",
+    "CertificateStatus",
+    "InspectionResult",
+    "ContraceptionMeasure",
+    "FlowDirection",
+    "MaritalStatus",
+    "Person",
+    "PersonChild",
+    "PersonStatus",
+    "Sex",
     "CountyHoliday",
     "OfficialCalendarDay",
     "OfficialCalendarYear",

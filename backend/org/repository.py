@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.scoping import under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import OrgUnit
 
@@ -35,9 +36,5 @@ class OrgUnitRepository:
         self.session.add(unit)
 
     async def list_under_roots(self, roots: list[str]) -> list[OrgUnit]:
-        if not roots:
-            return []
-        statement = self._base().where(OrgUnit.active.is_(True))
-        if "" not in roots:
-            statement = statement.where(or_(*(OrgUnit.code.startswith(root, autoescape=True) for root in roots)))
+        statement = self._base().where(OrgUnit.active.is_(True), under_roots(OrgUnit.code, roots))
         return list((await self.session.execute(statement.order_by(OrgUnit.code))).scalars().all())
