@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from backend.audit.endpoints import router as audit_router
 from backend.breakglass.endpoints import router as break_glass_router
+from backend.cases.endpoints import router as cases_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
@@ -27,5 +28,6 @@ for router in (
     audit_router,
     tenants_router,
     clients_platform_router,
+    cases_router,
 ):
     api_router.include_router(router)

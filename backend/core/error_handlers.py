@@ -8,17 +8,17 @@ API: `{"error": CODE, "detail": "中文 / English", "fields": [{"loc": [...], "m
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.core.errors import DomainError, FieldError, StaleVersion
+from backend.core.errors import DomainError, FieldError
 
 # Messages for Pydantic's error types that users meet; anything else falls back to Pydantic's English.
 _VALIDATION_MESSAGES = {
@@ -72,6 +72,7 @@ def error_response(
     detail: str | None = None,
     fields: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     default_code, default_detail = _STATUS_CODES.get(status_code, ("ERROR", "请求失败 / Request failed"))
     code = code or default_code
@@ -89,6 +90,8 @@ def error_response(
         "error": code,
         "detail": detail,
         "fields": [field.as_dict() for field in fields or []],
+        # Errors that carry data (e.g. the current values and what changed, on a 409).
+        **(jsonable_encoder(extra) if extra else {}),
     }
     return JSONResponse(body, status_code=status_code, headers=headers)
 
@@ -106,15 +109,10 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        response = error_response(
-            request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields, headers=exc.headers
+        return error_response(
+            request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields, headers=exc.headers,
+            extra=exc.extra,
         )
-        if isinstance(exc, StaleVersion) and isinstance(response, JSONResponse):
-            # The current values let the second editor see what changed before retrying.
-            body = json.loads(bytes(response.body))
-            body["current"] = exc.current
-            return JSONResponse(body, status_code=409)
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

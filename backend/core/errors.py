@@ -25,6 +25,8 @@ class DomainError(Exception):
     status_code: int = 400
     code: str = "BAD_REQUEST"
     headers: dict[str, str] | None = None
+    # Further keys of the API error body, for errors that carry data (e.g. the current values on a 409).
+    extra: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
@@ -69,4 +71,4 @@ class StaleVersion(Conflict):
             "数据已被他人修改，请核对后重试 / Someone else changed this record; review the changes and retry",
             code="STALE_VERSION",
         )
-        self.current = current
+        self.extra = {"current": current}

@@ -8,6 +8,7 @@ under it, in its own county only); a few explicit spot checks pin the templates 
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,10 @@ from fastapi import FastAPI
 
 from backend.authz.dependencies import AUTHENTICATED
 from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
+from backend.core.clock import utc_now
 from backend.db.engine import Database
+from backend.db.tenancy import set_tenant
+from backend.models import Case, CasePriority, CaseStage, CaseStatus
 from backend.tenants.schemas import TenantCreate
 from tests.backend.authz.route_table import declared_permissions
 from tests.fixtures.database import unique_county_code
@@ -59,10 +63,37 @@ async def world(database: Database, app: FastAPI) -> World:
     for county in (a, b):
         for role, home in ROLE_HOME.items():
             await add_user(database, county, f"{county.code}-{role.value}", home, [(role, home)])
-        # A plain user living at every unit: the object that user-administration and audit probes look at.
+        # A plain user and a case at every unit: the objects the probes look at.
         for key in county.units:
             await add_user(database, county, f"{county.code}-resident-{key}", key)
+            CASES[(county.code, key)] = await _case_at(database, county, key)
     return World(a, b)
+
+
+CASES: dict[tuple[str, str], uuid.UUID] = {}
+
+
+async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    case_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            Case(
+                id=case_id,
+                tenant_id=county.tenant.id,
+                number=f"{county.code}-M-{unit}",
+                case_type="complaint",
+                title="矩阵",
+                org_unit_code=county.units[unit],
+                stage=CaseStage.registration,
+                status=CaseStatus.open,
+                priority=CasePriority.normal,
+                received_at=utc_now(),
+                created_by="fixture",
+                details={},
+            )
+        )
+    return case_id
 
 
 Probe = Callable[[httpx.AsyncClient, County, str], Awaitable[bool]]
@@ -111,7 +142,23 @@ async def probe_tenant_provision(client: httpx.AsyncClient, county: County, unit
     return _allowed(await client.get("/api/v1/platform/tenants"))
 
 
+async def probe_case_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/cases/{CASES[(county.code, unit)]}"))
+
+
+async def probe_case_write(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    response = await client.post("/api/v1/cases", json={"case_type": "complaint", "org_unit_code": county.units[unit]})
+    return _allowed(response, ok=201)
+
+
+async def probe_case_assign(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.post(f"/api/v1/cases/{CASES[(county.code, unit)]}/assign", json={"assignee_id": None}))
+
+
 PROBES: dict[str, Probe] = {
+    Action.case_read: probe_case_read,
+    Action.case_write: probe_case_write,
+    Action.case_assign: probe_case_assign,
     Action.org_read: probe_org_read,
     Action.users_manage: probe_users_manage,
     Action.audit_read: probe_audit_read,

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from backend.core.errors import Conflict, FieldError, InvalidInput, NotFound
+
+
+class CaseNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("案件不存在 / Case not found")
+
+
+class InvalidCase(InvalidInput):
+    def __init__(self, field: str, reason: str, detail: str = "案件数据有误 / Invalid case") -> None:
+        super().__init__(detail, [FieldError(("body", field), reason)])
+
+
+class CaseChanged(Conflict):
+    """A second officer saved over a version she had not seen: 409 with what changed since her version."""
+
+    def __init__(self, current: dict[str, Any], changed: dict[str, Any], changed_by: list[str]) -> None:
+        super().__init__(
+            "案件已被他人修改，请核对后重试 / Someone else changed this case; review the changes and retry",
+            code="STALE_VERSION",
+        )
+        self.extra = {"current": current, "changed": changed, "changed_by": changed_by}
+
+
+class IllegalTransition(Conflict):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"无法变更办理阶段：{reason}", code="ILLEGAL_TRANSITION")

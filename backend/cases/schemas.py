@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from backend.core.schemas import InputSchema, OutputSchema
+from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
+
+UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+
+
+class CaseSubjectIn(InputSchema):
+    person_id: uuid.UUID
+    part: Literal["subject", "applicant", "spouse", "child", "other"] = "subject"
+
+
+class CaseCreate(InputSchema):
+    case_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    org_unit_code: UnitCode
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    subjects: list[CaseSubjectIn] = Field(default_factory=list, max_length=20)
+    priority: CasePriority = CasePriority.normal
+    received_at: datetime | None = Field(default=None, description="When the request arrived; defaults to now")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseUpdate(InputSchema):
+    version: int
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    priority: CasePriority | None = None
+    details: dict[str, Any] | None = None
+
+
+class AssignRequest(InputSchema):
+    assignee_id: uuid.UUID | None = Field(description="null returns the case to the unit's queue")
+    version: int | None = None
+
+
+class BulkReassign(InputSchema):
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    assignee_id: uuid.UUID
+
+
+class TransitionRequest(InputSchema):
+    version: int
+    to_stage: CaseStage
+    outcome: CaseOutcome | None = None
+    reason: Reason | None = None
+
+
+class CaseLinkCreate(InputSchema):
+    linked_case_id: uuid.UUID
+    kind: Literal["related", "follow_up", "duplicate"] = "related"
+
+
+class CaseSubjectRead(OutputSchema):
+    person_id: uuid.UUID
+    part: str
+
+
+class CaseLinkRead(OutputSchema):
+    linked_case_id: uuid.UUID
+    kind: str
+
+
+class CaseListItem(OutputSchema):
+    id: uuid.UUID
+    number: str
+    case_type: str
+    title: str
+    org_unit_code: str
+    stage: CaseStage
+    status: CaseStatus
+    priority: CasePriority
+    assignee_id: uuid.UUID | None
+    subject_name: str
+    received_at: datetime
+    due_at: datetime | None
+    due_provisional: bool
+    overdue: bool
+    version: int
+
+
+class CaseRead(CaseListItem):
+    primary_person_id: uuid.UUID | None
+    closed_at: datetime | None
+    outcome: CaseOutcome | None
+    outcome_reason: str | None
+    details: dict[str, Any]
+    created_by: str
+    subjects: list[CaseSubjectRead] = Field(default_factory=list)
+    links: list[CaseLinkRead] = Field(default_factory=list)
+
+
+class WorkloadRow(OutputSchema):
+    assignee_id: uuid.UUID | None
+    open_cases: int
+    overdue_cases: int
+    due_within_3_days: int
+
+
+class BulkReassignResult(OutputSchema):
+    reassigned: int

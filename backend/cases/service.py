@@ -1,0 +1,336 @@
+"""Cases: opening, editing (optimistic lock with what changed), assignment and queues, links, stage moves.
+
+Stage moves here are the direct form of the human actions; the case workflow (Temporal) drives them and owns
+the timers once it exists. Due dates come from the case type's deadline rule through the working-day calendar.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.audit.repository import AuditRepository
+from backend.authz.principal import Principal
+from backend.authz.service import authorize_unit
+from backend.authz.vocabulary import Action
+from backend.calendar.service import due_date
+from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
+from backend.cases.errors import CaseChanged, CaseNotFound, IllegalTransition, InvalidCase
+from backend.cases.repository import CaseFilters, CaseRepository
+from backend.cases.schemas import AssignRequest, CaseCreate, CaseLinkCreate, CaseUpdate, TransitionRequest
+from backend.core.clock import utc_now
+from backend.db.tenancy import current_tenant_id
+from backend.identity.repository import IdentityRepository
+from backend.identity.service import principal_for_user
+from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.org.repository import OrgUnitRepository
+from backend.persons.names import name_search_keys
+
+CHINA = timezone(timedelta(hours=8))
+TRACKED_FIELDS = (
+    "title",
+    "priority",
+    "details",
+    "assignee_id",
+    "stage",
+    "status",
+    "outcome",
+    "outcome_reason",
+    "due_at",
+    "org_unit_code",
+)
+
+
+async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
+    """The county's effective definition (defaults merged with its override, when that module is present)."""
+    try:
+        from backend.cases.case_type_config import effective_case_type
+    except ImportError:  # pragma: no cover - the override module ships with the case-type configuration
+        definition = DEFAULT_CASE_TYPES.get(code)
+        if definition is None:
+            raise InvalidCase("case_type", "未知的案件类型 / unknown case type") from None
+        return definition
+    return await effective_case_type(session, code)
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in TRACKED_FIELDS} | {"version": case.version}
+
+
+async def _record(
+    session: AsyncSession, case: Case, action: str, before: dict[str, Any] | None, *, reason: str | None = None
+) -> None:
+    await audit.record(
+        session,
+        action=action,
+        entity_type="case",
+        entity_id=case.id,
+        org_unit_code=case.org_unit_code,
+        changes=audit.diff(before, snapshot(case)),
+        reason=reason,
+        correlation_id=case.number,
+    )
+
+
+async def compute_due_at(
+    session: AsyncSession, definition: CaseTypeDefinition, stage: CaseStage, start: datetime
+) -> tuple[datetime | None, bool]:
+    """End of the due day (China time) for `stage` entered at `start`; the start day is not counted."""
+    rule = definition.deadline_for(stage)
+    if rule is None:
+        return None, False
+    start_day = start.astimezone(CHINA).date()
+    if rule.working_days is not None:
+        due = await due_date(session, start_day, rule.working_days)
+        day, provisional = due.date, due.provisional
+    else:
+        day, provisional = start_day + timedelta(days=rule.calendar_days or 0), False
+    return datetime.combine(day, time(23, 59, 59), CHINA).astimezone(UTC), provisional
+
+
+async def _readable_persons(session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]) -> list[Person]:
+    if not person_ids:
+        return []
+    rows = (
+        (
+            await session.execute(
+                select(Person).where(Person.tenant_id == current_tenant_id(session), Person.id.in_(person_ids))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    found = {person.id: person for person in rows}
+    for index, person_id in enumerate(person_ids):
+        person = found.get(person_id)
+        if (
+            person is None
+            or person.status == PersonStatus.merged
+            or not principal.can(Action.person_read, person.org_unit_code)
+        ):
+            raise InvalidCase(f"subjects.{index}.person_id", "人员不存在或无权查看 / no such person in your reach")
+    return [found[person_id] for person_id in person_ids]
+
+
+async def open_case(session: AsyncSession, principal: Principal, case_create: CaseCreate) -> Case:
+    """Open a case in a unit the caller may work in, numbered and with its first stage's due date."""
+    definition = await _case_type(session, case_create.case_type)
+    if not definition.enabled:
+        raise InvalidCase("case_type", "该案件类型已停用 / this case type is disabled")
+    unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
+    if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
+        raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
+    persons = await _readable_persons(session, principal, [subject.person_id for subject in case_create.subjects])
+    repository = CaseRepository(session)
+    received_at = case_create.received_at or utc_now()
+    if received_at.tzinfo is None:
+        raise InvalidCase("received_at", "需要带时区的时间 / a time with a time zone is required")
+    stage = definition.stages[0]
+    due_at, provisional = await compute_due_at(session, definition, stage, received_at)
+    county_code = principal.tenant_code or unit.code[:6]
+    primary = persons[0] if persons else None
+    keys = name_search_keys(primary.name) if primary else None
+    case = Case(
+        id=uuid.uuid4(),
+        tenant_id=current_tenant_id(session),
+        number=await repository.next_number(county_code, received_at.astimezone(CHINA).year),
+        case_type=definition.code,
+        title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
+        org_unit_code=unit.code,
+        stage=stage,
+        status=CaseStatus.open,
+        priority=case_create.priority,
+        primary_person_id=primary.id if primary else None,
+        subject_name=primary.name if primary else "",
+        subject_pinyin=keys.pinyin if keys else "",
+        received_at=received_at,
+        due_at=due_at,
+        due_provisional=provisional,
+        overdue=False,
+        details=case_create.details,
+        created_by=principal.subject,
+    )
+    repository.add(case)
+    await session.flush()
+    for subject, person in zip(case_create.subjects, persons, strict=True):
+        repository.add(
+            CaseSubject(
+                id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, person_id=person.id, part=subject.part
+            )
+        )
+    await session.flush()
+    await _record(session, case, "case.open", None)
+    return case
+
+
+async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
+    """The case if the caller may perform `action` on its unit; 404 otherwise (existence is information)."""
+    case = await CaseRepository(session).get(case_id)
+    if case is None:
+        raise CaseNotFound()
+    await authorize_unit(
+        session,
+        principal,
+        action,
+        case.org_unit_code,
+        entity_type="case",
+        entity_id=str(case.id),
+        not_found=CaseNotFound(),
+    )
+    return case
+
+
+async def _changes_since(session: AsyncSession, case: Case, version: int) -> tuple[dict[str, Any], list[str]]:
+    """Field changes (and who made them) recorded after `version`, from the case's audit events."""
+    changed: dict[str, Any] = {}
+    actors: list[str] = []
+    for event in await AuditRepository(session).list_for_entity("case", str(case.id)):
+        versions = event.changes.get("version")
+        if not versions or versions[1] is None or versions[1] <= version:
+            continue
+        actors.append(event.actor_label)
+        for name, (old, new) in event.changes.items():
+            if name != "version":
+                changed[name] = [changed.get(name, [old])[0], new]
+    return changed, list(dict.fromkeys(actors))
+
+
+async def _check_version(session: AsyncSession, case: Case, version: int | None) -> None:
+    if version is not None and version != case.version:
+        changed, actors = await _changes_since(session, case, version)
+        raise CaseChanged(current=audit.diff(None, snapshot(case)), changed=changed, changed_by=actors)
+
+
+async def update_case(session: AsyncSession, case: Case, update: CaseUpdate) -> Case:
+    await _check_version(session, case, update.version)
+    before = snapshot(case)
+    for name, value in update.model_dump(exclude_unset=True, exclude={"version"}).items():
+        setattr(case, name, value)
+    await session.flush()
+    await _record(session, case, "case.update", before)
+    return case
+
+
+async def _can_work_on(session: AsyncSession, assignee_id: uuid.UUID, unit_code: str) -> bool:
+    """Whether a user of this county could work the case: active, and holds case.write over its unit."""
+    user = await IdentityRepository(session).user_by_id(assignee_id)
+    if user is None or not user.active:
+        return False
+    principal = await principal_for_user(session, user, None, "")
+    principal.tenant_code = unit_code[:6]
+    return principal.can(Action.case_write, unit_code)
+
+
+async def assign_case(session: AsyncSession, case: Case, request: AssignRequest) -> Case:
+    await _check_version(session, case, request.version)
+    if request.assignee_id is not None and not await _can_work_on(session, request.assignee_id, case.org_unit_code):
+        raise InvalidCase("assignee_id", "该用户无权办理此案件 / this user cannot work on the case")
+    before = snapshot(case)
+    case.assignee_id = request.assignee_id
+    await session.flush()
+    await _record(session, case, "case.assign", before)
+    return case
+
+
+async def claim_case(session: AsyncSession, principal: Principal, case: Case) -> Case:
+    if case.assignee_id is not None and str(case.assignee_id) != principal.id:
+        raise IllegalTransition("案件已分配给他人 / the case is assigned to someone else")
+    if principal.kind != "user":
+        raise IllegalTransition("只有用户可以认领 / only users claim cases")
+    before = snapshot(case)
+    case.assignee_id = uuid.UUID(principal.id)
+    await session.flush()
+    await _record(session, case, "case.claim", before)
+    return case
+
+
+async def bulk_reassign(
+    session: AsyncSession, principal: Principal, case_ids: list[uuid.UUID], assignee_id: uuid.UUID
+) -> int:
+    """All or nothing: every case must be in the caller's assign scope and workable by the assignee."""
+    cases = {case.id: case for case in await CaseRepository(session).get_many(case_ids)}
+    for index, case_id in enumerate(case_ids):
+        case = cases.get(case_id)
+        if case is None or not principal.can(Action.case_assign, case.org_unit_code):
+            raise InvalidCase(f"case_ids.{index}", "案件不存在或超出您的范围 / no such case in your reach")
+        if not await _can_work_on(session, assignee_id, case.org_unit_code):
+            raise InvalidCase(
+                "assignee_id", f"该用户无权办理案件 {case.number} / the user cannot work on {case.number}"
+            )
+    for case in cases.values():
+        before = snapshot(case)
+        case.assignee_id = assignee_id
+        await session.flush()
+        await _record(session, case, "case.assign", before, reason="bulk reassign")
+    return len(cases)
+
+
+async def list_cases(session: AsyncSession, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
+    return await CaseRepository(session).search(filters, offset=offset, limit=limit)
+
+
+async def workload(session: AsyncSession, principal: Principal) -> list[tuple[uuid.UUID | None, int, int, int]]:
+    now = utc_now()
+    return await CaseRepository(session).workload(
+        principal.scopes_for(Action.case_assign), now, now + timedelta(days=3)
+    )
+
+
+async def link_cases(session: AsyncSession, principal: Principal, case: Case, link: CaseLinkCreate) -> CaseLink:
+    other = await CaseRepository(session).get(link.linked_case_id)
+    if other is None or other.id == case.id or not principal.can(Action.case_read, other.org_unit_code):
+        raise InvalidCase("linked_case_id", "案件不存在或无权查看 / no such case in your reach")
+    if any(existing.linked_case_id == other.id for existing in await CaseRepository(session).links(case.id)):
+        raise InvalidCase("linked_case_id", "已关联 / already linked")
+    row = CaseLink(id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, linked_case_id=other.id, kind=link.kind)
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        action="case.link",
+        entity_type="case",
+        entity_id=case.id,
+        org_unit_code=case.org_unit_code,
+        changes={"linked": [None, other.number], "kind": [None, link.kind]},
+        correlation_id=case.number,
+    )
+    return row
+
+
+async def transition(session: AsyncSession, case: Case, request: TransitionRequest) -> Case:
+    """Move forward through the type's stages; closing needs an outcome, refusing needs a written reason."""
+    await _check_version(session, case, request.version)
+    definition = await _case_type(session, case.case_type)
+    stages = list(definition.stages)
+    if case.stage == CaseStage.closed:
+        raise IllegalTransition("案件已办结 / the case is closed")
+    if request.to_stage not in stages or stages.index(request.to_stage) <= stages.index(case.stage):
+        raise IllegalTransition("只能按顺序向后推进 / stages only move forward, in the type's order")
+    if request.to_stage == CaseStage.closed and request.outcome is None:
+        raise InvalidCase("outcome", "办结须填写结果 / closing needs an outcome")
+    if request.outcome in (CaseOutcome.refused, CaseOutcome.deferred) and not request.reason:
+        raise InvalidCase("reason", "须书面说明理由 / a written reason is required")
+    before = snapshot(case)
+    now = utc_now()
+    case.stage = request.to_stage
+    case.status = CaseStatus.done if request.to_stage == CaseStage.closed else CaseStatus.open
+    if request.outcome is not None:
+        case.outcome, case.outcome_reason = request.outcome, request.reason
+    if request.to_stage == CaseStage.closed:
+        case.closed_at, case.due_at, case.overdue = now, None, False
+    else:
+        case.due_at, case.due_provisional = await compute_due_at(session, definition, request.to_stage, now)
+        case.overdue = False
+    await session.flush()
+    await _record(session, case, "case.transition", before, reason=request.reason)
+    return case
+
+
+async def subjects_and_links(session: AsyncSession, case: Case) -> tuple[list[CaseSubject], list[CaseLink]]:
+    repository = CaseRepository(session)
+    return await repository.subjects(case.id), await repository.links(case.id)
