@@ -174,3 +174,30 @@ class TestRefusedTokens:
         other_admin = await sign_in(other, "admin")
         assert client["id"] not in {c["id"] for c in (await other_admin.get("/api/v1/admin/api-clients")).json()}
         assert (await other_admin.post(f"/api/v1/admin/api-clients/{client['id']}/revoke")).status_code == 404
+
+
+class TestInstanceWideClients:
+    async def test_platform_registers_a_client_for_every_county(
+        self, api: httpx.AsyncClient, platform_headers: dict[str, str], admin: httpx.AsyncClient
+    ) -> None:
+        response = await api.post(
+            "/api/v1/platform/api-clients",
+            headers=platform_headers,
+            json={"name": "省公安厅人口信息平台", "department": "police", "scopes": ["intake:police"]},
+        )
+        assert response.status_code == 201, response.text
+        client = response.json()
+        assert client["client_id"].startswith("platform-")
+        token = (await _token(api, client)).json()["access_token"]
+        me = (await api.get("/api/v1/auth/me", headers=_bearer(token))).json()
+        assert (me["kind"], me["tenant_code"]) == ("api_client", None)
+        # A county admin neither sees nor manages instance-wide clients.
+        listed = {item["id"] for item in (await admin.get("/api/v1/admin/api-clients")).json()}
+        assert client["id"] not in listed
+        assert (await admin.post(f"/api/v1/admin/api-clients/{client['id']}/revoke")).status_code == 404
+
+    async def test_county_users_cannot_use_the_platform_endpoints(self, admin: httpx.AsyncClient) -> None:
+        response = await admin.post(
+            "/api/v1/platform/api-clients", json={"name": "x", "department": "police", "scopes": ["intake:police"]}
+        )
+        assert response.status_code == 403
