@@ -4,6 +4,7 @@ from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
 from backend.models.case import (
     Case,
+    CaseAlert,
     CaseCounter,
     CaseLink,
     CaseOutcome,
@@ -16,6 +17,7 @@ from backend.models.case import (
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.org_unit import OrgUnit, OrgUnitKind
+from backend.models.outbox import OutboxMessage
 from backend.models.person import (
     ContraceptionMeasure,
     FlowDirection,
@@ -29,6 +31,8 @@ from backend.models.tenant import Tenant
 
 __all__ = [
     "Case",
+    "CaseAlert",
+    "OutboxMessage",
     "CaseCounter",
     "CaseLink",
     "CaseOutcome",

@@ -132,6 +132,12 @@ class Case(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
     outcome_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     created_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    # Deadline clock of the current stage, kept by the case workflow's activities.
+    stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # 补正
+    remaining_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    extension_used: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    escalation_level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class CaseSubject(IdMixin, TenantMixin, Base):
@@ -160,3 +166,29 @@ class CaseLink(IdMixin, TenantMixin, Base):
     )
     linked_case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class CaseAlert(IdMixin, TenantMixin, Base):
+    """A reminder, overdue notice or escalation rung raised by the case workflow, for someone to act on.
+
+    The unique key (case, deadline, kind, level) makes each rung fire exactly once even if an activity is
+    retried: a deadline is identified by the stage and the moment the clock for it started.
+    """
+
+    __tablename__ = "case_alerts"
+    __table_args__ = (UniqueConstraint("case_id", "deadline_key", "kind", "level"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    deadline_key: Mapped[str] = mapped_column(String(80), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # reminder | overdue | escalation
+    level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    recipient_unit_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    recipient_role: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    recipient_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    message: Mapped[str] = mapped_column(String(300), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
