@@ -14,12 +14,14 @@ from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
 from backend.cases import service
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
-from backend.cases.errors import InvalidCase
+from backend.cases.errors import CaseNotFound, InvalidCase
 from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import (
     AssignRequest,
     BulkReassign,
     BulkReassignResult,
+    CaseActionAccepted,
+    CaseActionRequest,
     CaseCreate,
     CaseLinkCreate,
     CaseLinkRead,
@@ -31,6 +33,7 @@ from backend.cases.schemas import (
     WorkloadRow,
 )
 from backend.core.crypto import personal_data_cipher
+from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -165,6 +168,36 @@ async def link(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, b
     case = await service.get_case(session, principal, case_id, Action.case_write)
     await service.link_cases(session, principal, case, body)
     return await _read(session, case)
+
+
+@router.post(
+    "/{case_id}/actions",
+    response_model=CaseActionAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Submit a human action (advance, request materials, extend, refuse, close)",
+)
+async def request_action(
+    session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, body: CaseActionRequest
+) -> CaseActionAccepted:
+    case = await service.get_case(session, principal, case_id, Action.case_write)
+    request_id = await service.request_action(session, principal, case, body)
+    return CaseActionAccepted(request_id=request_id, status="pending")
+
+
+@router.get(
+    "/{case_id}/actions/{request_id}", response_model=CaseActionAccepted, summary="What became of an action request"
+)
+async def action_status(
+    session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
+) -> CaseActionAccepted:
+    case = await service.get_case(session, principal, case_id, Action.case_read)
+    message = await get_message(session, request_id)
+    if message is None or message.payload.get("case_id") != str(case.id):
+        raise CaseNotFound()
+    if message.processed_at is None:
+        return CaseActionAccepted(request_id=request_id, status="pending")
+    rejected = bool(message.result and "rejected" in message.result)
+    return CaseActionAccepted(request_id=request_id, status="rejected" if rejected else "done", result=message.result)
 
 
 @router.post("/{case_id}/transition", response_model=CaseRead, summary="Move the case to a later stage")

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
+from workflows.cases.types import CaseAction
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
@@ -50,6 +51,22 @@ class TransitionRequest(InputSchema):
     to_stage: CaseStage
     outcome: CaseOutcome | None = None
     reason: Reason | None = None
+
+
+class CaseActionRequest(InputSchema):
+    """A human action on a case; it reaches the case workflow through the outbox."""
+
+    version: int
+    action: CaseAction
+    reason: Reason | None = None
+    outcome: CaseOutcome | None = None
+    extension_working_days: int | None = Field(default=None, ge=1, le=30)
+
+
+class CaseActionAccepted(OutputSchema):
+    request_id: uuid.UUID
+    status: Literal["pending", "done", "rejected"]
+    result: dict[str, Any] | None = None
 
 
 class CaseLinkCreate(InputSchema):

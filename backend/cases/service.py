@@ -22,7 +22,15 @@ from backend.calendar.service import due_date
 from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
 from backend.cases.errors import CaseChanged, CaseNotFound, IllegalTransition, InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
-from backend.cases.schemas import AssignRequest, CaseCreate, CaseLinkCreate, CaseUpdate, TransitionRequest
+from backend.cases.schemas import (
+    AssignRequest,
+    CaseActionRequest,
+    CaseCreate,
+    CaseLinkCreate,
+    CaseUpdate,
+    TransitionRequest,
+)
+from backend.core import outbox
 from backend.core.clock import utc_now
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
@@ -30,8 +38,16 @@ from backend.identity.service import principal_for_user
 from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
+from workflows.cases.types import (
+    ActorRef,
+    CaseAction,
+    CaseActionInput,
+    CaseWorkflowInput,
+    case_workflow_id,
+)
 
 CHINA = timezone(timedelta(hours=8))
+START_CASE, ACT_ON_CASE = "case.start", "case.act"
 TRACKED_FIELDS = (
     "title",
     "priority",
@@ -165,6 +181,17 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         )
     await session.flush()
     await _record(session, case, "case.open", None)
+    # The case workflow drives stages and owns the timers; it is started after commit, through the outbox.
+    await outbox.enqueue(
+        session,
+        START_CASE,
+        CaseWorkflowInput(
+            tenant_id=case.tenant_id,
+            tenant_code=county_code,
+            case_id=case.id,
+            case_number=case.number,
+        ).model_dump(mode="json"),
+    )
     return case
 
 
@@ -334,3 +361,62 @@ async def transition(session: AsyncSession, case: Case, request: TransitionReque
 async def subjects_and_links(session: AsyncSession, case: Case) -> tuple[list[CaseSubject], list[CaseLink]]:
     repository = CaseRepository(session)
     return await repository.subjects(case.id), await repository.links(case.id)
+
+
+async def request_action(
+    session: AsyncSession, principal: Principal, case: Case, request: CaseActionRequest
+) -> uuid.UUID:
+    """Check a human action against the case as stored, then hand it to the case workflow via the outbox.
+
+    The workflow validates it again against its own state (the authority on what happens next); this check
+    gives the user an immediate, clear error for the common mistakes.
+    """
+    await _check_version(session, case, request.version)
+    if case.stage == CaseStage.closed:
+        raise IllegalTransition("案件已办结 / the case is closed")
+    if request.action in (CaseAction.refuse, CaseAction.request_materials) and not request.reason:
+        raise InvalidCase("reason", "须书面说明理由 / a written reason is required")
+    if request.action == CaseAction.close and request.outcome is None:
+        raise InvalidCase("outcome", "办结须填写结果 / closing needs an outcome")
+    if request.action == CaseAction.materials_received and case.suspended_at is None:
+        raise IllegalTransition("案件未处于补正中止状态 / the case is not waiting for materials")
+    if request.action == CaseAction.request_materials and case.suspended_at is not None:
+        raise IllegalTransition("已在等待补正材料 / already waiting for materials")
+    if request.action == CaseAction.extend:
+        if not principal.can(Action.case_assign, case.org_unit_code):
+            raise IllegalTransition("延期须由负责人批准 / an extension needs a supervisor's approval")
+        if case.extension_used:
+            raise IllegalTransition("每个案件只能延期一次 / a case may be extended once")
+        if case.overdue:
+            raise IllegalTransition("已超期，不能再延期 / the deadline has passed; no extension")
+    request_id = uuid.uuid4()
+    action = CaseActionInput(
+        request_id=str(request_id),
+        action=request.action,
+        actor=ActorRef(kind=principal.kind, id=principal.id, label=principal.label),
+        reason=request.reason,
+        outcome=request.outcome.value if request.outcome else None,
+        extension_working_days=request.extension_working_days,
+    )
+    tenant_code = principal.tenant_code or case.org_unit_code[:6]
+    await outbox.enqueue(
+        session,
+        ACT_ON_CASE,
+        {
+            "workflow_id": case_workflow_id(tenant_code, case.id),
+            "case_id": str(case.id),
+            "action": action.model_dump(mode="json"),
+        },
+        message_id=request_id,
+    )
+    await audit.record(
+        session,
+        action="case.action_requested",
+        entity_type="case",
+        entity_id=case.id,
+        org_unit_code=case.org_unit_code,
+        reason=request.reason,
+        correlation_id=case.number,
+        changes={"action": [None, request.action.value], "request_id": [None, str(request_id)]},
+    )
+    return request_id
