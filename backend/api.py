@@ -8,13 +8,19 @@ from fastapi import APIRouter
 
 from backend.audit.endpoints import router as audit_router
 from backend.breakglass.endpoints import router as break_glass_router
+from backend.calendar.endpoints import platform_router as calendar_platform_router
+from backend.calendar.endpoints import router as calendar_router
+from backend.cases.case_type_config import router as case_types_router
 from backend.cases.endpoints import router as cases_router
+from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
 from backend.org.endpoints import router as org_router
+from backend.persons.endpoints import router as persons_router
+from backend.registers.endpoints import router as registers_router
 from backend.tenants.endpoints import router as tenants_router
 
 api_router = APIRouter()
@@ -22,6 +28,7 @@ for router in (
     auth_router,
     oauth_router,
     org_router,
+    persons_router,
     users_admin_router,
     clients_admin_router,
     break_glass_router,
@@ -29,5 +36,10 @@ for router in (
     tenants_router,
     clients_platform_router,
     cases_router,
+    case_types_router,
+    certificates_router,
+    registers_router,
+    calendar_router,
+    calendar_platform_router,
 ):
     api_router.include_router(router)

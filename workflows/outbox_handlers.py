@@ -25,8 +25,12 @@ def case_handlers(client: Client) -> dict[str, Handler]:
         workflow_id = case_workflow_id(workflow_input.tenant_code, workflow_input.case_id)
         # USE_EXISTING: a second delivery of the same start finds the running workflow instead of failing.
         handle = await client.start_workflow(
-            CASE_WORKFLOW, workflow_input, id=workflow_id, task_queue=CASES_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, rpc_timeout=RPC_TIMEOUT,
+            CASE_WORKFLOW,
+            workflow_input,
+            id=workflow_id,
+            task_queue=CASES_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            rpc_timeout=RPC_TIMEOUT,
         )
         return {"workflow_id": handle.id, "run_id": handle.result_run_id}
 
@@ -35,7 +39,11 @@ def case_handlers(client: Client) -> dict[str, Handler]:
         handle = client.get_workflow_handle(message.payload["workflow_id"])
         try:
             result = await handle.execute_update(
-                CASE_ACT_UPDATE, action, id=action.request_id, result_type=CaseActionResult, rpc_timeout=RPC_TIMEOUT,
+                CASE_ACT_UPDATE,
+                action,
+                id=action.request_id,
+                result_type=CaseActionResult,
+                rpc_timeout=RPC_TIMEOUT,
             )
         except WorkflowUpdateFailedError as failure:
             # The workflow's validator or handler refused the action: retrying would be refused again.

@@ -5,9 +5,11 @@ a county may override (enable/disable, label, stages, required documents, deadli
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from backend.core.errors import FieldError
 from backend.models import CaseStage
 
 S = CaseStage
@@ -166,13 +168,208 @@ DEFAULT_CASE_TYPES: dict[str, CaseTypeDefinition] = {
 }
 
 
+# --- per-county overrides ------------------------------------------------------------------------------
+
+CANONICAL_STAGE_ORDER: tuple[CaseStage, ...] = _FULL
+"""Every case type's stages are a subsequence of this order and end with `closed`."""
+
+ABOLISHED_CASE_TYPES: frozenset[str] = frozenset({"social_maintenance_fee"})
+"""Shipped disabled and never enabled by a county: kept only so historical records keep their definition."""
+
+OVERRIDE_KEYS: tuple[str, ...] = ("label", "required_documents", "stages", "deadlines")
+"""The keys a county's override may set (besides `enabled`, which has its own column)."""
+
+MAX_WORKING_DAYS = 60
+MAX_CALENDAR_DAYS = 365
+MAX_LABEL_LENGTH = 100
+MAX_SOURCE_LENGTH = 200
+MAX_REQUIRED_DOCUMENTS = 30
+DOCUMENT_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+ABOLISHED_MESSAGE = (
+    "社会抚养费已于2021年在全国取消，此类型仅保留用于查阅历史记录，不能启用 / "
+    "The social maintenance fee was abolished nationally in 2021; this type is kept only for historical "
+    "records and cannot be enabled"
+)
+
+Loc = tuple[str | int, ...]
+
+
+def _stage_problems(stages: Any, loc: Loc) -> list[FieldError]:
+    if not isinstance(stages, list | tuple) or not stages:
+        return [FieldError(loc, "至少需要一个阶段 / at least one stage is required")]
+    problems: list[FieldError] = []
+    previous = -1
+    for index, raw in enumerate(stages):
+        try:
+            position = CANONICAL_STAGE_ORDER.index(CaseStage(raw))
+        except (ValueError, TypeError):
+            problems.append(FieldError((*loc, index), f"未知阶段 {raw!r} / unknown stage {raw!r}"))
+            continue
+        if position <= previous:
+            problems.append(
+                FieldError(
+                    (*loc, index),
+                    "阶段须按 登记→核查→服务办理→随访→审核→办结 的顺序且不重复 / stages must follow the order "
+                    "registration→verification→service_delivery→follow_up→audit→closed without repeats",
+                )
+            )
+        previous = max(previous, position)
+    if problems:
+        return problems
+    if CaseStage(stages[-1]) is not CaseStage.closed:
+        problems.append(FieldError(loc, "最后一个阶段必须是办结 (closed) / the last stage must be closed"))
+    elif len(stages) < 2:
+        problems.append(FieldError(loc, "办结之前至少需要一个办理阶段 / at least one stage must come before closed"))
+    return problems
+
+
+def _deadline_problems(rules: Any, stages: tuple[CaseStage, ...], loc: Loc) -> list[FieldError]:
+    if not isinstance(rules, list | tuple):
+        return [FieldError(loc, "应为列表 / expected a list")]
+    problems: list[FieldError] = []
+    seen: set[CaseStage] = set()
+    for index, rule in enumerate(rules):
+        at = (*loc, index)
+        if not isinstance(rule, dict):
+            problems.append(FieldError(at, "应为对象 / expected an object"))
+            continue
+        try:
+            stage = CaseStage(str(rule.get("stage")))
+        except ValueError:
+            problems.append(FieldError((*at, "stage"), "未知阶段 / unknown stage"))
+            continue
+        if stage is CaseStage.closed:
+            problems.append(FieldError((*at, "stage"), "办结阶段没有时限 / the closed stage has no deadline"))
+        elif stage not in stages:
+            problems.append(
+                FieldError(
+                    (*at, "stage"),
+                    f"阶段 {stage.value} 不在该类型的阶段中 / stage {stage.value} is not one of this type's stages",
+                )
+            )
+        elif stage in seen:
+            problems.append(FieldError((*at, "stage"), "同一阶段只能有一条时限 / one deadline per stage"))
+        seen.add(stage)
+        working, calendar = rule.get("working_days"), rule.get("calendar_days")
+        if (working is None) == (calendar is None):
+            problems.append(
+                FieldError(
+                    at,
+                    "工作日 (working_days) 与自然日 (calendar_days) 须且只能填写一项 / give exactly one "
+                    "of working_days and calendar_days",
+                )
+            )
+        elif working is not None and (
+            isinstance(working, bool) or not isinstance(working, int) or not 1 <= working <= MAX_WORKING_DAYS
+        ):
+            problems.append(
+                FieldError(
+                    (*at, "working_days"),
+                    f"工作日须为1至{MAX_WORKING_DAYS}之间的整数 / working_days must be "
+                    f"a whole number from 1 to {MAX_WORKING_DAYS}",
+                )
+            )
+        elif calendar is not None and (
+            isinstance(calendar, bool) or not isinstance(calendar, int) or not 1 <= calendar <= MAX_CALENDAR_DAYS
+        ):
+            problems.append(
+                FieldError(
+                    (*at, "calendar_days"),
+                    f"自然日须为1至{MAX_CALENDAR_DAYS}之间的整数 / calendar_days must "
+                    f"be a whole number from 1 to {MAX_CALENDAR_DAYS}",
+                )
+            )
+        source = rule.get("source", "")
+        if not isinstance(source, str) or len(source) > MAX_SOURCE_LENGTH:
+            problems.append(
+                FieldError(
+                    (*at, "source"),
+                    f"依据不超过{MAX_SOURCE_LENGTH}字 / source longer than {MAX_SOURCE_LENGTH} characters",
+                )
+            )
+    return problems
+
+
+def override_problems(
+    definition: CaseTypeDefinition, enabled: bool | None, overrides: dict[str, Any], *, loc: Loc = ("body",)
+) -> list[FieldError]:
+    """Everything wrong with a county's override of `definition` (empty when it may be saved).
+
+    Checked on the merged result, so an override of `stages` alone is refused while a shipped deadline rule
+    would point at a stage the county removed (the county must then give `deadlines` too).
+    """
+    problems: list[FieldError] = []
+    if enabled is True and definition.code in ABOLISHED_CASE_TYPES:
+        problems.append(FieldError((*loc, "enabled"), ABOLISHED_MESSAGE))
+    for key in sorted(set(overrides) - set(OVERRIDE_KEYS)):
+        problems.append(FieldError((*loc, key), "不允许的字段 / unknown field"))
+    if "label" in overrides:
+        label = overrides["label"]
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_LENGTH:
+            problems.append(
+                FieldError(
+                    (*loc, "label"),
+                    f"名称须为1至{MAX_LABEL_LENGTH}字 / label must be 1 to {MAX_LABEL_LENGTH} characters",
+                )
+            )
+    if "required_documents" in overrides:
+        documents = overrides["required_documents"]
+        if not isinstance(documents, list | tuple) or len(documents) > MAX_REQUIRED_DOCUMENTS:
+            problems.append(
+                FieldError(
+                    (*loc, "required_documents"),
+                    f"应为不超过{MAX_REQUIRED_DOCUMENTS}项的列表 / expected a "
+                    f"list of at most {MAX_REQUIRED_DOCUMENTS} items",
+                )
+            )
+        else:
+            for index, document in enumerate(documents):
+                if not isinstance(document, str) or not DOCUMENT_CODE.match(document):
+                    problems.append(
+                        FieldError(
+                            (*loc, "required_documents", index),
+                            "材料代码须为小写字母、数字和下划线，如 "
+                            "id_card / a document code is lower-case letters, digits and _, e.g. id_card",
+                        )
+                    )
+                elif document in documents[:index]:
+                    problems.append(FieldError((*loc, "required_documents", index), "重复的材料 / duplicate document"))
+    stages = definition.stages
+    if "stages" in overrides:
+        stage_problems = _stage_problems(overrides["stages"], (*loc, "stages"))
+        problems.extend(stage_problems)
+        if stage_problems:
+            return problems
+        stages = tuple(CaseStage(stage) for stage in overrides["stages"])
+    if "deadlines" in overrides:
+        problems.extend(_deadline_problems(overrides["deadlines"], stages, (*loc, "deadlines")))
+    else:
+        orphaned = [rule.stage.value for rule in definition.deadlines if rule.stage not in stages]
+        if orphaned:
+            names = ", ".join(orphaned)
+            problems.append(
+                FieldError(
+                    (*loc, "stages"),
+                    f"默认时限规则所在的阶段 {names} 被移除，请同时提供 deadlines / the shipped deadline rule(s) for "
+                    f"{names} would lose their stage; give deadlines as well",
+                )
+            )
+    return problems
+
+
 def merge_overrides(
     definition: CaseTypeDefinition, enabled: bool | None, overrides: dict[str, Any]
 ) -> CaseTypeDefinition:
-    """Apply a county's override on top of the shipped default (only the keys it sets)."""
+    """Apply a county's override on top of the shipped default (only the keys it sets).
+
+    An abolished type stays disabled whatever the override says (see ABOLISHED_CASE_TYPES).
+    """
     changes: dict[str, Any] = {}
     if enabled is not None:
         changes["enabled"] = enabled
+    if definition.code in ABOLISHED_CASE_TYPES:
+        changes["enabled"] = False
     if "label" in overrides:
         changes["label"] = str(overrides["label"])
     if "required_documents" in overrides:

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import select
 
 from backend.authz.service import audit_break_glass_listing
@@ -32,15 +32,18 @@ from backend.cases.schemas import (
     TransitionRequest,
     WorkloadRow,
 )
+from backend.cases.timeline import Timeline, case_timeline
 from backend.core.crypto import personal_data_cipher
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
 from backend.db.tenancy import current_tenant_id
 from backend.models import Case, CaseStage, CaseStatus, Person
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
+from workflows.cases.types import case_workflow_id
 
 router = APIRouter(prefix=f"{API_V1}/cases", tags=["cases"])
 
@@ -136,6 +139,15 @@ async def workload(session: SessionDep, principal: CasesAssign) -> list[Workload
 async def bulk_reassign(session: SessionDep, principal: CasesAssign, body: BulkReassign) -> BulkReassignResult:
     count = await service.bulk_reassign(session, principal, body.case_ids, body.assignee_id)
     return BulkReassignResult(reassigned=count)
+
+
+@router.get(
+    "/{case_id}/timeline", response_model=Timeline, summary="Audit events and workflow history of a case, in time order"
+)
+async def timeline(request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> Timeline:
+    case = await service.get_case(session, principal, case_id, Action.case_read)
+    workflow_id = case_workflow_id(case.org_unit_code[:6], case.id)
+    return await case_timeline(session, await temporal_client(request), case, workflow_id)
 
 
 @router.get("/{case_id}", response_model=CaseRead, summary="One case")

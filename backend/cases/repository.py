@@ -11,7 +11,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.scoping import under_roots
+from backend.db.scoping import subtree, under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import Case, CaseCounter, CaseLink, CasePriority, CaseStage, CaseStatus, CaseSubject
 
@@ -68,7 +68,7 @@ class CaseRepository:
     def _filtered(self, filters: CaseFilters) -> Select[Case]:
         statement = select(Case).where(Case.tenant_id == self.tenant_id, under_roots(Case.org_unit_code, filters.roots))
         if filters.org_unit:
-            statement = statement.where(Case.org_unit_code.startswith(filters.org_unit, autoescape=True))
+            statement = statement.where(subtree(Case.org_unit_code, filters.org_unit))
         if filters.stage is not None:
             statement = statement.where(Case.stage == filters.stage)
         if filters.open_only:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -19,6 +20,26 @@ class CaseSubjectIn(InputSchema):
     part: Literal["subject", "applicant", "spouse", "child", "other"] = "subject"
 
 
+class ArrivalChannel(StrEnum):
+    in_person = "in_person"  # 当面受理
+    platform = "platform"  # 平台（本系统）
+    registered_mail = "registered_mail"  # 挂号信：以签收日期为准
+    fax = "fax"  # 传真：以传真件上打印的时间为准
+    phone = "phone"  # 电话：以通话记录时间为准
+
+
+class Arrival(InputSchema):
+    """How a request arrived. By the norm, the clock starts at the signed-for date of registered mail, the
+    time printed on a fax, or the time in the call record; those channels need that time and its evidence."""
+
+    channel: ArrivalChannel = ArrivalChannel.in_person
+    at: datetime | None = Field(default=None, description="signed-for / printed / call-record time")
+    evidence: Annotated[str, StringConstraints(min_length=2, max_length=300)] | None = Field(
+        default=None, description="tracking number, fax header, call-record reference ..."
+    )
+    evidence_document_id: uuid.UUID | None = None
+
+
 class CaseCreate(InputSchema):
     case_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     org_unit_code: UnitCode
@@ -26,6 +47,7 @@ class CaseCreate(InputSchema):
     subjects: list[CaseSubjectIn] = Field(default_factory=list, max_length=20)
     priority: CasePriority = CasePriority.normal
     received_at: datetime | None = Field(default=None, description="When the request arrived; defaults to now")
+    arrival: Arrival = Field(default_factory=Arrival)
     details: dict[str, Any] = Field(default_factory=dict)
 
 

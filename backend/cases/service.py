@@ -23,6 +23,7 @@ from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
 from backend.cases.errors import CaseChanged, CaseNotFound, IllegalTransition, InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import (
+    ArrivalChannel,
     AssignRequest,
     CaseActionRequest,
     CaseCreate,
@@ -133,6 +134,35 @@ async def _readable_persons(session: AsyncSession, principal: Principal, person_
     return [found[person_id] for person_id in person_ids]
 
 
+EVIDENCED_CHANNELS = {
+    ArrivalChannel.registered_mail: "签收日期",
+    ArrivalChannel.fax: "传真打印时间",
+    ArrivalChannel.phone: "通话记录时间",
+}
+
+
+def _arrival_time(case_create: CaseCreate) -> datetime:
+    """When the clock starts: now for requests taken in person or on the platform; for letters, faxes and
+    calls the time the evidence shows, entered by the officer (never the time it was typed in)."""
+    arrival = case_create.arrival
+    if arrival.channel in EVIDENCED_CHANNELS:
+        label = EVIDENCED_CHANNELS[arrival.channel]
+        if arrival.at is None:
+            raise InvalidCase("arrival.at", f"须填写{label} / the time shown by the evidence is required")
+        if not arrival.evidence and arrival.evidence_document_id is None:
+            raise InvalidCase("arrival.evidence", "须登记凭证 / the evidence is required")
+        if case_create.received_at is not None and case_create.received_at != arrival.at:
+            raise InvalidCase("received_at", f"受理时间以{label}为准 / the arrival time comes from the evidence")
+        moment = arrival.at
+    else:
+        moment = case_create.received_at or utc_now()
+    if moment.tzinfo is None:
+        raise InvalidCase("received_at", "需要带时区的时间 / a time with a time zone is required")
+    if moment > utc_now() + timedelta(minutes=5):
+        raise InvalidCase("received_at", "受理时间不能在将来 / the arrival time cannot be in the future")
+    return moment.astimezone(UTC)
+
+
 async def open_case(session: AsyncSession, principal: Principal, case_create: CaseCreate) -> Case:
     """Open a case in a unit the caller may work in, numbered and with its first stage's due date."""
     definition = await _case_type(session, case_create.case_type)
@@ -143,9 +173,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
     persons = await _readable_persons(session, principal, [subject.person_id for subject in case_create.subjects])
     repository = CaseRepository(session)
-    received_at = case_create.received_at or utc_now()
-    if received_at.tzinfo is None:
-        raise InvalidCase("received_at", "需要带时区的时间 / a time with a time zone is required")
+    received_at = _arrival_time(case_create)
     stage = definition.stages[0]
     due_at, provisional = await compute_due_at(session, definition, stage, received_at)
     county_code = principal.tenant_code or unit.code[:6]
@@ -168,7 +196,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         due_at=due_at,
         due_provisional=provisional,
         overdue=False,
-        details=case_create.details,
+        details={**case_create.details, "arrival": case_create.arrival.model_dump(mode="json", exclude_none=True)},
         created_by=principal.subject,
     )
     repository.add(case)
@@ -420,3 +448,41 @@ async def request_action(
         changes={"action": [None, request.action.value], "request_id": [None, str(request_id)]},
     )
     return request_id
+
+
+REPLAN_CASE = "case.replan"
+
+
+async def recompute_due_dates(session: AsyncSession, affected_from: datetime) -> int:
+    """After a holiday notice is imported: recount the open deadlines of this county that run through the
+    changed dates, clear the provisional mark, and tell each case's workflow to re-plan its timers.
+
+    Suspended cases keep their remaining budget; they are recounted when the clock resumes.
+    """
+    statement = select(Case).where(
+        Case.tenant_id == current_tenant_id(session),
+        Case.stage != CaseStage.closed,
+        Case.due_at >= affected_from,
+        Case.suspended_at.is_(None),
+    )
+    changed = 0
+    for case in (await session.execute(statement)).scalars().all():
+        definition = await _case_type(session, case.case_type)
+        if case.extension_used:
+            continue  # an approved extension was counted on the old schedule: the workflow re-plans it
+        due_at, provisional = await compute_due_at(
+            session, definition, case.stage, case.stage_started_at or case.received_at
+        )
+        if (due_at, provisional) == (case.due_at, case.due_provisional):
+            continue
+        before = snapshot(case)
+        case.due_at, case.due_provisional = due_at, provisional
+        await session.flush()
+        await _record(session, case, "case.deadline_recomputed", before, reason="official calendar imported")
+        await outbox.enqueue(
+            session,
+            REPLAN_CASE,
+            {"workflow_id": case_workflow_id(case.org_unit_code[:6], case.id), "case_id": str(case.id)},
+        )
+        changed += 1
+    return changed

@@ -110,7 +110,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         return error_response(
-            request, exc.status_code, code=exc.code, detail=exc.detail, fields=exc.fields, headers=exc.headers,
+            request,
+            exc.status_code,
+            code=exc.code,
+            detail=exc.detail,
+            fields=exc.fields,
+            headers=exc.headers,
             extra=exc.extra,
         )
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from workflows.client import connect
+from backend.core.temporal import temporal_client
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -30,11 +30,9 @@ async def _database_ready(request: Request) -> None:
 
 
 async def _temporal_ready(request: Request) -> None:
-    state = request.app.state
-    if getattr(state, "temporal_client", None) is None:
-        state.temporal_client = await connect(state.settings)
-    if not await state.temporal_client.service_client.check_health():
-        raise RuntimeError("Temporal reports not serving")
+    client = await temporal_client(request)
+    if client is None or not await client.service_client.check_health():
+        raise RuntimeError("Temporal unreachable or not serving")
 
 
 @router.get("/readyz", summary="The database and Temporal are reachable")

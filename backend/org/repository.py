@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.scoping import under_roots
+from backend.db.scoping import subtree, under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import OrgUnit
 
@@ -27,7 +27,7 @@ class OrgUnitRepository:
 
     async def list_subtree(self, root_code: str, *, include_inactive: bool = False) -> list[OrgUnit]:
         """The unit with this code and everything below it, in code order."""
-        statement = self._base().where(OrgUnit.code.startswith(root_code, autoescape=True))
+        statement = self._base().where(subtree(OrgUnit.code, root_code))
         if not include_inactive:
             statement = statement.where(OrgUnit.active.is_(True))
         return list((await self.session.execute(statement.order_by(OrgUnit.code))).scalars().all())

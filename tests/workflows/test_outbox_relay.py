@@ -43,10 +43,14 @@ async def test_cases_opened_while_temporal_is_down_get_exactly_one_workflow_each
     county: County, sign_in: SignIn, database: Database, settings: Settings
 ) -> None:
     officer = await sign_in(county, "officer")
-    responses = await asyncio.gather(*(
-        officer.post("/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": county.units["v11"]})
-        for _ in range(CASES)
-    ))
+    responses = await asyncio.gather(
+        *(
+            officer.post(
+                "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": county.units["v11"]}
+            )
+            for _ in range(CASES)
+        )
+    )
     assert [response.status_code for response in responses] == [201] * CASES
     case_ids = [response.json()["id"] for response in responses]
     assert await _pending(database, county) == CASES

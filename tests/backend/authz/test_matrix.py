@@ -21,7 +21,7 @@ from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models import Case, CasePriority, CaseStage, CaseStatus
+from backend.models import Case, CasePriority, CaseStage, CaseStatus, FlowDirection, Person, Sex
 from backend.tenants.schemas import TenantCreate
 from tests.backend.authz.route_table import declared_permissions
 from tests.fixtures.database import unique_county_code
@@ -67,10 +67,34 @@ async def world(database: Database, app: FastAPI) -> World:
         for key in county.units:
             await add_user(database, county, f"{county.code}-resident-{key}", key)
             CASES[(county.code, key)] = await _case_at(database, county, key)
+            PERSONS[(county.code, key)] = await _person_at(database, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
+PERSONS: dict[tuple[str, str], uuid.UUID] = {}
+
+
+async def _person_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    person_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            Person(
+                id=person_id,
+                tenant_id=county.tenant.id,
+                name="矩阵",
+                name_pinyin="juzhen",
+                name_initials="jz",
+                sex=Sex.female,
+                ethnicity="汉族",
+                org_unit_code=county.units[unit],
+                flow_direction=FlowDirection.inflow,
+                key_subject=False,
+                notes="矩阵",
+            )
+        )
+    return person_id
 
 
 async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
@@ -155,7 +179,25 @@ async def probe_case_assign(client: httpx.AsyncClient, county: County, unit: str
     return _allowed(await client.post(f"/api/v1/cases/{CASES[(county.code, unit)]}/assign", json={"assignee_id": None}))
 
 
+async def probe_config_manage(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/calendar/county-holidays"))
+
+
+async def probe_person_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/persons/{PERSONS[(county.code, unit)]}"))
+
+
+async def probe_person_write(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # A PATCH that changes nothing keeps the version, so every role can send the same one.
+    return _allowed(
+        await client.patch(f"/api/v1/persons/{PERSONS[(county.code, unit)]}", json={"notes": "矩阵", "version": 1})
+    )
+
+
 PROBES: dict[str, Probe] = {
+    Action.person_read: probe_person_read,
+    Action.person_write: probe_person_write,
+    Action.config_manage: probe_config_manage,
     Action.case_read: probe_case_read,
     Action.case_write: probe_case_write,
     Action.case_assign: probe_case_assign,
@@ -167,7 +209,7 @@ PROBES: dict[str, Probe] = {
     Action.tenant_provision: probe_tenant_provision,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
-UNSCOPED = {Action.clients_manage, Action.tenant_provision}
+UNSCOPED = {Action.clients_manage, Action.tenant_provision, Action.config_manage}
 
 
 def expected(role: Role, action: Action, home_code: str, target_kind: str, target_code: str) -> bool:

@@ -91,14 +91,18 @@ class TestSeededSchedule:
         calendar = await load_calendar(session)
         rows = (
             await session.execute(
-                text("SELECT date, kind, name, name_en, source FROM official_calendar_days ORDER BY date")
+                # Only what the migration seeded: other tests import later years' notices through the API.
+                text(
+                    "SELECT date, kind, name, name_en, source FROM official_calendar_days "
+                    "WHERE source LIKE 'chinesecalendar%' ORDER BY date"
+                )
             )
         ).all()
 
         assert [SpecialDay(row.date, DayKind(row.kind), row.name, row.source, row.name_en) for row in rows] == (
             sorted(official_special_days(), key=lambda day: day.date)
         )
-        assert calendar.published_years == frozenset(official_published_years())
+        assert calendar.published_years >= frozenset(official_published_years())
 
     async def test_2026_is_published_with_its_national_day_and_makeup_saturday(self, session: AsyncSession) -> None:
         calendar = await load_calendar(session)

@@ -23,9 +23,16 @@ def add_person(database: Database) -> AddPerson:
         keys = name_search_keys(name)
         cipher = personal_data_cipher()
         person = Person(
-            id=uuid.uuid4(), tenant_id=county.tenant.id, name=name, name_pinyin=keys.pinyin,
-            name_initials=keys.initials, sex=Sex.female, ethnicity="汉族", org_unit_code=county.units.get(unit, unit),
-            flow_direction=FlowDirection.inflow, key_subject=False,
+            id=uuid.uuid4(),
+            tenant_id=county.tenant.id,
+            name=name,
+            name_pinyin=keys.pinyin,
+            name_initials=keys.initials,
+            sex=Sex.female,
+            ethnicity="汉族",
+            org_unit_code=county.units.get(unit, unit),
+            flow_direction=FlowDirection.inflow,
+            key_subject=False,
             resident_id_ciphertext=cipher.encrypt(resident_id, context="person.resident_id") if resident_id else None,
             resident_id_hash=cipher.lookup_hash(resident_id, context="person.resident_id") if resident_id else None,
         )

@@ -27,8 +27,9 @@ async def county(database: Database, tenant_factory: TenantFactory) -> County:
 
 
 async def _open(client: httpx.AsyncClient, county: County, unit: str = "v11", **body: object) -> httpx.Response:
-    return await client.post("/api/v1/cases", json={"case_type": "inflow_registration",
-                                                    "org_unit_code": county.units[unit], **body})
+    return await client.post(
+        "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": county.units[unit], **body}
+    )
 
 
 class TestOpening:
@@ -37,9 +38,13 @@ class TestOpening:
     ) -> None:
         officer = await sign_in(county, "t1.officer")
         person = await add_person(county, "王芳")
-        response = await _open(officer, county, case_type="first_child_registration",
-                               subjects=[{"person_id": str(person.id), "part": "applicant"}],
-                               received_at="2026-02-12T10:00:00+08:00")
+        response = await _open(
+            officer,
+            county,
+            case_type="first_child_registration",
+            subjects=[{"person_id": str(person.id), "part": "applicant"}],
+            received_at="2026-02-12T10:00:00+08:00",
+        )
         assert response.status_code == 201, response.text
         case = response.json()
         assert case["number"] == f"{county.code}-2026-000001"
@@ -49,23 +54,28 @@ class TestOpening:
         second = (await _open(officer, county)).json()
         assert second["number"] == f"{county.code}-2026-000002" or second["number"].endswith("-000001")
 
-    @pytest.mark.parametrize(("body", "field"), [
-        ({"case_type": "social_maintenance_fee"}, "case_type"),
-        ({"case_type": "no_such_type"}, "case_type"),
-        ({"org_unit_code": "110101001"}, "org_unit_code"),
-        ({"received_at": "2026-02-12T10:00:00"}, "received_at"),
-    ])
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"case_type": "social_maintenance_fee"}, "case_type"),
+            ({"case_type": "no_such_type"}, "case_type"),
+            ({"org_unit_code": "110101001"}, "org_unit_code"),
+            ({"received_at": "2026-02-12T10:00:00"}, "received_at"),
+        ],
+    )
     async def test_bad_cases_are_refused_naming_the_field(
         self, county: County, sign_in: SignIn, body: dict[str, str], field: str
     ) -> None:
         officer = await sign_in(county, "t1.officer")
-        response = await officer.post("/api/v1/cases", json={"case_type": "inflow_registration",
-                                                             "org_unit_code": county.units["v11"], **body})
+        response = await officer.post(
+            "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": county.units["v11"], **body}
+        )
         assert response.status_code == 422, response.text
         assert response.json()["fields"][0]["loc"][-1] == field
 
-    async def test_subject_outside_reach_is_refused(self, county: County, sign_in: SignIn,
-                                                    add_person: AddPerson) -> None:
+    async def test_subject_outside_reach_is_refused(
+        self, county: County, sign_in: SignIn, add_person: AddPerson
+    ) -> None:
         officer = await sign_in(county, "t2.officer")
         person = await add_person(county, "李娜", "v11")
         response = await _open(officer, county, "t2", subjects=[{"person_id": str(person.id)}])
@@ -99,7 +109,9 @@ class TestQueues:
             await _open(officer, county, subjects=[{"person_id": str(person.id)}])
 
         async def names(**params: str) -> list[str]:
-            return [item["subject_name"] for item in (await officer.get("/api/v1/cases", params=params)).json()["items"]]
+            return [
+                item["subject_name"] for item in (await officer.get("/api/v1/cases", params=params)).json()["items"]
+            ]
 
         assert await names(q="张三") == ["张三丰"]
         assert await names(q="Zhang San") == ["张三丰"]
@@ -129,22 +141,24 @@ class TestAssignment:
         officer, supervisor = await sign_in(county, "t1.officer"), await sign_in(county, "t1.sup")
         cases = [(await _open(officer, county)).json() for _ in range(3)]
         target = county.users["t1.officer2"].id
-        response = await supervisor.post("/api/v1/cases/bulk-reassign",
-                                         json={"case_ids": [c["id"] for c in cases], "assignee_id": str(target)})
+        response = await supervisor.post(
+            "/api/v1/cases/bulk-reassign", json={"case_ids": [c["id"] for c in cases], "assignee_id": str(target)}
+        )
         assert response.json() == {"reassigned": 3}
         second = await sign_in(county, "t1.officer2")
         assert (await second.get("/api/v1/cases", params={"assignee": "me"})).json()["total"] == 3
         workload = (await supervisor.get("/api/v1/cases/workload")).json()
-        assert {"assignee_id": str(target), "open_cases": 3, "overdue_cases": 0,
-                "due_within_3_days": 0} in workload
+        assert {"assignee_id": str(target), "open_cases": 3, "overdue_cases": 0, "due_within_3_days": 0} in workload
 
     async def test_bulk_reassign_is_all_or_nothing(self, county: County, sign_in: SignIn) -> None:
         officer, other_officer = await sign_in(county, "t1.officer"), await sign_in(county, "t2.officer")
         mine = (await _open(officer, county)).json()
         outside = (await _open(other_officer, county, "t2")).json()
         supervisor = await sign_in(county, "t1.sup")
-        response = await supervisor.post("/api/v1/cases/bulk-reassign", json={
-            "case_ids": [mine["id"], outside["id"]], "assignee_id": str(county.users["t1.officer2"].id)})
+        response = await supervisor.post(
+            "/api/v1/cases/bulk-reassign",
+            json={"case_ids": [mine["id"], outside["id"]], "assignee_id": str(county.users["t1.officer2"].id)},
+        )
         assert response.status_code == 422
         assert response.json()["fields"][0]["loc"] == ["body", "case_ids.1"]
         assert (await supervisor.get(f"/api/v1/cases/{mine['id']}")).json()["assignee_id"] is None
@@ -152,12 +166,14 @@ class TestAssignment:
     async def test_assignee_must_be_able_to_work_the_case(self, county: County, sign_in: SignIn) -> None:
         officer, supervisor = await sign_in(county, "t1.officer"), await sign_in(county, "t1.sup")
         case = (await _open(officer, county, "v11")).json()
-        response = await supervisor.post(f"/api/v1/cases/{case['id']}/assign",
-                                         json={"assignee_id": str(county.users["v12.coord"].id)})
+        response = await supervisor.post(
+            f"/api/v1/cases/{case['id']}/assign", json={"assignee_id": str(county.users["v12.coord"].id)}
+        )
         assert response.json()["fields"][0]["loc"] == ["body", "assignee_id"]
         coordinator = await sign_in(county, "v11.coord")
-        assert (await coordinator.post(f"/api/v1/cases/{case['id']}/assign",
-                                       json={"assignee_id": None})).status_code == 403
+        assert (
+            await coordinator.post(f"/api/v1/cases/{case['id']}/assign", json={"assignee_id": None})
+        ).status_code == 403
 
 
 class TestOptimisticLock:
@@ -166,8 +182,9 @@ class TestOptimisticLock:
     ) -> None:
         first, second = await sign_in(county, "t1.officer"), await sign_in(county, "t1.officer2")
         case = (await _open(first, county)).json()
-        saved = await first.patch(f"/api/v1/cases/{case['id']}",
-                                  json={"version": case["version"], "priority": "high", "title": "补登：王芳"})
+        saved = await first.patch(
+            f"/api/v1/cases/{case['id']}", json={"version": case["version"], "priority": "high", "title": "补登：王芳"}
+        )
         assert saved.status_code == 200
         stale = await second.patch(f"/api/v1/cases/{case['id']}", json={"version": case["version"], "priority": "low"})
         assert stale.status_code == 409
@@ -184,28 +201,80 @@ class TestStages:
     async def test_stages_move_forward_and_closing_needs_an_outcome(self, county: County, sign_in: SignIn) -> None:
         officer = await sign_in(county, "t1.officer")
         case = (await _open(officer, county)).json()
-        moved = await officer.post(f"/api/v1/cases/{case['id']}/transition",
-                                   json={"version": case["version"], "to_stage": "verification"})
+        moved = await officer.post(
+            f"/api/v1/cases/{case['id']}/transition", json={"version": case["version"], "to_stage": "verification"}
+        )
         assert moved.status_code == 200 and moved.json()["due_at"] is not None
         version = moved.json()["version"]
-        back = await officer.post(f"/api/v1/cases/{case['id']}/transition",
-                                  json={"version": version, "to_stage": "registration"})
+        back = await officer.post(
+            f"/api/v1/cases/{case['id']}/transition", json={"version": version, "to_stage": "registration"}
+        )
         assert (back.status_code, back.json()["error"]) == (409, "ILLEGAL_TRANSITION")
-        no_outcome = await officer.post(f"/api/v1/cases/{case['id']}/transition",
-                                        json={"version": version, "to_stage": "closed"})
+        no_outcome = await officer.post(
+            f"/api/v1/cases/{case['id']}/transition", json={"version": version, "to_stage": "closed"}
+        )
         assert no_outcome.json()["fields"][0]["loc"] == ["body", "outcome"]
-        refused = await officer.post(f"/api/v1/cases/{case['id']}/transition",
-                                     json={"version": version, "to_stage": "closed", "outcome": "refused"})
+        refused = await officer.post(
+            f"/api/v1/cases/{case['id']}/transition",
+            json={"version": version, "to_stage": "closed", "outcome": "refused"},
+        )
         assert refused.json()["fields"][0]["loc"] == ["body", "reason"]
-        closed = await officer.post(f"/api/v1/cases/{case['id']}/transition", json={
-            "version": version, "to_stage": "closed", "outcome": "refused", "reason": "不符合登记条件：非本辖区居住"})
+        closed = await officer.post(
+            f"/api/v1/cases/{case['id']}/transition",
+            json={
+                "version": version,
+                "to_stage": "closed",
+                "outcome": "refused",
+                "reason": "不符合登记条件：非本辖区居住",
+            },
+        )
         assert closed.json()["stage"] == "closed" and closed.json()["outcome_reason"].startswith("不符合")
 
     async def test_links(self, county: County, sign_in: SignIn) -> None:
         officer = await sign_in(county, "t1.officer")
         first, second = (await _open(officer, county)).json(), (await _open(officer, county)).json()
-        linked = await officer.post(f"/api/v1/cases/{first['id']}/links",
-                                    json={"linked_case_id": second["id"], "kind": "follow_up"})
+        linked = await officer.post(
+            f"/api/v1/cases/{first['id']}/links", json={"linked_case_id": second["id"], "kind": "follow_up"}
+        )
         assert linked.json()["links"] == [{"linked_case_id": second["id"], "kind": "follow_up"}]
         again = await officer.post(f"/api/v1/cases/{first['id']}/links", json={"linked_case_id": second["id"]})
         assert again.status_code == 422
+
+
+class TestArrival:
+    async def test_registered_mail_starts_the_clock_on_the_signed_for_date(
+        self, county: County, sign_in: SignIn
+    ) -> None:
+        officer = await sign_in(county, "t1.officer")
+        response = await _open(
+            officer,
+            county,
+            "t1",
+            case_type="first_child_registration",
+            arrival={
+                "channel": "registered_mail",
+                "at": "2026-02-12T00:00:00+08:00",
+                "evidence": "挂号信 XA123456789CN",
+            },
+        )
+        assert response.status_code == 201, response.text
+        case = response.json()
+        assert case["received_at"] == "2026-02-11T16:00:00Z"
+        assert case["due_at"] == "2026-02-28T15:59:59Z"  # 7 working days from the signed-for date
+        assert case["details"]["arrival"]["channel"] == "registered_mail"
+
+    @pytest.mark.parametrize(
+        ("arrival", "field"),
+        [
+            ({"channel": "fax", "evidence": "传真页眉"}, "arrival.at"),
+            ({"channel": "phone", "at": "2026-02-12T10:00:00+08:00"}, "arrival.evidence"),
+            ({"channel": "registered_mail", "at": "2099-01-01T00:00:00+08:00", "evidence": "挂号信"}, "received_at"),
+        ],
+    )
+    async def test_letter_fax_and_phone_need_their_time_and_evidence(
+        self, county: County, sign_in: SignIn, arrival: dict[str, str], field: str
+    ) -> None:
+        officer = await sign_in(county, "t1.officer")
+        response = await _open(officer, county, "t1", arrival=arrival)
+        assert response.status_code == 422
+        assert response.json()["fields"][0]["loc"] == ["body", field]

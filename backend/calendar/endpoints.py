@@ -1,0 +1,103 @@
+"""The working-day calendar: days, county holidays, the next-year warning, and the official notice import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response, status
+from pydantic import BaseModel
+
+from backend.calendar import service
+from backend.calendar.auth import Authenticated, ConfigManage, PlatformProvision
+from backend.calendar.notice_import import NoticeFormat
+from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, CountyHolidayRead, OfficialImportResult
+from backend.cases.service import recompute_due_dates
+from backend.core.routing import API_V1
+from backend.db.session import SessionDep
+from backend.db.tenancy import set_tenant
+from backend.tenants.service import list_tenants
+
+router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
+platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
+
+
+class YearWarning(BaseModel):
+    year: int | None
+    message: str | None
+
+
+@router.get("/days", response_model=list[CalendarDayRead], summary="Holidays and make-up workdays of a year")
+async def days(
+    session: SessionDep, _: Authenticated, year: Annotated[int, Query(ge=2004, le=2100)]
+) -> list[CalendarDayRead]:
+    return [
+        CalendarDayRead.model_validate(day, from_attributes=True)
+        for day in await service.list_calendar_days(session, year)
+    ]
+
+
+@router.get("/warning", response_model=YearWarning, summary="Is next year's official schedule missing?")
+async def warning(session: SessionDep, _: ConfigManage) -> YearWarning:
+    year = await service.year_warning(session, service.china_today())
+    if year is None:
+        return YearWarning(year=None, message=None)
+    return YearWarning(
+        year=year,
+        message=(
+            f"{year}年的国务院放假安排尚未导入，涉及{year}年的期限按周一至周五临时计算 / The official {year} holiday "
+            f"schedule is not imported yet; deadlines in {year} are provisional (Monday to Friday)"
+        ),
+    )
+
+
+@router.get("/county-holidays", response_model=list[CountyHolidayRead], summary="My county's extra holidays")
+async def county_holidays(
+    session: SessionDep, _: ConfigManage, year: Annotated[int | None, Query(ge=2004, le=2100)] = None
+) -> list[CountyHolidayRead]:
+    return [CountyHolidayRead.model_validate(day) for day in await service.list_county_holidays(session, year)]
+
+
+@router.post(
+    "/county-holidays",
+    response_model=CountyHolidayRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Declare a county holiday",
+)
+async def add_county_holiday(session: SessionDep, _: ConfigManage, body: CountyHolidayCreate) -> CountyHolidayRead:
+    holiday = await service.add_county_holiday(session, body.date, body.name, body.source)
+    return CountyHolidayRead.model_validate(holiday)
+
+
+@router.delete("/county-holidays/{day}", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw a county holiday")
+async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.date) -> Response:
+    await service.remove_county_holiday(session, day)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@platform_router.post("/notices", response_model=OfficialImportResult, summary="Import a State Council notice")
+async def import_notice(
+    session: SessionDep,
+    _: PlatformProvision,
+    text: Annotated[str, Body(media_type="text/plain", description="the notice as CSV or JSON")],
+    fmt: Annotated[NoticeFormat, Query(alias="format")] = "csv",
+    replace: bool = False,
+) -> OfficialImportResult:
+    result = await service.import_official_notice(session, text, fmt, replace=replace)
+    affected_from = dt.datetime.combine(result.affected_from, dt.time(), service.CHINA_STANDARD_TIME)
+    # Every county's open deadlines through the changed dates are recounted (and stop being provisional).
+    for tenant in await list_tenants(session):
+        await set_tenant(session, tenant.id)
+        await recompute_due_dates(session, affected_from)
+    return OfficialImportResult(
+        year=result.year,
+        source=result.source,
+        days_added=result.days_added,
+        days_removed=result.days_removed,
+        public_holidays=result.public_holidays,
+        makeup_workdays=result.makeup_workdays,
+        newly_published=result.newly_published,
+        replaced=result.replaced,
+        affected_from=result.affected_from,
+        tenants_notified=result.tenants_notified,
+    )

@@ -1,0 +1,26 @@
+"""The API process's Temporal client: connected on first use, shared, and optional (the API works without it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import Request
+from temporalio.client import Client
+
+from workflows.client import connect
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+async def temporal_client(request: Request) -> Client | None:
+    """The shared client, or None while Temporal is unreachable (callers degrade instead of failing)."""
+    state = request.app.state
+    if getattr(state, "temporal_client", None) is None:
+        try:
+            state.temporal_client = await asyncio.wait_for(connect(state.settings), CONNECT_TIMEOUT_SECONDS)
+        except Exception as error:  # unreachable or misconfigured: reported by /readyz, not fatal here
+            log.warning("Temporal unreachable", extra={"error": repr(error)})
+            return None
+    return state.temporal_client

@@ -1,0 +1,472 @@
+"""Recurring follow-up in one county: read the rules, find what is due on a day, open each due case once.
+
+Called by the follow-up sweep's activities (workflows/followups/activities.py) in the county's own
+transactions (row-level security set by the caller); the rules themselves are in backend/followups/rules.py.
+
+Each follow-up is opened at most once per `followup_key` (subject, kind and period, kept in
+`Case.details["followup_key"]`). Opening takes a transaction-scoped advisory lock per county and checks the
+keys again under it, so retried activities and overlapping sweeps never open a case twice. Cases are opened
+through `backend.cases.service.open_case` (numbered, audited, the case workflow started through the outbox)
+as the follow-up planner, a system principal with case work over the whole county; the case's due date is
+then set to the follow-up's own (end of that day, China time) and audited.
+
+Functions flush, never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from backend.audit import service as audit
+from backend.authz.principal import Principal, ScopedRole
+from backend.authz.vocabulary import Role
+from backend.cases.case_types import DEFAULT_CASE_TYPES
+from backend.cases.schemas import Arrival, ArrivalChannel, CaseCreate, CaseSubjectIn
+from backend.cases.service import open_case
+from backend.db.tenancy import current_tenant_id
+from backend.followups.rules import (
+    CASE_TYPE_FOR_KIND,
+    RULES_CONFIG_CODE,
+    FollowUpKind,
+    FollowUpRules,
+    birth_date_bounds,
+    check_round_window,
+    followup_key,
+    inspection_due,
+    mail_back_notice,
+    postpartum_birth_bounds,
+    postpartum_visit_due,
+    renewal_due,
+    rules_from_override,
+)
+from backend.models import (
+    Case,
+    CaseTypeConfig,
+    Certificate,
+    CertificateInspection,
+    CertificateStatus,
+    FlowDirection,
+    MaritalStatus,
+    OrgUnit,
+    Person,
+    PersonChild,
+    PersonStatus,
+    Sex,
+    Tenant,
+)
+
+log = logging.getLogger(__name__)
+
+CHINA = timezone(timedelta(hours=8))
+FOLLOWUP_KEY = "followup_key"
+DUE_ACTION = "case.followup_due"
+PLANNER_ID = "followup-planner"
+PLANNER_LABEL = "随访计划 / follow-up planner"
+MARRIED = (MaritalStatus.first_marriage, MaritalStatus.remarried)
+KEY_LOOKUP_CHUNK = 1000
+
+TITLES: dict[FollowUpKind, str] = {
+    FollowUpKind.certificate_inspection: "婚育证明年度查验",
+    FollowUpKind.certificate_renewal: "婚育证明到期换领提醒",
+    FollowUpKind.check_round: "孕情环情检查",
+    FollowUpKind.mail_back_notice: "限期寄回三查证明通知",
+    FollowUpKind.postpartum_visit: "产后随访",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpDue:
+    """One follow-up that should have a case as of the planning day."""
+
+    kind: FollowUpKind
+    key: str
+    person_id: uuid.UUID
+    person_name: str
+    org_unit_code: str
+    due: date
+    title: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case_type(self) -> str:
+        return CASE_TYPE_FOR_KIND[self.kind]
+
+
+@dataclass
+class OpenOutcome:
+    """What one batch did: cases opened per kind, dues that already had their case, dues that could not open."""
+
+    opened: dict[FollowUpKind, int] = field(default_factory=dict)
+    already_open: int = 0
+    skipped: int = 0
+
+
+def planner_principal(tenant: Tenant) -> Principal:
+    """The follow-up planner: reads persons and opens cases anywhere in the county, nothing else.
+
+    `Principal` has no system kind; the planner is an API-client-like principal whose grant is a county
+    officer's (case work over the whole county). Its audit events carry the system actor.
+    """
+    return Principal(
+        kind="api_client",
+        id=PLANNER_ID,
+        label=PLANNER_LABEL,
+        tenant_id=tenant.id,
+        tenant_code=tenant.code,
+        org_unit_code=tenant.code,
+        roles=(ScopedRole(Role.county_officer, tenant.code),),
+    )
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of `day` in China time, as a UTC instant (how case due dates are stored)."""
+    return datetime.combine(day, time(23, 59, 59), CHINA).astimezone(UTC)
+
+
+# --- the county's rules ----------------------------------------------------------------------------------
+
+
+async def load_rules(session: AsyncSession) -> FollowUpRules | None:
+    """The county's rules (defaults with its `followup_rules` override); None when it switched follow-up off.
+
+    Raises InvalidFollowUpRules when the saved override cannot be read.
+    """
+    statement = select(CaseTypeConfig.enabled, CaseTypeConfig.overrides).where(
+        CaseTypeConfig.tenant_id == current_tenant_id(session), CaseTypeConfig.code == RULES_CONFIG_CODE
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        return rules_from_override(None)
+    enabled, overrides = row
+    if enabled is False:
+        return None
+    return rules_from_override(overrides)
+
+
+def enabled_kinds(rules: FollowUpRules, enabled_case_types: set[str]) -> set[FollowUpKind]:
+    """The kinds switched on by the rules whose case type the county has not disabled."""
+    switched_on = {
+        FollowUpKind.certificate_inspection: rules.inspection_enabled,
+        FollowUpKind.certificate_renewal: rules.renewal_enabled,
+        FollowUpKind.check_round: rules.check_rounds_enabled,
+        FollowUpKind.mail_back_notice: rules.mail_back_enabled,
+        FollowUpKind.postpartum_visit: rules.postpartum_visit_enabled,
+    }
+    return {kind for kind, on in switched_on.items() if on and CASE_TYPE_FOR_KIND[kind] in enabled_case_types}
+
+
+async def enabled_case_type_codes(session: AsyncSession) -> set[str]:
+    """The case types the county has enabled (shipped defaults merged with its case-type overrides)."""
+    try:
+        from backend.cases.case_type_config import effective_case_types
+    except ImportError:  # pragma: no cover - as in backend/cases/service.py, until case-type configuration ships
+        return {code for code, definition in DEFAULT_CASE_TYPES.items() if definition.enabled}
+    return {code for code, definition in (await effective_case_types(session)).items() if definition.enabled}
+
+
+# --- what is due -----------------------------------------------------------------------------------------
+
+
+async def _certificate_dues(
+    session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
+) -> list[FollowUpDue]:
+    """Inspections and renewal reminders of the certificates not superseded, held by active persons."""
+    tenant_id = current_tenant_id(session)
+    last_inspected = (
+        select(func.max(CertificateInspection.inspected_on))
+        .where(
+            CertificateInspection.tenant_id == Certificate.tenant_id,
+            CertificateInspection.certificate_id == Certificate.id,
+        )
+        .scalar_subquery()
+    )
+    successor = aliased(Certificate)
+    statement = (
+        select(
+            Certificate.id,
+            Certificate.number,
+            Certificate.issue_date,
+            Certificate.valid_until,
+            Certificate.permanent,
+            Certificate.status,
+            Certificate.org_unit_code,
+            Person.id,
+            Person.name,
+            Person.flow_direction,
+            Person.flow_date,
+            last_inspected,
+        )
+        .join(Person, and_(Person.id == Certificate.person_id, Person.tenant_id == Certificate.tenant_id))
+        .where(
+            Certificate.tenant_id == tenant_id,
+            Person.status == PersonStatus.active,
+            Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
+            ~exists().where(successor.tenant_id == Certificate.tenant_id, successor.renews_id == Certificate.id),
+        )
+        .order_by(Certificate.id)
+    )
+    dues: list[FollowUpDue] = []
+    for row in await session.execute(statement):
+        cert_id, number, issued_on, valid_until, permanent, status, unit = row[:7]
+        person_id, name, flow, arrived_on, last = row[7:]
+        in_force = status is CertificateStatus.valid and (permanent or (valid_until is not None and valid_until >= day))
+        certificate = {"certificate_id": str(cert_id), "certificate_number": number}
+        if FollowUpKind.certificate_inspection in kinds and in_force and flow is not FlowDirection.outflow:
+            due = inspection_due(
+                last_inspected_on=last,
+                arrived_on=arrived_on,
+                issued_on=issued_on,
+                valid_until=valid_until,
+                permanent=permanent,
+                day=day,
+                rules=rules,
+            )
+            if due is not None:
+                dues.append(
+                    FollowUpDue(
+                        kind=FollowUpKind.certificate_inspection,
+                        key=followup_key(FollowUpKind.certificate_inspection, cert_id, due.isoformat()),
+                        person_id=person_id,
+                        person_name=name,
+                        org_unit_code=unit,
+                        due=due,
+                        title=f"{TITLES[FollowUpKind.certificate_inspection]}：{name}",
+                        details=certificate
+                        | {"last_inspected_on": last.isoformat() if last else None, "first_inspection": last is None},
+                    )
+                )
+        if FollowUpKind.certificate_renewal in kinds:
+            due = renewal_due(valid_until=valid_until, permanent=permanent, day=day, rules=rules)
+            if due is not None:
+                dues.append(
+                    FollowUpDue(
+                        kind=FollowUpKind.certificate_renewal,
+                        key=followup_key(FollowUpKind.certificate_renewal, cert_id, due.isoformat()),
+                        person_id=person_id,
+                        person_name=name,
+                        org_unit_code=unit,
+                        due=due,
+                        title=f"{TITLES[FollowUpKind.certificate_renewal]}：{name}",
+                        details=certificate | {"valid_until": due.isoformat()},
+                    )
+                )
+    return dues
+
+
+async def _women_dues(
+    session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
+) -> list[FollowUpDue]:
+    """Check rounds (women living here) and mail-back notices (out-migrant women): married, in the age band."""
+    wants_rounds = FollowUpKind.check_round in kinds
+    notice = mail_back_notice(day, rules.mail_back_lead_months) if FollowUpKind.mail_back_notice in kinds else None
+    if not wants_rounds and notice is None:
+        return []
+    born_after, born_by = birth_date_bounds(day, rules.min_age, rules.max_age)
+    statement = (
+        select(Person.id, Person.name, Person.org_unit_code, Person.flow_direction, Person.key_subject)
+        .where(
+            Person.tenant_id == current_tenant_id(session),
+            Person.status == PersonStatus.active,
+            Person.sex == Sex.female,
+            Person.marital_status.in_(MARRIED),
+            Person.birth_date > born_after,
+            Person.birth_date <= born_by,
+        )
+        .order_by(Person.id)
+    )
+    dues: list[FollowUpDue] = []
+    for person_id, name, unit, flow, key_subject in await session.execute(statement):
+        if flow is FlowDirection.outflow:
+            if notice is None:
+                continue
+            dues.append(
+                FollowUpDue(
+                    kind=FollowUpKind.mail_back_notice,
+                    key=followup_key(FollowUpKind.mail_back_notice, person_id, notice.period),
+                    person_id=person_id,
+                    person_name=name,
+                    org_unit_code=unit,
+                    due=notice.due,
+                    title=f"{TITLES[FollowUpKind.mail_back_notice]}（{notice.year}年第{notice.quarter}季度）：{name}",
+                    details={
+                        "task": "mail_back_check_report",
+                        "note": "通知本人在季度末前寄回孕情环情检查报告单 / "
+                        "notify her to mail back the check report before the quarter ends",
+                        "quarter": notice.period,
+                        "notice_from": notice.opens_on.isoformat(),
+                    },
+                )
+            )
+        elif wants_rounds:
+            window = check_round_window(day, rules.rounds_per_year(key_subject))
+            dues.append(
+                FollowUpDue(
+                    kind=FollowUpKind.check_round,
+                    key=followup_key(FollowUpKind.check_round, person_id, window.period),
+                    person_id=person_id,
+                    person_name=name,
+                    org_unit_code=unit,
+                    due=window.end,
+                    title=f"{TITLES[FollowUpKind.check_round]}（{window.year}年第{window.round}/{window.rounds}轮）：{name}",
+                    details={
+                        "round": window.round,
+                        "rounds_per_year": window.rounds,
+                        "year": window.year,
+                        "window_start": window.start.isoformat(),
+                        "key_subject": key_subject,
+                    },
+                )
+            )
+    return dues
+
+
+async def _postpartum_dues(session: AsyncSession, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
+    """Postpartum visits of women living here whose child was born inside the planning window."""
+    earliest, latest = postpartum_birth_bounds(day, rules)
+    tenant_id = current_tenant_id(session)
+    statement = (
+        select(Person.id, Person.name, Person.org_unit_code, PersonChild.birth_date, PersonChild.birth_order)
+        .join(PersonChild, and_(PersonChild.person_id == Person.id, PersonChild.tenant_id == Person.tenant_id))
+        .where(
+            Person.tenant_id == tenant_id,
+            Person.status == PersonStatus.active,
+            Person.sex == Sex.female,
+            Person.flow_direction != FlowDirection.outflow,
+            PersonChild.birth_date >= earliest,
+            PersonChild.birth_date <= latest,
+        )
+        .order_by(Person.id, PersonChild.birth_order)
+    )
+    dues: dict[str, FollowUpDue] = {}
+    for person_id, name, unit, birth_date, birth_order in await session.execute(statement):
+        due = postpartum_visit_due(birth_date, day, rules)
+        if due is None:
+            continue
+        # Twins share a birth date, and so one visit.
+        key = followup_key(FollowUpKind.postpartum_visit, person_id, birth_date.isoformat())
+        dues[key] = FollowUpDue(
+            kind=FollowUpKind.postpartum_visit,
+            key=key,
+            person_id=person_id,
+            person_name=name,
+            org_unit_code=unit,
+            due=due,
+            title=f"{TITLES[FollowUpKind.postpartum_visit]}（产后{rules.postpartum_visit_days}天）：{name}",
+            details={"visit": "postpartum", "child_birth_date": birth_date.isoformat(), "birth_order": birth_order},
+        )
+    return list(dues.values())
+
+
+async def plan_followups(
+    session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
+) -> list[FollowUpDue]:
+    """Every follow-up of the given kinds that should have a case in this county on `day`."""
+    dues: list[FollowUpDue] = []
+    if kinds & {FollowUpKind.certificate_inspection, FollowUpKind.certificate_renewal}:
+        dues += await _certificate_dues(session, day, rules, kinds)
+    dues += await _women_dues(session, day, rules, kinds)
+    if FollowUpKind.postpartum_visit in kinds:
+        dues += await _postpartum_dues(session, day, rules)
+    return dues
+
+
+# --- opening each case once ------------------------------------------------------------------------------
+
+
+async def lock_county_followups(session: AsyncSession) -> None:
+    """Serialise follow-up opening in this county until the transaction ends (overlapping sweeps, retries)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
+        {"name": f"liuguan.followups:{current_tenant_id(session)}"},
+    )
+
+
+def _chunks(items: Sequence[FollowUpDue], size: int) -> Iterable[Sequence[FollowUpDue]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def existing_followup_keys(session: AsyncSession, dues: Sequence[FollowUpDue]) -> set[str]:
+    """The keys among `dues` that already have a case (open or closed), found through the subjects' index."""
+    found: set[str] = set()
+    wanted = {due.key for due in dues}
+    key = Case.details[FOLLOWUP_KEY].astext
+    for chunk in _chunks(dues, KEY_LOOKUP_CHUNK):
+        statement = select(key).where(
+            Case.tenant_id == current_tenant_id(session),
+            Case.primary_person_id.in_({due.person_id for due in chunk}),
+            Case.case_type.in_({due.case_type for due in chunk}),
+            Case.details.has_key(FOLLOWUP_KEY),
+        )
+        found.update(value for value in (await session.execute(statement)).scalars() if value in wanted)
+    return found
+
+
+async def active_unit_codes(session: AsyncSession) -> set[str]:
+    """The county's active org units: a follow-up of a person kept by a closed unit cannot be opened."""
+    statement = select(OrgUnit.code).where(OrgUnit.tenant_id == current_tenant_id(session), OrgUnit.active.is_(True))
+    return set((await session.execute(statement)).scalars())
+
+
+async def _open_one(session: AsyncSession, principal: Principal, due: FollowUpDue) -> Case:
+    # Received now, on the platform: nobody brought it in; the system raised it from the registry.
+    case = await open_case(
+        session,
+        principal,
+        CaseCreate(
+            case_type=due.case_type,
+            org_unit_code=due.org_unit_code,
+            title=due.title[:200],
+            subjects=[CaseSubjectIn(person_id=due.person_id)],
+            arrival=Arrival(channel=ArrivalChannel.platform),
+            details=due.details | {FOLLOWUP_KEY: due.key, "followup_kind": due.kind.value, "due": due.due.isoformat()},
+        ),
+    )
+    due_at = end_of_day(due.due)
+    if case.due_at != due_at or case.due_provisional:
+        before = case.due_at
+        case.due_at, case.due_provisional = due_at, False
+        await session.flush()
+        await audit.record(
+            session,
+            action=DUE_ACTION,
+            entity_type="case",
+            entity_id=case.id,
+            org_unit_code=case.org_unit_code,
+            changes={"due_at": [before, due_at], "version": [case.version - 1, case.version]},
+            reason="随访计划的到期日 / the follow-up's own due date",
+            correlation_id=case.number,
+        )
+    return case
+
+
+async def open_followups(session: AsyncSession, principal: Principal, dues: Sequence[FollowUpDue]) -> OpenOutcome:
+    """Open a case for each due follow-up that has none yet, under the county's follow-up lock."""
+    outcome = OpenOutcome()
+    await lock_county_followups(session)
+    existing = await existing_followup_keys(session, dues)
+    units = await active_unit_codes(session)
+    for due in dues:
+        if due.key in existing:
+            outcome.already_open += 1
+            continue
+        if due.org_unit_code not in units:
+            log.warning(
+                "follow-up not opened: the person's unit is closed or unknown",
+                extra={"followup_key": due.key, "org_unit_code": due.org_unit_code},
+            )
+            outcome.skipped += 1
+            continue
+        await _open_one(session, principal, due)
+        existing.add(due.key)
+        outcome.opened[due.kind] = outcome.opened.get(due.kind, 0) + 1
+    return outcome

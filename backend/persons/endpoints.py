@@ -1,0 +1,221 @@
+"""The person registry API (人员登记): register, read, change, depart, list, history, duplicates, merge, import."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from backend.authz.vocabulary import Action
+from backend.core.pagination import Page, PageParams, page_params
+from backend.core.routing import API_V1
+from backend.db.session import SessionDep
+from backend.models import FlowDirection, PersonStatus, Sex
+from backend.persons import importer, service
+from backend.persons.auth import PersonsRead, PersonsWrite
+from backend.persons.errors import ImportFileRejected
+from backend.persons.schemas import (
+    ImportMode,
+    ImportReport,
+    PersonCreate,
+    PersonDepart,
+    PersonHistoryEntry,
+    PersonListItem,
+    PersonMerge,
+    PersonMergeRead,
+    PersonRead,
+    PersonRegistrationRead,
+    PersonUnmerge,
+    PersonUpdate,
+    SortKey,
+)
+
+router = APIRouter(prefix=f"{API_V1}/persons", tags=["persons"])
+
+# Multipart framing (boundaries, part headers) on top of the file itself.
+_MULTIPART_OVERHEAD = 64 * 1024
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.get("", response_model=Page[PersonListItem], summary="The registry, within my reach (identifiers masked)")
+async def list_persons(
+    session: SessionDep,
+    principal: PersonsRead,
+    page: Annotated[PageParams, Depends(page_params)],
+    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    flow_direction: FlowDirection | None = None,
+    person_status: Annotated[PersonStatus | None, Query(alias="status")] = None,
+    key_subject: bool | None = None,
+    sex: Sex | None = None,
+    q: Annotated[str | None, Query(max_length=50, description="Name in characters or pinyin")] = None,
+    resident_id: Annotated[str | None, Query(max_length=40, description="Exact ID number")] = None,
+    phone: Annotated[str | None, Query(max_length=30, description="Exact phone number")] = None,
+    sort: SortKey = "name",
+) -> Page[PersonListItem]:
+    query = service.PersonQuery(
+        org_unit=org_unit,
+        flow_direction=flow_direction,
+        status=person_status,
+        key_subject=key_subject,
+        sex=sex,
+        q=q,
+        resident_id=resident_id,
+        phone=phone,
+        sort=sort,
+    )
+    return await service.list_persons(session, principal, query, page)
+
+
+@router.post(
+    "",
+    response_model=PersonRegistrationRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a person (an ID number already registered updates that record: 200)",
+)
+async def register_person(session: SessionDep, principal: PersonsWrite, body: PersonCreate) -> JSONResponse:
+    person, merged = await service.register_person(session, principal, body)
+    read = await service.person_read(session, principal, person)
+    registration = PersonRegistrationRead(**read.model_dump(), merged_into_existing=merged)
+    return JSONResponse(
+        registration.model_dump(mode="json"), status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED
+    )
+
+
+@router.post(
+    ":import", response_model=ImportReport, summary="Import persons from .xlsx or .csv", openapi_extra=_IMPORT_BODY
+)
+async def import_persons(
+    request: Request,
+    session: SessionDep,
+    principal: PersonsWrite,
+    mode: ImportMode = "all_or_nothing",
+    dry_run: bool = False,
+) -> ImportReport:
+    data = await _read_upload(request)
+    return await importer.import_persons(session, principal, data, mode=mode, dry_run=dry_run)
+
+
+@router.get("/{person_id}", response_model=PersonRead, summary="One person (full identifiers only with permission)")
+async def get_person(session: SessionDep, principal: PersonsRead, person_id: uuid.UUID) -> PersonRead:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_read)
+    return await service.person_read(session, principal, person, reveal_identifiers=True)
+
+
+@router.patch("/{person_id}", response_model=PersonRead, summary="Change a person (optimistic lock on version)")
+async def update_person(
+    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonUpdate
+) -> PersonRead:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    await service.update_person(session, principal, person, body)
+    return await service.person_read(session, principal, person)
+
+
+@router.post("/{person_id}/depart", response_model=PersonRead, summary="注销: the person left")
+async def depart_person(
+    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonDepart
+) -> PersonRead:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    await service.depart_person(session, principal, person, body)
+    return await service.person_read(session, principal, person)
+
+
+@router.get("/{person_id}/history", response_model=list[PersonHistoryEntry], summary="The person's change history")
+async def person_history(session: SessionDep, principal: PersonsRead, person_id: uuid.UUID) -> list[PersonHistoryEntry]:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_read)
+    return await service.person_history(session, person)
+
+
+@router.get(
+    "/{person_id}/duplicates",
+    response_model=list[PersonListItem],
+    summary="Possible duplicates: same sex and birth date, matching name (characters or pinyin)",
+)
+async def duplicate_candidates(
+    session: SessionDep, principal: PersonsRead, person_id: uuid.UUID
+) -> list[PersonListItem]:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_read)
+    return await service.duplicate_candidates(session, principal, person)
+
+
+@router.post("/{person_id}/merge", response_model=PersonMergeRead, summary="Merge this duplicate into another record")
+async def merge_person(
+    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonMerge
+) -> PersonMergeRead:
+    source = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    source, target = await service.merge_persons(session, principal, source, body)
+    return PersonMergeRead(
+        source=await service.person_read(session, principal, source),
+        target=await service.person_read(session, principal, target),
+    )
+
+
+@router.post(
+    "/{person_id}/unmerge",
+    response_model=PersonRead,
+    summary="Undo a merge (county administrator who may also edit persons)",
+)
+async def unmerge_person(
+    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonUnmerge
+) -> PersonRead:
+    source = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    source, _ = await service.unmerge_person(session, principal, source, body)
+    return await service.person_read(session, principal, source)
+
+
+async def _read_upload(request: Request) -> bytes:
+    """The `file` part of a multipart body, read after authentication and never beyond the size limit.
+
+    The Content-Length header only lets an oversized upload be refused early; the bytes are counted anyway.
+    """
+    limit = min(importer.MAX_IMPORT_BYTES, request.app.state.settings.upload_max_bytes)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ImportFileRejected(
+            "请以 multipart/form-data 上传文件（字段名 file）",
+            "upload the file as multipart/form-data (field 'file')",
+            status_code=415,
+            code="UNSUPPORTED_MEDIA_TYPE",
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
+        raise importer.file_too_large()
+    try:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit + _MULTIPART_OVERHEAD:
+                raise importer.file_too_large()
+
+        async def replay() -> AsyncGenerator[bytes, None]:
+            yield bytes(body)
+
+        form = await MultiPartParser(request.headers, replay(), max_files=1, max_fields=5).parse()
+    except RuntimeError:
+        # The CSRF check already parsed the form (browser forms send the token as a field).
+        form = await request.form(max_files=1, max_fields=5)
+    except MultiPartException:
+        raise ImportFileRejected("上传内容格式错误", "malformed multipart upload") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ImportFileRejected("缺少文件（字段名 file）", "no file in the upload (field 'file')")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise importer.file_too_large()
+    return data

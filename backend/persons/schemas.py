@@ -1,0 +1,208 @@
+"""Request and response bodies of the person registry (人员登记).
+
+Input bodies only check shape (types, enums, lengths, code formats); the registry's rules (ID number,
+division codes, units in reach, phone numbers, children) are checked by the service, which reports every
+problem of a body at once.
+
+Identifiers in responses: `resident_id` and `phone` are masked (`110101********1234`, `138****5678`) unless
+`identifiers_masked` is false, which only the detail view gives, only to holders of person.read_identifiers on
+the person's unit, and only with an audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from backend.core.schemas import InputSchema, OutputSchema
+from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, PersonStatus, Sex
+
+UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})?$")]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Notes = Annotated[str, StringConstraints(max_length=2000)]
+Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+SortKey = Literal["name", "-name", "registered", "-registered"]
+ImportMode = Literal["all_or_nothing", "valid_rows"]
+
+MAX_CHILDREN = 20
+
+
+class ChildIn(InputSchema):
+    """One child (子女) of the person: birth orders of a list run 1..n without gaps."""
+
+    birth_order: int = Field(ge=1, le=MAX_CHILDREN)
+    birth_date: date
+    sex: Sex
+    name: Annotated[str, StringConstraints(max_length=50)] | None = None
+
+
+class ChildRead(OutputSchema):
+    birth_order: int
+    birth_date: date
+    sex: Sex
+    name: str | None
+
+
+class _PersonFields(InputSchema):
+    # Optional strings accept "" from forms as "not given"; the service turns "" into None.
+    resident_id: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="18-character resident ID number (居民身份证号码); birth date and sex follow it"
+    )
+    birth_date: date | None = None
+    phone: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+        default=None, description="Mobile (1[3-9] + 9 digits) or landline (area code + 7-8 digits)"
+    )
+    flow_date: date | None = None
+    registration_division_code: DivisionCode | None = Field(
+        default=None, description="户籍地: a division code (6/9/12 digits) or a unit of this county"
+    )
+    registration_address: ShortText | None = None
+    residence_division_code: DivisionCode | None = Field(
+        default=None,
+        description="现居住地: a unit of this county for inflow and within-county people, a division code otherwise",
+    )
+    residence_address: ShortText | None = None
+    flow_origin_destination: ShortText | None = Field(default=None, description="流出地/流入地 as on the registers")
+    landlord_or_employer: ShortText | None = None
+    marital_status: MaritalStatus | None = None
+    spouse_id: uuid.UUID | None = None
+    contraception_measure: ContraceptionMeasure | None = None
+    contraception_date: date | None = None
+    notes: Notes | None = None
+
+
+class PersonCreate(_PersonFields):
+    """Register a person. A resident ID number already registered in the county updates that record."""
+
+    name: PersonName
+    sex: Sex | None = Field(default=None, description="Required when no resident ID number is given")
+    ethnicity: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "汉族"
+    org_unit_code: UnitCode = Field(
+        description="Managing unit: the residence village for inflow, the registration village for outflow"
+    )
+    flow_direction: FlowDirection
+    children: list[ChildIn] = Field(default_factory=list, max_length=MAX_CHILDREN)
+    key_subject: bool = False
+
+
+class PersonUpdate(_PersonFields):
+    """Change some fields; `children`, when given, replaces the whole list. `null` clears an optional field."""
+
+    name: PersonName | None = None
+    sex: Sex | None = None
+    ethnicity: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    org_unit_code: UnitCode | None = None
+    flow_direction: FlowDirection | None = None
+    children: list[ChildIn] | None = Field(default=None, max_length=MAX_CHILDREN)
+    key_subject: bool | None = None
+    version: int = Field(description="The version you read; a stale one answers 409 with the current values")
+
+
+class PersonDepart(InputSchema):
+    """注销: the person left the county's care (moved away, returned home for good, died ...)."""
+
+    departed_on: date = Field(description="The day the person left")
+    reason: Reason
+    version: int | None = Field(default=None, description="The version you read, to refuse a stale departure")
+
+
+class PersonMerge(InputSchema):
+    into_id: uuid.UUID = Field(description="The record that stays")
+    reason: Reason
+
+
+class PersonUnmerge(InputSchema):
+    reason: Reason
+
+
+class PersonRead(OutputSchema):
+    id: uuid.UUID
+    name: str
+    name_pinyin: str
+    sex: Sex
+    ethnicity: str
+    birth_date: date | None
+    resident_id: str | None
+    phone: str | None
+    identifiers_masked: bool = True
+    org_unit_code: str
+    flow_direction: FlowDirection
+    flow_date: date | None
+    registration_division_code: str | None
+    registration_address: str | None
+    residence_division_code: str | None
+    residence_address: str | None
+    flow_origin_destination: str | None
+    landlord_or_employer: str | None
+    marital_status: MaritalStatus | None
+    spouse_id: uuid.UUID | None
+    children: list[ChildRead]
+    contraception_measure: ContraceptionMeasure | None
+    contraception_date: date | None
+    key_subject: bool
+    notes: str | None
+    status: PersonStatus
+    merged_into_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PersonRegistrationRead(PersonRead):
+    """The answer to a registration: `merged_into_existing` is true when the ID number was already registered
+    in the county and that record was updated instead of creating a second one (HTTP 200 instead of 201)."""
+
+    merged_into_existing: bool
+
+
+class PersonListItem(OutputSchema):
+    """A row of the registry list; identifiers always masked."""
+
+    id: uuid.UUID
+    name: str
+    sex: Sex
+    birth_date: date | None
+    resident_id: str | None
+    phone: str | None
+    org_unit_code: str
+    flow_direction: FlowDirection
+    flow_date: date | None
+    status: PersonStatus
+    key_subject: bool
+    created_at: datetime
+
+
+class PersonMergeRead(OutputSchema):
+    source: PersonRead
+    target: PersonRead
+
+
+class PersonHistoryEntry(OutputSchema):
+    """One audit event of the person: who did what when, with old → new values (identifiers redacted)."""
+
+    occurred_at: datetime
+    actor_label: str
+    action: str
+    changes: dict[str, Any]
+    reason: str | None
+    correlation_id: str | None
+
+
+class ImportReport(OutputSchema):
+    """What an import did (or, with dry_run, would do). `errors` lists refused rows in valid_rows mode."""
+
+    mode: ImportMode
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[dict[str, Any]]
+    import_id: uuid.UUID | None

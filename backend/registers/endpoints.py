@@ -1,0 +1,72 @@
+"""The registers (台账): a paginated page view (format=json) and whole-register files (format=csv|xlsx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+
+from backend.core.pagination import PageParams, page_params
+from backend.core.routing import API_V1
+from backend.db.session import SessionDep
+from backend.registers import service
+from backend.registers.auth import RegistersRead
+from backend.registers.definitions import REGISTERS
+from backend.registers.rendering import content_disposition
+from backend.registers.schemas import RegisterFormat, RegisterPage
+
+router = APIRouter(prefix=f"{API_V1}/registers", tags=["registers"])
+
+_CHUNK = 64 * 1024
+_FILE_TYPES = {
+    "text/csv": {"schema": {"type": "string", "format": "binary"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
+
+
+def _chunks(content: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := content.read(_CHUNK):
+            yield chunk
+    finally:
+        content.close()
+
+
+@router.get(
+    "/{register}",
+    response_model=None,
+    summary="A register (台账): page view, or the whole register as CSV / XLSX",
+    description=f"Registers: {', '.join(REGISTERS)}. Exports need register.export over the unit and are audited.",
+    responses={200: {"model": RegisterPage, "content": _FILE_TYPES}},
+)
+async def get_register(
+    session: SessionDep,
+    principal: RegistersRead,
+    register: str,
+    paging: Annotated[PageParams, Depends(page_params)],
+    org_unit: Annotated[
+        str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="subtree root (division code)")
+    ] = None,
+    period_from: Annotated[date | None, Query(description="first day, inclusive")] = None,
+    period_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    file_format: Annotated[RegisterFormat, Query(alias="format")] = RegisterFormat.json,
+) -> RegisterPage | Response:
+    query = service.RegisterQuery(service.get_register(register), org_unit, period_from, period_to)
+    if file_format is RegisterFormat.json:
+        return await service.register_page(session, principal, query, paging)
+    exported = await service.export_register(session, principal, query, file_format)
+    # The file is complete and the audit event flushed; the body streams after the transaction commits.
+    return StreamingResponse(
+        _chunks(exported.content),
+        media_type=exported.media_type,
+        headers={
+            "Content-Disposition": content_disposition(exported.filename, exported.ascii_filename),
+            "Cache-Control": "no-store",
+            "X-Register-Rows": str(exported.rows),
+        },
+    )

@@ -1,0 +1,200 @@
+"""Every query behind the registers. Each one filters on the transaction's tenant as well as relying on
+row-level security (two locks), and on the caller's org subtrees in SQL (`RegisterFilter.roots`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any, TypeAlias
+
+from sqlalchemy import ColumnElement, Row, Select, func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from backend.db.scoping import subtree, under_roots
+from backend.db.tenancy import current_tenant_id
+from backend.models import (
+    Case,
+    CaseSubject,
+    Certificate,
+    CertificateInspection,
+    CertificateStatus,
+    FlowDirection,
+    OrgUnit,
+    Person,
+    PersonChild,
+    PersonStatus,
+)
+
+CHINA = timezone(timedelta(hours=8), "CST")
+"""Register periods are calendar days in China (UTC+8); timestamps are compared against their bounds there."""
+
+STREAM_CHUNK = 500
+
+RegisterSelect: TypeAlias = Select[*tuple[Any, ...]]
+RegisterRow: TypeAlias = Row[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterFilter:
+    """Which rows a register shows.
+
+    `roots` holds one list of subtree roots per permission the rows need (e.g. person.read, and for an
+    export also register.export): a row must lie under a root of every list, so the lists intersect.
+    `org_unit` narrows to one subtree; the period bounds are inclusive calendar days.
+    """
+
+    roots: tuple[tuple[str, ...], ...]
+    org_unit: str | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, CHINA).astimezone(UTC)
+
+
+class RegisterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return current_tenant_id(self.session)
+
+    def _scoped(
+        self,
+        statement: RegisterSelect,
+        unit: InstrumentedAttribute[str],
+        period: InstrumentedAttribute[date] | InstrumentedAttribute[date | None] | InstrumentedAttribute[datetime],
+        register_filter: RegisterFilter,
+        *,
+        timestamps: bool = False,
+    ) -> RegisterSelect:
+        conditions: list[ColumnElement[bool]] = [under_roots(unit, list(roots)) for roots in register_filter.roots]
+        if register_filter.org_unit:
+            conditions.append(subtree(unit, register_filter.org_unit))
+        if register_filter.period_from is not None:
+            start: date | datetime = register_filter.period_from
+            conditions.append(period >= (_day_start(register_filter.period_from) if timestamps else start))
+        if register_filter.period_to is not None:
+            if timestamps:
+                conditions.append(period < _day_start(register_filter.period_to + timedelta(days=1)))
+            else:
+                conditions.append(period <= register_filter.period_to)
+        return statement.where(*conditions)
+
+    def persons(self, direction: FlowDirection, register_filter: RegisterFilter) -> RegisterSelect:
+        """Inflow or outflow register rows: (Person, children, latest valid Certificate or None, last inspection).
+
+        Merged duplicates are left out; persons who left (注销) stay, marked by their status. The period applies
+        to the flow date (流入/流出时间).
+        """
+        tenant = self.tenant_id
+        children = (
+            select(func.count(PersonChild.id))
+            .where(PersonChild.tenant_id == tenant, PersonChild.person_id == Person.id)
+            .correlate(Person)
+            .scalar_subquery()
+        )
+        latest = (
+            select(Certificate)
+            .where(
+                Certificate.tenant_id == tenant,
+                Certificate.person_id == Person.id,
+                Certificate.status == CertificateStatus.valid,
+            )
+            .order_by(Certificate.issue_date.desc(), Certificate.created_at.desc())
+            .limit(1)
+            .correlate(Person)
+            .lateral("latest_certificate")
+        )
+        certificate = aliased(Certificate, latest)
+        last_inspected = (
+            select(func.max(CertificateInspection.inspected_on))
+            .join(Certificate, Certificate.id == CertificateInspection.certificate_id)
+            .where(
+                CertificateInspection.tenant_id == tenant,
+                Certificate.tenant_id == tenant,
+                Certificate.person_id == Person.id,
+            )
+            .correlate(Person)
+            .scalar_subquery()
+        )
+        statement = (
+            select(Person, children.label("children"), certificate, last_inspected.label("last_inspected_on"))
+            .outerjoin(latest, true())
+            .where(
+                Person.tenant_id == tenant,
+                Person.flow_direction == direction,
+                Person.status != PersonStatus.merged,
+            )
+            .order_by(Person.org_unit_code, Person.flow_date.asc().nulls_last(), Person.name, Person.id)
+        )
+        return self._scoped(statement, Person.org_unit_code, Person.flow_date, register_filter)
+
+    def certificates(self, register_filter: RegisterFilter) -> RegisterSelect:
+        """Certificate register rows: (Certificate, holder Person, number of the certificate it renews or None),
+        filtered on the unit keeping the record and, for the period, on the issue date."""
+        tenant = self.tenant_id
+        earlier = aliased(Certificate)
+        statement = (
+            select(Certificate, Person, earlier.number.label("renews_number"))
+            .join(Person, Person.id == Certificate.person_id)
+            .outerjoin(earlier, (earlier.id == Certificate.renews_id) & (earlier.tenant_id == tenant))
+            .where(Certificate.tenant_id == tenant, Person.tenant_id == tenant)
+            .order_by(Certificate.issue_date, Certificate.number)
+        )
+        return self._scoped(statement, Certificate.org_unit_code, Certificate.issue_date, register_filter)
+
+    def cases(self, case_type: str, register_filter: RegisterFilter) -> RegisterSelect:
+        """Case register rows: (Case, primary subject Person or None, the other subjects as ["part:name", ...]),
+        filtered on the case's unit and, for the period, on when it was received (受理时间)."""
+        tenant = self.tenant_id
+        other = aliased(Person)
+        others = (
+            select(
+                func.array_agg(
+                    aggregate_order_by(func.concat(CaseSubject.part, ":", other.name), CaseSubject.part, other.name)
+                )
+            )
+            .join(other, other.id == CaseSubject.person_id)
+            .where(
+                CaseSubject.tenant_id == tenant,
+                other.tenant_id == tenant,
+                CaseSubject.case_id == Case.id,
+                CaseSubject.person_id.is_distinct_from(Case.primary_person_id),
+            )
+            .correlate(Case)
+            .scalar_subquery()
+        )
+        statement = (
+            select(Case, Person, others.label("others"))
+            .outerjoin(Person, (Person.id == Case.primary_person_id) & (Person.tenant_id == tenant))
+            .where(Case.tenant_id == tenant, Case.case_type == case_type)
+            .order_by(Case.received_at, Case.number)
+        )
+        return self._scoped(statement, Case.org_unit_code, Case.received_at, register_filter, timestamps=True)
+
+    async def count(self, statement: RegisterSelect) -> int:
+        """How many rows the register has under this filter."""
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        return int((await self.session.execute(counted)).scalar_one())
+
+    async def page(self, statement: RegisterSelect, *, offset: int, limit: int) -> Sequence[RegisterRow]:
+        """One page of rows, in register order."""
+        return (await self.session.execute(statement.offset(offset).limit(limit))).all()
+
+    async def stream(self, statement: RegisterSelect) -> AsyncIterator[Sequence[RegisterRow]]:
+        """Every row, in chunks, through a server-side cursor: a county-wide export never sits in memory whole."""
+        result = await self.session.stream(statement.execution_options(yield_per=STREAM_CHUNK))
+        async for chunk in result.partitions():
+            yield chunk
+
+    async def unit_names(self) -> dict[str, str]:
+        """Names of the county's org units by code (hundreds of rows, read once per request)."""
+        rows = await self.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.tenant_id == self.tenant_id))
+        return {code: name for code, name in rows}
