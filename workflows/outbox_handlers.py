@@ -16,6 +16,7 @@ from workflows.task_queues import CASES_TASK_QUEUE
 
 CASE_WORKFLOW = "CaseWorkflow"
 CASE_ACT_UPDATE = "act"
+CASE_REPLAN_SIGNAL = "replan"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
@@ -52,4 +53,11 @@ def case_handlers(client: Client) -> dict[str, Handler]:
             raise  # Temporal unreachable, or the workflow not started yet: retried with backoff
         return result.model_dump(mode="json")
 
-    return {"case.start": start_case, "case.act": act_on_case}
+    async def replan_case(message: OutboxMessage) -> dict[str, Any]:
+        # The calendar changed under a running deadline: the workflow reloads its plan from the database.
+        await client.get_workflow_handle(message.payload["workflow_id"]).signal(
+            CASE_REPLAN_SIGNAL, rpc_timeout=RPC_TIMEOUT
+        )
+        return {"signalled": True}
+
+    return {"case.start": start_case, "case.act": act_on_case, "case.replan": replan_case}

@@ -45,7 +45,7 @@ class ReconnectingHandlers:
         return handle
 
     def handlers(self) -> dict[str, Handler]:
-        return {kind: self.handler_for(kind) for kind in ("case.start", "case.act")}
+        return {kind: self.handler_for(kind) for kind in ("case.start", "case.act", "case.replan")}
 
 
 def build_relay(settings: Settings, database: Database, relay_settings: RelaySettings | None = None) -> OutboxRelay:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -21,14 +22,19 @@ from temporalio.worker import Worker
 from backend.config import Settings, get_settings
 from backend.core.logging import configure_logging
 from backend.db.engine import Database
+from workflows.cases.activities import CaseActivities
+from workflows.cases.workflows import CaseWorkflow
 from workflows.client import connect
+from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
 from workflows.platform.activities import PlatformActivities
 from workflows.platform.workflows import AuditChainCheckWorkflow
-from workflows.task_queues import PLATFORM_TASK_QUEUE
+from workflows.relay import run_relay
+from workflows.task_queues import CASES_TASK_QUEUE, PLATFORM_TASK_QUEUE
 
 log = logging.getLogger("liuguan.worker")
 
-WORKFLOWS = [AuditChainCheckWorkflow]
+WORKFLOWS = [AuditChainCheckWorkflow, *FOLLOWUP_WORKFLOWS]
+CASE_WORKFLOWS = [CaseWorkflow]
 AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
 
 
@@ -38,8 +44,29 @@ def build_worker(client: Client, database: Database, *, task_queue: str = PLATFO
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[platform.list_tenant_codes, platform.verify_tenant_chain],
+        activities=[platform.list_tenant_codes, platform.verify_tenant_chain, *followup_activities(database)],
         graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+def build_case_worker(
+    client: Client,
+    database: Database,
+    *,
+    task_queue: str = CASES_TASK_QUEUE,
+    activities: CaseActivities | None = None,
+    **options: Any,
+) -> Worker:
+    """The worker of the case workflows and their activities. `options` go to the Worker (tests pass
+    `max_cached_workflows=0` to replay every task from the start)."""
+    case_activities = activities or CaseActivities(database)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=CASE_WORKFLOWS,
+        activities=case_activities.all,
+        graceful_shutdown_timeout=timedelta(seconds=30),
+        **options,
     )
 
 
@@ -64,15 +91,20 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings)
     database = Database.from_settings(settings)
     await ensure_schedules(client, task_queue=settings.temporal_task_queue)
+    await ensure_followup_schedules(client, settings.temporal_task_queue)
     worker = build_worker(client, database, task_queue=settings.temporal_task_queue)
+    case_worker = build_case_worker(client, database)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with worker:
-        log.info("worker started", extra={"task_queue": settings.temporal_task_queue})
+    async with worker, case_worker:
+        log.info("worker started", extra={"task_queues": [settings.temporal_task_queue, CASES_TASK_QUEUE]})
+        # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
+        relay = asyncio.create_task(run_relay(settings, database, stop))
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
+        await relay
     await database.dispose()
 
 

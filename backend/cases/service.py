@@ -425,6 +425,8 @@ async def request_action(
         reason=request.reason,
         outcome=request.outcome.value if request.outcome else None,
         extension_working_days=request.extension_working_days,
+        # When the officer acted: the workflow counts from this, not from when the outbox delivered it.
+        requested_at=utc_now(),
     )
     tenant_code = principal.tenant_code or case.org_unit_code[:6]
     await outbox.enqueue(

@@ -1,0 +1,458 @@
+"""The deadline clock of a case (办理时限): the plan the case workflow waits on, and how human actions move it.
+
+Used by the case workflow's activities (workflows/cases/activities.py); the workflow itself does no I/O.
+
+Conventions:
+- Every deadline moment is the end of a day in China time (23:59:59 +08:00), like `due_at` from
+  `service.compute_due_at`: the reminder, the due moment and each escalation rung.
+- Working days are counted on the county's calendar with the start day not counted (期间开始之日不计算在内).
+- The ladder of a deadline: a reminder at the end of the working day after which `reminder_working_days`
+  (default 2) working days remain, to the assignee; rung 1 at the due moment, to the assignee, marking the
+  case overdue; rung 2 two working days after the due day, to the township supervisor of the case's
+  township; rung 3 five working days after, to the county supervisor.
+- 补正 (request_materials) stops the clock: the case keeps `remaining_working_days` = the working days after
+  the suspension day up to the due day, and has no due date while suspended. materials_received restarts it:
+  the new due day is `remaining` working days after the resumption day. Days spent before the suspension stay
+  spent; the suspension day itself counts as spent, the resumption day does not.
+- A deadline is named by `deadline_key` = stage, the moment the stage began, and the due day. Alerts are
+  unique per (case, deadline_key, kind, level), so each rung of a deadline is raised once, a re-planned
+  deadline (resumed, extended, recounted) gets a ladder of its own, and a restarted workflow that plans the
+  same deadline again raises nothing twice.
+
+Pure functions first (no I/O), then the database work; these flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.vocabulary import Action, Role
+from backend.calendar.service import CHINA_STANDARD_TIME, load_calendar
+from backend.calendar.workdays import WorkingDayCalendar
+from backend.cases.case_types import CaseTypeDefinition
+from backend.cases.errors import CaseNotFound
+from backend.cases.service import _case_type, compute_due_at, snapshot
+from backend.db.tenancy import current_tenant_id
+from backend.identity.repository import IdentityRepository
+from backend.identity.service import principal_for_user
+from backend.models import AuditEvent, Case, CaseAlert, CaseOutcome, CaseStage, CaseStatus
+from workflows.cases.rules import extension_days, refusal
+from workflows.cases.types import (
+    AlertKind,
+    AppliedAction,
+    ApplyActionInput,
+    CaseAction,
+    CaseActionInput,
+    DeadlinePlan,
+    PlannedAlert,
+    RaiseAlertInput,
+    RaiseAlertResult,
+)
+
+END_OF_DAY = time(23, 59, 59)
+CLOCK_FIELDS = (
+    "stage_started_at",
+    "suspended_at",
+    "remaining_working_days",
+    "extension_used",
+    "overdue",
+    "escalation_level",
+    "due_provisional",
+    "closed_at",
+)
+_MAX_DAYS_BACK = 366
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinePolicy:
+    """When alerts fire around a due day, in working days. Per county later; the shipped default for now."""
+
+    reminder_working_days: int = 2
+    escalation_working_days: tuple[int, int] = (2, 5)  # rungs 2 and 3, after the due day
+
+
+DEFAULT_POLICY = DeadlinePolicy()
+
+
+class ActionRefused(Exception):
+    """The case row does not allow the action (checked again in the activity: the database is the truth)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ExtensionNotAuthorized(ActionRefused):
+    """The sender of an extension holds no case.assign (supervisor) grant over the case's unit."""
+
+
+# --- pure: days, moments, ladders ----------------------------------------------------------------------------
+
+
+def china_day(moment: datetime) -> date:
+    """The date in China of an aware moment."""
+    return moment.astimezone(CHINA_STANDARD_TIME).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 China time on `day`, in UTC: the moment every deadline of that day falls due."""
+    return datetime.combine(day, END_OF_DAY, CHINA_STANDARD_TIME).astimezone(UTC)
+
+
+def working_days_before(calendar: WorkingDayCalendar, day: date, n: int) -> date:
+    """The working day after which exactly `n` working days remain up to and including `day`: the day a
+    reminder "n working days left" is due at the end of. For a working `day` it is the n-th working day
+    before it; for a due day that is not a working day (a calendar-day rule) the days before it count."""
+    remaining, current = 0, day
+    for _ in range(_MAX_DAYS_BACK):
+        remaining += 1 if calendar.is_working_day(current) else 0
+        current -= timedelta(days=1)
+        if remaining >= n and calendar.is_working_day(current):
+            return current
+    raise ValueError(f"no {n} working days within a year before {day}")
+
+
+def deadline_key(stage: str, stage_started_at: datetime, due_at: datetime) -> str:
+    """Names one deadline of a case: `verification@2026-09-28T02:00:00Z/2026-10-23`."""
+    started = stage_started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{stage}@{started}/{china_day(due_at).isoformat()}"
+
+
+def alert_ladder(
+    calendar: WorkingDayCalendar, due_at: datetime, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> list[PlannedAlert]:
+    """The reminder, the overdue notice and the escalation rungs of a deadline due at `due_at`, in order."""
+    due_day = china_day(due_at)
+    reminder_day = working_days_before(calendar, due_day, policy.reminder_working_days)
+    ladder = [
+        PlannedAlert(kind=AlertKind.reminder, level=0, fire_at=end_of_day(reminder_day)),
+        PlannedAlert(kind=AlertKind.overdue, level=1, fire_at=due_at),
+    ]
+    for level, days in enumerate(policy.escalation_working_days, start=2):
+        rung_day = calendar.add_working_days(due_day, days).date
+        ladder.append(PlannedAlert(kind=AlertKind.escalation, level=level, fire_at=end_of_day(rung_day)))
+    return ladder
+
+
+def remaining_working_days(calendar: WorkingDayCalendar, due_at: datetime, stopped_at: datetime) -> int:
+    """The budget left when the clock stops at `stopped_at`: working days after that day up to the due day."""
+    return max(0, calendar.working_days_between(china_day(stopped_at), china_day(due_at)))
+
+
+def resumed_due(calendar: WorkingDayCalendar, resumed_at: datetime, remaining: int) -> tuple[datetime, bool]:
+    """The due moment when the clock restarts at `resumed_at` with `remaining` working days, and whether it is
+    provisional (counted through a year without a published schedule)."""
+    due = calendar.add_working_days(china_day(resumed_at), remaining)
+    return end_of_day(due.date), due.provisional
+
+
+def extended_due(calendar: WorkingDayCalendar, due_at: datetime, days: int) -> tuple[datetime, bool]:
+    """The due moment `days` working days after the current due day (延期)."""
+    due = calendar.add_working_days(china_day(due_at), days)
+    return end_of_day(due.date), due.provisional
+
+
+def next_stage(definition: CaseTypeDefinition, stage: CaseStage) -> CaseStage | None:
+    stages = list(definition.stages)
+    if stage not in stages or stages.index(stage) + 1 >= len(stages):
+        return None
+    return stages[stages.index(stage) + 1]
+
+
+def build_plan(
+    case: Case, definition: CaseTypeDefinition, calendar: WorkingDayCalendar, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> DeadlinePlan:
+    """The plan of the case as it is: its running deadline (if any) and that deadline's whole ladder."""
+    following = next_stage(definition, case.stage)
+    running = case.due_at is not None and case.stage != CaseStage.closed and case.status != CaseStatus.suspended
+    stage_started_at = case.stage_started_at or case.received_at
+    return DeadlinePlan(
+        stage=case.stage.value,
+        status=case.status.value,
+        next_stage=following.value if following else None,
+        outcome=case.outcome.value if case.outcome else None,
+        stage_started_at=stage_started_at,
+        deadline_key=deadline_key(case.stage.value, stage_started_at, case.due_at) if running and case.due_at else None,
+        due_at=case.due_at,
+        due_provisional=case.due_provisional,
+        reminder_working_days=policy.reminder_working_days,
+        suspended_at=case.suspended_at,
+        remaining_working_days=case.remaining_working_days,
+        extension_used=case.extension_used,
+        overdue=case.overdue,
+        escalation_level=case.escalation_level,
+        alerts=alert_ladder(calendar, case.due_at, policy) if running and case.due_at else [],
+    )
+
+
+# --- database --------------------------------------------------------------------------------------------------
+
+
+async def lock_case(session: AsyncSession, case_id: uuid.UUID) -> Case:
+    """The case row of the session's tenant, locked for this transaction (the workflow's activities and the
+    API serialise on it)."""
+    statement = select(Case).where(Case.tenant_id == current_tenant_id(session), Case.id == case_id).with_for_update()
+    case = (await session.execute(statement)).scalar_one_or_none()
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+def _audit_snapshot(case: Case) -> dict[str, Any]:
+    return snapshot(case) | {name: getattr(case, name) for name in CLOCK_FIELDS}
+
+
+async def load_plan(
+    session: AsyncSession, case_id: uuid.UUID, now: datetime, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> DeadlinePlan:
+    """The case's plan; first stores what the clock needs and the case lacks, audited as `case.deadline`.
+
+    A stage without a start moment starts at `received_at` for the type's first stage (the API opens cases
+    so), otherwise at `now`; a running stage without a due date gets one from the type's deadline rule.
+    """
+    case = await lock_case(session, case_id)
+    definition = await _case_type(session, case.case_type)
+    if case.stage != CaseStage.closed:
+        before = _audit_snapshot(case)
+        if case.stage_started_at is None:
+            case.stage_started_at = case.received_at if case.stage == definition.stages[0] else now
+        if case.due_at is None and case.status != CaseStatus.suspended:
+            case.due_at, case.due_provisional = await compute_due_at(
+                session, definition, case.stage, case.stage_started_at
+            )
+        if audit.diff(before, _audit_snapshot(case)):
+            await session.flush()
+            await audit.record(
+                session,
+                action="case.deadline",
+                entity_type="case",
+                entity_id=case.id,
+                org_unit_code=case.org_unit_code,
+                changes=audit.diff(before, _audit_snapshot(case)),
+                correlation_id=case.number,
+            )
+    return build_plan(case, definition, await load_calendar(session), policy)
+
+
+def _recipient(case: Case, alert: PlannedAlert) -> tuple[str, str | None, uuid.UUID | None]:
+    """(unit, role, user) an alert goes to: the assignee (or the unit's queue), then the supervisors."""
+    unit = case.org_unit_code
+    if alert.kind in (AlertKind.reminder, AlertKind.overdue):
+        return unit, None, case.assignee_id
+    if alert.level == 2 and len(unit) >= 9:
+        return unit[:9], Role.township_supervisor.value, None
+    return unit[:6], Role.county_supervisor.value, None
+
+
+def _alert_message(case: Case, alert: PlannedAlert, due_at: datetime, policy: DeadlinePolicy) -> str:
+    due = china_day(due_at).isoformat()
+    if alert.kind is AlertKind.reminder:
+        days = policy.reminder_working_days
+        return (
+            f"案件{case.number}将于{due}到期，剩余{days}个工作日 / case {case.number} is due on {due}: "
+            f"{days} working days left"
+        )
+    if alert.kind is AlertKind.overdue:
+        return f"案件{case.number}已超过办理时限（{due}）/ case {case.number} is overdue (due {due})"
+    days = policy.escalation_working_days[alert.level - 2] if 2 <= alert.level <= 3 else 0
+    who = ("乡镇（街道）负责人", "township supervisor") if alert.level == 2 else ("县级负责人", "county supervisor")
+    return (
+        f"案件{case.number}超期{days}个工作日仍未办结（时限{due}），请{who[0]}督办 / case {case.number} is still "
+        f"open {days} working days after its deadline ({due}): {who[1]} to follow up"
+    )
+
+
+async def raise_alert(
+    session: AsyncSession, request: RaiseAlertInput, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> RaiseAlertResult:
+    """Write the CaseAlert of one rung and its audit event (`case.reminder`, `case.overdue`,
+    `case.escalation`), at most once per (case, deadline, kind, level): INSERT ... ON CONFLICT DO NOTHING,
+    and the audit event only when the row was inserted. Rung 1 and above mark the case overdue and record the
+    escalation level. Nothing is written when the case no longer has this deadline."""
+    case = await lock_case(session, request.case_id)
+    definition = await _case_type(session, case.case_type)
+    plan = build_plan(case, definition, await load_calendar(session), policy)
+    if plan.deadline_key != request.deadline_key:
+        return RaiseAlertResult(raised=False, current=False)
+    alert = request.alert
+    unit, role, user_id = _recipient(case, alert)
+    message = _alert_message(case, alert, request.due_at, policy)
+    statement = (
+        insert(CaseAlert)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            deadline_key=request.deadline_key,
+            kind=alert.kind.value,
+            level=alert.level,
+            recipient_unit_code=unit,
+            recipient_role=role,
+            recipient_user_id=user_id,
+            message=message[:300],
+            created_at=request.now,
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "level"])
+        .returning(CaseAlert.id)
+    )
+    alert_id = (await session.execute(statement)).scalar_one_or_none()
+    if alert_id is None:
+        return RaiseAlertResult(raised=False)
+    before = {"overdue": case.overdue, "escalation_level": case.escalation_level}
+    if alert.kind is not AlertKind.reminder:
+        case.overdue = True
+        case.escalation_level = max(case.escalation_level, alert.level)
+    await session.flush()
+    after = {
+        "overdue": case.overdue,
+        "escalation_level": case.escalation_level,
+        "alert_id": alert_id,
+        "deadline_key": request.deadline_key,
+        "level": alert.level,
+        "fire_at": alert.fire_at,
+        "recipient_unit_code": unit,
+        "recipient_role": role,
+        "recipient_user_id": user_id,
+    }
+    await audit.record(
+        session,
+        action=f"case.{alert.kind.value}",
+        entity_type="case",
+        entity_id=case.id,
+        org_unit_code=case.org_unit_code,
+        changes=audit.diff(before, after),
+        reason=message[:500],
+        correlation_id=case.number,
+    )
+    return RaiseAlertResult(raised=True)
+
+
+def audit_request_id(request_id: str) -> str:
+    """The update's request id as the audit log stores it (64 characters at most)."""
+    if len(request_id) <= 64:
+        return request_id
+    return hashlib.sha256(request_id.encode()).hexdigest()
+
+
+async def _already_applied(session: AsyncSession, case: Case, request_id: str) -> bool:
+    """Whether an action with this request id was applied: its audit event carries the id."""
+    statement = (
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.tenant_id == current_tenant_id(session),
+            AuditEvent.entity_type == "case",
+            AuditEvent.entity_id == str(case.id),
+            AuditEvent.request_id == request_id,
+        )
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def _authorize_extension(session: AsyncSession, case: Case, action: CaseActionInput) -> None:
+    """An extension is approved by a supervisor: a user holding case.assign over the case's unit."""
+    user = None
+    if action.actor.kind == "user":
+        try:
+            user = await IdentityRepository(session).user_by_id(uuid.UUID(action.actor.id))
+        except ValueError:
+            user = None
+    if user is not None and user.active:
+        principal = await principal_for_user(session, user, None, case.org_unit_code[:6])
+        if principal.can(Action.case_assign, case.org_unit_code):
+            return
+    raise ExtensionNotAuthorized(
+        f"延期须由负责人批准，{action.actor.label} 无此权限 / an extension needs a supervisor's approval; "
+        f"{action.actor.label} holds no case.assign over unit {case.org_unit_code}"
+    )
+
+
+def _action_message(action: CaseActionInput, case: Case) -> str:
+    due = china_day(case.due_at).isoformat() if case.due_at else None
+    match action.action:
+        case CaseAction.request_materials:
+            if case.remaining_working_days is None:
+                return "已中止，等待补正材料 / waiting for materials"
+            days = case.remaining_working_days
+            return f"时限中止，剩余{days}个工作日 / the clock is stopped with {days} working days left"
+        case CaseAction.materials_received:
+            return f"材料已收到，时限恢复，{due}到期 / materials received, the clock runs again: due {due}"
+        case CaseAction.extend:
+            days = extension_days(action)
+            return f"已延期{days}个工作日，{due}到期 / extended by {days} working days: due {due}"
+        case CaseAction.advance:
+            suffix = f"，{due}到期 / due {due}" if due else ""
+            return f"已进入下一阶段 {case.stage.value}{suffix}"
+    return f"案件已办结（{case.outcome.value if case.outcome else ''}）/ the case is closed"
+
+
+async def apply_action(
+    session: AsyncSession, request: ApplyActionInput, policy: DeadlinePolicy = DEFAULT_POLICY
+) -> AppliedAction:
+    """Apply a human action to the case row at `request.effective_at`, audited as `case.<action>` with the
+    sender as actor (the caller sets the actor and request id context). Idempotent: an action whose request
+    id is already in the case's audit trail is not applied again; the case's current plan is returned."""
+    action = request.action
+    case = await lock_case(session, request.case_id)
+    definition = await _case_type(session, case.case_type)
+    calendar = await load_calendar(session)
+    if await _already_applied(session, case, audit_request_id(action.request_id)):
+        return AppliedAction(
+            plan=build_plan(case, definition, calendar, policy), message=_action_message(action, case), replayed=True
+        )
+    refused = refusal(build_plan(case, definition, calendar, policy), action, request.effective_at)
+    if refused is not None:
+        raise ActionRefused(refused)
+    if action.action is CaseAction.extend:
+        await _authorize_extension(session, case, action)
+
+    at = request.effective_at
+    before = _audit_snapshot(case)
+    match action.action:
+        case CaseAction.request_materials:
+            case.remaining_working_days = (
+                remaining_working_days(calendar, case.due_at, at) if case.due_at is not None else None
+            )
+            case.status, case.suspended_at, case.due_at = CaseStatus.suspended, at, None
+        case CaseAction.materials_received:
+            if case.remaining_working_days is not None:
+                case.due_at, case.due_provisional = resumed_due(calendar, at, case.remaining_working_days)
+            case.status, case.suspended_at, case.remaining_working_days = CaseStatus.open, None, None
+            case.overdue, case.escalation_level = False, 0
+        case CaseAction.extend:
+            assert case.due_at is not None  # refusal() checked it
+            case.due_at, case.due_provisional = extended_due(calendar, case.due_at, extension_days(action))
+            case.extension_used = True
+        case CaseAction.advance:
+            following = next_stage(definition, case.stage)
+            assert following is not None  # refusal() checked it
+            case.stage, case.status, case.stage_started_at = following, CaseStatus.open, at
+            case.due_at, case.due_provisional = await compute_due_at(session, definition, following, at)
+            case.overdue, case.escalation_level = False, 0
+        case CaseAction.refuse | CaseAction.close:
+            outcome = CaseOutcome.refused if action.action is CaseAction.refuse else CaseOutcome(str(action.outcome))
+            case.stage, case.status, case.outcome = CaseStage.closed, CaseStatus.done, outcome
+            case.outcome_reason, case.closed_at = action.reason, at
+            case.due_at, case.due_provisional, case.overdue = None, False, False
+            case.suspended_at, case.remaining_working_days = None, None
+    await session.flush()
+    await audit.record(
+        session,
+        action=f"case.{action.action.value}",
+        entity_type="case",
+        entity_id=case.id,
+        org_unit_code=case.org_unit_code,
+        changes=audit.diff(before, _audit_snapshot(case)),
+        reason=action.reason,
+        correlation_id=case.number,
+    )
+    return AppliedAction(plan=build_plan(case, definition, calendar, policy), message=_action_message(action, case))
