@@ -365,6 +365,21 @@ async def _new_certificate(
     return certificate
 
 
+async def _record(
+    session: AsyncSession, certificate: Certificate, action: str, changes: dict[str, Any], *, reason: str | None = None
+) -> None:
+    """One audit event about one certificate, filed under the unit that keeps it."""
+    await audit.record(
+        session,
+        action=action,
+        entity_type=ENTITY_TYPE,
+        entity_id=certificate.id,
+        org_unit_code=certificate.org_unit_code,
+        changes=changes,
+        reason=reason,
+    )
+
+
 async def issue_certificate(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, body: CertificateIssue
 ) -> CertificateView:
@@ -372,14 +387,7 @@ async def issue_certificate(
     person = await _locked_person_in_reach(session, principal, person_id)
     today = china_today()
     certificate = await _new_certificate(session, person, body, today)
-    await audit.record(
-        session,
-        action=ISSUE_ACTION,
-        entity_type=ENTITY_TYPE,
-        entity_id=certificate.id,
-        org_unit_code=certificate.org_unit_code,
-        changes=audit.diff(None, snapshot(certificate)),
-    )
+    await _record(session, certificate, ISSUE_ACTION, audit.diff(None, snapshot(certificate)))
     return await _view(session, certificate.id, today)
 
 
@@ -415,22 +423,10 @@ async def renew_certificate(
     before = snapshot(old)
     old.status = CertificateStatus.renewed
     await session.flush()
-    await audit.record(
-        session,
-        action=RENEW_ACTION,
-        entity_type=ENTITY_TYPE,
-        entity_id=old.id,
-        org_unit_code=old.org_unit_code,
-        changes=audit.diff(before, snapshot(old)) | {"renewed_by_id": [None, str(new.id)]},
+    await _record(
+        session, old, RENEW_ACTION, audit.diff(before, snapshot(old)) | {"renewed_by_id": [None, str(new.id)]}
     )
-    await audit.record(
-        session,
-        action=RENEW_ACTION,
-        entity_type=ENTITY_TYPE,
-        entity_id=new.id,
-        org_unit_code=new.org_unit_code,
-        changes=audit.diff(None, snapshot(new)),
-    )
+    await _record(session, new, RENEW_ACTION, audit.diff(None, snapshot(new)))
     return await _view(session, new.id, today)
 
 
@@ -450,15 +446,7 @@ async def revoke_certificate(
     before = snapshot(certificate)
     certificate.status = CertificateStatus.revoked
     await session.flush()
-    await audit.record(
-        session,
-        action=REVOKE_ACTION,
-        entity_type=ENTITY_TYPE,
-        entity_id=certificate.id,
-        org_unit_code=certificate.org_unit_code,
-        changes=audit.diff(before, snapshot(certificate)),
-        reason=body.reason,
-    )
+    await _record(session, certificate, REVOKE_ACTION, audit.diff(before, snapshot(certificate)), reason=body.reason)
     return await _view(session, certificate.id, today)
 
 
