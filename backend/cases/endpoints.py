@@ -29,7 +29,6 @@ from backend.cases.schemas import (
     CaseRead,
     CaseSubjectRead,
     CaseUpdate,
-    TransitionRequest,
     WorkloadRow,
 )
 from backend.cases.timeline import Timeline, case_timeline
@@ -210,11 +209,3 @@ async def action_status(
         return CaseActionAccepted(request_id=request_id, status="pending")
     rejected = bool(message.result and "rejected" in message.result)
     return CaseActionAccepted(request_id=request_id, status="rejected" if rejected else "done", result=message.result)
-
-
-@router.post("/{case_id}/transition", response_model=CaseRead, summary="Move the case to a later stage")
-async def transition(
-    session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, body: TransitionRequest
-) -> CaseRead:
-    case = await service.get_case(session, principal, case_id, Action.case_write)
-    return await _read(session, await service.transition(session, case, body))

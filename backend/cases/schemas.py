@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
-from workflows.cases.types import CaseAction
+from workflows.cases.types import MAX_EXTENSION_WORKING_DAYS, CaseAction
 
 UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
@@ -68,13 +68,6 @@ class BulkReassign(InputSchema):
     assignee_id: uuid.UUID
 
 
-class TransitionRequest(InputSchema):
-    version: int
-    to_stage: CaseStage
-    outcome: CaseOutcome | None = None
-    reason: Reason | None = None
-
-
 class CaseActionRequest(InputSchema):
     """A human action on a case; it reaches the case workflow through the outbox."""
 
@@ -82,7 +75,7 @@ class CaseActionRequest(InputSchema):
     action: CaseAction
     reason: Reason | None = None
     outcome: CaseOutcome | None = None
-    extension_working_days: int | None = Field(default=None, ge=1, le=30)
+    extension_working_days: int | None = Field(default=None, ge=1, le=MAX_EXTENSION_WORKING_DAYS)
 
 
 class CaseActionAccepted(OutputSchema):

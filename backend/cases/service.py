@@ -29,14 +29,13 @@ from backend.cases.schemas import (
     CaseCreate,
     CaseLinkCreate,
     CaseUpdate,
-    TransitionRequest,
 )
 from backend.core import outbox
 from backend.core.clock import utc_now
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
 from workflows.cases.types import (
@@ -355,35 +354,6 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
         correlation_id=case.number,
     )
     return row
-
-
-async def transition(session: AsyncSession, case: Case, request: TransitionRequest) -> Case:
-    """Move forward through the type's stages; closing needs an outcome, refusing needs a written reason."""
-    await _check_version(session, case, request.version)
-    definition = await _case_type(session, case.case_type)
-    stages = list(definition.stages)
-    if case.stage == CaseStage.closed:
-        raise IllegalTransition("案件已办结 / the case is closed")
-    if request.to_stage not in stages or stages.index(request.to_stage) <= stages.index(case.stage):
-        raise IllegalTransition("只能按顺序向后推进 / stages only move forward, in the type's order")
-    if request.to_stage == CaseStage.closed and request.outcome is None:
-        raise InvalidCase("outcome", "办结须填写结果 / closing needs an outcome")
-    if request.outcome in (CaseOutcome.refused, CaseOutcome.deferred) and not request.reason:
-        raise InvalidCase("reason", "须书面说明理由 / a written reason is required")
-    before = snapshot(case)
-    now = utc_now()
-    case.stage = request.to_stage
-    case.status = CaseStatus.done if request.to_stage == CaseStage.closed else CaseStatus.open
-    if request.outcome is not None:
-        case.outcome, case.outcome_reason = request.outcome, request.reason
-    if request.to_stage == CaseStage.closed:
-        case.closed_at, case.due_at, case.overdue = now, None, False
-    else:
-        case.due_at, case.due_provisional = await compute_due_at(session, definition, request.to_stage, now)
-        case.overdue = False
-    await session.flush()
-    await _record(session, case, "case.transition", before, reason=request.reason)
-    return case
 
 
 async def subjects_and_links(session: AsyncSession, case: Case) -> tuple[list[CaseSubject], list[CaseLink]]:

@@ -25,7 +25,7 @@ CLOSED_STAGE = "closed"
 SUSPENDED_STATUS = "suspended"
 CASE_OUTCOMES = frozenset({"registered", "deferred", "refused", "completed", "withdrawn", "no_action"})
 OUTCOMES_NEEDING_REASON = frozenset({"refused", "deferred"})
-MAX_EXTENSION_WORKING_DAYS = 60
+MAX_EXTENSION_WORKING_DAYS = 30  # the API schema uses the same bound
 DEFAULT_EXTENSION_WORKING_DAYS = 5
 
 

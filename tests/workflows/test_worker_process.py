@@ -1,0 +1,177 @@
+"""The worker as operators run it (`python -m workflows.worker`, a process of its own) against a real Temporal
+dev server: a case opened and acted on through the API reaches its workflow through the outbox relay; the
+worker killed with SIGKILL in the middle of the case and started again finishes the case with every side
+effect exactly once; SIGTERM shuts it down cleanly; and the case timeline merges the audit events with the
+real workflow history, with who sent each action."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from backend.authz.vocabulary import Role
+from backend.config import PROJECT_ROOT
+from backend.db.engine import Database
+from backend.db.tenancy import set_tenant
+from backend.models import AuditEvent
+from tests.fixtures.database import TenantFactory
+from tests.fixtures.identity import County, SignIn, add_user, build_county
+
+WAIT_SECONDS = 90.0
+
+
+class WorkerProcess:
+    """Starts, kills and stops `python -m workflows.worker` with the test database and Temporal server."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workflows.worker"],
+            cwd=PROJECT_ROOT,
+            env={**self.env, "LOG_LEVEL": "WARNING"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def kill(self) -> None:
+        """No goodbye: the process dies wherever it is, the way a crashed or OOM-killed worker does."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+    def stop_quietly(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+async def worker_process(subprocess_env: dict[str, str]) -> AsyncIterator[WorkerProcess]:
+    worker = WorkerProcess(subprocess_env)
+    yield worker
+    worker.stop_quietly()
+
+
+@pytest.fixture
+async def county(database: Database, tenant_factory: TenantFactory) -> County:
+    county = await build_county(database, tenant_factory)
+    await add_user(database, county, "officer", "t1", [(Role.township_officer, "t1")])
+    return county
+
+
+async def _eventually(check: Callable[[], Any], what: str) -> Any:
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def _act(officer: httpx.AsyncClient, case_id: str, **action: Any) -> str:
+    version = (await officer.get(f"/api/v1/cases/{case_id}")).json()["version"]
+    response = await officer.post(f"/api/v1/cases/{case_id}/actions", json={"version": version, **action})
+    assert response.status_code == 202, response.text
+    return str(response.json()["request_id"])
+
+
+async def _done(officer: httpx.AsyncClient, case_id: str, request_id: str) -> None:
+    async def finished() -> bool:
+        body = (await officer.get(f"/api/v1/cases/{case_id}/actions/{request_id}")).json()
+        assert body["status"] != "rejected", body
+        return body["status"] == "done"
+
+    await _eventually(finished, f"action {request_id}")
+
+
+async def _audit_actions(database: Database, county: County, case_id: str) -> Counter[str]:
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        statement = select(AuditEvent.action).where(AuditEvent.entity_type == "case", AuditEvent.entity_id == case_id)
+        return Counter((await session.execute(statement)).scalars().all())
+
+
+async def test_a_killed_worker_restarts_and_finishes_the_case_with_each_side_effect_once(
+    county: County, sign_in: SignIn, database: Database, worker_process: WorkerProcess
+) -> None:
+    officer = await sign_in(county, "officer")
+    opened = await officer.post(
+        "/api/v1/cases", json={"case_type": "first_child_registration", "org_unit_code": county.units["v11"]}
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["id"]
+
+    worker_process.start()
+    await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+    assert (await officer.get(f"/api/v1/cases/{case_id}")).json()["stage"] == "verification"
+
+    # The second action is accepted by the API and the worker dies while it is being relayed or applied.
+    in_flight = await _act(officer, case_id, action="advance")
+    await asyncio.sleep(0.3)
+    worker_process.kill()
+    worker_process.start()
+    await _done(officer, case_id, in_flight)
+    await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+    await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+    await _done(officer, case_id, await _act(officer, case_id, action="close", outcome="registered"))
+
+    case = (await officer.get(f"/api/v1/cases/{case_id}")).json()
+    assert (case["stage"], case["status"], case["outcome"]) == ("closed", "done", "registered")
+    actions = await _audit_actions(database, county, case_id)
+    assert actions["case.action_requested"] == 5
+    assert actions["case.advance"] == 4, actions
+    assert actions["case.close"] == 1, actions
+
+    assert worker_process.terminate() == 0  # SIGTERM: running tasks finish, the process exits cleanly
+
+
+async def test_the_timeline_merges_audit_events_with_the_real_workflow_history(
+    county: County, sign_in: SignIn, worker_process: WorkerProcess
+) -> None:
+    officer = await sign_in(county, "officer")
+    case_id = (
+        await officer.post(
+            "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": county.units["v11"]}
+        )
+    ).json()["id"]
+    worker_process.start()
+    await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+    await _done(officer, case_id, await _act(officer, case_id, action="close", outcome="registered"))
+
+    async def completed_timeline() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await officer.get(f"/api/v1/cases/{case_id}/timeline")).json()
+        kinds = {entry["kind"] for entry in body["entries"]}
+        return body if "workflow_execution_completed" in kinds else None
+
+    timeline = await _eventually(completed_timeline, "the workflow to complete")
+
+    assert timeline["workflow_history_available"] is True
+    entries = timeline["entries"]
+    assert [entry["at"] for entry in entries] == sorted(entry["at"] for entry in entries)
+    kinds = [entry["kind"] for entry in entries]
+    assert kinds.index("case.open") < kinds.index("workflow_execution_started") < kinds.index("case.close")
+    updates = [entry for entry in entries if entry["kind"] == "workflow_execution_update_accepted"]
+    assert [update["details"]["action"] for update in updates] == ["advance", "close"]
+    assert {update["actor"] for update in updates} == {"officer (officer)"}
+    activities = {entry["details"]["activity"] for entry in entries if entry["kind"] == "activity_task_scheduled"}
+    assert activities, "the activities that wrote the case state appear in the timeline"
+    assert {entry["source"] for entry in entries} == {"audit", "workflow"}
