@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit bench-cases relock clean replay-capture
+.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -63,13 +63,16 @@ test-fast: install
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases
+bench: bench-audit bench-cases bench-workflows
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
 
 bench-cases: install
 	$(BIN)/python -m bench.cases
+
+bench-workflows: install
+	$(BIN)/python -m bench.workflows
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 relock: install
