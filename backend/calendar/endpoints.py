@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.calendar import service
 from backend.calendar.auth import Authenticated, ConfigManage, PlatformProvision
@@ -66,13 +67,20 @@ async def county_holidays(
 )
 async def add_county_holiday(session: SessionDep, _: ConfigManage, body: CountyHolidayCreate) -> CountyHolidayRead:
     holiday = await service.add_county_holiday(session, body.date, body.name, body.source)
+    await _recount_from(session, body.date, "county holiday declared")
     return CountyHolidayRead.model_validate(holiday)
 
 
 @router.delete("/county-holidays/{day}", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw a county holiday")
 async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.date) -> Response:
     await service.remove_county_holiday(session, day)
+    await _recount_from(session, day, "county holiday withdrawn")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _recount_from(session: AsyncSession, day: dt.date, reason: str) -> None:
+    # Open deadlines counted over `day` move by a working day; their workflows re-plan their timers.
+    await recompute_due_dates(session, dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME), reason=reason)
 
 
 @platform_router.post("/notices", response_model=OfficialImportResult, summary="Import a State Council notice")

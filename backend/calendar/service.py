@@ -364,7 +364,7 @@ async def add_county_holiday(
 
     Days before `today` (default: today in China) are refused: deadlines already counted over them must not
     move. A date that already is a county holiday is refused with `CountyHolidayExists`. Due dates counted
-    over `day` change from now on; recomputing stored ones is the case-workflow layer's job.
+    over `day` change from now on; the endpoint then recounts the stored ones (cases.recompute_due_dates).
     """
     _refuse_past(day, today)
     repository = CountyHolidayRepository(session)

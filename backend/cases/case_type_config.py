@@ -99,6 +99,19 @@ class DeadlineRuleBody(InputSchema):
     )
 
 
+class AlertPolicyBody(InputSchema):
+    reminder_working_days: int = Field(default=2, description="reminder this many working days before the due day")
+    escalation_working_days: list[int] = Field(
+        default=[2, 5],
+        description="working days after the due day for rung 2 (township supervisor) and rung 3 (county supervisor)",
+    )
+
+
+class AlertPolicyRead(OutputSchema):
+    reminder_working_days: int
+    escalation_working_days: list[int]
+
+
 class CaseTypeOverrideUpdate(InputSchema):
     """The county's whole override of one type; a key left out (or null) follows the shipped default."""
 
@@ -107,6 +120,7 @@ class CaseTypeOverrideUpdate(InputSchema):
     required_documents: list[str] | None = None
     stages: list[CaseStage] | None = None
     deadlines: list[DeadlineRuleBody] | None = None
+    alerts: AlertPolicyBody | None = None
     version: int | None = Field(
         default=None, description="The override version you read; required once the county has an override row"
     )
@@ -129,6 +143,7 @@ class CaseTypeRead(OutputSchema):
     stages: list[CaseStage]
     required_documents: list[str]
     deadlines: list[DeadlineRuleRead]
+    alerts: AlertPolicyRead
     note: str
     overridden_fields: list[str]
     version: int | None = Field(description="The override row's version (null: never configured)")
@@ -218,6 +233,10 @@ def _read(definition: CaseTypeDefinition, row: CaseTypeConfig | None) -> CaseTyp
             )
             for rule in definition.deadlines
         ],
+        alerts=AlertPolicyRead(
+            reminder_working_days=definition.alerts.reminder_working_days,
+            escalation_working_days=list(definition.alerts.escalation_working_days),
+        ),
         note=definition.note,
         overridden_fields=overridden,
         version=row.version if row is not None else None,

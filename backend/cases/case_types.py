@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from backend.core.errors import FieldError
 from backend.models import CaseStage
@@ -29,6 +29,18 @@ class DeadlineRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertPolicy:
+    """When a deadline's alerts fire, in working days: the reminder before the due day, and the escalation
+    rungs 2 (township supervisor) and 3 (county supervisor) after it. Rung 1 (overdue) is the due moment."""
+
+    reminder_working_days: int = 2
+    escalation_working_days: tuple[int, int] = (2, 5)
+
+
+DEFAULT_ALERTS = AlertPolicy()
+
+
+@dataclass(frozen=True, slots=True)
 class CaseTypeDefinition:
     code: str
     label: str  # 中文 / English
@@ -37,6 +49,7 @@ class CaseTypeDefinition:
     deadlines: tuple[DeadlineRule, ...] = ()
     enabled: bool = True
     note: str = ""
+    alerts: AlertPolicy = DEFAULT_ALERTS
     extra: dict[str, Any] = field(default_factory=dict)
 
     def deadline_for(self, stage: CaseStage) -> DeadlineRule | None:
@@ -176,10 +189,12 @@ CANONICAL_STAGE_ORDER: tuple[CaseStage, ...] = _FULL
 ABOLISHED_CASE_TYPES: frozenset[str] = frozenset({"social_maintenance_fee"})
 """Shipped disabled and never enabled by a county: kept only so historical records keep their definition."""
 
-OVERRIDE_KEYS: tuple[str, ...] = ("label", "required_documents", "stages", "deadlines")
+OVERRIDE_KEYS: tuple[str, ...] = ("label", "required_documents", "stages", "deadlines", "alerts")
 """The keys a county's override may set (besides `enabled`, which has its own column)."""
 
 MAX_WORKING_DAYS = 60
+MAX_REMINDER_WORKING_DAYS = 15
+MAX_ESCALATION_WORKING_DAYS = 30
 MAX_CALENDAR_DAYS = 365
 MAX_LABEL_LENGTH = 100
 MAX_SOURCE_LENGTH = 200
@@ -291,6 +306,44 @@ def _deadline_problems(rules: Any, stages: tuple[CaseStage, ...], loc: Loc) -> l
     return problems
 
 
+def _whole_number(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _alert_problems(alerts: Any, loc: Loc) -> list[FieldError]:
+    if not isinstance(alerts, dict):
+        return [FieldError(loc, "应为对象 / expected an object")]
+    problems = [FieldError((*loc, key), "不允许的字段 / unknown field") for key in sorted(set(alerts) - _ALERT_KEYS)]
+    reminder = alerts.get("reminder_working_days", DEFAULT_ALERTS.reminder_working_days)
+    if not _whole_number(reminder, 1, MAX_REMINDER_WORKING_DAYS):
+        problems.append(
+            FieldError(
+                (*loc, "reminder_working_days"),
+                f"提醒须在到期前1至{MAX_REMINDER_WORKING_DAYS}个工作日 / the reminder is 1 to "
+                f"{MAX_REMINDER_WORKING_DAYS} working days before the due day",
+            )
+        )
+    rungs = alerts.get("escalation_working_days", list(DEFAULT_ALERTS.escalation_working_days))
+    if (
+        not isinstance(rungs, list | tuple)
+        or len(rungs) != 2
+        or not all(_whole_number(days, 1, MAX_ESCALATION_WORKING_DAYS) for days in rungs)
+        or rungs[0] >= rungs[1]
+    ):
+        problems.append(
+            FieldError(
+                (*loc, "escalation_working_days"),
+                f"须为两个递增的工作日数（1至{MAX_ESCALATION_WORKING_DAYS}）：先报乡镇负责人，再报县级负责人 / two "
+                f"increasing numbers of working days (1 to {MAX_ESCALATION_WORKING_DAYS}) after the due day: "
+                "township supervisor, then county supervisor",
+            )
+        )
+    return problems
+
+
+_ALERT_KEYS = frozenset({"reminder_working_days", "escalation_working_days"})
+
+
 def override_problems(
     definition: CaseTypeDefinition, enabled: bool | None, overrides: dict[str, Any], *, loc: Loc = ("body",)
 ) -> list[FieldError]:
@@ -342,6 +395,8 @@ def override_problems(
         if stage_problems:
             return problems
         stages = tuple(CaseStage(stage) for stage in overrides["stages"])
+    if "alerts" in overrides:
+        problems.extend(_alert_problems(overrides["alerts"], (*loc, "alerts")))
     if "deadlines" in overrides:
         problems.extend(_deadline_problems(overrides["deadlines"], stages, (*loc, "deadlines")))
     else:
@@ -382,5 +437,13 @@ def merge_overrides(
                 CaseStage(rule["stage"]), rule.get("working_days"), rule.get("calendar_days"), rule.get("source", "")
             )
             for rule in overrides["deadlines"]
+        )
+    if "alerts" in overrides:
+        alerts = overrides["alerts"]
+        changes["alerts"] = AlertPolicy(
+            reminder_working_days=int(alerts.get("reminder_working_days", DEFAULT_ALERTS.reminder_working_days)),
+            escalation_working_days=cast(
+                tuple[int, int], tuple(alerts.get("escalation_working_days", DEFAULT_ALERTS.escalation_working_days))
+            ),
         )
     return replace(definition, **changes)

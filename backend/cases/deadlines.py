@@ -9,7 +9,8 @@ Conventions:
 - The ladder of a deadline: a reminder at the end of the working day after which `reminder_working_days`
   (default 2) working days remain, to the assignee; rung 1 at the due moment, to the assignee, marking the
   case overdue; rung 2 two working days after the due day, to the township supervisor of the case's
-  township; rung 3 five working days after, to the county supervisor.
+  township; rung 3 five working days after, to the county supervisor. A county may set these numbers per
+  case type (`alerts` in its case-type configuration).
 - 补正 (request_materials) stops the clock: the case keeps `remaining_working_days` = the working days after
   the suspension day up to the due day, and has no due date while suspended. materials_received restarts it:
   the new due day is `remaining` working days after the resumption day. Days spent before the suspension stay
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from backend.audit import service as audit
 from backend.authz.vocabulary import Action, Role
 from backend.calendar.service import CHINA_STANDARD_TIME, load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
-from backend.cases.case_types import CaseTypeDefinition
+from backend.cases.case_types import AlertPolicy, CaseTypeDefinition
 from backend.cases.errors import CaseNotFound
 from backend.cases.service import _case_type, compute_due_at, snapshot
 from backend.db.tenancy import current_tenant_id
@@ -72,15 +72,9 @@ CLOCK_FIELDS = (
 _MAX_DAYS_BACK = 366
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlinePolicy:
-    """When alerts fire around a due day, in working days. Per county later; the shipped default for now."""
-
-    reminder_working_days: int = 2
-    escalation_working_days: tuple[int, int] = (2, 5)  # rungs 2 and 3, after the due day
-
-
-DEFAULT_POLICY = DeadlinePolicy()
+# When alerts fire around a due day: part of the case type, so a county sets it per type (case_type_configs).
+DeadlinePolicy = AlertPolicy
+DEFAULT_POLICY = AlertPolicy()
 
 
 class ActionRefused(Exception):
@@ -168,9 +162,7 @@ def next_stage(definition: CaseTypeDefinition, stage: CaseStage) -> CaseStage | 
     return stages[stages.index(stage) + 1]
 
 
-def build_plan(
-    case: Case, definition: CaseTypeDefinition, calendar: WorkingDayCalendar, policy: DeadlinePolicy = DEFAULT_POLICY
-) -> DeadlinePlan:
+def build_plan(case: Case, definition: CaseTypeDefinition, calendar: WorkingDayCalendar) -> DeadlinePlan:
     """The plan of the case as it is: its running deadline (if any) and that deadline's whole ladder."""
     following = next_stage(definition, case.stage)
     running = case.due_at is not None and case.stage != CaseStage.closed and case.status != CaseStatus.suspended
@@ -184,13 +176,13 @@ def build_plan(
         deadline_key=deadline_key(case.stage.value, stage_started_at, case.due_at) if running and case.due_at else None,
         due_at=case.due_at,
         due_provisional=case.due_provisional,
-        reminder_working_days=policy.reminder_working_days,
+        reminder_working_days=definition.alerts.reminder_working_days,
         suspended_at=case.suspended_at,
         remaining_working_days=case.remaining_working_days,
         extension_used=case.extension_used,
         overdue=case.overdue,
         escalation_level=case.escalation_level,
-        alerts=alert_ladder(calendar, case.due_at, policy) if running and case.due_at else [],
+        alerts=alert_ladder(calendar, case.due_at, definition.alerts) if running and case.due_at else [],
     )
 
 
@@ -211,9 +203,7 @@ def _audit_snapshot(case: Case) -> dict[str, Any]:
     return snapshot(case) | {name: getattr(case, name) for name in CLOCK_FIELDS}
 
 
-async def load_plan(
-    session: AsyncSession, case_id: uuid.UUID, now: datetime, policy: DeadlinePolicy = DEFAULT_POLICY
-) -> DeadlinePlan:
+async def load_plan(session: AsyncSession, case_id: uuid.UUID, now: datetime) -> DeadlinePlan:
     """The case's plan; first stores what the clock needs and the case lacks, audited as `case.deadline`.
 
     A stage without a start moment starts at `received_at` for the type's first stage (the API opens cases
@@ -240,7 +230,7 @@ async def load_plan(
                 changes=audit.diff(before, _audit_snapshot(case)),
                 correlation_id=case.number,
             )
-    return build_plan(case, definition, await load_calendar(session), policy)
+    return build_plan(case, definition, await load_calendar(session))
 
 
 def _recipient(case: Case, alert: PlannedAlert) -> tuple[str, str | None, uuid.UUID | None]:
@@ -271,21 +261,19 @@ def _alert_message(case: Case, alert: PlannedAlert, due_at: datetime, policy: De
     )
 
 
-async def raise_alert(
-    session: AsyncSession, request: RaiseAlertInput, policy: DeadlinePolicy = DEFAULT_POLICY
-) -> RaiseAlertResult:
+async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseAlertResult:
     """Write the CaseAlert of one rung and its audit event (`case.reminder`, `case.overdue`,
     `case.escalation`), at most once per (case, deadline, kind, level): INSERT ... ON CONFLICT DO NOTHING,
     and the audit event only when the row was inserted. Rung 1 and above mark the case overdue and record the
     escalation level. Nothing is written when the case no longer has this deadline."""
     case = await lock_case(session, request.case_id)
     definition = await _case_type(session, case.case_type)
-    plan = build_plan(case, definition, await load_calendar(session), policy)
+    plan = build_plan(case, definition, await load_calendar(session))
     if plan.deadline_key != request.deadline_key:
         return RaiseAlertResult(raised=False, current=False)
     alert = request.alert
     unit, role, user_id = _recipient(case, alert)
-    message = _alert_message(case, alert, request.due_at, policy)
+    message = _alert_message(case, alert, request.due_at, definition.alerts)
     statement = (
         insert(CaseAlert)
         .values(
@@ -395,9 +383,7 @@ def _action_message(action: CaseActionInput, case: Case) -> str:
     return f"案件已办结（{case.outcome.value if case.outcome else ''}）/ the case is closed"
 
 
-async def apply_action(
-    session: AsyncSession, request: ApplyActionInput, policy: DeadlinePolicy = DEFAULT_POLICY
-) -> AppliedAction:
+async def apply_action(session: AsyncSession, request: ApplyActionInput) -> AppliedAction:
     """Apply a human action to the case row at `request.effective_at`, audited as `case.<action>` with the
     sender as actor (the caller sets the actor and request id context). Idempotent: an action whose request
     id is already in the case's audit trail is not applied again; the case's current plan is returned."""
@@ -407,9 +393,9 @@ async def apply_action(
     calendar = await load_calendar(session)
     if await _already_applied(session, case, audit_request_id(action.request_id)):
         return AppliedAction(
-            plan=build_plan(case, definition, calendar, policy), message=_action_message(action, case), replayed=True
+            plan=build_plan(case, definition, calendar), message=_action_message(action, case), replayed=True
         )
-    refused = refusal(build_plan(case, definition, calendar, policy), action, request.effective_at)
+    refused = refusal(build_plan(case, definition, calendar), action, request.effective_at)
     if refused is not None:
         raise ActionRefused(refused)
     if action.action is CaseAction.extend:
@@ -455,4 +441,4 @@ async def apply_action(
         reason=action.reason,
         correlation_id=case.number,
     )
-    return AppliedAction(plan=build_plan(case, definition, calendar, policy), message=_action_message(action, case))
+    return AppliedAction(plan=build_plan(case, definition, calendar), message=_action_message(action, case))

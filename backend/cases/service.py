@@ -425,9 +425,12 @@ async def request_action(
 REPLAN_CASE = "case.replan"
 
 
-async def recompute_due_dates(session: AsyncSession, affected_from: datetime) -> int:
-    """After a holiday notice is imported: recount the open deadlines of this county that run through the
-    changed dates, clear the provisional mark, and tell each case's workflow to re-plan its timers.
+async def recompute_due_dates(
+    session: AsyncSession, affected_from: datetime, *, reason: str = "official calendar imported"
+) -> int:
+    """After the calendar changed (a State Council notice imported, a county holiday added or withdrawn):
+    recount the open deadlines of this county that run through the changed dates, clear the provisional
+    mark, and tell each case's workflow to re-plan its timers.
 
     Suspended cases keep their remaining budget; they are recounted when the clock resumes.
     """
@@ -450,7 +453,7 @@ async def recompute_due_dates(session: AsyncSession, affected_from: datetime) ->
         before = snapshot(case)
         case.due_at, case.due_provisional = due_at, provisional
         await session.flush()
-        await _record(session, case, "case.deadline_recomputed", before, reason="official calendar imported")
+        await _record(session, case, "case.deadline_recomputed", before, reason=reason)
         await outbox.enqueue(
             session,
             REPLAN_CASE,

@@ -36,9 +36,8 @@ CASE_NOT_FOUND = "CaseNotFound"
 
 
 class CaseActivities:
-    def __init__(self, database: Database, policy: deadlines.DeadlinePolicy = deadlines.DEFAULT_POLICY) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
-        self.policy = policy
 
     @activity.defn(name="cases.load_plan")
     async def load_plan(self, request: LoadPlanInput) -> DeadlinePlan:
@@ -47,7 +46,7 @@ class CaseActivities:
         try:
             async with self.database.sessionmaker() as session, session.begin():
                 await set_tenant(session, request.tenant_id)
-                return await deadlines.load_plan(session, request.case_id, request.now, self.policy)
+                return await deadlines.load_plan(session, request.case_id, request.now)
         except CaseNotFound as error:
             raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
 
@@ -58,7 +57,7 @@ class CaseActivities:
         try:
             async with self.database.sessionmaker() as session, session.begin():
                 await set_tenant(session, request.tenant_id)
-                return await deadlines.raise_alert(session, request, self.policy)
+                return await deadlines.raise_alert(session, request)
         except CaseNotFound as error:
             raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
 
@@ -71,7 +70,7 @@ class CaseActivities:
         try:
             async with self.database.sessionmaker() as session, session.begin():
                 await set_tenant(session, request.tenant_id)
-                return await deadlines.apply_action(session, request, self.policy)
+                return await deadlines.apply_action(session, request)
         except CaseNotFound as error:
             raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
         except deadlines.ActionRefused as refused:

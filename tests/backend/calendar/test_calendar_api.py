@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from backend.authz.vocabulary import Role
 from backend.calendar.service import clear_calendar_cache
 from backend.core.clock import clock
 from backend.db.engine import Database
+from backend.db.tenancy import set_tenant
+from backend.models import AuditEvent, OutboxMessage
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county
 
@@ -73,6 +76,42 @@ async def test_county_holiday_moves_only_that_countys_deadlines(
     )
     assert duplicate.status_code == 409
     assert (await admin.delete("/api/v1/calendar/county-holidays/2026-09-15")).status_code == 204
+
+
+async def test_declaring_and_withdrawing_a_county_holiday_recounts_open_deadlines(
+    county: County, sign_in: SignIn, database: Database, moved_clock: None
+) -> None:
+    clock.advance(datetime(2026, 9, 10, 4, tzinfo=UTC) - clock.now())
+    officer = await sign_in(county, "officer")
+    case = (
+        await officer.post(
+            "/api/v1/cases",
+            json={
+                "case_type": "first_child_registration",
+                "org_unit_code": county.units["t1"],
+                "received_at": "2026-09-10T09:00:00+08:00",
+            },
+        )
+    ).json()
+    assert case["due_at"] == "2026-09-20T15:59:59Z"
+    admin = await sign_in(county, "admin")
+    added = await admin.post(
+        "/api/v1/calendar/county-holidays", json={"date": "2026-09-15", "name": "县庆", "source": "县政府令第2号"}
+    )
+    assert added.status_code == 201, added.text
+    assert (await officer.get(f"/api/v1/cases/{case['id']}")).json()["due_at"] == "2026-09-21T15:59:59Z"
+    assert (await admin.delete("/api/v1/calendar/county-holidays/2026-09-15")).status_code == 204
+    assert (await officer.get(f"/api/v1/cases/{case['id']}")).json()["due_at"] == "2026-09-20T15:59:59Z"
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        replans = await session.execute(select(OutboxMessage.payload).where(OutboxMessage.kind == "case.replan"))
+        assert [payload["case_id"] for payload in replans.scalars()] == [case["id"], case["id"]]
+        reasons = await session.execute(
+            select(AuditEvent.reason)
+            .where(AuditEvent.entity_id == case["id"], AuditEvent.action == "case.deadline_recomputed")
+            .order_by(AuditEvent.seq)
+        )
+        assert list(reasons.scalars()) == ["county holiday declared", "county holiday withdrawn"]
 
 
 async def test_importing_a_notice_makes_provisional_due_dates_final(

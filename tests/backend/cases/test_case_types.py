@@ -94,6 +94,25 @@ class TestOverride:
         listed = {item["code"]: item for item in (await officer.get("/api/v1/case-types")).json()}
         assert listed[FIRST_CHILD] == merged
 
+    async def test_a_county_sets_when_reminders_and_escalations_fire(self, county: County, sign_in: SignIn) -> None:
+        admin, officer = await sign_in(county, "admin"), await sign_in(county, "officer")
+        default = (await officer.get(f"/api/v1/case-types/{FIRST_CHILD}")).json()
+        assert default["alerts"] == {"reminder_working_days": 2, "escalation_working_days": [2, 5]}
+        saved = await admin.put(
+            f"/api/v1/case-types/{FIRST_CHILD}",
+            json={"alerts": {"reminder_working_days": 3, "escalation_working_days": [1, 4]}},
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["alerts"] == {"reminder_working_days": 3, "escalation_working_days": [1, 4]}
+        assert saved.json()["overridden_fields"] == ["alerts"]
+        refused = await admin.put(
+            f"/api/v1/case-types/{FIRST_CHILD}",
+            json={"version": 1, "alerts": {"reminder_working_days": 0, "escalation_working_days": [5, 2]}},
+        )
+        assert refused.status_code == 422
+        assert _fields(refused) == ["alerts.reminder_working_days", "alerts.escalation_working_days"]
+        assert (await officer.get(f"/api/v1/case-types/{FIRST_CHILD}")).json()["alerts"]["reminder_working_days"] == 3
+
     async def test_put_replaces_the_whole_override(self, county: County, sign_in: SignIn) -> None:
         admin = await sign_in(county, "admin")
         first = (await admin.put("/api/v1/case-types/complaint", json={"label": "投诉", "enabled": False})).json()

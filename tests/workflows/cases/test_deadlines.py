@@ -13,7 +13,7 @@ from backend.cases import deadlines
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models import CaseOutcome, CaseStage, CaseStatus
+from backend.models import CaseOutcome, CaseStage, CaseStatus, CaseTypeConfig
 from tests.workflows.cases.conftest import Harness, china
 from workflows.cases.rules import effective_time, refusal
 from workflows.cases.types import (
@@ -116,6 +116,35 @@ async def test_plan_of_a_registration_received_2026_02_12_is_stored_with_its_due
         await set_tenant(session, harness.county.tenant.id)
         assert await deadlines.load_plan(session, case.id, datetime.now(UTC)) == plan
     assert len(await harness.events(case.id)) == 1
+
+
+async def test_a_countys_alert_settings_for_the_type_move_the_reminder_and_the_rungs(
+    harness: Harness, database: Database
+) -> None:
+    case = await harness.add_case("first_child_registration", CaseStage.registration, china(2026, 2, 12, 10))
+    actor_var.set(SYSTEM_ACTOR)
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, harness.county.tenant.id)
+        session.add(
+            CaseTypeConfig(
+                id=uuid.uuid4(),
+                tenant_id=harness.county.tenant.id,
+                code="first_child_registration",
+                overrides={"alerts": {"reminder_working_days": 3, "escalation_working_days": [1, 4]}},
+            )
+        )
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, harness.county.tenant.id)
+        plan = await deadlines.load_plan(session, case.id, datetime.now(UTC))
+    # Due Sat 28 Feb as above; 3 working days left (26, 27, 28) after Wed 25 Feb; rungs 1 (Mon 2 Mar) and 4 (Thu 5
+    # Mar) working days after the due day.
+    assert plan.due_at == utc(2026, 2, 28) and plan.reminder_at == utc(2026, 2, 25)
+    assert [alert.fire_at for alert in plan.alerts] == [
+        utc(2026, 2, 25),
+        utc(2026, 2, 28),
+        utc(2026, 3, 2),
+        utc(2026, 3, 5),
+    ]
 
 
 async def test_stage_without_a_deadline_rule_has_no_timers(harness: Harness, database: Database) -> None:
