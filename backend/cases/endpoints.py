@@ -22,6 +22,7 @@ from backend.cases.schemas import (
     BulkReassignResult,
     CaseActionAccepted,
     CaseActionRequest,
+    CaseAlertRead,
     CaseCreate,
     CaseLinkCreate,
     CaseLinkRead,
@@ -50,10 +51,11 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 async def _read(session: SessionDep, case: Case) -> CaseRead:
-    subjects, links = await service.subjects_and_links(session, case)
+    subjects, links, alerts = await service.subjects_links_and_alerts(session, case)
     read = CaseRead.model_validate(case)
     read.subjects = [CaseSubjectRead.model_validate(subject) for subject in subjects]
     read.links = [CaseLinkRead.model_validate(link) for link in links]
+    read.alerts = [CaseAlertRead.model_validate(alert) for alert in alerts]
     return read
 
 

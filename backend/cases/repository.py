@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.scoping import subtree, under_roots
 from backend.db.tenancy import current_tenant_id
-from backend.models import Case, CaseCounter, CaseLink, CasePriority, CaseStage, CaseStatus, CaseSubject
+from backend.models import Case, CaseAlert, CaseCounter, CaseLink, CasePriority, CaseStage, CaseStatus, CaseSubject
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "due_at": (Case.due_at.asc().nulls_last(), Case.number),
@@ -128,6 +128,15 @@ class CaseRepository:
 
     async def links(self, case_id: uuid.UUID) -> list[CaseLink]:
         statement = select(CaseLink).where(CaseLink.tenant_id == self.tenant_id, CaseLink.case_id == case_id)
+        return list((await self.session.execute(statement)).scalars().all())
+
+    async def alerts(self, case_id: uuid.UUID) -> list[CaseAlert]:
+        """The reminders, overdue notices and escalations raised on the case, oldest first."""
+        statement = (
+            select(CaseAlert)
+            .where(CaseAlert.tenant_id == self.tenant_id, CaseAlert.case_id == case_id)
+            .order_by(CaseAlert.created_at, CaseAlert.level)
+        )
         return list((await self.session.execute(statement)).scalars().all())
 
     async def next_number(self, county_code: str, year: int) -> str:

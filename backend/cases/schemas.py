@@ -117,6 +117,18 @@ class CaseListItem(OutputSchema):
     version: int
 
 
+class CaseAlertRead(OutputSchema):
+    """A reminder (level 0), overdue notice (1) or escalation (2: township supervisor, 3: county supervisor)."""
+
+    kind: str
+    level: int
+    deadline_key: str
+    recipient_unit_code: str
+    recipient_role: str | None
+    message: str
+    created_at: datetime
+
+
 class CaseRead(CaseListItem):
     primary_person_id: uuid.UUID | None
     closed_at: datetime | None
@@ -126,6 +138,7 @@ class CaseRead(CaseListItem):
     created_by: str
     subjects: list[CaseSubjectRead] = Field(default_factory=list)
     links: list[CaseLinkRead] = Field(default_factory=list)
+    alerts: list[CaseAlertRead] = Field(default_factory=list)
 
 
 class WorkloadRow(OutputSchema):

@@ -35,7 +35,7 @@ from backend.core.clock import utc_now
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.models import Case, CaseAlert, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
 from workflows.cases.types import (
@@ -356,9 +356,12 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
     return row
 
 
-async def subjects_and_links(session: AsyncSession, case: Case) -> tuple[list[CaseSubject], list[CaseLink]]:
+async def subjects_links_and_alerts(
+    session: AsyncSession, case: Case
+) -> tuple[list[CaseSubject], list[CaseLink], list[CaseAlert]]:
+    """What the case view shows beside the row: its subjects, linked cases and raised deadline alerts."""
     repository = CaseRepository(session)
-    return await repository.subjects(case.id), await repository.links(case.id)
+    return await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
 
 
 async def request_action(

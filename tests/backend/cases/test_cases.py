@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from backend.authz.vocabulary import Role
+from backend.cases import deadlines
+from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
+from backend.db.tenancy import set_tenant
 from tests.backend.cases.conftest import AddPerson
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county
+from workflows.cases.types import AlertKind, RaiseAlertInput
 
 RESIDENT_ID = "11010519491231002X"
 
@@ -272,3 +279,44 @@ class TestArrival:
         response = await _open(officer, county, "t1", arrival=arrival)
         assert response.status_code == 422
         assert response.json()["fields"][0]["loc"] == ["body", field]
+
+
+class TestAlerts:
+    async def test_the_case_shows_the_alerts_its_deadline_raised(
+        self, county: County, sign_in: SignIn, database: Database
+    ) -> None:
+        officer = await sign_in(county, "t1.officer")
+        case = (
+            await _open(
+                officer,
+                county,
+                "t1",
+                case_type="first_child_registration",
+                received_at="2026-02-12T10:00:00+08:00",
+            )
+        ).json()
+        assert case["alerts"] == []
+        actor_var.set(SYSTEM_ACTOR)
+        now = datetime.now(UTC)
+        async with database.sessionmaker() as session, session.begin():
+            await set_tenant(session, county.tenant.id)
+            plan = await deadlines.load_plan(session, uuid.UUID(case["id"]), now)
+            assert plan.deadline_key is not None and plan.due_at is not None
+            overdue = next(alert for alert in plan.alerts if alert.kind == AlertKind.overdue)
+            await deadlines.raise_alert(
+                session,
+                RaiseAlertInput(
+                    tenant_id=county.tenant.id,
+                    case_id=uuid.UUID(case["id"]),
+                    deadline_key=plan.deadline_key,
+                    due_at=plan.due_at,
+                    alert=overdue,
+                    now=now,
+                ),
+            )
+        shown = (await officer.get(f"/api/v1/cases/{case['id']}")).json()
+        assert shown["overdue"] is True
+        assert [(alert["kind"], alert["level"], alert["deadline_key"]) for alert in shown["alerts"]] == [
+            ("overdue", 1, plan.deadline_key)
+        ]
+        assert shown["alerts"][0]["recipient_unit_code"].startswith(county.units["t1"])
