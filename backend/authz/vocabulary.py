@@ -14,6 +14,7 @@ class Action(StrEnum):
     person_read = "person.read"
     person_read_identifiers = "person.read_identifiers"  # full ID and phone numbers on the detail view
     person_write = "person.write"
+    person_unmerge = "person.unmerge"  # undo a merge of two person records: county supervisors only
     case_read = "case.read"
     case_write = "case.write"
     case_assign = "case.assign"
@@ -74,7 +75,7 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
     Role.township_officer: _OFFICER,
     Role.township_supervisor: _SUPERVISOR,
     Role.county_officer: _OFFICER,
-    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review},
+    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review, Action.person_unmerge},
     # Reads everything in the county, changes nothing.
     Role.auditor: frozenset(
         {

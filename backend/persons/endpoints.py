@@ -170,7 +170,7 @@ async def merge_person(
 @router.post(
     "/{person_id}/unmerge",
     response_model=PersonRead,
-    summary="Undo a merge (county administrator who may also edit persons)",
+    summary="Undo a merge (county supervisor)",
 )
 async def unmerge_person(
     session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonUnmerge

@@ -1082,11 +1082,12 @@ async def merge_persons(
 
 
 def may_unmerge(principal: Principal, source: Person, target: Person | None) -> bool:
-    """Undoing a merge: person.write on both records' units and config.manage over the whole county."""
+    """Undoing a merge: person.write on both records' units and person.unmerge over the whole county (a
+    county supervisor: the decision reaches across townships and restores identifiers)."""
     county = principal.tenant_code or ""
     return (
         bool(county)
-        and principal.can(Action.config_manage, county)
+        and principal.can(Action.person_unmerge, county)
         and principal.can(Action.person_write, source.org_unit_code)
         and (target is None or principal.can(Action.person_write, target.org_unit_code))
     )

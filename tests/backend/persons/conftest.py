@@ -40,8 +40,8 @@ async def registry(database: Database) -> Registry:
         ("coord11", "v11", [(Role.village_coordinator, "v11")]),
         ("coord12", "v12", [(Role.village_coordinator, "v12")]),
         ("county_officer", "county", [(Role.county_officer, "county")]),
-        # A county administrator who also does casework: the one who may undo a merge.
-        ("admin_officer", "county", [(Role.county_admin, "county"), (Role.county_officer, "county")]),
+        # The county supervisor: the one who may undo a merge.
+        ("county_supervisor", "county", [(Role.county_supervisor, "county")]),
         ("admin", "county", [(Role.county_admin, "county")]),
         ("auditor", "county", [(Role.auditor, "county")]),
     ):

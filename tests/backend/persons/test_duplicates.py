@@ -84,13 +84,13 @@ class TestMerge:
         edit = await officer.patch(f"/api/v1/persons/{source['id']}", json={"notes": "x", "version": 2})
         assert (edit.status_code, edit.json()["error"]) == (409, "PERSON_MERGED")
 
-        # Only a county administrator who may also edit persons undoes a merge.
+        # Only a county supervisor undoes a merge: not a township officer, not a county administrator.
         refused = await officer.post(f"/api/v1/persons/{source['id']}/unmerge", json={"reason": "误合并"})
         assert refused.status_code == 403
         plain_admin = await sign_in(county, "admin")
         refused = await plain_admin.post(f"/api/v1/persons/{source['id']}/unmerge", json={"reason": "误合并"})
         assert refused.status_code == 403
-        admin = await sign_in(county, "admin_officer")
+        admin = await sign_in(county, "county_supervisor")
         restored = await admin.post(f"/api/v1/persons/{source['id']}/unmerge", json={"reason": "误合并，两人不同"})
         assert restored.status_code == 200, restored.text
         assert (restored.json()["status"], restored.json()["merged_into_id"]) == ("active", None)
@@ -125,7 +125,7 @@ class TestMerge:
         assert (await officer.get(f"/api/v1/persons/{first['id']}")).json()["status"] == "active"
 
     async def test_unmerge_of_a_record_that_is_not_merged_is_409(self, county: County, sign_in: SignIn) -> None:
-        admin = await sign_in(county, "admin_officer")
+        admin = await sign_in(county, "county_supervisor")
         person = await register(admin, person_body(county))
         response = await admin.post(f"/api/v1/persons/{person['id']}/unmerge", json={"reason": "测试撤销"})
         assert (response.status_code, response.json()["error"]) == (409, "NOT_MERGED")
