@@ -257,7 +257,7 @@ async def _changes_since(session: AsyncSession, case: Case, version: int) -> tup
 async def _check_version(session: AsyncSession, case: Case, version: int | None) -> None:
     if version is not None and version != case.version:
         changed, actors = await _changes_since(session, case, version)
-        raise CaseChanged(current=audit.diff(None, snapshot(case)), changed=changed, changed_by=actors)
+        raise CaseChanged(current=snapshot(case), changed=changed, changed_by=actors)
 
 
 async def update_case(session: AsyncSession, case: Case, update: CaseUpdate) -> Case:

@@ -200,6 +200,7 @@ class TestOptimisticLock:
         assert body["changed"]["priority"] == ["normal", "high"]
         assert body["changed"]["title"][1] == "补登：王芳"
         assert body["changed_by"] == ["t1.officer (t1.officer)"]
+        assert (body["current"]["priority"], body["current"]["title"]) == ("high", "补登：王芳")
         current = (await second.get(f"/api/v1/cases/{case['id']}")).json()
         assert (current["priority"], current["title"]) == ("high", "补登：王芳")
 
