@@ -10,7 +10,7 @@ class VerificationNotFound(NotFound):
 
 class InvalidVerification(InvalidInput):
     def __init__(self, field: str, reason: str, detail: str = "协查数据有误 / Invalid verification request") -> None:
-        super().__init__(detail, [FieldError(("body", field), reason)])
+        super().__init__(detail, [FieldError(("body", *field.split(".")), reason)])
 
 
 class OpenRequestExists(Conflict):

@@ -10,7 +10,7 @@ Side effects (starting the deadline workflow, telling it the request is settled)
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -97,7 +97,7 @@ def _aware_past(moment: datetime, field: str) -> datetime:
         raise InvalidVerification(field, "需要带时区的时间 / a time with a time zone is required")
     if moment > utc_now() + timedelta(minutes=5):
         raise InvalidVerification(field, "时间不能在将来 / the time cannot be in the future")
-    return moment
+    return moment.astimezone(UTC)
 
 
 def _dispatch_times(dispatch: Dispatch, now: datetime) -> tuple[datetime, datetime]:
