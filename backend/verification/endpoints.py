@@ -23,6 +23,7 @@ from backend.verification.repository import VerificationFilters, VerificationRep
 from backend.verification.schemas import (
     AnswerBody,
     AssignBody,
+    RateFigures,
     RatesReport,
     ReasonBody,
     RecordedAnswer,
@@ -224,7 +225,8 @@ async def verification_rates(
     if "" not in visible and county_code not in visible:
         # A township's officers see their own townships' figures, not the county's.
         townships = [t for t in townships if any(t.unit_code.startswith(root) for root in visible)]
-        county = rates.RateFigures(unit_code=county_code)
+        county = RateFigures(unit_code=county_code)
+    other = rates.figures_for(counterpart, rows, start, end, moment)[0] if counterpart else None
     return RatesReport(
         county_code=county_code,
         counterpart_county_code=counterpart,
@@ -233,4 +235,5 @@ async def verification_rates(
         as_of=moment,
         county=county,
         townships=townships,
+        counterpart=other,
     )

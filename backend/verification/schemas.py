@@ -151,3 +151,6 @@ class RatesReport(OutputSchema):
     as_of: datetime
     county: RateFigures
     townships: list[RateFigures]
+    # The counterpart county's figures in its dealings with this county, from the same shared rows (双向考核:
+    # each side scored from the other's data); None without a counterpart.
+    counterpart: RateFigures | None = None
