@@ -12,9 +12,11 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -36,7 +38,12 @@ from backend.models import (
 from backend.verification import deadlines
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, add_user, build_county
-from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
+from workflows.verification.types import (
+    VerificationWorkflowInput,
+    VerificationWorkflowResult,
+    verification_workflow_id,
+)
+from workflows.verification.workflows import VerificationRequestWorkflow
 from workflows.worker import build_case_worker
 
 
@@ -105,9 +112,9 @@ class Harness:
             session.add(row)
         return row
 
-    async def start(self, row: VerificationRequest):  # type: ignore[no-untyped-def]
+    async def start(self, row: VerificationRequest) -> WorkflowHandle[Any, VerificationWorkflowResult]:
         return await self.env.client.start_workflow(
-            "VerificationRequestWorkflow",
+            VerificationRequestWorkflow.run,
             VerificationWorkflowInput(tenant_id=self.a.tenant.id, request_id=row.id, correlation_id=row.correlation_id),
             id=verification_workflow_id(row.correlation_id),
             task_queue=self.task_queue,

@@ -21,6 +21,7 @@ from backend.verification import deadlines, rates, service
 from backend.verification.schemas import AnswerBody
 from tests.workflows.verification.conftest import Harness
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
+from workflows.verification.workflows import VerificationRequestWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORD = os.environ.get("RECORD_HISTORIES") == "1"
@@ -71,7 +72,7 @@ async def test_late_answer_escalates_on_the_responders_side_only(harness: Harnes
                 await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
             ).scalar_one()
             await service.answer(session, loaded, AnswerBody(answer="初婚未育"))
-        await handle.signal("settled")
+        await handle.signal(VerificationRequestWorkflow.settled)
         result = await handle.result()
         assert result.state == "settled"
         history = await handle.fetch_history()
@@ -101,7 +102,7 @@ async def test_settled_request_raises_nothing_more(harness: Harness) -> None:
                 await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
             ).scalar_one()
             await service.answer(session, loaded, AnswerBody(answer="已核实"))
-        await handle.signal("settled")
+        await handle.signal(VerificationRequestWorkflow.settled)
         assert (await handle.result()).state == "settled"
     assert await harness.alerts(harness.b, row.id) == []
     assert (await harness.request(row.id)).answered_on_time is True
