@@ -59,7 +59,9 @@ class QuestionType(StrEnum):
     pregnancy = "pregnancy"  # 孕情
     birth = "birth"  # 出生
     certificate = "certificate"  # 持证情况
-    first_child_registration = "first_child_registration"  # 一孩生育服务登记通报
+    first_child_registration = "first_child_registration"  # 一孩生育服务登记通报（P04）
+    rebirth_approval = "rebirth_approval"  # 再生育审批结果通报（P05）
+    contraception_report = "contraception_report"  # 避孕节育情况报告单（P07）
     other = "other"
 
 

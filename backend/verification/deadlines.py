@@ -41,6 +41,7 @@ from workflows.verification.types import (
 
 SEND_WORKING_DAYS = 7
 ANSWER_WORKING_DAYS = 15
+NOTICE_WORKING_DAYS = 15  # a registration or approval is notified within 15 working days
 EXPIRY_WORKING_DAYS = 10
 EXPIRED_LEVEL = 4
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -31,11 +31,16 @@ class Dispatch(InputSchema):
 class VerificationCreate(InputSchema):
     """A request (协查) or notice (通报) about one subject of a case of the caller's county.
 
-    The responder is the township of the subject's household-registration division code (from the person
-    record, or `responder_division_code` when it must be given). Without `person_id`, name and ID are given."""
+    The responder is the township of the subject's household-registration division code (or, with `place` =
+    residence, of the current residence) from the person record, or `responder_division_code` when it must be
+    given. Without `person_id`, name and ID are given."""
 
     case_id: uuid.UUID
     person_id: uuid.UUID | None = None
+    place: Literal["registration", "residence"] = Field(
+        default="registration",
+        description="which of the person's places receives it: 户籍地 (default) or 现居住地 (e.g. a re-birth approval)",
+    )
     responder_division_code: DivisionCode | None = None
     subject_name: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
     subject_resident_id: Annotated[str, StringConstraints(min_length=15, max_length=24)] | None = None

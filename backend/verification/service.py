@@ -32,6 +32,8 @@ from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
 from backend.models import (
+    Case,
+    CaseStage,
     Channel,
     Person,
     VerificationKind,
@@ -122,7 +124,8 @@ def _dispatch_times(dispatch: Dispatch, now: datetime) -> tuple[datetime, dateti
 async def _subject(
     session: AsyncSession, case_id: uuid.UUID, body: VerificationCreate
 ) -> tuple[str, str | None, str | None]:
-    """(name, resident ID, registration division code) of the subject: a person of the case, or as given."""
+    """(name, resident ID, division code of the place asked for) of the subject: a person of the case, or as
+    given."""
     if body.person_id is None:
         if not body.subject_name:
             raise InvalidVerification("subject_name", "须填写协查对象姓名 / the subject's name is required")
@@ -139,7 +142,20 @@ async def _subject(
         if person.resident_id_ciphertext
         else None
     )
-    return person.name, resident_id, person.registration_division_code
+    place = person.residence_division_code if body.place == "residence" else person.registration_division_code
+    return person.name, resident_id, place
+
+
+async def _send_due(session: AsyncSession, case: Case, kind: VerificationKind, now: datetime) -> datetime:
+    """A request: 7 working days after the materials arrived (the case's `received_at`). A notice: the case's
+    own deadline when it is in the stage that notifies (follow_up: "notify within 15 working days of the
+    registration / approval"), else 15 working days from now."""
+    calendar = await load_calendar(session)
+    if kind == VerificationKind.request:
+        return deadlines.due_after(calendar, case.received_at, deadlines.SEND_WORKING_DAYS)[0]
+    if case.stage == CaseStage.follow_up and case.due_at is not None:
+        return case.due_at
+    return deadlines.due_after(calendar, now, deadlines.NOTICE_WORKING_DAYS)[0]
 
 
 def _correlation_id(kind: VerificationKind, county_code: str, now: datetime) -> str:
@@ -166,8 +182,8 @@ async def send(
         entity_id=str(case.id),
         not_found=VerificationNotFound(),
     )
-    name, resident_id, registration_code = await _subject(session, case.id, body)
-    division_code = body.responder_division_code or registration_code
+    name, resident_id, place_code = await _subject(session, case.id, body)
+    division_code = body.responder_division_code or place_code
     if not division_code or len(division_code) < 9:
         raise InvalidVerification(
             "responder_division_code", "须填写户籍地乡镇（街道）代码 / the registration township's code is required"
@@ -180,7 +196,7 @@ async def send(
     now = utc_now()
     sent_at, arrived_at = _dispatch_times(body.dispatch, now)
     calendar = await load_calendar(session)
-    send_due_at, _ = deadlines.due_after(calendar, case.received_at, deadlines.SEND_WORKING_DAYS)
+    send_due_at = await _send_due(session, case, kind, now)
     answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
     requester_unit_code = case.org_unit_code[:9]
     requester_unit = await OrgUnitRepository(session).get_by_code(requester_unit_code)

@@ -52,6 +52,8 @@ def upgrade() -> None:
                 "birth",
                 "certificate",
                 "first_child_registration",
+                "rebirth_approval",
+                "contraception_report",
                 "other",
                 name="verification_question",
             ),
