@@ -2,7 +2,8 @@
 
 - Requester: the request must be sent within `SEND_WORKING_DAYS` (7) working days of the day the materials
   arrived (the requester's case's `received_at`); `sent_on_time` records whether it was. The escalation for a
-  request not sent at all is the registration stage of the requester's case (CaseWorkflow).
+  request not sent at all is the registration stage of the requester's case (CaseWorkflow). A notice's sending
+  deadline is its case's notifying stage (15 working days from the registration or approval).
 - Responder: the answer is due `ANSWER_WORKING_DAYS` (15) working days after the day the request arrived; the
   ladder is the case ladder (reminder 2 working days before, overdue at the due moment, township supervisor 2
   and county supervisor 5 working days after); the request expires `EXPIRY_WORKING_DAYS` (10) working days
