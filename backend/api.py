@@ -22,6 +22,7 @@ from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
 from backend.tenants.endpoints import router as tenants_router
+from backend.verification.endpoints import router as verification_router
 
 api_router = APIRouter()
 for router in (
@@ -41,5 +42,6 @@ for router in (
     registers_router,
     calendar_router,
     calendar_platform_router,
+    verification_router,
 ):
     api_router.include_router(router)

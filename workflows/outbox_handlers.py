@@ -7,16 +7,19 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from backend.core.outbox import Handler, PermanentFailure
 from backend.models import OutboxMessage
 from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
 from workflows.task_queues import CASES_TASK_QUEUE
+from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
 
 CASE_WORKFLOW = "CaseWorkflow"
 CASE_ACT_UPDATE = "act"
 CASE_REPLAN_SIGNAL = "replan"
+VERIFICATION_WORKFLOW = "VerificationRequestWorkflow"
+VERIFICATION_SETTLED_SIGNAL = "settled"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
@@ -60,4 +63,35 @@ def case_handlers(client: Client) -> dict[str, Handler]:
         )
         return {"signalled": True}
 
-    return {"case.start": start_case, "case.act": act_on_case, "case.replan": replan_case}
+    async def start_verification(message: OutboxMessage) -> dict[str, Any]:
+        workflow_input = VerificationWorkflowInput.model_validate(message.payload)
+        handle = await client.start_workflow(
+            VERIFICATION_WORKFLOW,
+            workflow_input,
+            id=verification_workflow_id(workflow_input.correlation_id),
+            task_queue=CASES_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            rpc_timeout=RPC_TIMEOUT,
+        )
+        return {"workflow_id": handle.id, "run_id": handle.result_run_id}
+
+    async def settle_verification(message: OutboxMessage) -> dict[str, Any]:
+        # Answered, rejected or withdrawn: the workflow stops its timers. A workflow already finished (it
+        # expired the request, or was never started) has nothing to stop.
+        try:
+            await client.get_workflow_handle(message.payload["workflow_id"]).signal(
+                VERIFICATION_SETTLED_SIGNAL, rpc_timeout=RPC_TIMEOUT
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return {"signalled": False}
+        return {"signalled": True}
+
+    return {
+        "case.start": start_case,
+        "case.act": act_on_case,
+        "case.replan": replan_case,
+        "verification.start": start_verification,
+        "verification.settle": settle_verification,
+    }

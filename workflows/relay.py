@@ -45,7 +45,10 @@ class ReconnectingHandlers:
         return handle
 
     def handlers(self) -> dict[str, Handler]:
-        return {kind: self.handler_for(kind) for kind in ("case.start", "case.act", "case.replan")}
+        return {
+            kind: self.handler_for(kind)
+            for kind in ("case.start", "case.act", "case.replan", "verification.start", "verification.settle")
+        }
 
 
 def build_relay(settings: Settings, database: Database, relay_settings: RelaySettings | None = None) -> OutboxRelay:

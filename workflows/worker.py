@@ -30,11 +30,13 @@ from workflows.platform.activities import PlatformActivities
 from workflows.platform.workflows import AuditChainCheckWorkflow
 from workflows.relay import run_relay
 from workflows.task_queues import CASES_TASK_QUEUE, PLATFORM_TASK_QUEUE
+from workflows.verification.activities import VerificationActivities
+from workflows.verification.workflows import VerificationRequestWorkflow
 
 log = logging.getLogger("liuguan.worker")
 
 WORKFLOWS = [AuditChainCheckWorkflow, *FOLLOWUP_WORKFLOWS]
-CASE_WORKFLOWS = [CaseWorkflow]
+CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow]
 AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
 
 
@@ -64,7 +66,7 @@ def build_case_worker(
         client,
         task_queue=task_queue,
         workflows=CASE_WORKFLOWS,
-        activities=case_activities.all,
+        activities=[*case_activities.all, *VerificationActivities(database).all],
         graceful_shutdown_timeout=timedelta(seconds=30),
         **options,
     )

@@ -22,6 +22,7 @@ class Action(StrEnum):
     document_read = "document.read"
     document_write = "document.write"
     verification_answer = "verification.answer"
+    verification_request = "verification.request"  # send, withdraw and follow cross-county requests and notices
     register_export = "register.export"
     audit_read = "audit.read"
     users_manage = "users.manage"
@@ -67,7 +68,12 @@ _CASEWORK = frozenset(
         Action.document_write,
     }
 )
-_OFFICER = _CASEWORK | {Action.person_read_identifiers, Action.verification_answer, Action.register_export}
+_OFFICER = _CASEWORK | {
+    Action.person_read_identifiers,
+    Action.verification_answer,
+    Action.verification_request,
+    Action.register_export,
+}
 _SUPERVISOR = _OFFICER | {Action.case_assign, Action.breakglass_request}
 
 ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {

@@ -28,8 +28,26 @@ from backend.models.person import (
     Sex,
 )
 from backend.models.tenant import Tenant
+from backend.models.verification import (
+    OPEN_STATES,
+    REPLIED_STATES,
+    Channel,
+    QuestionType,
+    VerificationAlert,
+    VerificationKind,
+    VerificationRequest,
+    VerificationState,
+)
 
 __all__ = [
+    "OPEN_STATES",
+    "REPLIED_STATES",
+    "Channel",
+    "QuestionType",
+    "VerificationAlert",
+    "VerificationKind",
+    "VerificationRequest",
+    "VerificationState",
     "Case",
     "CaseAlert",
     "OutboxMessage",

@@ -21,7 +21,20 @@ from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models import Case, CasePriority, CaseStage, CaseStatus, FlowDirection, Person, Sex
+from backend.models import (
+    Case,
+    CasePriority,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    FlowDirection,
+    Person,
+    QuestionType,
+    Sex,
+    VerificationKind,
+    VerificationRequest,
+    VerificationState,
+)
 from backend.tenants.schemas import TenantCreate
 from tests.backend.authz.route_table import declared_permissions
 from tests.fixtures.database import unique_county_code
@@ -68,10 +81,14 @@ async def world(database: Database, app: FastAPI) -> World:
             await add_user(database, county, f"{county.code}-resident-{key}", key)
             CASES[(county.code, key)] = await _case_at(database, county, key)
             PERSONS[(county.code, key)] = await _person_at(database, county, key)
+    for county, other in ((a, b), (b, a)):
+        for key in county.units:
+            VERIFICATIONS[(county.code, key)] = await _verification_to(database, other, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
+VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 
 
@@ -118,6 +135,43 @@ async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
             )
         )
     return case_id
+
+
+async def _verification_to(database: Database, requester: County, responder: County, unit: str) -> uuid.UUID:
+    """A pending request from `requester`'s county addressed to `unit` of `responder`."""
+    request_id, now = uuid.uuid4(), utc_now()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, requester.tenant.id)
+        session.add(
+            VerificationRequest(
+                id=request_id,
+                tenant_id=requester.tenant.id,
+                kind=VerificationKind.request,
+                correlation_id=f"XC-M-{request_id.hex[:12]}",
+                state=VerificationState.pending,
+                case_id=CASES[(requester.code, "t1")],
+                requester_county_code=requester.code,
+                requester_unit_code=requester.units["t1"],
+                requester_unit_name="矩阵",
+                responder_tenant_id=responder.tenant.id,
+                responder_county_code=responder.code,
+                responder_unit_code=responder.units[unit],
+                subject_name="矩阵",
+                question_type=QuestionType.other,
+                question="矩阵",
+                attachment_document_ids=[],
+                channel=Channel.platform,
+                materials_received_at=now,
+                send_due_at=now,
+                sent_at=now,
+                sent_on_time=True,
+                arrived_at=now,
+                answer_due_at=now,
+                expires_at=now,
+                created_by="fixture",
+            )
+        )
+    return request_id
 
 
 Probe = Callable[[httpx.AsyncClient, County, str], Awaitable[bool]]
@@ -194,7 +248,29 @@ async def probe_person_write(client: httpx.AsyncClient, county: County, unit: st
     )
 
 
+async def probe_verification_answer(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/verification/inbox/{VERIFICATIONS[(county.code, unit)]}"))
+
+
+async def probe_verification_request(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # An off-platform township (65xxxx is a real county, never a test tenant), a fresh one per call so the
+    # one-open rule never answers instead of authorization.
+    response = await client.post(
+        "/api/v1/verification/requests",
+        json={
+            "case_id": str(CASES[(county.code, unit)]),
+            "subject_name": "矩阵",
+            "responder_division_code": f"65{uuid.uuid4().int % 10_000:04d}001",
+            "question": "矩阵测试",
+            "dispatch": {"channel": "phone", "arrived_at": utc_now().isoformat(), "evidence": "通话记录"},
+        },
+    )
+    return _allowed(response, ok=201)
+
+
 PROBES: dict[str, Probe] = {
+    Action.verification_answer: probe_verification_answer,
+    Action.verification_request: probe_verification_request,
     Action.person_read: probe_person_read,
     Action.person_write: probe_person_write,
     Action.config_manage: probe_config_manage,

@@ -1,0 +1,203 @@
+"""Deadlines of a verification request, on both sides, from the working-day calendar.
+
+- Requester: the request must be sent within `SEND_WORKING_DAYS` (7) working days of the day the materials
+  arrived (the requester's case's `received_at`); `sent_on_time` records whether it was. The escalation for a
+  request not sent at all is the registration stage of the requester's case (CaseWorkflow). A notice's sending
+  deadline is its case's notifying stage (15 working days from the registration or approval).
+- Responder: the answer is due `ANSWER_WORKING_DAYS` (15) working days after the day the request arrived; the
+  ladder is the case ladder (reminder 2 working days before, overdue at the due moment, township supervisor 2
+  and county supervisor 5 working days after); the request expires `EXPIRY_WORKING_DAYS` (10) working days
+  after the due day if still unanswered.
+The start day is not counted; every moment is the end of a China day. Counted on the requesting county's
+calendar (both counties follow the State Council's schedule; county-only days off are rare).
+
+The database work of VerificationRequestWorkflow's activities is here too; it flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.vocabulary import Role
+from backend.calendar.service import load_calendar
+from backend.calendar.workdays import WorkingDayCalendar
+from backend.cases.deadlines import alert_ladder, china_day, end_of_day
+from backend.db.tenancy import set_tenant
+from backend.models import VerificationAlert, VerificationRequest, VerificationState
+from backend.verification.errors import VerificationNotFound
+from workflows.cases.types import AlertKind
+from workflows.verification.types import (
+    VerificationAlertInput,
+    VerificationAlertResult,
+    VerificationExpireInput,
+    VerificationLoadInput,
+    VerificationPlan,
+)
+
+SEND_WORKING_DAYS = 7
+ANSWER_WORKING_DAYS = 15
+NOTICE_WORKING_DAYS = 15  # a registration or approval is notified within 15 working days
+EXPIRY_WORKING_DAYS = 10
+EXPIRED_LEVEL = 4
+
+
+def due_after(calendar: WorkingDayCalendar, start: datetime, working_days: int) -> tuple[datetime, bool]:
+    """End of the China day `working_days` working days after `start`'s day, and whether it is provisional."""
+    due = calendar.add_working_days(china_day(start), working_days)
+    return end_of_day(due.date), due.provisional
+
+
+def expiry(calendar: WorkingDayCalendar, answer_due_at: datetime) -> datetime:
+    return due_after(calendar, answer_due_at, EXPIRY_WORKING_DAYS)[0]
+
+
+def build_plan(request: VerificationRequest, calendar: WorkingDayCalendar) -> VerificationPlan:
+    if request.state != VerificationState.pending:
+        return VerificationPlan(open=False)
+    return VerificationPlan(
+        open=True,
+        answer_due_at=request.answer_due_at,
+        expires_at=request.expires_at,
+        alerts=alert_ladder(calendar, request.answer_due_at),
+    )
+
+
+async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> VerificationRequest:
+    statement = select(VerificationRequest).where(VerificationRequest.id == request_id).with_for_update()
+    request = (await session.execute(statement)).scalar_one_or_none()
+    if request is None:
+        raise VerificationNotFound()
+    return request
+
+
+def deadline_tenant(request: VerificationRequest) -> uuid.UUID:
+    """The county whose deadline the answer is: the responder's, or the requester's when the responder is off
+    the platform (its officer chases the letter, and its own log records it)."""
+    return request.responder_tenant_id or request.tenant_id
+
+
+def _recipient(request: VerificationRequest, level: int) -> tuple[str, str | None, uuid.UUID | None]:
+    """Reminder and overdue notice (levels 0, 1) to the assignee or the unit's queue; rung 2 to the township
+    supervisor; rung 3 and the expiry to the county supervisor."""
+    unit = request.responder_unit_code if request.responder_tenant_id else request.requester_unit_code
+    if level <= 1:
+        return unit, None, request.responder_assignee_id if request.responder_tenant_id else None
+    if level == 2 and len(unit) >= 9:
+        return unit[:9], Role.township_supervisor.value, None
+    return unit[:6], Role.county_supervisor.value, None
+
+
+def _message(request: VerificationRequest, kind: str, level: int) -> str:
+    due = china_day(request.answer_due_at).isoformat()
+    ref = request.correlation_id
+    if kind == AlertKind.reminder:
+        return f"协查{ref}将于{due}到期 / verification {ref} is due on {due}"
+    if kind == AlertKind.overdue:
+        return f"协查{ref}已超过反馈时限（{due}）/ verification {ref} is overdue (due {due})"
+    if kind == "expired":
+        return f"协查{ref}逾期未反馈，已过期 / verification {ref} expired unanswered (due {due})"
+    who = ("乡镇（街道）负责人", "township supervisor") if level == 2 else ("县级负责人", "county supervisor")
+    return f"协查{ref}超期仍未反馈，请{who[0]}督办 / verification {ref} still unanswered: {who[1]} to follow up"
+
+
+async def load_plan(session: AsyncSession, request: VerificationLoadInput) -> VerificationPlan:
+    row = (
+        await session.execute(select(VerificationRequest).where(VerificationRequest.id == request.request_id))
+    ).scalar_one_or_none()
+    if row is None:
+        raise VerificationNotFound()
+    return build_plan(row, await load_calendar(session))
+
+
+async def _insert_alert(
+    session: AsyncSession, request: VerificationRequest, kind: str, level: int, now: datetime
+) -> tuple[uuid.UUID | None, str]:
+    unit, role, user_id = _recipient(request, level)
+    message = _message(request, kind, level)
+    statement = (
+        insert(VerificationAlert)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=deadline_tenant(request),
+            request_id=request.id,
+            kind=kind,
+            level=level,
+            recipient_unit_code=unit,
+            recipient_role=role,
+            recipient_user_id=user_id,
+            message=message[:300],
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["request_id", "kind", "level"])
+        .returning(VerificationAlert.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none(), message
+
+
+async def raise_alert(session: AsyncSession, request: VerificationAlertInput) -> VerificationAlertResult:
+    """One rung, at most once, in the deadline side's county: the alert row, the request's overdue marks and
+    an audit event (`verification.reminder|overdue|escalation`) carrying the correlation id."""
+    row = await lock_request(session, request.request_id)
+    if row.state != VerificationState.pending:
+        return VerificationAlertResult(raised=False, open=False)
+    await set_tenant(session, deadline_tenant(row))
+    alert = request.alert
+    alert_id, message = await _insert_alert(session, row, alert.kind.value, alert.level, request.now)
+    if alert_id is None:
+        return VerificationAlertResult(raised=False)
+    before = {"responder_overdue": row.responder_overdue, "responder_escalation_level": row.responder_escalation_level}
+    if alert.kind is not AlertKind.reminder:
+        row.responder_overdue = True
+        row.responder_escalation_level = max(row.responder_escalation_level, alert.level)
+    await session.flush()
+    await audit.record(
+        session,
+        action=f"verification.{alert.kind.value}",
+        entity_type="verification_request",
+        entity_id=row.id,
+        org_unit_code=row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code,
+        changes=audit.diff(
+            before,
+            {
+                "responder_overdue": row.responder_overdue,
+                "responder_escalation_level": row.responder_escalation_level,
+                "alert_id": alert_id,
+                "level": alert.level,
+            },
+        ),
+        reason=message[:500],
+        correlation_id=row.correlation_id,
+    )
+    return VerificationAlertResult(raised=True)
+
+
+async def expire(session: AsyncSession, request: VerificationExpireInput) -> bool:
+    """Mark a still-pending request expired: it counts as unanswered against the responder. Both counties'
+    logs record it under the correlation id."""
+    row = await lock_request(session, request.request_id)
+    if row.state != VerificationState.pending:
+        return False
+    row.state = VerificationState.expired
+    row.closed_at = request.now
+    row.answered_on_time = False
+    await session.flush()
+    for tenant_id in dict.fromkeys([deadline_tenant(row), row.tenant_id]):
+        await set_tenant(session, tenant_id)
+        if tenant_id == deadline_tenant(row):
+            await _insert_alert(session, row, "expired", EXPIRED_LEVEL, request.now)
+        await audit.record(
+            session,
+            action="verification.expired",
+            entity_type="verification_request",
+            entity_id=row.id,
+            org_unit_code=row.responder_unit_code if tenant_id == row.responder_tenant_id else row.requester_unit_code,
+            changes={"state": ["pending", "expired"]},
+            correlation_id=row.correlation_id,
+        )
+    return True

@@ -1,0 +1,239 @@
+"""Cross-county verification: the requester's outbox (send, follow, withdraw, record an off-platform answer),
+the responder's inbox (read, claim, assign, answer, reject), alerts, and the two-way assessment's rates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from backend.authz.vocabulary import Action
+from backend.core.clock import utc_now
+from backend.core.pagination import Page, PageParams, page_params
+from backend.core.routing import API_V1
+from backend.db.engine import Database
+from backend.db.session import SessionDep, get_database
+from backend.models import VerificationKind, VerificationRequest, VerificationState
+from backend.verification import rates, service
+from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
+from backend.verification.errors import InvalidVerification
+from backend.verification.repository import VerificationFilters, VerificationRepository
+from backend.verification.schemas import (
+    AnswerBody,
+    AssignBody,
+    RateFigures,
+    RatesReport,
+    ReasonBody,
+    RecordedAnswer,
+    VerificationAlertRead,
+    VerificationCreate,
+    VerificationRead,
+)
+
+router = APIRouter(prefix=f"{API_V1}/verification", tags=["verification"])
+DatabaseDep = Annotated[Database, Depends(get_database)]
+UnitQuery = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+
+
+def requester_view(row: VerificationRequest) -> VerificationRead:
+    read = VerificationRead.model_validate(row)
+    read.on_platform = row.responder_tenant_id is not None
+    read.subject_resident_id = service.subject_resident_id(row)
+    return read
+
+
+def responder_view(row: VerificationRequest) -> VerificationRead:
+    """The responder's view: never the requester's case."""
+    read = requester_view(row)
+    read.case_id = None
+    return read
+
+
+def _page(rows: list[VerificationRequest], total: int, paging: PageParams, view: object) -> Page[VerificationRead]:
+    return Page(items=[view(row) for row in rows], total=total, page=paging.page, size=paging.size)  # type: ignore[operator]
+
+
+# --- requester ---------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/requests", response_model=VerificationRead, status_code=status.HTTP_201_CREATED, summary="Send a request (协查)"
+)
+async def send_request(
+    session: SessionDep, database: DatabaseDep, principal: VerificationSend, body: VerificationCreate
+) -> VerificationRead:
+    return requester_view(await service.send(session, database, principal, body, VerificationKind.request))
+
+
+@router.post(
+    "/notices", response_model=VerificationRead, status_code=status.HTTP_201_CREATED, summary="Send a notice (通报)"
+)
+async def send_notice(
+    session: SessionDep, database: DatabaseDep, principal: VerificationSend, body: VerificationCreate
+) -> VerificationRead:
+    return requester_view(await service.send(session, database, principal, body, VerificationKind.notice))
+
+
+@router.get("/outbox", response_model=Page[VerificationRead], summary="Requests and notices my units sent")
+async def outbox(
+    session: SessionDep,
+    principal: VerificationSend,
+    paging: Annotated[PageParams, Depends(page_params)],
+    state: VerificationState | None = None,
+    kind: VerificationKind | None = None,
+    org_unit: UnitQuery = None,
+    overdue: bool | None = None,
+    case_id: uuid.UUID | None = None,
+) -> Page[VerificationRead]:
+    filters = VerificationFilters(
+        roots=principal.scopes_for(Action.verification_request),
+        state=state,
+        kind=kind,
+        org_unit=org_unit,
+        overdue=overdue,
+        case_id=case_id,
+    )
+    rows, total = await VerificationRepository(session).outbox(filters, offset=paging.offset, limit=paging.size)
+    return _page(rows, total, paging, requester_view)
+
+
+@router.get("/outbox/{request_id}", response_model=VerificationRead, summary="One request my unit sent")
+async def get_sent(session: SessionDep, principal: VerificationSend, request_id: uuid.UUID) -> VerificationRead:
+    return requester_view(await service.get_as_requester(session, principal, request_id))
+
+
+@router.post("/outbox/{request_id}/withdraw", response_model=VerificationRead, summary="Withdraw a pending request")
+async def withdraw(
+    session: SessionDep, principal: VerificationSend, request_id: uuid.UUID, body: ReasonBody
+) -> VerificationRead:
+    row = await service.get_as_requester(session, principal, request_id)
+    return requester_view(await service.withdraw(session, row, body.reason))
+
+
+@router.post(
+    "/outbox/{request_id}/answer",
+    response_model=VerificationRead,
+    summary="Record the answer of an off-platform county (letter, fax, phone)",
+)
+async def record_answer(
+    session: SessionDep, principal: VerificationSend, request_id: uuid.UUID, body: RecordedAnswer
+) -> VerificationRead:
+    row = await service.get_as_requester(session, principal, request_id)
+    return requester_view(await service.record_answer(session, row, body))
+
+
+# --- responder ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/inbox", response_model=Page[VerificationRead], summary="Requests and notices addressed to my units")
+async def inbox(
+    session: SessionDep,
+    principal: VerificationAnswer,
+    paging: Annotated[PageParams, Depends(page_params)],
+    state: VerificationState | None = None,
+    kind: VerificationKind | None = None,
+    org_unit: UnitQuery = None,
+    overdue: bool | None = None,
+    assignee: Annotated[str | None, Query(description="a user id, `me` or `none`")] = None,
+) -> Page[VerificationRead]:
+    assignee_id: uuid.UUID | None = None
+    if assignee == "me":
+        assignee_id = uuid.UUID(principal.id) if principal.kind == "user" else uuid.UUID(int=0)
+    elif assignee not in (None, "none"):
+        try:
+            assignee_id = uuid.UUID(assignee)
+        except ValueError:
+            raise InvalidVerification("assignee", "应为用户标识、me 或 none / expected a user id, me or none") from None
+    filters = VerificationFilters(
+        roots=principal.scopes_for(Action.verification_answer),
+        state=state,
+        kind=kind,
+        org_unit=org_unit,
+        overdue=overdue,
+        assignee_id=assignee_id,
+        unassigned=assignee == "none",
+    )
+    rows, total = await VerificationRepository(session).inbox(filters, offset=paging.offset, limit=paging.size)
+    return _page(rows, total, paging, responder_view)
+
+
+@router.get("/inbox/{request_id}", response_model=VerificationRead, summary="One request addressed to my unit")
+async def get_received(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
+    return responder_view(await service.get_as_responder(session, principal, request_id))
+
+
+@router.post("/inbox/{request_id}/answer", response_model=VerificationRead, summary="Answer (反馈) or acknowledge")
+async def answer(
+    session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID, body: AnswerBody
+) -> VerificationRead:
+    row = await service.get_as_responder(session, principal, request_id)
+    return responder_view(await service.answer(session, row, body))
+
+
+@router.post("/inbox/{request_id}/reject", response_model=VerificationRead, summary="Send back with a reason")
+async def reject(
+    session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID, body: ReasonBody
+) -> VerificationRead:
+    row = await service.get_as_responder(session, principal, request_id)
+    return responder_view(await service.reject(session, row, body.reason))
+
+
+@router.post("/inbox/{request_id}/claim", response_model=VerificationRead, summary="Take an incoming request")
+async def claim(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
+    row = await service.get_as_responder(session, principal, request_id)
+    if principal.kind != "user":
+        raise InvalidVerification("assignee_id", "只有用户可以认领 / only users claim requests")
+    return responder_view(await service.assign(session, principal, row, uuid.UUID(principal.id)))
+
+
+@router.post("/inbox/{request_id}/assign", response_model=VerificationRead, summary="Assign an incoming request")
+async def assign(
+    session: SessionDep, principal: VerificationAssign, request_id: uuid.UUID, body: AssignBody
+) -> VerificationRead:
+    row = await service.get_as_responder(session, principal, request_id)
+    if not principal.can(Action.case_assign, row.responder_unit_code):
+        raise service.VerificationNotFound()
+    return responder_view(await service.assign(session, principal, row, body.assignee_id))
+
+
+@router.get("/alerts", response_model=list[VerificationAlertRead], summary="Reminders and escalations for my units")
+async def alerts(session: SessionDep, principal: VerificationAnswer) -> list[VerificationAlertRead]:
+    roots = principal.scopes_for(Action.verification_answer) + principal.scopes_for(Action.verification_request)
+    rows = await VerificationRepository(session).alerts(sorted(set(roots)))
+    return [VerificationAlertRead.model_validate(row) for row in rows]
+
+
+@router.get("/rates", response_model=RatesReport, summary="Two-way assessment figures per township and county")
+async def verification_rates(
+    session: SessionDep,
+    principal: VerificationSend,
+    period_start: date,
+    period_end: date,
+    counterpart: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="the other county's code")] = None,
+    as_of: datetime | None = None,
+) -> RatesReport:
+    if period_end < period_start:
+        raise InvalidVerification("period_end", "结束日期早于开始日期 / the period ends before it starts")
+    county_code = principal.tenant_code or ""
+    start, end = rates.period_bounds(period_start, period_end)
+    moment = as_of or utc_now()
+    rows = await VerificationRepository(session).for_rates(start, end, counterpart)
+    county, townships = rates.figures_for(county_code, rows, start, end, moment)
+    visible = set(principal.scopes_for(Action.verification_request))
+    if "" not in visible and county_code not in visible:
+        # A township's officers see their own townships' figures, not the county's.
+        townships = [t for t in townships if any(t.unit_code.startswith(root) for root in visible)]
+        county = RateFigures(unit_code=county_code)
+    other = rates.figures_for(counterpart, rows, start, end, moment)[0] if counterpart else None
+    return RatesReport(
+        county_code=county_code,
+        counterpart_county_code=counterpart,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=moment,
+        county=county,
+        townships=townships,
+        counterpart=other,
+    )

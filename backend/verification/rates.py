@@ -1,0 +1,88 @@
+"""The two-way assessment's figures (双向考核): for a county, per township and in total, over a period.
+
+Each side is scored from the rows both share, so the figures of a county with one counterpart can be computed
+from either side's data, and an off-platform counterpart is scored from the requester's records:
+
+- sent on time (requester): requests whose materials arrived in the period, and of those, how many were sent
+  within 7 working days;
+- answered on time and feedback rate (responder): requests that arrived in the period and are settled or due
+  by `as_of` (one still pending before its due moment can still be on time and is left out); answered or
+  rejected with a reason by the due moment / at all. An expired request counts as unanswered: against the
+  responder, never against the requester;
+- acceptance rate (receiver of notices): notices that arrived in the period and are settled or due by `as_of`,
+  acknowledged.
+Withdrawn requests count for the requester's sending only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.models import REPLIED_STATES, VerificationKind, VerificationRequest, VerificationState
+from backend.verification.schemas import RateFigures
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in China time."""
+    return (
+        datetime.combine(start, time(0), CHINA_STANDARD_TIME),
+        datetime.combine(end + timedelta(days=1), time(0), CHINA_STANDARD_TIME),
+    )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _finish(figures: RateFigures) -> RateFigures:
+    figures.sent_on_time_rate = _rate(figures.sent_on_time, figures.requests_sent)
+    figures.answered_on_time_rate = _rate(figures.answered_on_time, figures.requests_received)
+    figures.feedback_rate = _rate(figures.answered, figures.requests_received)
+    figures.acceptance_rate = _rate(figures.notices_accepted, figures.notices_received)
+    return figures
+
+
+def figures_for(
+    county_code: str, rows: Iterable[VerificationRequest], start: datetime, end: datetime, as_of: datetime
+) -> tuple[RateFigures, list[RateFigures]]:
+    """(county total, per township) of `county_code` from the shared rows."""
+    townships: dict[str, RateFigures] = defaultdict(lambda: RateFigures(unit_code=""))
+    total = RateFigures(unit_code=county_code)
+
+    def bump(unit_code: str, **counts: int) -> None:
+        township = townships[unit_code[:9]]
+        township.unit_code = unit_code[:9]
+        for target in (township, total):
+            for name, value in counts.items():
+                setattr(target, name, getattr(target, name) + value)
+
+    for row in rows:
+        if (
+            row.requester_county_code == county_code
+            and row.kind == VerificationKind.request
+            and start <= row.materials_received_at < end
+        ):
+            bump(row.requester_unit_code, requests_sent=1, sent_on_time=int(row.sent_on_time))
+        if row.responder_county_code != county_code or not start <= row.arrived_at < end:
+            continue
+        if row.state == VerificationState.withdrawn:
+            continue
+        if row.state == VerificationState.pending and row.answer_due_at > as_of:
+            continue  # not due yet: it may still be answered on time
+        if row.kind == VerificationKind.request:
+            bump(
+                row.responder_unit_code,
+                requests_received=1,
+                answered=int(row.state in REPLIED_STATES),
+                answered_on_time=int(row.state in REPLIED_STATES and bool(row.answered_on_time)),
+            )
+        else:
+            bump(
+                row.responder_unit_code,
+                notices_received=1,
+                notices_accepted=int(row.state == VerificationState.answered),
+            )
+    return _finish(total), [_finish(townships[code]) for code in sorted(townships)]

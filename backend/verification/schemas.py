@@ -1,0 +1,161 @@
+"""Request and response bodies of cross-county verification (协查) and notices (通报)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from backend.core.schemas import InputSchema, OutputSchema
+from backend.models import Channel, QuestionType, VerificationKind, VerificationState
+
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})$")]
+Text = Annotated[str, StringConstraints(min_length=2, max_length=4000)]
+Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+
+
+class Dispatch(InputSchema):
+    """How the request travels. On the platform it arrives when it is sent. By registered mail, fax or phone it
+    arrives, by the norm, at the signed-for date, the time printed on the fax, or the time in the call record:
+    those channels need that moment and its evidence (a reference or an uploaded scan)."""
+
+    channel: Channel = Channel.platform
+    sent_at: datetime | None = Field(default=None, description="when it was posted / faxed / called; default arrival")
+    arrived_at: datetime | None = Field(default=None, description="signed-for / printed / call-record time")
+    evidence: Annotated[str, StringConstraints(min_length=2, max_length=300)] | None = None
+    evidence_document_id: uuid.UUID | None = None
+
+
+class VerificationCreate(InputSchema):
+    """A request (协查) or notice (通报) about one subject of a case of the caller's county.
+
+    The responder is the township of the subject's household-registration division code (or, with `place` =
+    residence, of the current residence) from the person record, or `responder_division_code` when it must be
+    given. Without `person_id`, name and ID are given."""
+
+    case_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    place: Literal["registration", "residence"] = Field(
+        default="registration",
+        description="which of the person's places receives it: 户籍地 (default) or 现居住地 (e.g. a re-birth approval)",
+    )
+    responder_division_code: DivisionCode | None = None
+    subject_name: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    subject_resident_id: Annotated[str, StringConstraints(min_length=15, max_length=24)] | None = None
+    question_type: QuestionType = QuestionType.marital_childbearing
+    question: Text
+    attachment_document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
+
+
+class AnswerBody(InputSchema):
+    answer: Text
+
+
+class ReasonBody(InputSchema):
+    reason: Reason
+
+
+class AssignBody(InputSchema):
+    assignee_id: uuid.UUID | None
+
+
+class RecordedAnswer(InputSchema):
+    """The answer of an off-platform county, recorded by the requester: when it arrived, by which channel."""
+
+    answer: Text
+    channel: Channel
+    arrived_at: datetime
+    evidence_document_id: uuid.UUID | None = None
+
+
+class VerificationRead(OutputSchema):
+    id: uuid.UUID
+    kind: VerificationKind
+    correlation_id: str
+    state: VerificationState
+    # The requester's case: shown to the requester only, None for the responder.
+    case_id: uuid.UUID | None = None
+    requester_county_code: str
+    requester_unit_code: str
+    requester_unit_name: str
+    responder_county_code: str
+    responder_unit_code: str
+    responder_unit_name: str | None
+    on_platform: bool = False
+    responder_assignee_id: uuid.UUID | None
+    subject_name: str
+    subject_resident_id: str | None = None
+    question_type: QuestionType
+    question: str
+    attachment_document_ids: list[uuid.UUID]
+    channel: Channel
+    evidence: str | None
+    evidence_document_id: uuid.UUID | None
+    send_due_at: datetime
+    sent_at: datetime
+    sent_on_time: bool
+    arrived_at: datetime
+    answer_due_at: datetime
+    answer_due_provisional: bool
+    expires_at: datetime
+    responder_overdue: bool
+    responder_escalation_level: int
+    answered_at: datetime | None
+    answered_on_time: bool | None
+    answer: str | None
+    answer_channel: Channel | None
+    close_reason: str | None
+    closed_at: datetime | None
+    version: int
+
+
+class VerificationAlertRead(OutputSchema):
+    id: uuid.UUID
+    request_id: uuid.UUID
+    kind: str
+    level: int
+    recipient_unit_code: str
+    recipient_role: str | None
+    recipient_user_id: uuid.UUID | None
+    message: str
+    created_at: datetime
+
+
+class RateFigures(OutputSchema):
+    """Counts and rates of one unit (a township or the county) in a period. A rate is None when nothing was due.
+
+    - sent on time: requests whose materials arrived in the period, sent within their 7 working days;
+    - answered on time / feedback: requests that arrived in the period and are due by `as_of` (or settled),
+      answered by their due moment / answered at all (answered or rejected with a reason); an expired
+      request counts against the responder in both;
+    - acceptance: notices that arrived in the period and were acknowledged.
+    """
+
+    unit_code: str
+    requests_sent: int = 0
+    sent_on_time: int = 0
+    sent_on_time_rate: float | None = None
+    requests_received: int = 0
+    answered_on_time: int = 0
+    answered_on_time_rate: float | None = None
+    answered: int = 0
+    feedback_rate: float | None = None
+    notices_received: int = 0
+    notices_accepted: int = 0
+    acceptance_rate: float | None = None
+
+
+class RatesReport(OutputSchema):
+    county_code: str
+    counterpart_county_code: str | None
+    period_start: date
+    period_end: date
+    as_of: datetime
+    county: RateFigures
+    townships: list[RateFigures]
+    # The counterpart county's figures in its dealings with this county, from the same shared rows (双向考核:
+    # each side scored from the other's data); None without a counterpart.
+    counterpart: RateFigures | None = None

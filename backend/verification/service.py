@@ -1,0 +1,413 @@
+"""Cross-county verification (协查) and notices (通报): sending, answering, rejecting, withdrawing, recording an
+off-platform answer, assignment, and the requester's and responder's views.
+
+Two counties share one row (see backend/models/verification.py). Each side acts in its own transaction, scoped
+to its own county, and writes its own audit events (its own chain) carrying the request's correlation id. The
+responder never sees the requester's case: it is not in the responder's view and answers 404 if asked for.
+Side effects (starting the deadline workflow, telling it the request is settled) go through the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.principal import Principal
+from backend.authz.service import authorize_unit
+from backend.authz.vocabulary import Action
+from backend.calendar.service import load_calendar
+from backend.cases.deadlines import china_day
+from backend.cases.repository import CaseRepository
+from backend.cases.service import get_case
+from backend.core import outbox
+from backend.core.clock import utc_now
+from backend.core.crypto import personal_data_cipher
+from backend.db.engine import Database
+from backend.db.tenancy import current_tenant_id
+from backend.identity.repository import IdentityRepository
+from backend.identity.service import principal_for_user
+from backend.models import (
+    Case,
+    CaseStage,
+    Channel,
+    Person,
+    VerificationKind,
+    VerificationRequest,
+    VerificationState,
+)
+from backend.org.repository import OrgUnitRepository
+from backend.persons.resident_id import normalise_resident_id
+from backend.tenants.directory import route_division
+from backend.verification import deadlines
+from backend.verification.errors import InvalidVerification, NotPending, OpenRequestExists, VerificationNotFound
+from backend.verification.repository import VerificationRepository
+from backend.verification.schemas import AnswerBody, Dispatch, RecordedAnswer, VerificationCreate
+from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
+
+START_VERIFICATION, SETTLE_VERIFICATION = "verification.start", "verification.settle"
+RESIDENT_ID_CONTEXT = "verification.subject_resident_id"
+TRACKED = (
+    "state",
+    "responder_assignee_id",
+    "answered_at",
+    "answered_on_time",
+    "answer",
+    "answer_channel",
+    "close_reason",
+    "closed_at",
+)
+EVIDENCE_LABELS = {Channel.registered_mail: "签收日期", Channel.fax: "传真打印时间", Channel.phone: "通话记录时间"}
+
+
+def snapshot(row: VerificationRequest) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in TRACKED} | {"version": row.version}
+
+
+async def _record(
+    session: AsyncSession,
+    row: VerificationRequest,
+    action: str,
+    before: dict[str, Any] | None,
+    unit_code: str,
+    *,
+    reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """An event in the current county's chain under the request's correlation id."""
+    changes = audit.diff(before, snapshot(row))
+    if extra:
+        changes |= {name: [None, value] for name, value in extra.items()}
+    await audit.record(
+        session,
+        action=action,
+        entity_type="verification_request",
+        entity_id=row.id,
+        org_unit_code=unit_code,
+        changes=changes,
+        reason=reason,
+        correlation_id=row.correlation_id,
+    )
+
+
+def _aware_past(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is None:
+        raise InvalidVerification(field, "需要带时区的时间 / a time with a time zone is required")
+    if moment > utc_now() + timedelta(minutes=5):
+        raise InvalidVerification(field, "时间不能在将来 / the time cannot be in the future")
+    return moment.astimezone(UTC)
+
+
+def _dispatch_times(dispatch: Dispatch, now: datetime) -> tuple[datetime, datetime]:
+    """(sent, arrived). On the platform both are now. By mail, fax or phone the arrival is the moment the
+    evidence shows (the norm's rule for each channel), entered by the officer with the evidence itself."""
+    if dispatch.channel == Channel.platform:
+        if dispatch.arrived_at is not None or dispatch.sent_at is not None:
+            raise InvalidVerification("dispatch.arrived_at", "平台协查即时送达 / on the platform a request arrives now")
+        return now, now
+    label = EVIDENCE_LABELS[dispatch.channel]
+    if dispatch.arrived_at is None:
+        raise InvalidVerification("dispatch.arrived_at", f"须填写{label} / the time shown by the evidence is required")
+    if not dispatch.evidence and dispatch.evidence_document_id is None:
+        raise InvalidVerification("dispatch.evidence", "须登记凭证 / the evidence is required")
+    arrived = _aware_past(dispatch.arrived_at, "dispatch.arrived_at")
+    sent = _aware_past(dispatch.sent_at, "dispatch.sent_at") if dispatch.sent_at else arrived
+    if sent > arrived:
+        raise InvalidVerification("dispatch.sent_at", "发出时间晚于送达时间 / sent after it arrived")
+    return sent, arrived
+
+
+async def _subject(
+    session: AsyncSession, case_id: uuid.UUID, body: VerificationCreate
+) -> tuple[str, str | None, str | None]:
+    """(name, resident ID, division code of the place asked for) of the subject: a person of the case, or as
+    given."""
+    if body.person_id is None:
+        if not body.subject_name:
+            raise InvalidVerification("subject_name", "须填写协查对象姓名 / the subject's name is required")
+        resident_id = normalise_resident_id(body.subject_resident_id) if body.subject_resident_id else None
+        return body.subject_name, resident_id, None
+    subjects = await CaseRepository(session).subjects(case_id)
+    if body.person_id not in {subject.person_id for subject in subjects}:
+        raise InvalidVerification("person_id", "该人员不是本案件的当事人 / the person is not a subject of the case")
+    person = await session.get(Person, body.person_id)
+    if person is None or person.tenant_id != current_tenant_id(session):
+        raise InvalidVerification("person_id", "人员不存在 / no such person")
+    resident_id = (
+        personal_data_cipher().decrypt(person.resident_id_ciphertext, context="person.resident_id")
+        if person.resident_id_ciphertext
+        else None
+    )
+    place = person.residence_division_code if body.place == "residence" else person.registration_division_code
+    return person.name, resident_id, place
+
+
+async def _send_due(session: AsyncSession, case: Case, kind: VerificationKind, now: datetime) -> datetime:
+    """A request: 7 working days after the materials arrived (the case's `received_at`). A notice: the case's
+    own deadline when it is in the stage that notifies (follow_up: "notify within 15 working days of the
+    registration / approval"), else 15 working days from now."""
+    calendar = await load_calendar(session)
+    if kind == VerificationKind.request:
+        return deadlines.due_after(calendar, case.received_at, deadlines.SEND_WORKING_DAYS)[0]
+    if case.stage == CaseStage.follow_up and case.due_at is not None:
+        return case.due_at
+    return deadlines.due_after(calendar, now, deadlines.NOTICE_WORKING_DAYS)[0]
+
+
+def _correlation_id(kind: VerificationKind, county_code: str, now: datetime) -> str:
+    prefix = "XC" if kind == VerificationKind.request else "TB"
+    return f"{prefix}-{county_code}-{china_day(now).strftime('%Y%m%d')}-{uuid.uuid4().hex[:8].upper()}"
+
+
+async def send(
+    session: AsyncSession,
+    database: Database,
+    principal: Principal,
+    body: VerificationCreate,
+    kind: VerificationKind,
+) -> VerificationRequest:
+    """Send a request (协查) or notice (通报) about a subject of one of the caller's cases to the township of the
+    subject's household registration, on this instance or (by letter, fax or phone) off it."""
+    case = await get_case(session, principal, body.case_id, Action.case_write)
+    await authorize_unit(
+        session,
+        principal,
+        Action.verification_request,
+        case.org_unit_code,
+        entity_type="case",
+        entity_id=str(case.id),
+        not_found=VerificationNotFound(),
+    )
+    name, resident_id, place_code = await _subject(session, case.id, body)
+    division_code = body.responder_division_code or place_code
+    if not division_code or len(division_code) < 9:
+        raise InvalidVerification(
+            "responder_division_code", "须填写户籍地乡镇（街道）代码 / the registration township's code is required"
+        )
+    route = await route_division(database, division_code)
+    if route.on_platform and route.township_unit_id is None:
+        raise InvalidVerification(
+            "responder_division_code", "户籍地乡镇（街道）不存在 / no such township in the registration county"
+        )
+    now = utc_now()
+    sent_at, arrived_at = _dispatch_times(body.dispatch, now)
+    calendar = await load_calendar(session)
+    send_due_at = await _send_due(session, case, kind, now)
+    answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
+    requester_unit_code = case.org_unit_code[:9]
+    requester_unit = await OrgUnitRepository(session).get_by_code(requester_unit_code)
+    county_code = principal.tenant_code or case.org_unit_code[:6]
+    repository = VerificationRepository(session)
+    responder_unit_code = route.township_code or division_code[:9]
+    existing = await repository.open_for(case.id, responder_unit_code, kind)
+    if existing is not None:
+        raise OpenRequestExists(existing.correlation_id)
+    cipher = personal_data_cipher()
+    row = VerificationRequest(
+        id=uuid.uuid4(),
+        tenant_id=current_tenant_id(session),
+        kind=kind,
+        correlation_id=_correlation_id(kind, county_code, now),
+        state=VerificationState.pending,
+        case_id=case.id,
+        requester_county_code=county_code,
+        requester_unit_code=requester_unit_code,
+        requester_unit_name=requester_unit.name if requester_unit else requester_unit_code,
+        responder_tenant_id=route.tenant_id,
+        responder_county_code=route.county_code,
+        responder_unit_code=responder_unit_code,
+        responder_unit_name=route.township_name,
+        subject_name=name,
+        subject_resident_id_ciphertext=cipher.encrypt(resident_id, context=RESIDENT_ID_CONTEXT)
+        if resident_id
+        else None,
+        subject_resident_id_hash=cipher.lookup_hash(resident_id, context=RESIDENT_ID_CONTEXT) if resident_id else None,
+        question_type=body.question_type,
+        question=body.question,
+        attachment_document_ids=list(body.attachment_document_ids),
+        channel=body.dispatch.channel,
+        evidence=body.dispatch.evidence,
+        evidence_document_id=body.dispatch.evidence_document_id,
+        materials_received_at=case.received_at,
+        send_due_at=send_due_at,
+        sent_at=sent_at,
+        sent_on_time=sent_at <= send_due_at,
+        arrived_at=arrived_at,
+        answer_due_at=answer_due_at,
+        answer_due_provisional=provisional,
+        expires_at=deadlines.expiry(calendar, answer_due_at),
+        created_by=principal.subject,
+    )
+    try:
+        async with session.begin_nested():
+            repository.add(row)
+            await session.flush()
+    except IntegrityError:
+        # Another officer sent the same request a moment ago: the partial unique index refused this one.
+        raise OpenRequestExists(None) from None
+    await _record(
+        session,
+        row,
+        f"verification.{'request' if kind == VerificationKind.request else 'notice'}",
+        None,
+        requester_unit_code,
+        extra={
+            "case_id": case.id,
+            "case_number": case.number,
+            "responder_county_code": row.responder_county_code,
+            "responder_unit_code": row.responder_unit_code,
+            "channel": row.channel,
+            "arrived_at": row.arrived_at,
+            "answer_due_at": row.answer_due_at,
+            "sent_on_time": row.sent_on_time,
+        },
+    )
+    await outbox.enqueue(
+        session,
+        START_VERIFICATION,
+        VerificationWorkflowInput(
+            tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id
+        ).model_dump(mode="json"),
+    )
+    return row
+
+
+# --- the two views --------------------------------------------------------------------------------------------
+
+
+async def get_as_requester(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
+    """A request the caller's county sent, from a unit the caller may send for; 404 otherwise."""
+    row = await VerificationRepository(session).get(request_id)
+    if row is None or row.tenant_id != current_tenant_id(session):
+        raise VerificationNotFound()
+    if not principal.can(Action.verification_request, row.requester_unit_code):
+        raise VerificationNotFound()
+    return row
+
+
+async def get_as_responder(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
+    """A request addressed to a unit the caller may answer for; 404 otherwise."""
+    row = await VerificationRepository(session).get(request_id)
+    if row is None or row.responder_tenant_id != current_tenant_id(session):
+        raise VerificationNotFound()
+    if not principal.can(Action.verification_answer, row.responder_unit_code):
+        raise VerificationNotFound()
+    return row
+
+
+def _require_pending(row: VerificationRequest) -> None:
+    if row.state != VerificationState.pending:
+        raise NotPending(row.state.value)
+
+
+async def _settle(session: AsyncSession, row: VerificationRequest) -> None:
+    await outbox.enqueue(
+        session,
+        SETTLE_VERIFICATION,
+        {"workflow_id": verification_workflow_id(row.correlation_id), "request_id": str(row.id)},
+    )
+
+
+def _close(row: VerificationRequest, state: VerificationState, at: datetime) -> None:
+    row.state = state
+    row.closed_at = at
+
+
+# --- the responder ---------------------------------------------------------------------------------------------
+
+
+async def answer(session: AsyncSession, row: VerificationRequest, body: AnswerBody) -> VerificationRequest:
+    """Answer a request (反馈) or acknowledge a notice (接收), in the responder's own log."""
+    _require_pending(row)
+    before = snapshot(row)
+    now = utc_now()
+    _close(row, VerificationState.answered, now)
+    row.answered_at, row.answer, row.answer_channel = now, body.answer, Channel.platform
+    row.answered_on_time = now <= row.answer_due_at
+    await session.flush()
+    await _record(session, row, "verification.answer", before, row.responder_unit_code)
+    await _settle(session, row)
+    return row
+
+
+async def reject(session: AsyncSession, row: VerificationRequest, reason: str) -> VerificationRequest:
+    """Send the request back with a stated reason (wrong township, no such person ...): a reply, not a silence."""
+    _require_pending(row)
+    before = snapshot(row)
+    now = utc_now()
+    _close(row, VerificationState.rejected, now)
+    row.answered_at, row.close_reason, row.answer_channel = now, reason, Channel.platform
+    row.answered_on_time = now <= row.answer_due_at
+    await session.flush()
+    await _record(session, row, "verification.reject", before, row.responder_unit_code, reason=reason)
+    await _settle(session, row)
+    return row
+
+
+async def _can_answer(session: AsyncSession, user_id: uuid.UUID, unit_code: str) -> bool:
+    user = await IdentityRepository(session).user_by_id(user_id)
+    if user is None or not user.active:
+        return False
+    principal = await principal_for_user(session, user, None, "")
+    principal.tenant_code = unit_code[:6]
+    return principal.can(Action.verification_answer, unit_code)
+
+
+async def assign(
+    session: AsyncSession, principal: Principal, row: VerificationRequest, assignee_id: uuid.UUID | None
+) -> VerificationRequest:
+    """Give an incoming request to an officer of the responding unit (or back to its queue)."""
+    _require_pending(row)
+    if assignee_id is not None and not await _can_answer(session, assignee_id, row.responder_unit_code):
+        raise InvalidVerification("assignee_id", "该用户无权反馈此协查 / this user cannot answer the request")
+    before = snapshot(row)
+    row.responder_assignee_id = assignee_id
+    await session.flush()
+    await _record(session, row, "verification.assign", before, row.responder_unit_code)
+    return row
+
+
+# --- the requester ----------------------------------------------------------------------------------------------
+
+
+async def withdraw(session: AsyncSession, row: VerificationRequest, reason: str) -> VerificationRequest:
+    _require_pending(row)
+    before = snapshot(row)
+    _close(row, VerificationState.withdrawn, utc_now())
+    row.close_reason = reason
+    await session.flush()
+    await _record(session, row, "verification.withdraw", before, row.requester_unit_code, reason=reason)
+    await _settle(session, row)
+    return row
+
+
+async def record_answer(session: AsyncSession, row: VerificationRequest, body: RecordedAnswer) -> VerificationRequest:
+    """The answer of an off-platform county, arrived by letter, fax or phone, recorded by the requester with
+    the moment the channel's evidence shows; it is on time if that moment is by the due moment."""
+    _require_pending(row)
+    if row.responder_tenant_id is not None:
+        raise InvalidVerification(
+            "channel", "对方在平台上，由对方反馈 / the responder is on the platform and answers there"
+        )
+    arrived = _aware_past(body.arrived_at, "arrived_at")
+    if arrived < row.arrived_at:
+        raise InvalidVerification("arrived_at", "反馈早于协查送达 / the answer cannot precede the request")
+    before = snapshot(row)
+    _close(row, VerificationState.answered, utc_now())
+    row.answered_at, row.answer, row.answer_channel = arrived, body.answer, body.channel
+    row.answer_evidence_document_id = body.evidence_document_id
+    row.answered_on_time = arrived <= row.answer_due_at
+    await session.flush()
+    await _record(session, row, "verification.answer_recorded", before, row.requester_unit_code)
+    await _settle(session, row)
+    return row
+
+
+def subject_resident_id(row: VerificationRequest) -> str | None:
+    if row.subject_resident_id_ciphertext is None:
+        return None
+    return personal_data_cipher().decrypt(row.subject_resident_id_ciphertext, context=RESIDENT_ID_CONTEXT)
