@@ -4,20 +4,26 @@ county, and the helpers the verification tests share."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from sqlalchemy import select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from backend.authz.vocabulary import Role
 from backend.core.crypto import personal_data_cipher
+from backend.core.outbox import OutboxRelay
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import AuditEvent, FlowDirection, Person, Sex
 from backend.persons.names import name_search_keys
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, add_user, build_county
+from workflows.outbox_handlers import case_handlers
+from workflows.worker import build_case_worker
 
 # A real county that is not a tenant in the test database (test tenants are 9xxxxx): the off-platform side.
 OFF_PLATFORM_TOWNSHIP = "650102001"
@@ -103,3 +109,39 @@ async def audit_actions(database: Database, county: County, correlation_id: str)
             .order_by(AuditEvent.seq)
         )
         return list(rows.scalars().all())
+
+
+class CaseWork:
+    """The case workflows for real: a case worker on the test Temporal server and the outbox relay, drained on
+    demand for the counties of a test (other tests' counties share the database). Stages move only this way."""
+
+    def __init__(self, client: Client, relay: OutboxRelay) -> None:
+        self.client = client
+        self.relay = relay
+
+    async def drain(self, *tenant_ids: uuid.UUID) -> None:
+        for tenant_id in tenant_ids:
+            while await self.relay._process_one(tenant_id):
+                pass
+
+    async def act(
+        self, officer: httpx.AsyncClient, county: County, case_id: object, action: str, **fields: object
+    ) -> dict[str, object]:
+        """Take a human action on the case through the API and let the workflow apply it; the case after it."""
+        await self.drain(county.tenant.id)  # the case's workflow is started first
+        version = (await officer.get(f"/api/v1/cases/{case_id}")).json()["version"]
+        response = await officer.post(
+            f"/api/v1/cases/{case_id}/actions", json={"version": version, "action": action, **fields}
+        )
+        assert response.status_code == 202, response.text
+        await self.drain(county.tenant.id)
+        status = (await officer.get(f"/api/v1/cases/{case_id}/actions/{response.json()['request_id']}")).json()
+        assert status["status"] == "done", status
+        return dict((await officer.get(f"/api/v1/cases/{case_id}")).json())
+
+
+@pytest.fixture
+async def casework(database: Database, temporal_address: str) -> AsyncIterator[CaseWork]:
+    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
+    async with build_case_worker(client, database):
+        yield CaseWork(client, OutboxRelay(database, case_handlers(client)))

@@ -11,26 +11,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
-
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.models import Sex
-from tests.backend.verification.conftest import TwoCounties, add_person, audit_actions, open_first_child_case
+from tests.backend.verification.conftest import CaseWork, TwoCounties, add_person, audit_actions, open_first_child_case
 from tests.fixtures.identity import SignIn
 
 WIFE_ID, HUSBAND_ID = "11010519491231002X", "110105194912310037"
 
 
-async def _transition(client: httpx.AsyncClient, case_id: str, **body: object) -> dict[str, object]:
-    version = (await client.get(f"/api/v1/cases/{case_id}")).json()["version"]
-    response = await client.post(f"/api/v1/cases/{case_id}/transition", json={"version": version, **body})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 async def test_first_child_registration_across_two_counties(
-    counties: TwoCounties, sign_in: SignIn, database: Database
+    counties: TwoCounties, sign_in: SignIn, database: Database, casework: CaseWork
 ) -> None:
     a, b = counties.a, counties.b
     wife = await add_person(database, a, "王芳", registration=b.units["v11"], resident_id=WIFE_ID)
@@ -60,7 +51,8 @@ async def test_first_child_registration_across_two_counties(
         requests[person.name] = response.json()
     assert requests["王芳"]["responder_county_code"] == b.code and requests["王芳"]["sent_on_time"] is True
     assert requests["李强"]["responder_unit_code"] == a.units["t2"]
-    await _transition(officer_a, case_id, to_stage="verification")
+    moved = await casework.act(officer_a, a, case_id, "advance")
+    assert moved["stage"] == "verification"
 
     # 2. The registration townships answer from their inboxes.
     officer_b = await sign_in(b, "t1.officer")
@@ -83,8 +75,9 @@ async def test_first_child_registration_across_two_counties(
     assert all(item["answered_on_time"] for item in outbox["items"])
 
     # 3. A registers (materials complete) and 4. notifies both registration townships.
-    registered = await _transition(officer_a, case_id, to_stage="follow_up", outcome="registered")
-    assert registered["outcome"] == "registered" and registered["due_at"] is not None
+    await casework.act(officer_a, a, case_id, "advance")  # registered: the service is delivered
+    registered = await casework.act(officer_a, a, case_id, "advance")
+    assert registered["stage"] == "follow_up" and registered["due_at"] is not None  # notify within 15 WD
     notices = {}
     for person in (wife, husband):
         response = await officer_a.post(
@@ -103,8 +96,9 @@ async def test_first_child_registration_across_two_counties(
         f"/api/v1/verification/inbox/{notices['王芳']['id']}/answer", json={"answer": "已接收归档 / filed"}
     )
     assert acknowledged.status_code == 200 and acknowledged.json()["state"] == "answered"
-    closed = await _transition(officer_a, case_id, to_stage="closed", outcome="registered")
-    assert closed["stage"] == "closed"
+    await casework.act(officer_a, a, case_id, "advance")  # follow-up done: to the audit stage
+    closed = await casework.act(officer_a, a, case_id, "close", outcome="registered")
+    assert (closed["stage"], closed["outcome"]) == ("closed", "registered")
 
     # Both audit logs carry the correlation ids, each side its own actions.
     for name, action_a in (("王芳", "verification.request"),):
