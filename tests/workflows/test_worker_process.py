@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from backend.authz.vocabulary import Role
 from backend.config import PROJECT_ROOT
-from backend.db.engine import Database
+from backend.db.engine import Database, create_engine
 from backend.db.tenancy import set_tenant
+from backend.devservices import postgres
 from backend.models import AuditEvent
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county
@@ -70,9 +71,23 @@ async def worker_process(subprocess_env: dict[str, str]) -> AsyncIterator[Worker
 
 
 @pytest.fixture
-async def county(database: Database, tenant_factory: TenantFactory) -> County:
+async def county(database: Database, tenant_factory: TenantFactory, database_urls: postgres.DatabaseUrls) -> County:
     county = await build_county(database, tenant_factory)
     await add_user(database, county, "officer", "t1", [(Role.township_officer, "t1")])
+    # The worker's relay drains every county's outbox, and earlier tests in this process leave theirs pending
+    # (they run no relay): park those, so that this worker works for this test's county alone.
+    engine = create_engine(database_urls.superuser, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "UPDATE outbox_messages SET processed_at = now(), result = jsonb_build_object('parked', 'test') "
+                    "WHERE processed_at IS NULL AND tenant_id <> :tenant_id"
+                ),
+                {"tenant_id": county.tenant.id},
+            )
+    finally:
+        await engine.dispose()
     return county
 
 
