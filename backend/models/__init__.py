@@ -15,6 +15,16 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.document import (
+    Agreement,
+    AgreementKind,
+    Document,
+    DocumentKind,
+    DocumentOwnerKind,
+    IssuedDocument,
+    IssuedDocumentKind,
+    IssuedDocumentStatus,
+)
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
@@ -30,6 +40,14 @@ from backend.models.person import (
 from backend.models.tenant import Tenant
 
 __all__ = [
+    "Agreement",
+    "AgreementKind",
+    "Document",
+    "DocumentKind",
+    "DocumentOwnerKind",
+    "IssuedDocument",
+    "IssuedDocumentKind",
+    "IssuedDocumentStatus",
     "Case",
     "CaseAlert",
     "OutboxMessage",
