@@ -29,7 +29,7 @@ from typing import Any
 
 import anyio.to_thread
 import qrcode
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,9 +119,8 @@ def _environment(county_code: str) -> Environment:
     if county_dir.is_dir():
         loaders.append(FileSystemLoader(county_dir))
     loaders.append(FileSystemLoader(TEMPLATES_DIR / "issued"))
-    return Environment(
-        loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True), undefined=StrictUndefined
-    )
+    # Lenient undefined: optional context fields (`context.notes`) simply print nothing.
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True))
 
 
 def _png_data_uri(png: bytes) -> str:
