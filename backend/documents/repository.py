@@ -65,10 +65,15 @@ class DocumentRepository:
         )
         return set((await self.session.execute(statement)).scalars().all())
 
-    async def past_retention(self, today: date, *, offset: int, limit: int) -> tuple[list[Document], int]:
-        """Documents of this county past their retention day and not destroyed yet, oldest first."""
+    async def past_retention(
+        self, roots: list[str], today: date, *, offset: int, limit: int
+    ) -> tuple[list[Document], int]:
+        """Documents kept under `roots` past their retention day and not destroyed yet, oldest first."""
         condition = (
-            (Document.tenant_id == self.tenant_id) & (Document.retain_until < today) & Document.destroyed_at.is_(None)
+            (Document.tenant_id == self.tenant_id)
+            & (Document.retain_until < today)
+            & Document.destroyed_at.is_(None)
+            & under_roots(Document.org_unit_code, roots)
         )
         total = (await self.session.execute(select(func.count()).where(condition))).scalar_one()
         statement = (

@@ -568,9 +568,9 @@ async def attach_signed_scan(
 async def past_retention(
     session: AsyncSession, principal: Principal, *, offset: int, limit: int
 ) -> tuple[list[Document], int]:
-    """The county's documents past their retention day, not destroyed yet (`document.destroy`)."""
-    del principal  # the route required document.destroy over the county
-    return await DocumentRepository(session).past_retention(china_today(), offset=offset, limit=limit)
+    """Documents past their retention day, not destroyed yet, where the caller holds `document.destroy`."""
+    roots = principal.scopes_for(Action.document_destroy)
+    return await DocumentRepository(session).past_retention(roots, china_today(), offset=offset, limit=limit)
 
 
 async def destroy_document(
