@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
 
+import anyio.to_thread
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from backend.config import PROJECT_ROOT
 from backend.core.clock import utc_now
 from backend.core.storage import ObjectStorage, StorageUnavailable
 from backend.db.engine import Database
@@ -245,3 +249,27 @@ async def test_orphan_cleanup_removes_old_objects_without_a_row_and_keeps_the_re
     assert result.examined == 3
     assert len(result.removed) == 1 and result.kept_recent == 1
     assert sorted(await stored_keys(doc_store, county)) == sorted([f"{prefix}{kept['id']}.pdf", young])
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_the_cleanup_command_removes_orphans_of_one_county(
+    county: County, local_store: ObjectStorage, subprocess_env: dict[str, str], tmp_path
+) -> None:
+    orphan = f"tenants/{county.tenant.id}/documents/{uuid.uuid4()}.pdf"
+    old = (utc_now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    await local_store.put(orphan, pdf_bytes(), content_type="application/pdf", metadata={"stored-at": old})
+    env = {**subprocess_env, "STORAGE_DRIVER": "local", "STORAGE_LOCAL_DIR": str(tmp_path / "objects")}
+    result = await anyio.to_thread.run_sync(run_cli, env, "documents", "cleanup-orphans", "--tenant", county.code)
+    assert result.returncode == 0, result.stderr
+    assert "1 orphans removed" in result.stdout
+    assert await stored_keys(local_store, county) == []
