@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.core.storage import ObjectRetained, ObjectStorage
+from backend.core.storage import ObjectRetained, ObjectStorage, S3ObjectStorage
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import AuditEvent
@@ -114,6 +114,11 @@ async def test_replacing_or_deleting_a_signed_scan_is_refused_audited_and_change
         await doc_store.put(key, png_bytes(), content_type="image/png", overwrite=True)
     with pytest.raises(ObjectRetained):
         await doc_store.delete(key)
+    if isinstance(doc_store, S3ObjectStorage):
+        # And the S3 server holds the object under object-lock retention until the document's retention day.
+        headers = doc_store.client.stat_object(doc_store.bucket, key).metadata or {}
+        assert headers["x-amz-object-lock-mode"] == "GOVERNANCE"
+        assert headers["x-amz-object-lock-retain-until-date"].startswith(scan["retain_until"][:4])
 
 
 async def test_a_new_version_of_a_signed_scan_is_a_new_locked_object_linked_to_the_old(
