@@ -58,7 +58,14 @@ from backend.documents.retention import retain_until_for
 from backend.documents.schemas import AgreementCreate, AgreementRenew
 from backend.documents.sniffing import sanitize_display_name, sniff_upload
 from backend.documents.storage import document_settings, document_storage
-from backend.models import Agreement, Document, DocumentKind, DocumentOwnerKind
+from backend.models import (
+    Agreement,
+    Document,
+    DocumentKind,
+    DocumentOwnerKind,
+    IssuedDocument,
+    IssuedDocumentKind,
+)
 from backend.persons.repository import PersonRepository
 
 ENTITY_TYPE = "document"
@@ -588,6 +595,25 @@ async def destroy_document(
     except ObjectRetained:
         raise RetentionNotPassed(document.retain_until.isoformat()) from None
     return document
+
+
+# --- issued documents ----------------------------------------------------------------------------------------
+
+
+async def issue_document(
+    session: AsyncSession,
+    principal: Principal,
+    kind: IssuedDocumentKind,
+    case_id: uuid.UUID,
+    context: dict[str, Any],
+    *,
+    valid_until: date | None = None,
+) -> IssuedDocument:
+    """Issue a document for a case from the county's template (see `backend.documents.issuing.issue_document`):
+    the entry point for other domains, e.g. a verification request letter or a refusal letter."""
+    from backend.documents.issuing import issue_document as issue  # issuing builds on this module
+
+    return await issue(session, principal, kind, case_id, context, valid_until=valid_until)
 
 
 # --- orphans ---------------------------------------------------------------------------------------------------

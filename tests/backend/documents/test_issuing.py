@@ -20,7 +20,7 @@ from backend.authz.vocabulary import Role
 from backend.core.storage import ObjectStorage
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.documents import issuing
+from backend.documents import issuing, service
 from backend.documents.storage import document_settings
 from backend.models import IssuedDocumentKind
 from tests.backend.documents.conftest import AddPerson, create_case
@@ -152,7 +152,12 @@ def override_templates(directory: Path) -> None:
 
 
 async def test_a_county_overrides_wording_and_seal_in_its_template_directory(
-    county: County, sign_in: SignIn, add_person: AddPerson, local_store: ObjectStorage, database: Database
+    county: County,
+    sign_in: SignIn,
+    add_person: AddPerson,
+    local_store: ObjectStorage,
+    database: Database,
+    api: httpx.AsyncClient,
 ) -> None:
     override_templates(document_settings().document_templates_dir / county.code)
     officer = await sign_in(county, "officer")
@@ -175,7 +180,7 @@ async def test_a_county_overrides_wording_and_seal_in_its_template_directory(
     )
     async with database.sessionmaker() as session, session.begin():
         await set_tenant(session, county.tenant.id)
-        letter = await issuing.issue_document(
+        letter = await service.issue_document(
             session,
             principal,
             IssuedDocumentKind.verification_request_letter,
@@ -185,3 +190,15 @@ async def test_a_county_overrides_wording_and_seal_in_its_template_directory(
         # Numbers run per county and year across kinds: this is the county's second document.
         assert letter.number.endswith("-XC00002")
         assert letter.status.value == "valid"
+        # A replacement supersedes the first; the public page then says so.
+        replacement = await service.issue_document(
+            session,
+            principal,
+            IssuedDocumentKind.verification_request_letter,
+            case_id=uuid.UUID(case["id"]),
+            context={"recipient": "外县卫健局"},
+        )
+        await issuing.supersede_issued(session, principal, letter.id, replacement)
+        token = letter.verify_token
+    verification = await api.get(f"/verify/{token}", headers={"Accept": "application/json"})
+    assert verification.json()["status"] == "superseded"
