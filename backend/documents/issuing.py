@@ -49,6 +49,7 @@ from backend.documents.storage import document_settings
 from backend.models import (
     Case,
     CaseSubject,
+    Document,
     DocumentKind,
     DocumentOwnerKind,
     IssuedDocument,
@@ -271,7 +272,37 @@ async def issue_document(
         "seal": _seal(tenant.code),
     }
     pdf = await anyio.to_thread.run_sync(render_pdf, tenant.code, kind, values)
-    document = await store_document(
+    issued_id = uuid.uuid4()
+
+    async def register(document: Document) -> None:
+        DocumentRepository(session).add(
+            IssuedDocument(
+                id=issued_id,
+                tenant_id=tenant.id,
+                kind=kind,
+                number=number,
+                case_id=case.id,
+                document_id=document.id,
+                verify_token=token,
+                issuing_unit_code=unit_code,
+                issuing_unit_name=unit_name,
+                issue_date=issue_date,
+                valid_until=valid_until,
+                status=IssuedDocumentStatus.valid,
+            )
+        )
+        await session.flush()
+        await audit.record(
+            session,
+            action="document.issue",
+            entity_type=ENTITY_TYPE,
+            entity_id=issued_id,
+            org_unit_code=case.org_unit_code,
+            changes={"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)},
+        )
+
+    # The register row is written before the PDF object, which goes last (see store_document).
+    await store_document(
         session,
         principal,
         owner_kind=DocumentOwnerKind.case,
@@ -279,31 +310,10 @@ async def issue_document(
         org_unit_code=case.org_unit_code,
         kind=DocumentKind.issued,
         file=NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf"),
+        before_write=register,
     )
-    issued = IssuedDocument(
-        id=uuid.uuid4(),
-        tenant_id=tenant.id,
-        kind=kind,
-        number=number,
-        case_id=case.id,
-        document_id=document.id,
-        verify_token=token,
-        issuing_unit_code=unit_code,
-        issuing_unit_name=unit_name,
-        issue_date=issue_date,
-        valid_until=valid_until,
-        status=IssuedDocumentStatus.valid,
-    )
-    DocumentRepository(session).add(issued)
-    await session.flush()
-    await audit.record(
-        session,
-        action="document.issue",
-        entity_type=ENTITY_TYPE,
-        entity_id=issued.id,
-        org_unit_code=case.org_unit_code,
-        changes={"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)},
-    )
+    issued = await DocumentRepository(session).issued(issued_id)
+    assert issued is not None
     return issued
 
 

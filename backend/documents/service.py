@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -197,9 +198,12 @@ async def store_document(
     locked: bool = False,
     supersedes: Document | None = None,
     storage: ObjectStorage | None = None,
+    before_write: Callable[[Document], Awaitable[None]] | None = None,
 ) -> Document:
-    """Check `file`, add its row and audit event (flushed), then write the object. The caller has authorized
-    the write on `org_unit_code`. Raises an `UploadRejected` before anything is written."""
+    """Check `file`, add its row and audit event (flushed), run the caller's own database work
+    (`before_write`, e.g. linking the scan to its agreement), then write the object, last: any failure
+    before it rolls the request back with nothing stored, and a failed write rolls back every row. The caller
+    has authorized the write on `org_unit_code`. Raises an `UploadRejected` before anything is written."""
     settings = document_settings()
     if "/" in file.filename or "\\" in file.filename or file.filename.strip() in {".", ".."}:
         raise UploadBadFileName()
@@ -236,7 +240,9 @@ async def store_document(
         org_unit_code=org_unit_code,
         changes={"after": snapshot(document)},
     )
-    # Last: if the object cannot be written the request fails and the row above is rolled back.
+    if before_write is not None:
+        await before_write(document)
+    # Last: if the object cannot be written the request fails and the rows above are rolled back.
     stored = await storage.put(
         document.object_key,
         file.data,
@@ -545,6 +551,20 @@ async def attach_signed_scan(
         signed = await DocumentRepository(session).get(agreement.signed_document_id)
         assert signed is not None
         await _refuse_locked(session, signed, "replace")
+
+    async def link(document: Document) -> None:
+        agreement.signed_document_id = document.id
+        agreement.version += 1
+        await session.flush()
+        await audit.record(
+            session,
+            action="agreement.sign",
+            entity_type=AGREEMENT_ENTITY_TYPE,
+            entity_id=agreement.id,
+            org_unit_code=agreement.org_unit_code,
+            changes={"signed_document_id": str(document.id), "sha256": document.sha256},
+        )
+
     document = await store_document(
         session,
         principal,
@@ -554,17 +574,7 @@ async def attach_signed_scan(
         kind=DocumentKind.agreement,
         file=file,
         locked=True,
-    )
-    agreement.signed_document_id = document.id
-    agreement.version += 1
-    await session.flush()
-    await audit.record(
-        session,
-        action="agreement.sign",
-        entity_type=AGREEMENT_ENTITY_TYPE,
-        entity_id=agreement.id,
-        org_unit_code=agreement.org_unit_code,
-        changes={"signed_document_id": str(document.id), "sha256": document.sha256},
+        before_write=link,
     )
     return document
 

@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from backend.authz.principal import Principal, ScopedRole
+from backend.authz.vocabulary import Role
 from backend.config import PROJECT_ROOT
 from backend.core.clock import utc_now
 from backend.core.storage import ObjectStorage, StorageUnavailable
@@ -22,7 +24,7 @@ from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.documents import service
 from backend.documents.storage import install_document_storage
-from backend.models import AuditEvent, Document
+from backend.models import AuditEvent, Document, DocumentKind, DocumentOwnerKind
 from tests.backend.documents.conftest import (
     UPLOAD_LIMIT,
     AddPerson,
@@ -273,3 +275,38 @@ async def test_the_cleanup_command_removes_orphans_of_one_county(
     assert result.returncode == 0, result.stderr
     assert "1 orphans removed" in result.stdout
     assert await stored_keys(local_store, county) == []
+
+
+async def test_when_the_database_work_fails_before_the_write_no_object_is_stored(
+    county: County, add_person: AddPerson, doc_store: ObjectStorage, database: Database
+) -> None:
+    person = await add_person(county)
+    principal = Principal(
+        kind="user",
+        id="tester",
+        label="tester",
+        tenant_id=county.tenant.id,
+        tenant_code=county.code,
+        org_unit_code=county.code,
+        roles=(ScopedRole(Role.county_officer, county.code),),
+    )
+
+    async def failing_link(document: Document) -> None:
+        raise RuntimeError("the agreement row could not be updated")
+
+    with pytest.raises(RuntimeError):
+        async with database.sessionmaker() as session, session.begin():
+            await set_tenant(session, county.tenant.id)
+            await service.store_document(
+                session,
+                principal,
+                owner_kind=DocumentOwnerKind.person,
+                owner_id=person.id,
+                org_unit_code=person.org_unit_code,
+                kind=DocumentKind.agreement,
+                file=service.NewFile(pdf_bytes(), "协议.pdf"),
+                locked=True,
+                before_write=failing_link,
+            )
+    assert await stored_keys(doc_store, county) == []
+    assert await document_rows(database, county) == 0
