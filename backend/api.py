@@ -16,6 +16,8 @@ from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.documents.endpoints import router as documents_router
+from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
 from backend.org.endpoints import router as org_router
@@ -43,5 +45,7 @@ for router in (
     calendar_router,
     calendar_platform_router,
     verification_router,
+    documents_router,
+    document_verify_router,
 ):
     api_router.include_router(router)

@@ -94,6 +94,25 @@ async def _audit_verify(code: str) -> int:
     return await _in_transaction(work)
 
 
+async def _documents_cleanup_orphans(code: str, grace_minutes: int) -> int:
+    from datetime import timedelta
+
+    from backend.documents.service import cleanup_orphans
+    from backend.documents.storage import document_storage
+    from backend.tenants.service import enter_tenant
+
+    async def work(session: AsyncSession) -> int:
+        await enter_tenant(session, code)
+        result = await cleanup_orphans(session, await document_storage(), grace=timedelta(minutes=grace_minutes))
+        print(
+            f"tenant {code}: {result.examined} objects examined, {len(result.removed)} orphans removed, "
+            f"{result.kept_recent} too recent, {result.kept_retained} retained"
+        )
+        return 0
+
+    return await _in_transaction(work)
+
+
 async def _demo_seed() -> int:
     from backend.demo.seed import seed_demo_data
 
@@ -126,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit.add_parser("verify", help="verify a county's audit hash chain")
     verify.add_argument("--tenant", required=True, help="6-digit county code")
 
+    documents = groups.add_parser("documents").add_subparsers(dest="command", required=True)
+    orphans = documents.add_parser("cleanup-orphans", help="remove stored objects that have no document row")
+    orphans.add_argument("--tenant", required=True, help="6-digit county code")
+    orphans.add_argument("--grace-minutes", type=int, default=60, help="keep objects younger than this")
+
     demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load demo data into an empty database")
     return parser
@@ -150,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_org_import(args.tenant, csv_text))
             case ("audit", "verify"):
                 return asyncio.run(_audit_verify(args.tenant))
+            case ("documents", "cleanup-orphans"):
+                return asyncio.run(_documents_cleanup_orphans(args.tenant, args.grace_minutes))
             case ("demo", "seed"):
                 return asyncio.run(_demo_seed())
     except DomainError as error:

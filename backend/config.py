@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     presigned_url_seconds: int = 300
     upload_max_bytes: int = 20 * 1024 * 1024
+    # Documents: retention in years per document kind (保存期限; see backend/documents/retention.py for the
+    # defaults of kinds not listed) and a directory of per-county template overrides (<dir>/<county code>/).
+    document_retention_years: dict[str, int] = Field(default_factory=dict)
+    document_templates_dir: Path = PROJECT_ROOT / "var" / "document-templates"
+    # Where the QR code of an issued document points: <public_base_url>/verify/<token>.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     secret_key: str = DEV_SECRET_KEY
     # Key for personal data encrypted at rest (ID and phone numbers); 32 bytes, urlsafe base64.

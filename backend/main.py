@@ -12,7 +12,9 @@ from backend.config import Settings, get_settings
 from backend.core.error_handlers import install_error_handlers
 from backend.core.logging import configure_logging
 from backend.core.middleware import RequestContextMiddleware
+from backend.core.storage import build_storage
 from backend.db.engine import Database
+from backend.documents.storage import install_document_storage
 from backend.health.endpoints import router as health_router
 from frontend.rendering import mount_static
 from frontend.router import pages_router
@@ -26,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database.from_settings(settings)
         app.state.temporal_client = None
+        install_document_storage(build_storage(settings), settings)
         yield
         await app.state.database.dispose()
 

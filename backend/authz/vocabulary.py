@@ -21,6 +21,7 @@ class Action(StrEnum):
     case_audit = "case.audit"
     document_read = "document.read"
     document_write = "document.write"
+    document_destroy = "document.destroy"  # approve destroying documents past retention
     verification_answer = "verification.answer"
     verification_request = "verification.request"  # send, withdraw and follow cross-county requests and notices
     register_export = "register.export"
@@ -102,6 +103,7 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
             Action.clients_manage,
             Action.config_manage,
             Action.audit_read,
+            Action.document_destroy,
         }
     ),
     # Provisions counties; never reads a county's personal data.

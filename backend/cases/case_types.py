@@ -101,6 +101,13 @@ DEFAULT_CASE_TYPES: dict[str, CaseTypeDefinition] = {
             required_documents=("certificate_scan", "id_card"),
         ),
         CaseTypeDefinition(
+            "agreement_renewal",
+            "责任书（协议）续签 / Agreement renewal",
+            _SIMPLE,
+            required_documents=("agreement",),
+            note="责任书、合同、双向服务管理协议书到期前续签 / renew before the agreement ends",
+        ),
+        CaseTypeDefinition(
             "first_child_registration",
             "一孩生育服务登记 / First-child birth service registration",
             _FULL,

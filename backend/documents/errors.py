@@ -3,7 +3,7 @@ message next to the file input and API clients get `fields: [{"loc": ["body", "f
 
 from __future__ import annotations
 
-from backend.core.errors import DomainError, FieldError
+from backend.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 
 FILE_FIELD_LOC: tuple[str, ...] = ("body", "file")
 
@@ -98,4 +98,76 @@ class PdfUnverifiable(UploadRejected):
             f"{en}, so its content cannot be checked; print it to a new PDF and upload that",
             status_code=422,
             code="UPLOAD_PDF_UNVERIFIABLE",
+        )
+
+
+class DocumentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("材料不存在 / Document not found")
+
+
+class OwnerNotFound(NotFound):
+    """The person, case, agreement or verification request to attach to is not there or not in reach."""
+
+    def __init__(self) -> None:
+        super().__init__("材料所属的人员、案件或协议不存在 / The owner of the document was not found")
+
+
+class AgreementNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("协议不存在 / Agreement not found")
+
+
+class IssuedDocumentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("文书不存在或验证码无效 / No issued document has this verification code")
+
+
+class SignedScanLocked(Conflict):
+    """A signed agreement scan is evidence: it is never replaced or deleted, only superseded by a new version.
+
+    The refusal is audited; endpoints answer it without rolling the request back so the audit event stays.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "已签署协议的扫描件不能替换或删除，只能上传新版本 / a signed agreement scan cannot be replaced or "
+            "deleted; upload a new version instead",
+            code="SIGNED_SCAN_LOCKED",
+        )
+
+
+class DocumentDestroyed(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "材料已按保存期限销毁 / the document was destroyed after its retention period", code="DOCUMENT_DESTROYED"
+        )
+
+
+class RetentionNotPassed(Conflict):
+    def __init__(self, retain_until: str) -> None:
+        super().__init__(
+            f"材料保存期至 {retain_until}，未到期不能销毁 / the document is retained until {retain_until} and "
+            "cannot be destroyed before",
+            code="RETENTION_NOT_PASSED",
+        )
+
+
+class DocumentRejected(InvalidInput):
+    """A request about a document breaks a rule; the message names the field."""
+
+    def __init__(self, field: str, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}", [FieldError(("body", field), f"{zh} / {en}")])
+
+
+class UploadBadFileName(UploadRejected):
+    """A file name carrying a path (`../../x.pdf`, `C:\\x.pdf`): browsers send the bare name, so a path is
+    crafted. Refused rather than silently cut, so the sender learns the name was not accepted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "文件名不能包含路径（/、\\ 或 ..）",
+            "the file name must not contain a path (/, \\ or ..)",
+            status_code=422,
+            code="UPLOAD_BAD_FILE_NAME",
         )

@@ -30,6 +30,10 @@ Five kinds of follow-up, each opened as a case of a shipped case type, at most o
   opened `postpartum_visit_lead_days` before the visit is due, so the village can plan it. A birth recorded
   more than `postpartum_visit_catch_up_days` after the visit was due opens nothing: the visit cannot be held
   any more.
+- agreement_renewal → `agreement_renewal` (责任书/合同/双向服务管理协议书续签). A responsibility agreement
+  (backend/documents) with an end date and a person it concerns, not yet renewed (no agreement points at
+  it): opened `agreement_renewal_lead_days` before its last valid day, due on that day. Agreements with
+  landlords or employers only (no person on record) have no subject for a case and are not planned here.
 
 The age band is `min_age` to `max_age` inclusive (育龄 18–49), on the day of the sweep; persons without a birth
 date are not planned (their age is unknown).
@@ -78,6 +82,7 @@ class FollowUpKind(StrEnum):
     check_round = "check_round"  # 孕情环情检查（三查）轮次
     mail_back_notice = "mail_back_notice"  # 限期寄回三查证明通知
     postpartum_visit = "postpartum_visit"  # 产后42天随访
+    agreement_renewal = "agreement_renewal"  # 责任书、合同、双向服务管理协议书到期续签提醒
 
 
 CASE_TYPE_FOR_KIND: dict[FollowUpKind, str] = {
@@ -86,6 +91,7 @@ CASE_TYPE_FOR_KIND: dict[FollowUpKind, str] = {
     FollowUpKind.check_round: "pregnancy_check_round",
     FollowUpKind.mail_back_notice: "contraception_report",
     FollowUpKind.postpartum_visit: "follow_up_visit",
+    FollowUpKind.agreement_renewal: "agreement_renewal",
 }
 
 
@@ -112,6 +118,9 @@ class FollowUpRules(BaseModel):
     postpartum_visit_days: int = Field(default=42, ge=1, le=365)
     postpartum_visit_lead_days: int = Field(default=7, ge=0, le=60)
     postpartum_visit_catch_up_days: int = Field(default=30, ge=0, le=365)
+
+    agreement_renewal_enabled: bool = True
+    agreement_renewal_lead_days: int = Field(default=30, ge=0, le=180)
 
     min_age: int = Field(default=18, ge=14, le=60)
     max_age: int = Field(default=49, ge=14, le=60)
@@ -278,6 +287,16 @@ def renewal_due(*, valid_until: date | None, permanent: bool, day: date, rules: 
     if permanent or valid_until is None:
         return None
     if day < valid_until - timedelta(days=rules.renewal_lead_days):
+        return None
+    return valid_until
+
+
+def agreement_renewal_due(valid_until: date | None, day: date, rules: FollowUpRules) -> date | None:
+    """An agreement's renewal reminder is due on its last valid day, opened `agreement_renewal_lead_days`
+    before; none for an open-ended agreement or one already past its end (nothing left to renew on time)."""
+    if valid_until is None or day > valid_until:
+        return None
+    if day < valid_until - timedelta(days=rules.agreement_renewal_lead_days):
         return None
     return valid_until
 

@@ -38,6 +38,7 @@ from backend.followups.rules import (
     RULES_CONFIG_CODE,
     FollowUpKind,
     FollowUpRules,
+    agreement_renewal_due,
     birth_date_bounds,
     check_round_window,
     followup_key,
@@ -49,6 +50,7 @@ from backend.followups.rules import (
     rules_from_override,
 )
 from backend.models import (
+    Agreement,
     Case,
     CaseTypeConfig,
     Certificate,
@@ -80,6 +82,7 @@ TITLES: dict[FollowUpKind, str] = {
     FollowUpKind.check_round: "孕情环情检查",
     FollowUpKind.mail_back_notice: "限期寄回三查证明通知",
     FollowUpKind.postpartum_visit: "产后随访",
+    FollowUpKind.agreement_renewal: "协议到期续签",
 }
 
 
@@ -160,6 +163,7 @@ def enabled_kinds(rules: FollowUpRules, enabled_case_types: set[str]) -> set[Fol
         FollowUpKind.check_round: rules.check_rounds_enabled,
         FollowUpKind.mail_back_notice: rules.mail_back_enabled,
         FollowUpKind.postpartum_visit: rules.postpartum_visit_enabled,
+        FollowUpKind.agreement_renewal: rules.agreement_renewal_enabled,
     }
     return {kind for kind, on in switched_on.items() if on and CASE_TYPE_FOR_KIND[kind] in enabled_case_types}
 
@@ -366,6 +370,42 @@ async def _postpartum_dues(session: AsyncSession, day: date, rules: FollowUpRule
     return list(dues.values())
 
 
+async def _agreement_dues(session: AsyncSession, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
+    """Renewal reminders of the agreements concerning a person that end inside the lead window."""
+    tenant_id = current_tenant_id(session)
+    renewal = aliased(Agreement)
+    statement = (
+        select(Agreement.id, Agreement.title, Agreement.valid_until, Person.id, Person.name, Person.org_unit_code)
+        .join(Person, and_(Person.id == Agreement.person_id, Person.tenant_id == Agreement.tenant_id))
+        .where(
+            Agreement.tenant_id == tenant_id,
+            Agreement.valid_until >= day,
+            Agreement.valid_until <= day + timedelta(days=rules.agreement_renewal_lead_days),
+            Person.status == PersonStatus.active,
+            ~exists().where(renewal.tenant_id == Agreement.tenant_id, renewal.renews_id == Agreement.id),
+        )
+        .order_by(Agreement.valid_until, Agreement.id)
+    )
+    dues: list[FollowUpDue] = []
+    for agreement_id, title, valid_until, person_id, name, unit in await session.execute(statement):
+        due = agreement_renewal_due(valid_until, day, rules)
+        if due is None or valid_until is None:  # pragma: no cover - the query selects the same window
+            continue
+        dues.append(
+            FollowUpDue(
+                kind=FollowUpKind.agreement_renewal,
+                key=followup_key(FollowUpKind.agreement_renewal, person_id, f"{agreement_id}:{valid_until}"),
+                person_id=person_id,
+                person_name=name,
+                org_unit_code=unit,
+                due=due,
+                title=f"{TITLES[FollowUpKind.agreement_renewal]}：{title}（{name}）",
+                details={"agreement_id": str(agreement_id), "valid_until": valid_until.isoformat()},
+            )
+        )
+    return dues
+
+
 async def plan_followups(
     session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
 ) -> list[FollowUpDue]:
@@ -376,6 +416,8 @@ async def plan_followups(
     dues += await _women_dues(session, day, rules, kinds)
     if FollowUpKind.postpartum_visit in kinds:
         dues += await _postpartum_dues(session, day, rules)
+    if FollowUpKind.agreement_renewal in kinds:
+        dues += await _agreement_dues(session, day, rules)
     return dues
 
 

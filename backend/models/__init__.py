@@ -15,6 +15,16 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.document import (
+    Agreement,
+    AgreementKind,
+    Document,
+    DocumentKind,
+    DocumentOwnerKind,
+    IssuedDocument,
+    IssuedDocumentKind,
+    IssuedDocumentStatus,
+)
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
@@ -48,6 +58,14 @@ __all__ = [
     "VerificationKind",
     "VerificationRequest",
     "VerificationState",
+    "Agreement",
+    "AgreementKind",
+    "Document",
+    "DocumentKind",
+    "DocumentOwnerKind",
+    "IssuedDocument",
+    "IssuedDocumentKind",
+    "IssuedDocumentStatus",
     "Case",
     "CaseAlert",
     "OutboxMessage",

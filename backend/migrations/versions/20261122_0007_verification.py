@@ -14,7 +14,7 @@ from alembic import op
 from backend.migrations import helpers
 
 revision: str = "0007_verification"
-down_revision: str | None = "0005_workflows"
+down_revision: str | None = "0006_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,6 +22,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/lang/{locale}"),
         ("GET", "/login"),
         ("POST", "/login"),
+        ("GET", "/verify/{token}"),  # QR verification of issued documents: minimal fields, no personal data
     }
 )
 

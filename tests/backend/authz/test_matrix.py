@@ -268,6 +268,27 @@ async def probe_verification_request(client: httpx.AsyncClient, county: County, 
     return _allowed(response, ok=201)
 
 
+async def probe_document_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    params = {"owner_kind": "person", "owner_id": str(PERSONS[(county.code, unit)])}
+    return _allowed(await client.get("/api/v1/documents", params=params))
+
+
+async def probe_document_write(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    body = {
+        "kind": "responsibility_letter",
+        "title": "矩阵责任书",
+        "parties": [{"role": "township", "name": "甲"}, {"role": "landlord", "name": "乙"}],
+        "signed_on": "2026-01-01",
+        "valid_from": "2026-01-01",
+        "org_unit_code": county.units[unit],
+    }
+    return _allowed(await client.post("/api/v1/agreements", json=body), ok=201)
+
+
+async def probe_document_destroy(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/document-retention"))
+
+
 PROBES: dict[str, Probe] = {
     Action.verification_answer: probe_verification_answer,
     Action.verification_request: probe_verification_request,
@@ -283,9 +304,12 @@ PROBES: dict[str, Probe] = {
     Action.clients_manage: probe_clients_manage,
     Action.breakglass_request: probe_breakglass_request,
     Action.tenant_provision: probe_tenant_provision,
+    Action.document_read: probe_document_read,
+    Action.document_write: probe_document_write,
+    Action.document_destroy: probe_document_destroy,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
-UNSCOPED = {Action.clients_manage, Action.tenant_provision, Action.config_manage}
+UNSCOPED = {Action.clients_manage, Action.tenant_provision, Action.config_manage, Action.document_destroy}
 
 
 def expected(role: Role, action: Action, home_code: str, target_kind: str, target_code: str) -> bool:
@@ -341,6 +365,9 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
         (Role.county_admin, Action.users_manage, True),
         (Role.platform_admin, Action.person_read, False),
         (Role.township_officer, Action.verification_answer, True),
+        (Role.county_admin, Action.document_read, False),
+        (Role.county_admin, Action.document_destroy, True),
+        (Role.auditor, Action.document_write, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, time, timedelta, timezone
 
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from backend.db.engine import Database
 from backend.followups.rules import add_years
-from backend.models import Case, CertificateStatus, FlowDirection, MaritalStatus, Sex
+from backend.models import Agreement, AgreementKind, Case, CertificateStatus, FlowDirection, MaritalStatus, Sex
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County
 from tests.workflows.followups.conftest import Registry, Sweep
@@ -372,3 +373,42 @@ class TestActivities:
         codes = await ActivityEnvironment().run(activities[0])
         assert county.code in codes
         assert codes == sorted(codes)
+
+
+class TestAgreementRenewal:
+    async def test_an_agreement_with_a_person_gets_its_renewal_case_before_it_ends_unless_renewed(
+        self, registry: Registry, county: County, sweep: Sweep
+    ) -> None:
+        woman = await registry.woman(county, "赵敏")
+        ends = date(2031, 5, 10)
+
+        def agreement(**values: object) -> Agreement:
+            values = {"valid_until": ends} | values
+            return Agreement(
+                id=uuid.uuid4(),
+                tenant_id=county.tenant.id,
+                kind=AgreementKind.two_way_service,
+                title="双向服务管理协议书",
+                parties=[{"role": "woman", "name": "赵敏"}, {"role": "township", "name": "一镇"}],
+                signed_on=date(2028, 5, 11),
+                valid_from=date(2028, 5, 11),
+                org_unit_code=woman.org_unit_code,
+                **values,
+            )
+
+        with_person = agreement(person_id=woman.id)
+        landlord_only = agreement(person_id=None)
+        renewed = agreement(person_id=woman.id)
+        await registry._add(county, with_person, landlord_only, renewed)
+        await registry._add(county, agreement(person_id=woman.id, renews_id=renewed.id, valid_until=None))
+
+        await sweep(county, as_of=ends - timedelta(days=31))
+        assert await registry.cases(county, "agreement_renewal") == []
+        result = await sweep(county, as_of=ends - timedelta(days=30))
+        cases = await registry.cases(county, "agreement_renewal")
+        assert [case.details["agreement_id"] for case in cases] == [str(with_person.id)]
+        assert cases[0].primary_person_id == woman.id
+        assert due_day(cases[0]) == ends
+        assert of(result, county).opened["agreement_renewal"] == 1
+        await sweep(county, as_of=ends)
+        assert len(await registry.cases(county, "agreement_renewal")) == 1

@@ -1,0 +1,395 @@
+"""Issued documents (出具文书): rendered from Jinja2 templates to PDF with WeasyPrint, carrying a QR code to
+the public verification page, stored like scans and listed in the case's issued-documents register.
+
+Kinds: 婚育证明, 一孩生育服务登记证明, 书面说明理由（不予办理）, 协查函（平台外县）, 避孕节育情况报告单.
+
+Templates. The defaults are in `backend/documents/templates/issued/` (`base.html` holds the letterhead, the
+seal and the QR block; one file per kind holds the wording). A county overrides any of them per tenant
+directory: `<document_templates_dir>/<county code>/<file>` replaces the default file of that name (e.g.
+`refusal_letter.html` for its own wording, `base.html` for its letterhead), and `seal.png` there is printed
+as the seal. The county's name comes from the tenant record. Templates are autoescaped.
+
+Verification. Each document gets a random token; the QR code encodes `<public_base_url>/verify/<token>`.
+The token starts with the county code (`330106-...`) so the public page can scope its one query to that
+county (row-level security stays on); the page shows number, kind, issuing unit, issue date, validity and
+state, nothing about the person.
+
+Other domains call `issue_document(session, principal, kind, case_id, context)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import qrcode
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.principal import Principal
+from backend.authz.service import authorize_unit
+from backend.authz.vocabulary import Action
+from backend.calendar.service import china_today
+from backend.cases.repository import CaseRepository
+from backend.certificates.service import valid_until_for
+from backend.db.tenancy import current_tenant_id, set_tenant
+from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound
+from backend.documents.repository import DocumentRepository
+from backend.documents.schemas import IssuedDocumentRead, VerificationRead
+from backend.documents.service import NewFile, store_document
+from backend.documents.storage import document_settings
+from backend.models import (
+    Case,
+    CaseSubject,
+    Document,
+    DocumentKind,
+    DocumentOwnerKind,
+    IssuedDocument,
+    IssuedDocumentKind,
+    IssuedDocumentStatus,
+    OrgUnit,
+    Person,
+)
+from backend.tenants.repository import TenantRepository
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+ENTITY_TYPE = "issued_document"
+TOWNSHIP_CODE_LENGTH = 9
+
+KIND_LABELS: dict[IssuedDocumentKind, str] = {
+    IssuedDocumentKind.marriage_birth_certificate: "流动人口婚育证明",
+    IssuedDocumentKind.first_child_registration: "一孩生育服务登记证明",
+    IssuedDocumentKind.refusal_letter: "不予办理书面说明理由书",
+    IssuedDocumentKind.verification_request_letter: "流动人口计划生育协查函",
+    IssuedDocumentKind.contraception_report: "避孕节育情况报告单",
+}
+NUMBER_PREFIXES: dict[IssuedDocumentKind, str] = {
+    IssuedDocumentKind.marriage_birth_certificate: "HY",
+    IssuedDocumentKind.first_child_registration: "YH",
+    IssuedDocumentKind.refusal_letter: "SM",
+    IssuedDocumentKind.verification_request_letter: "XC",
+    IssuedDocumentKind.contraception_report: "BY",
+}
+STATUS_LABELS: dict[IssuedDocumentStatus, str] = {
+    IssuedDocumentStatus.valid: "有效 / valid",
+    IssuedDocumentStatus.revoked: "已撤销 / revoked",
+    IssuedDocumentStatus.superseded: "已被新文书取代 / superseded",
+}
+# Context fields a kind cannot be issued without (a refusal must state its reason: 书面说明理由).
+REQUIRED_CONTEXT: dict[IssuedDocumentKind, tuple[str, ...]] = {
+    IssuedDocumentKind.refusal_letter: ("reason",),
+    IssuedDocumentKind.verification_request_letter: ("recipient",),
+}
+MAX_CONTEXT_TEXT = 2000
+
+
+def verify_url(token: str) -> str:
+    return f"{document_settings().public_base_url.rstrip('/')}/verify/{token}"
+
+
+def issued_read(issued: IssuedDocument) -> IssuedDocumentRead:
+    return IssuedDocumentRead(
+        id=issued.id,
+        kind=issued.kind,
+        number=issued.number,
+        case_id=issued.case_id,
+        document_id=issued.document_id,
+        issuing_unit_code=issued.issuing_unit_code,
+        issuing_unit_name=issued.issuing_unit_name,
+        issue_date=issued.issue_date,
+        valid_until=issued.valid_until,
+        status=issued.status,
+        verify_url=verify_url(issued.verify_token),
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+
+def _environment(county_code: str) -> Environment:
+    loaders = []
+    county_dir = document_settings().document_templates_dir / county_code
+    if county_dir.is_dir():
+        loaders.append(FileSystemLoader(county_dir))
+    loaders.append(FileSystemLoader(TEMPLATES_DIR / "issued"))
+    # Lenient undefined: optional context fields (`context.notes`) simply print nothing.
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True))
+
+
+def _png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def qr_png(data: str) -> bytes:
+    """A QR code of `data` as PNG (error correction M, enough for a printed, stamped page)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    output = io.BytesIO()
+    code.make_image().save(output)
+    return output.getvalue()
+
+
+def _seal(county_code: str) -> str | None:
+    seal = document_settings().document_templates_dir / county_code / "seal.png"
+    return _png_data_uri(seal.read_bytes()) if seal.is_file() else None
+
+
+def render_pdf(county_code: str, kind: IssuedDocumentKind, values: dict[str, Any]) -> bytes:
+    """Render the county's template for `kind` to PDF bytes (blocking: call in a worker thread)."""
+    import weasyprint  # heavy import, only where documents are rendered
+
+    html = _environment(county_code).get_template(f"{kind.value}.html").render(**values)
+    return bytes(weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf())
+
+
+# --- issuing -------------------------------------------------------------------------------------------------
+
+
+def _clean_context(kind: IssuedDocumentKind, context: dict[str, Any]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for key, value in context.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise DocumentRejected("context", "字段名无效", f"invalid field name {key!r}")
+        if value is None:
+            continue
+        if not isinstance(value, str | int | float | date):
+            raise DocumentRejected(f"context.{key}", "应为文本", "expected text")
+        text_value = value.isoformat() if isinstance(value, date) else str(value).strip()
+        if len(text_value) > MAX_CONTEXT_TEXT:
+            raise DocumentRejected(f"context.{key}", "内容过长", "too long")
+        cleaned[key] = text_value
+    for required in REQUIRED_CONTEXT.get(kind, ()):
+        if not cleaned.get(required):
+            raise DocumentRejected(f"context.{required}", "必填", f"{required} is required for this document")
+    return cleaned
+
+
+async def _case_in_reach(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
+    from backend.documents.errors import OwnerNotFound
+
+    case = await CaseRepository(session).get(case_id)
+    if case is None:
+        raise OwnerNotFound()
+    await authorize_unit(
+        session,
+        principal,
+        action,
+        case.org_unit_code,
+        entity_type="case",
+        entity_id=str(case.id),
+        not_found=OwnerNotFound(),
+    )
+    return case
+
+
+async def _subject_names(session: AsyncSession, case: Case) -> list[str]:
+    statement = (
+        select(Person.name)
+        .join(CaseSubject, CaseSubject.person_id == Person.id)
+        .where(CaseSubject.case_id == case.id, Person.tenant_id == case.tenant_id)
+        .order_by(Person.name)
+    )
+    names = list((await session.execute(statement)).scalars().all())
+    if not names and case.primary_person_id is not None:
+        person = await session.get(Person, case.primary_person_id)
+        names = [person.name] if person else []
+    return names
+
+
+async def _issuing_unit(session: AsyncSession, case: Case) -> tuple[str, str]:
+    """The township handling the case (or the county, for a case kept at county level)."""
+    code = case.org_unit_code[:TOWNSHIP_CODE_LENGTH]
+    unit = (
+        await session.execute(select(OrgUnit).where(OrgUnit.tenant_id == case.tenant_id, OrgUnit.code == code))
+    ).scalar_one_or_none()
+    if unit is not None:
+        return unit.code, unit.name
+    tenant = await TenantRepository(session).get(case.tenant_id)
+    assert tenant is not None
+    return tenant.code, tenant.name
+
+
+async def _next_number(session: AsyncSession, county_code: str, kind: IssuedDocumentKind, issue_date: date) -> str:
+    # One issuer at a time per county: numbers are consecutive and the count below is then exact.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"issued-documents:{county_code}"}
+    )
+    issued = await DocumentRepository(session).count_issued(issue_date.year)
+    return f"{county_code}-{issue_date.year}-{NUMBER_PREFIXES[kind]}{issued + 1:05d}"
+
+
+async def issue_document(
+    session: AsyncSession,
+    principal: Principal,
+    kind: IssuedDocumentKind,
+    case_id: uuid.UUID,
+    context: dict[str, Any],
+    *,
+    valid_until: date | None = None,
+) -> IssuedDocument:
+    """Issue a document of `kind` for a case: render the county's template with `context` (plus the case,
+    the county and the issuing township), store the PDF as a document of the case, number it and register
+    it. Needs `document.write` on the case's unit (404 outside reach). The 婚育证明 is valid three years;
+    other kinds are valid until `valid_until` if given. Audited; flushes, never commits.
+
+    `context` holds the kind's own fields as text: `reason` (required for refusal_letter), `recipient`
+    (required for verification_request_letter), and any of `subject_name`, `details`, `notes`.
+    """
+    cleaned = _clean_context(kind, context)
+    case = await _case_in_reach(session, principal, case_id, Action.document_write)
+    tenant = await TenantRepository(session).get(current_tenant_id(session))
+    assert tenant is not None
+    issue_date = china_today()
+    if kind is IssuedDocumentKind.marriage_birth_certificate:
+        valid_until = valid_until_for(issue_date)
+    if valid_until is not None and valid_until < issue_date:
+        raise DocumentRejected("valid_until", "有效期不能早于签发日", "validity cannot end before the issue date")
+    unit_code, unit_name = await _issuing_unit(session, case)
+    number = await _next_number(session, tenant.code, kind, issue_date)
+    token = f"{tenant.code}-{secrets.token_urlsafe(18)}"
+    values: dict[str, Any] = {
+        "county_name": tenant.name,
+        "issuing_unit_name": unit_name,
+        "kind_label": KIND_LABELS[kind],
+        "number": number,
+        "issue_date": issue_date,
+        "valid_until": valid_until,
+        "case_number": case.number,
+        "case_title": case.title,
+        "subject_names": await _subject_names(session, case),
+        "context": cleaned,
+        "qr": _png_data_uri(qr_png(verify_url(token))),
+        "verify_url": verify_url(token),
+        "seal": _seal(tenant.code),
+    }
+    pdf = await anyio.to_thread.run_sync(render_pdf, tenant.code, kind, values)
+    issued_id = uuid.uuid4()
+
+    async def register(document: Document) -> None:
+        DocumentRepository(session).add(
+            IssuedDocument(
+                id=issued_id,
+                tenant_id=tenant.id,
+                kind=kind,
+                number=number,
+                case_id=case.id,
+                document_id=document.id,
+                verify_token=token,
+                issuing_unit_code=unit_code,
+                issuing_unit_name=unit_name,
+                issue_date=issue_date,
+                valid_until=valid_until,
+                status=IssuedDocumentStatus.valid,
+            )
+        )
+        await session.flush()
+        await audit.record(
+            session,
+            action="document.issue",
+            entity_type=ENTITY_TYPE,
+            entity_id=issued_id,
+            org_unit_code=case.org_unit_code,
+            changes={"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)},
+        )
+
+    # The register row is written before the PDF object, which goes last (see store_document).
+    await store_document(
+        session,
+        principal,
+        owner_kind=DocumentOwnerKind.case,
+        owner_id=case.id,
+        org_unit_code=case.org_unit_code,
+        kind=DocumentKind.issued,
+        file=NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf"),
+        before_write=register,
+    )
+    issued = await DocumentRepository(session).issued(issued_id)
+    assert issued is not None
+    return issued
+
+
+async def case_register(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[IssuedDocument]:
+    """The case's issued-documents register (`document.read` on the case's unit)."""
+    await _case_in_reach(session, principal, case_id, Action.document_read)
+    return await DocumentRepository(session).issued_for_case(case_id)
+
+
+async def revoke_issued(
+    session: AsyncSession, principal: Principal, issued_id: uuid.UUID, reason: str
+) -> IssuedDocument:
+    """Revoke an issued document: its verification page says so from now on (audited)."""
+    issued = await DocumentRepository(session).issued(issued_id)
+    if issued is None:
+        raise IssuedDocumentNotFound()
+    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    if issued.status is not IssuedDocumentStatus.valid:
+        raise DocumentRejected("status", "该文书已撤销或被取代", "the document is already revoked or superseded")
+    issued.status = IssuedDocumentStatus.revoked
+    await session.flush()
+    await audit.record(
+        session,
+        action="document.revoke",
+        entity_type=ENTITY_TYPE,
+        entity_id=issued.id,
+        org_unit_code=case.org_unit_code,
+        reason=reason,
+        changes={"number": issued.number},
+    )
+    return issued
+
+
+async def supersede_issued(
+    session: AsyncSession, principal: Principal, issued_id: uuid.UUID, replacement: IssuedDocument
+) -> IssuedDocument:
+    """Mark an issued document superseded by `replacement` (e.g. a renewed 婚育证明)."""
+    issued = await DocumentRepository(session).issued(issued_id)
+    if issued is None:
+        raise IssuedDocumentNotFound()
+    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    issued.status = IssuedDocumentStatus.superseded
+    issued.superseded_by_id = replacement.id
+    await session.flush()
+    await audit.record(
+        session,
+        action="document.supersede",
+        entity_type=ENTITY_TYPE,
+        entity_id=issued.id,
+        org_unit_code=case.org_unit_code,
+        changes={"number": issued.number, "superseded_by": replacement.number},
+    )
+    return issued
+
+
+# --- public verification -----------------------------------------------------------------------------------
+
+
+async def verify(session: AsyncSession, token: str) -> VerificationRead:
+    """What the public page confirms about the document with this token; 404 for an unknown token."""
+    county_code, dash, secret = token.partition("-")
+    if not dash or not secret or len(token) > 80 or not county_code.isdigit():
+        raise IssuedDocumentNotFound()
+    tenant = await TenantRepository(session).get_by_code(county_code)
+    if tenant is None:
+        raise IssuedDocumentNotFound()
+    await set_tenant(session, tenant.id)
+    issued = await DocumentRepository(session).issued_by_token(token)
+    if issued is None:
+        raise IssuedDocumentNotFound()
+    return VerificationRead(
+        number=issued.number,
+        kind=issued.kind,
+        kind_label=KIND_LABELS[issued.kind],
+        issuing_unit_name=issued.issuing_unit_name,
+        issue_date=issued.issue_date,
+        valid_until=issued.valid_until,
+        status=issued.status,
+    )
