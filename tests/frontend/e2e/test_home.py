@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.frontend.e2e.helpers import axe_violations
+
 pytestmark = pytest.mark.e2e
 
 
@@ -36,3 +38,17 @@ def test_home_page_fits_a_360px_phone(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+
+
+def test_the_accessibility_check_catches_an_unlabelled_field_and_low_contrast(page: Page, live_server: str) -> None:
+    """The axe-core check the journeys run is real: it fails on the faults it is there to catch."""
+    page.goto(live_server + "/")
+    assert axe_violations(page) == []
+    page.evaluate(
+        """() => {
+            const main = document.querySelector('main');
+            main.insertAdjacentHTML('beforeend', '<input type="text" name="nameless">');
+            main.insertAdjacentHTML('beforeend', '<p style="color:#bbb;background:#fff">浅灰色的字</p>');
+        }"""
+    )
+    assert {violation["id"] for violation in axe_violations(page)} >= {"label", "color-contrast"}
