@@ -27,7 +27,7 @@ def test_home_page_is_chinese_first_and_switches_to_english(page: Page, live_ser
 
 
 def test_unknown_page_shows_the_friendly_404_without_internals(page: Page, live_server: str) -> None:
-    response = page.goto(live_server + "/cases/00000000-0000-0000-0000-000000000000")
+    response = page.goto(live_server + "/no-such-page/00000000-0000-0000-0000-000000000000")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在或您无权查看")
     expect(page.locator("body")).not_to_contain_text("Traceback")
