@@ -43,10 +43,14 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/dashboard", "工作台", None),
     ("/cases", "案件", Action.case_read),
     ("/persons", "人员", Action.person_read),
+    ("/certificates", "婚育证明", Action.person_read),
     ("/registers", "台账", Action.person_read),
     ("/audit", "审计", Action.audit_read),
     ("/admin/org", "组织机构", Action.users_manage),
     ("/admin/users", "用户与角色", Action.users_manage),
+    ("/admin/case-types", "案件类型", Action.config_manage),
+    ("/admin/calendar", "节假日", Action.config_manage),
+    ("/admin/clients", "接口客户端", Action.clients_manage),
 )
 
 
