@@ -23,7 +23,8 @@ templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
 def page_query(params: dict[str, str], page: int) -> str:
     """The current list's query string on another page."""
-    return urlencode({**{key: value for key, value in params.items() if key != "page"}, "page": page})
+    kept = {key: value for key, value in params.items() if key not in ("page", "reassigned")}
+    return urlencode({**kept, "page": page})
 
 
 def bilingual(message: str, locale: str) -> str:

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -128,7 +129,7 @@ async def _list_page(
             "can_assign": can_assign,
             "now": utc_now(),
             "errors": errors or {},
-            "notice": notice,
+            "notice": notice or (params["reassigned"] if params.get("reassigned", "").isdigit() else None),
         },
         status_code=status_code,
     )
@@ -140,7 +141,7 @@ async def case_list(request: Request, session: SessionDep, principal: CasesRead)
 
 
 @router.post("/cases/bulk-reassign", response_class=HTMLResponse)
-async def bulk_reassign(request: Request, session: SessionDep, principal: CasesAssign) -> HTMLResponse:
+async def bulk_reassign(request: Request, session: SessionDep, principal: CasesAssign) -> Response:
     form = await request.form()
     case_ids: list[uuid.UUID] = []
     errors: dict[str, str] = {}
@@ -162,7 +163,9 @@ async def bulk_reassign(request: Request, session: SessionDep, principal: CasesA
             count = await service.bulk_reassign(session, principal, case_ids, assignee_id)
     except DomainError as error:
         return await _list_page(request, session, principal, errors=field_errors(error), status_code=422)
-    return await _list_page(request, session, principal, notice=f"{count}")
+    # Post/redirect/get: reloading the list afterwards does not send the reassignment again.
+    query = urlencode({**dict(request.query_params), "reassigned": count})
+    return RedirectResponse(f"/cases?{query}", status_code=303)
 
 
 async def _detail(

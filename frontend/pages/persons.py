@@ -22,6 +22,8 @@ from backend.org import service as org
 from backend.persons import service
 from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.divisions import division_table
+from backend.persons.errors import InvalidResidentId
+from backend.persons.resident_id import parse_resident_id
 from backend.persons.schemas import PersonCreate
 from frontend.pages.common import field_errors
 from frontend.rendering import render
@@ -156,6 +158,22 @@ async def register(request: Request, session: SessionDep, principal: PersonsWrit
         return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
     target = urlencode({"q": person.name, "registered": "merged" if merged else "new"})
     return RedirectResponse(f"/persons?{target}", status_code=303)
+
+
+@router.get("/persons/check-resident-id", response_class=HTMLResponse)
+async def check_resident_id(request: Request, principal: PersonsWrite) -> HTMLResponse:
+    """The ID field's check as the user leaves it (HTMX): the registry's own parser, so the message is the one
+    the registration would give. Nothing is looked up or stored."""
+    raw = str(request.query_params.get("resident_id", "")).strip()[:40]
+    message = ""
+    birth_date = sex = None
+    if raw:
+        try:
+            parsed = parse_resident_id(raw, today=service.china_today())
+            birth_date, sex = parsed.birth_date, parsed.sex
+        except InvalidResidentId as refused:
+            message = refused.fields[0].msg
+    return render(request, "persons/resident_id_check.html", {"message": message, "birth_date": birth_date, "sex": sex})
 
 
 @router.get("/divisions", response_class=HTMLResponse)

@@ -67,6 +67,8 @@ def test_journey_1_coordinator_registers_an_inflow_woman_and_finds_her_in_the_in
 
     page.get_by_label("姓名").fill("李秀英")
     page.get_by_label("身份证号码").fill(WRONG_CHECK_DIGIT_ID)
+    page.get_by_label("管理单位（村/居）").focus()  # leaving the field checks it at once (HTMX)
+    expect(page.locator("#resident-id-live")).to_contain_text("校验位不正确")
     page.get_by_label("管理单位（村/居）").select_option(county.units["v11"])
     picker = page.get_by_label("户籍地区划代码")
     picker.press_sequentially("330106", delay=30)
@@ -82,6 +84,8 @@ def test_journey_1_coordinator_registers_an_inflow_woman_and_finds_her_in_the_in
     check_page(page, screenshot_dir, "person-form-error")
 
     page.get_by_label("身份证号码").fill(VALID_ID)
+    page.get_by_label("户籍地区划代码").focus()
+    expect(page.locator("#resident-id-live")).to_contain_text("1990-03-07 · 女")
     page.get_by_role("button", name="登记").click()
     expect(page.get_by_role("status")).to_have_text("登记成功。")
     expect(page.locator("table")).to_contain_text("李秀英")
@@ -232,7 +236,7 @@ def test_journey_4_auditor_reads_a_closed_case_timeline_and_verifies_the_audit_c
 
     sign_in(page, live_server, county, "shenji.wu")
     check_page(page)
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="案件").click()
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="案件", exact=True).click()
     page.get_by_label("范围").select_option("0")
     page.get_by_role("button", name="查询").click()
     page.get_by_role("link", name=case.number).click()
@@ -262,7 +266,7 @@ def test_journey_5_county_admin_creates_a_township_officer_who_sees_only_her_tow
 
     sign_in(page, live_server, county, "xian.admin")
     nav = page.get_by_role("navigation", name="主菜单")
-    expect(nav.get_by_role("link", name="案件")).to_have_count(0)  # admins hold no personal data
+    expect(nav.get_by_role("link", name="案件", exact=True)).to_have_count(0)  # admins hold no personal data
     nav.get_by_role("link", name="组织机构").click()
     expect(page.locator("main .tree").first).to_contain_text("二街道")
     check_page(page, screenshot_dir, "admin-org")
@@ -289,7 +293,7 @@ def test_journey_5_county_admin_creates_a_township_officer_who_sees_only_her_tow
 
     sign_in(page, live_server, county, "jie.zhao", password)
     expect(page.locator("main")).to_contain_text(county.units["t2"])
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="案件").click()
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="案件", exact=True).click()
     expect(page.locator("table")).to_contain_text("二街道案件人")
     expect(page.locator("table")).not_to_contain_text("一镇案件人")
     check_page(page)
