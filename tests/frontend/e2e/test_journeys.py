@@ -246,7 +246,8 @@ def test_journey_4_auditor_reads_a_closed_case_timeline_and_verifies_the_audit_c
     expect(timeline.locator("li.workflow").first).to_be_visible()
     expect(timeline).to_contain_text("流程启动")
     expect(timeline).to_contain_text("流程结束")
-    expect(timeline).to_contain_text("case.close")
+    expect(timeline).to_contain_text("办结")
+    expect(timeline).to_contain_text("提交本阶段")
     expect(page.get_by_role("heading", name="办理", exact=True)).to_have_count(0)  # an auditor changes nothing
     check_page(page, screenshot_dir, "case-timeline")
 
