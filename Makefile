@@ -29,6 +29,7 @@ VENDOR := frontend/static/vendor
 assets: $(VENDOR)/.built
 
 $(VENDOR)/.built: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "make assets needs npm: sudo apt-get install -y npm (or make system-deps)"; exit 1; }
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
@@ -48,6 +49,7 @@ worker: install
 system-deps:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	test -d /usr/share/fonts/opentype/noto || fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
@@ -64,7 +66,7 @@ lint: install
 	$(BIN)/ruff format --check backend workflows frontend tests bench
 	$(BIN)/mypy backend workflows frontend bench
 
-test: install assets system-deps lint
+test: install system-deps assets lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install assets
