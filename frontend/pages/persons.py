@@ -47,6 +47,8 @@ FORM_FIELDS = (
     "marital_status",
 )
 _PICKER_LIMIT = 20
+# Fields the registry can check as plain text when the form as a whole did not parse.
+_TEXT_CHECKED = ("name", "resident_id", "phone", "org_unit_code", "registration_division_code")
 _ID_LIKE = re.compile(r"^[0-9]{15,17}[0-9Xx]?$")
 
 
@@ -149,6 +151,11 @@ async def register(request: Request, session: SessionDep, principal: PersonsWrit
             str(error["loc"][0]): "格式不正确 / invalid format" if error["type"] != "missing" else "必填 / required"
             for error in invalid.errors()
         }
+        # Every problem at once: the registry's own checks on the text fields that are well-formed.
+        checkable = {name: body[name] for name in _TEXT_CHECKED if name in body and name not in errors}
+        _, problems = service.check_person_fields(checkable, rules=await service.load_rules(session, principal))
+        for problem in problems:
+            errors.setdefault(str(problem.loc[-1]), problem.msg)
         return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
     try:
         async with session.begin_nested():

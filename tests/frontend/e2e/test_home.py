@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,14 @@ def test_the_accessibility_check_catches_an_unlabelled_field_and_low_contrast(pa
         }"""
     )
     assert {violation["id"] for violation in axe_violations(page)} >= {"label", "color-contrast"}
+
+
+def test_the_first_tab_stop_skips_to_the_content_with_a_visible_focus(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到正文")
+    expect(skip).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))

@@ -133,3 +133,21 @@ def test_county_admin_configures_deadlines_holidays_and_an_api_client(
     expect(page.get_by_role("status")).to_contain_text("密钥只显示这一次")
     expect(page.locator("table")).to_contain_text("公安分局人口系统")
     check_page(page, screenshot_dir, "admin-clients")
+
+
+def test_registration_errors_are_in_english_after_the_language_switch(
+    page: Page, live_server: str, world: World, background: BackgroundLoop
+) -> None:
+    county = background.run(world.build("英文县"))
+    background.run(world.user("cun.en", "v11", [(Role.village_coordinator, "v11")]))
+    sign_in(page, live_server, county, "cun.en")
+    page.goto(live_server + "/persons/new?direction=inflow")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Register an inflow person")
+    page.get_by_label("Name").fill("Li Xiuying")
+    page.get_by_label("ID number").fill("330106199003070023")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#e-resident_id")).to_contain_text("Resident ID number")
+    expect(page.locator("#e-resident_id")).not_to_contain_text("校验")
+    expect(page.locator("#e-org_unit_code")).to_be_visible()  # the managing unit is required
+    check_page(page)
