@@ -95,8 +95,12 @@ def test_journey_1_coordinator_registers_an_inflow_woman_and_finds_her_in_the_in
     page.get_by_role("link", name="流入人口信息登记簿").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("流入人口信息登记簿")
     expect(page.locator("table")).to_contain_text("李秀英")
-    expect(page.get_by_role("link", name="导出 Excel")).to_be_visible()
     check_page(page, screenshot_dir, "inflow-register")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="导出 CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    assert "李秀英" in Path(download.path()).read_text(encoding="utf-8-sig")
 
 
 def test_journey_3_supervisor_sees_overdue_cases_after_time_moves_on_and_bulk_reassigns_them(
@@ -313,7 +317,13 @@ def test_journey_6_coordinator_editing_the_url_to_another_villages_case_gets_the
     page.goto(f"{live_server}/cases/{own.id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"案件 {own.number}")
     expect(page.get_by_test_id("countdown")).to_contain_text("剩余工作日")
+    page.get_by_label("操作").select_option("request_materials")
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator("#e-reason")).to_contain_text("须书面说明理由")  # refused next to the field
     check_page(page)
+    page.get_by_label("理由").fill("缺户籍地婚育证明")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("status")).to_contain_text("操作已提交")
 
     response = page.goto(f"{live_server}/cases/{other.id}")
     assert response is not None and response.status == 404
