@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -163,8 +162,8 @@ async def register(request: Request, session: SessionDep, principal: PersonsWrit
     except DomainError as error:
         errors = field_errors(error)
         return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
-    target = urlencode({"q": person.name, "registered": "merged" if merged else "new"})
-    return RedirectResponse(f"/persons?{target}", status_code=303)
+    # To the person's page, not a search for her name: names stay out of URLs (and access logs).
+    return RedirectResponse(f"/persons/{person.id}?registered={'merged' if merged else 'new'}", status_code=303)
 
 
 @router.get("/persons/check-resident-id", response_class=HTMLResponse)

@@ -88,7 +88,8 @@ def test_journey_1_coordinator_registers_an_inflow_woman_and_finds_her_in_the_in
     expect(page.locator("#resident-id-live")).to_contain_text("1990-03-07 · 女")
     page.get_by_role("button", name="登记").click()
     expect(page.get_by_role("status")).to_have_text("登记成功。")
-    expect(page.locator("table")).to_contain_text("李秀英")
+    expect(page.get_by_role("heading", level=1)).to_have_text("李秀英")
+    expect(page.locator("dl.facts").first).to_contain_text("1990-03-07")
     check_page(page)
 
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="台账").click()
