@@ -45,22 +45,25 @@ def assert_accessible(page: Page) -> None:
     assert violations == [], f"axe-core found violations on {page.url}: {violations}"
 
 
-def assert_fits_phone(page: Page) -> None:
+def assert_fits_phone(page: Page, screenshot: Path | None = None) -> None:
     """The page as it is now, at 360 px wide, scrolls only vertically; the viewport is restored afterwards."""
     size = page.viewport_size
     page.set_viewport_size({"width": 360, "height": 740})
     try:
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at 360px wide"
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot), full_page=True)
     finally:
         if size:
             page.set_viewport_size(size)
 
 
-def check_page(page: Page, screenshot_dir: Path | None = None, name: str | None = None) -> None:
+def check_page(page: Page, screenshot_dir: Path | None = None, name: str | None = None, *, phone: bool = False) -> None:
     """Every page a journey visits: no axe-core violations, fits a 360 px phone, and (optionally) a screenshot
-    for the user guide."""
+    for the user guide, also at phone width with `phone`."""
     assert_accessible(page)
-    assert_fits_phone(page)
+    phone_shot = screenshot_dir / f"{name}.phone.zh-CN.png" if screenshot_dir and name and phone else None
+    assert_fits_phone(page, phone_shot)
     if screenshot_dir is not None and name is not None:
         page.screenshot(path=str(screenshot_dir / f"{name}.zh-CN.png"), full_page=True)

@@ -81,7 +81,7 @@ def test_journey_1_coordinator_registers_an_inflow_woman_and_finds_her_in_the_in
     expect(id_error).to_contain_text("校验位不正确")
     expect(page.get_by_label("身份证号码")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("姓名")).to_have_value("李秀英")
-    check_page(page, screenshot_dir, "person-form-error")
+    check_page(page, screenshot_dir, "person-form-error", phone=True)
 
     page.get_by_label("身份证号码").fill(VALID_ID)
     page.get_by_label("户籍地区划代码").focus()
@@ -150,7 +150,7 @@ def test_journey_3_supervisor_sees_overdue_cases_after_time_moves_on_and_bulk_re
         for name in names:
             expect(page.locator("table")).to_contain_text(name)
         expect(page.locator("table .badge.overdue")).to_have_count(3)
-        check_page(page, screenshot_dir, "case-list")
+        check_page(page, screenshot_dir, "case-list", phone=True)
         for case in cases:
             page.get_by_label(f"选择案件 {case.number}").check()
         page.get_by_label("改派给").select_option(label="zhen.li（zhen.li）")
