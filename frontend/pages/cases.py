@@ -21,7 +21,7 @@ from backend.authz.vocabulary import Action
 from backend.cases import service
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
 from backend.cases.repository import SORTS, CaseFilters
-from backend.cases.schemas import CaseActionRequest
+from backend.cases.schemas import AssignRequest, CaseActionRequest
 from backend.cases.timeline import case_timeline
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
@@ -203,6 +203,11 @@ async def _detail(
             "timeline": timeline,
             "can_write": principal.can(Action.case_write, case.org_unit_code),
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),
+            "assignee_options": [
+                (str(user.id), f"{user.display_name}（{user.username}）")
+                for user in sorted(users.values(), key=lambda user: user.username)
+                if user.active and case.org_unit_code.startswith(user.org_unit_code)
+            ],
             "errors": errors or {},
             "notice": notice,
         },
@@ -247,6 +252,30 @@ async def case_action(
     except DomainError as error:
         return await _detail(request, session, principal, case_id, errors=field_errors(error), status_code=422)
     return RedirectResponse(f"/cases/{case.id}?submitted=1", status_code=303)
+
+
+@router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
+async def case_assign(
+    request: Request,
+    session: SessionDep,
+    principal: CasesAssign,
+    case_id: uuid.UUID,
+    assignee_id: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    """Assign the case to someone who may work on it, or (empty choice) return it to the unit's queue."""
+    case = await service.get_case(session, principal, case_id, Action.case_assign)
+    try:
+        body = AssignRequest.model_validate({"assignee_id": assignee_id or None, "version": version or None})
+    except ValidationError:
+        errors = {"assignee_id": "请选择承办人 / choose an assignee"}
+        return await _detail(request, session, principal, case_id, errors=errors, status_code=422)
+    try:
+        async with session.begin_nested():
+            await service.assign_case(session, case, body)
+    except DomainError as error:
+        return await _detail(request, session, principal, case_id, errors=field_errors(error), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}?assigned=1", status_code=303)
 
 
 @router.post("/cases/{case_id}/claim", response_class=HTMLResponse)

@@ -151,3 +151,23 @@ def test_registration_errors_are_in_english_after_the_language_switch(
     expect(page.locator("#e-resident_id")).not_to_contain_text("校验")
     expect(page.locator("#e-org_unit_code")).to_be_visible()  # the managing unit is required
     check_page(page)
+
+
+def test_supervisor_assigns_a_waiting_case_from_its_page(
+    page: Page, live_server: str, world: World, background: BackgroundLoop
+) -> None:
+    county = background.run(world.build("分派县"))
+    background.run(world.user("zhen.fu", "t1", [(Role.township_supervisor, "t1")]))
+    background.run(world.user("zhen.qin", "t1", [(Role.township_officer, "t1")]))
+    case = background.run(world.case("待领人", "v12"))
+
+    sign_in(page, live_server, county, "zhen.fu")
+    page.goto(f"{live_server}/cases?assignee=none")
+    page.get_by_role("link", name=case.number).click()
+    expect(page.locator("dl.facts")).to_contain_text("未分配")
+    page.get_by_label("承办人").select_option(label="zhen.qin（zhen.qin）")
+    page.get_by_role("button", name="分派", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("承办人已更新。")
+    expect(page.locator("dl.facts")).to_contain_text("zhen.qin")
+    expect(page.locator("ol.timeline")).to_contain_text("分派")
+    check_page(page)
