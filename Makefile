@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -24,7 +24,19 @@ $(INSTALLED): requirements.lock
 
 install: $(INSTALLED)
 
-run: install
+# Page assets come from npm (frontend/package-lock.json) and are served by the app: no CDN on county intranets.
+VENDOR := frontend/static/vendor
+assets: $(VENDOR)/.built
+
+$(VENDOR)/.built: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "make assets needs npm: sudo apt-get install -y npm (or make system-deps)"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp frontend/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
+	@touch $@
+
+run: install assets
 	$(BIN)/python -m backend.devservices.stack
 
 migrate: install
@@ -37,6 +49,7 @@ worker: install
 system-deps:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	test -d /usr/share/fonts/opentype/noto || fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	ldconfig -p | grep -q "libpangoft2-1.0.so.0" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
@@ -54,10 +67,10 @@ lint: install
 	$(BIN)/ruff format --check backend workflows frontend tests bench
 	$(BIN)/mypy backend workflows frontend bench
 
-test: install system-deps lint
+test: install system-deps assets lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install assets
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 
 # Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).

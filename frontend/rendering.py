@@ -4,17 +4,62 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+from backend.calendar.service import CHINA_STANDARD_TIME
 from backend.core.errors import FieldError
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
 
 FRONTEND_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
+
+
+def page_query(params: dict[str, str], page: int) -> str:
+    """The current list's query string on another page."""
+    kept = {key: value for key, value in params.items() if key not in ("page", "reassigned")}
+    return urlencode({**kept, "page": page})
+
+
+def bilingual(message: str, locale: str) -> str:
+    """Service messages read "中文 / English": show the half in the page's language."""
+    chinese, separator, english = str(message).partition(" / ")
+    if not separator:
+        return str(message)
+    return english if locale == "en" else chinese
+
+
+templates.env.filters["page_query"] = page_query
+templates.env.filters["bilingual"] = bilingual
+
+
+# The navigation: (path, zh-CN label, the action that shows it). Labels are translated in base.html.
+NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
+    ("/dashboard", "工作台", None),
+    ("/cases", "案件", Action.case_read),
+    ("/persons", "人员", Action.person_read),
+    ("/certificates", "婚育证明", Action.person_read),
+    ("/registers", "台账", Action.person_read),
+    ("/audit", "审计", Action.audit_read),
+    ("/admin/org", "组织机构", Action.users_manage),
+    ("/admin/users", "用户与角色", Action.users_manage),
+    ("/admin/case-types", "案件类型", Action.config_manage),
+    ("/admin/calendar", "节假日", Action.config_manage),
+    ("/admin/clients", "接口客户端", Action.clients_manage),
+)
+
+
+def navigation(principal: Principal | None) -> list[tuple[str, str]]:
+    """The menu entries this user may open: a coordinator never sees admin pages, an admin sees no cases."""
+    if principal is None or principal.kind != "user":
+        return []
+    return [(path, label) for path, label, action in NAVIGATION if action is None or principal.holds(action)]
 
 
 def render(
@@ -36,6 +81,9 @@ def render(
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
         "principal": getattr(request.state, "principal", None),
+        "nav": navigation(getattr(request.state, "principal", None)),
+        "current_path": request.url.path,
+        "china_tz": CHINA_STANDARD_TIME,
         **(context or {}),
     }
     return templates.TemplateResponse(request, template, page_context, status_code=status_code, headers=headers)

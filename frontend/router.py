@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
-from frontend.pages import auth
+from frontend.pages import admin, audit, auth, cases, certificates, dashboard, persons, registers, settings
 from frontend.rendering import render
 
 pages_router = APIRouter(include_in_schema=False)
@@ -33,3 +33,11 @@ async def switch_language(locale: str, request: Request) -> RedirectResponse:
 
 
 pages_router.include_router(auth.router)
+pages_router.include_router(dashboard.router)
+pages_router.include_router(cases.router)
+pages_router.include_router(persons.router)
+pages_router.include_router(certificates.router)
+pages_router.include_router(registers.router)
+pages_router.include_router(admin.router)
+pages_router.include_router(audit.router)
+pages_router.include_router(settings.router)

@@ -164,3 +164,25 @@ class CaseRepository:
 
     def add(self, row: object) -> None:
         self.session.add(row)
+
+    async def counts_by_unit(
+        self, roots: list[str], soon: datetime, assignee_id: uuid.UUID | None = None
+    ) -> list[tuple[str, int, int, int]]:
+        """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit; only one assignee's
+        cases when `assignee_id` is given (the dashboards)."""
+        statement = (
+            select(
+                Case.org_unit_code,
+                func.count(),
+                func.count().filter(Case.overdue.is_(True)),
+                func.count().filter(Case.overdue.is_(False), Case.due_at < soon),
+            )
+            .where(
+                Case.tenant_id == self.tenant_id, Case.stage != CaseStage.closed, under_roots(Case.org_unit_code, roots)
+            )
+            .group_by(Case.org_unit_code)
+            .order_by(Case.org_unit_code)
+        )
+        if assignee_id is not None:
+            statement = statement.where(Case.assignee_id == assignee_id)
+        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in await self.session.execute(statement)]

@@ -79,7 +79,10 @@ def error_response(
     detail = detail or default_detail
     if wants_html(request) and status_code == 401:
         # A browser without a valid session goes to the sign-in page and comes back afterwards.
-        next_path = request.url.path if request.method == "GET" else "/dashboard"
+        next_path = "/dashboard"
+        if request.method == "GET":
+            # Back to the same page after signing in, filters included.
+            next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': next_path})}", status_code=303)
     if wants_html(request):
         # Imported here: the API must not depend on the page layer at import time.

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.authz.dependencies import SESSION_COOKIE, Authenticated
-from backend.authz.vocabulary import ROLE_LABELS
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.identity import service as identity
@@ -109,12 +108,6 @@ async def logout(session: SessionDep, principal: Authenticated) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, principal: Authenticated) -> HTMLResponse:
-    roles = [(ROLE_LABELS.get(grant.role, grant.role), grant.org_unit_code) for grant in principal.roles]  # type: ignore[call-overload]
-    return render(request, "dashboard.html", {"roles": roles})
 
 
 @router.get("/password", response_class=HTMLResponse)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.frontend.e2e.helpers import axe_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +28,7 @@ def test_home_page_is_chinese_first_and_switches_to_english(page: Page, live_ser
 
 
 def test_unknown_page_shows_the_friendly_404_without_internals(page: Page, live_server: str) -> None:
-    response = page.goto(live_server + "/cases/00000000-0000-0000-0000-000000000000")
+    response = page.goto(live_server + "/no-such-page/00000000-0000-0000-0000-000000000000")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在或您无权查看")
     expect(page.locator("body")).not_to_contain_text("Traceback")
@@ -36,3 +39,28 @@ def test_home_page_fits_a_360px_phone(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+
+
+def test_the_accessibility_check_catches_an_unlabelled_field_and_low_contrast(page: Page, live_server: str) -> None:
+    """The axe-core check the journeys run is real: it fails on the faults it is there to catch."""
+    page.goto(live_server + "/")
+    assert axe_violations(page) == []
+    page.evaluate(
+        """() => {
+            const main = document.querySelector('main');
+            main.insertAdjacentHTML('beforeend', '<input type="text" name="nameless">');
+            main.insertAdjacentHTML('beforeend', '<p style="color:#bbb;background:#fff">浅灰色的字</p>');
+        }"""
+    )
+    assert {violation["id"] for violation in axe_violations(page)} >= {"label", "color-contrast"}
+
+
+def test_the_first_tab_stop_skips_to_the_content_with_a_visible_focus(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到正文")
+    expect(skip).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))

@@ -1,0 +1,44 @@
+"""What the page handlers share: form errors keyed by field, people's names, working-day countdowns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+from backend.calendar.service import load_calendar
+from backend.cases.deadlines import china_day
+from backend.core.clock import utc_now
+from backend.core.errors import DomainError
+from backend.identity.repository import IdentityRepository
+from backend.models import User
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    """The messages of a refused form, by field name (the last part of each location), to show next to the
+    field; problems that belong to no field are under "form"."""
+    errors: dict[str, str] = {}
+    for field in error.fields:
+        names = [str(part) for part in field.loc if str(part) not in ("body", "query", "path")]
+        key = ".".join(names) if names else "form"
+        errors.setdefault(key, field.msg)
+    if not errors:
+        errors["form"] = error.detail
+    return errors
+
+
+async def users_by_id(session: AsyncSession, principal: Principal, action: Action) -> dict[uuid.UUID, User]:
+    """The users of the subtrees where the caller holds `action`, to show names instead of ids."""
+    users = await IdentityRepository(session).users_in_subtrees(principal.scopes_for(action))
+    return {user.id: user for user in users}
+
+
+async def working_days_left(session: AsyncSession, due_at: datetime | None) -> int | None:
+    """Working days from today to the due day on the county's calendar; negative once the due day has passed."""
+    if due_at is None:
+        return None
+    calendar = await load_calendar(session)
+    return int(calendar.working_days_between(china_day(utc_now()), china_day(due_at)))
