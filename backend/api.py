@@ -18,6 +18,8 @@ from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
+from backend.intake.endpoints import platform_router as intake_platform_router
+from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
@@ -41,5 +43,7 @@ for router in (
     registers_router,
     calendar_router,
     calendar_platform_router,
+    intake_router,
+    intake_platform_router,
 ):
     api_router.include_router(router)

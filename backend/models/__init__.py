@@ -16,6 +16,14 @@ from backend.models.case import (
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
+from backend.models.intake import (
+    DeliveryStatus,
+    IntakeNotification,
+    IntakeTriage,
+    NotificationStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
 from backend.models.person import (
@@ -65,4 +73,10 @@ __all__ = [
     "OrgUnit",
     "OrgUnitKind",
     "Tenant",
+    "DeliveryStatus",
+    "IntakeNotification",
+    "IntakeTriage",
+    "NotificationStatus",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

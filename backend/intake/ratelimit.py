@@ -1,0 +1,55 @@
+"""Per-client rate limit: an in-process token bucket per API client.
+
+Each API process keeps its own buckets, so with N processes behind a load balancer a client may send up to N
+times the configured rate; a shared limiter (PostgreSQL or Redis) is the step up if that matters.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from backend.intake.errors import RateLimited
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    def __init__(self, rate_per_second: float, burst: int) -> None:
+        self.rate = rate_per_second
+        self.burst = burst
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until a token is available."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            bucket = self._buckets.setdefault(key, _Bucket(float(self.burst), moment))
+            bucket.tokens = min(self.burst, bucket.tokens + (moment - bucket.updated) * self.rate)
+            bucket.updated = moment
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return 0.0
+            return (1 - bucket.tokens) / self.rate
+
+    def configure(self, rate_per_second: float, burst: int) -> None:
+        with self._lock:
+            self.rate, self.burst = rate_per_second, burst
+            self._buckets.clear()
+
+
+# Defaults: 1,000 requests/s sustained per client, bursts of 2,000 (a batch request counts once).
+buckets = TokenBuckets(rate_per_second=1000.0, burst=2000)
+
+
+def enforce_rate_limit(client_id: str) -> None:
+    wait = buckets.take(client_id)
+    if wait > 0:
+        raise RateLimited(max(1, math.ceil(wait)))
