@@ -194,6 +194,15 @@ async def probe_person_write(client: httpx.AsyncClient, county: County, unit: st
     )
 
 
+async def probe_intake_submit(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # Department API clients only: no user role holds it (tests/backend/intake covers the clients).
+    return _allowed(await client.post("/api/v1/notifications:batch", json={"notifications": [{}]}), ok=202)
+
+
+async def probe_intake_read_status(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/notifications/{uuid.uuid4()}"))
+
+
 PROBES: dict[str, Probe] = {
     Action.person_read: probe_person_read,
     Action.person_write: probe_person_write,
@@ -207,9 +216,17 @@ PROBES: dict[str, Probe] = {
     Action.clients_manage: probe_clients_manage,
     Action.breakglass_request: probe_breakglass_request,
     Action.tenant_provision: probe_tenant_provision,
+    Action.intake_submit: probe_intake_submit,
+    Action.intake_read_status: probe_intake_read_status,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
-UNSCOPED = {Action.clients_manage, Action.tenant_provision, Action.config_manage}
+UNSCOPED = {
+    Action.clients_manage,
+    Action.tenant_provision,
+    Action.config_manage,
+    Action.intake_submit,
+    Action.intake_read_status,
+}
 
 
 def expected(role: Role, action: Action, home_code: str, target_kind: str, target_code: str) -> bool:
