@@ -30,6 +30,7 @@ from backend.intake.schemas import (
 )
 from backend.intake.schemas import TriageRead as TriageBody
 from backend.intake.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from backend.registers.definitions import Cell
 from backend.registers.rendering import XlsxRegisterWriter
 
 router = APIRouter(prefix=API_V1, tags=["intake"])
@@ -75,7 +76,7 @@ def _status_read(notification: Any) -> NotificationStatusRead:
 async def submit_notification(
     session: SessionDep,
     principal: IntakeSubmit,
-    notification: Annotated[Notification, Body(openapi_examples=SINGLE_EXAMPLES)],  # type: ignore[valid-type]
+    notification: Annotated[Notification, Body(openapi_examples=SINGLE_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedItem:
     return await service.submit_one(session, principal, notification.model_dump(mode="json"), idempotency_key)
@@ -119,13 +120,11 @@ def _reconciliation_response(rows: list[ReconciliationRow], month: str, output: 
     headers = ["部门 department", "客户端 client", "月份 month", "收到 received", "已分流 routed"]
     headers += ["已采纳 accepted", "已退回 rejected", "待处理 pending", "暂存 held"]
     writer = XlsxRegisterWriter(f"部门通报对账 {month}", f"对账{month}", headers, [14, 28, 10, 10, 10, 10, 10, 10, 10])
-    writer.write_rows(
-        [
-            [row.department, row.client_id, row.month, row.received, row.routed]
-            + [row.accepted, row.rejected, row.pending, row.held]
-            for row in rows
-        ]
-    )
+    table: list[list[Cell]] = []
+    for row in rows:
+        table.append([row.department, row.client_id, row.month, row.received, row.routed])
+        table[-1].extend([row.accepted, row.rejected, row.pending, row.held])
+    writer.write_rows(table)
     content = writer.finish().read()
     return Response(
         content=content,

@@ -78,7 +78,7 @@ async def _open_triage(session: AsyncSession, notification: IntakeNotification, 
         person = await persons.by_resident_id_hash(resident_id_digest(reference["resident_id"]))
         matches[role] = str(person.id) if person is not None else None
         if person is not None:
-            subjects.append(CaseSubjectIn(person_id=person.id, part=SUBJECT_PARTS[role]))  # type: ignore[arg-type]
+            subjects.append(CaseSubjectIn(person_id=person.id, part=SUBJECT_PARTS[role]))
     unit_code = route.township_code if route.township_unit_id is not None else route.county_code
     assert unit_code is not None
     case = await open_case(

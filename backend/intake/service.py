@@ -214,7 +214,7 @@ async def notification_for_client(
 
 
 def decrypt_payload(ciphertext: bytes) -> dict[str, Any]:
-    return json.loads(personal_data_cipher().decrypt(ciphertext, context=PAYLOAD_CONTEXT))  # type: ignore[no-any-return]
+    return json.loads(personal_data_cipher().decrypt(ciphertext, context=PAYLOAD_CONTEXT))
 
 
 async def held_notifications(session: AsyncSession, *, offset: int, limit: int) -> list[IntakeNotification]:

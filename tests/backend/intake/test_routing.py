@@ -20,10 +20,10 @@ from tests.backend.intake.conftest import AddPerson, MakeClient, birth, new_resi
 from tests.fixtures.identity import County, SignIn
 
 
-async def _submit(client: httpx.AsyncClient, body: dict) -> dict:  # type: ignore[type-arg]
+async def _submit(client: httpx.AsyncClient, body: dict) -> dict:
     response = await client.post("/api/v1/notifications", json=body)
     assert response.status_code == 202, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def _triage_cases(database: Database, county: County) -> list[Case]:
@@ -73,7 +73,7 @@ async def test_concurrent_routers_open_exactly_one_case_per_notification(
 
 async def test_a_county_not_on_this_instance_goes_to_the_holding_queue(
     county: County, make_client: MakeClient, router: IntakeRouter, api: httpx.AsyncClient, platform_headers: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     police = await make_client("police")
     absent_county = "110105" if county.code != "110105" else "110106"
     accepted = await _submit(police.http, residence(absent_county))
@@ -86,7 +86,7 @@ async def test_a_county_not_on_this_instance_goes_to_the_holding_queue(
     assert (await police.http.get("/api/v1/platform/intake/held")).status_code == 403
 
 
-async def _routed_case(police: httpx.AsyncClient, router: IntakeRouter, body: dict) -> tuple[dict, str]:  # type: ignore[type-arg]
+async def _routed_case(police: httpx.AsyncClient, router: IntakeRouter, body: dict) -> tuple[dict, str]:
     accepted = await _submit(police, body)
     await router.drain()
     status = (await police.get(accepted["status_url"])).json()

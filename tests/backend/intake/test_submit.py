@@ -149,7 +149,7 @@ async def test_a_client_cannot_read_another_clients_notification(
         assert rows.scalar_one() == 1
 
 
-async def test_a_user_session_cannot_submit(county: County, sign_in) -> None:  # type: ignore[no-untyped-def]
+async def test_a_user_session_cannot_submit(county: County, sign_in) -> None:
     officer = await sign_in(county, "officer")
     assert (await officer.post("/api/v1/notifications", json=residence(county.code))).status_code == 403
 
