@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from backend.authz.dependencies import Require
 from backend.authz.principal import Principal
@@ -22,16 +22,18 @@ async def _client_context(session: SessionDep, principal: Principal) -> Principa
 
 
 async def intake_submit(
-    session: SessionDep, principal: Annotated[Principal, Depends(Require(Action.intake_submit))]
+    request: Request, session: SessionDep, principal: Annotated[Principal, Depends(Require(Action.intake_submit))]
 ) -> Principal:
-    enforce_rate_limit(principal.id)
+    enforce_rate_limit(principal.id, request.app.state.settings)
     return await _client_context(session, principal)
 
 
 async def intake_read_status(
-    session: SessionDep, principal: Annotated[Principal, Depends(Require(Action.intake_read_status))]
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(Require(Action.intake_read_status))],
 ) -> Principal:
-    enforce_rate_limit(principal.id)
+    enforce_rate_limit(principal.id, request.app.state.settings)
     return await _client_context(session, principal)
 
 

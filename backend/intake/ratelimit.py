@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from backend.config import Settings
 from backend.intake.errors import RateLimited
 
 
@@ -25,6 +26,7 @@ class TokenBuckets:
         self.rate = rate_per_second
         self.burst = burst
         self._buckets: dict[str, _Bucket] = {}
+        self.pinned = False  # set by tests that configure the buckets directly
         self._lock = threading.Lock()
 
     def take(self, key: str, now: float | None = None) -> float:
@@ -39,17 +41,25 @@ class TokenBuckets:
                 return 0.0
             return (1 - bucket.tokens) / self.rate
 
-    def configure(self, rate_per_second: float, burst: int) -> None:
+    def configure(self, rate_per_second: float, burst: int, *, pinned: bool = True) -> None:
         with self._lock:
-            self.rate, self.burst = rate_per_second, burst
+            self.rate, self.burst, self.pinned = rate_per_second, burst, pinned
             self._buckets.clear()
 
 
-# Defaults: 1,000 requests/s sustained per client, bursts of 2,000 (a batch request counts once).
+# Settings INTAKE_RATE_PER_SECOND and INTAKE_RATE_BURST; a batch request counts once.
 buckets = TokenBuckets(rate_per_second=1000.0, burst=2000)
 
 
-def enforce_rate_limit(client_id: str) -> None:
+def enforce_rate_limit(client_id: str, settings: Settings | None = None) -> None:
+    """429 with Retry-After when the client is over its rate. The first call with settings whose rate
+    differs from the buckets' (re)configures them (the defaults match the settings' defaults)."""
+    if (
+        settings is not None
+        and not buckets.pinned
+        and (settings.intake_rate_per_second != buckets.rate or settings.intake_rate_burst != buckets.burst)
+    ):
+        buckets.configure(settings.intake_rate_per_second, settings.intake_rate_burst, pinned=False)
     wait = buckets.take(client_id)
     if wait > 0:
         raise RateLimited(max(1, math.ceil(wait)))

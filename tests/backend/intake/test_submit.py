@@ -168,7 +168,7 @@ def tight_rate_limit() -> Iterator[None]:
     rate, burst = ratelimit.buckets.rate, ratelimit.buckets.burst
     ratelimit.buckets.configure(rate_per_second=0.5, burst=3)
     yield
-    ratelimit.buckets.configure(rate_per_second=rate, burst=burst)
+    ratelimit.buckets.configure(rate_per_second=rate, burst=burst, pinned=False)
 
 
 async def test_a_client_over_its_rate_gets_429_with_retry_after(
