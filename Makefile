@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit bench-cases relock clean replay-capture
+.PHONY: help install run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-intake relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -70,6 +70,9 @@ bench-audit: install
 
 bench-cases: install
 	$(BIN)/python -m bench.cases
+
+bench-intake: install
+	$(BIN)/python -m bench.intake
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 relock: install
