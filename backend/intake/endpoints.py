@@ -79,7 +79,7 @@ async def submit_notification(
     notification: Annotated[Notification, Body(openapi_examples=SINGLE_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedItem:
-    return await service.submit_one(session, principal, notification.model_dump(mode="json"), idempotency_key)
+    return await service.submit_one(session, principal, notification, idempotency_key)
 
 
 @router.post(

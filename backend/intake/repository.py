@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,13 +25,15 @@ class NotificationRepository:
         inserted. A concurrent insert of the same key waits for the other transaction and then skips."""
         if not rows:
             return {}
+        table = cast(Table, IntakeNotification.__table__)
+        # executemany form: one cached statement, sent by SQLAlchemy as multi-row VALUES pages
+        # ("insertmanyvalues"); .values(rows) would compile a new 15,000-parameter statement every time.
         statement = (
-            insert(IntakeNotification)
-            .values(list(rows))
+            insert(table)
             .on_conflict_do_nothing(index_elements=["client_id", "transaction_id"])
-            .returning(IntakeNotification.transaction_id, IntakeNotification.id)
+            .returning(table.c.transaction_id, table.c.id)
         )
-        result = await self.session.execute(statement)
+        result = await self.session.execute(statement, list(rows))
         return {transaction_id: notification_id for transaction_id, notification_id in result.all()}
 
     async def by_transaction_ids(

@@ -79,12 +79,15 @@ class PersonRef(InputSchema):
     name: PersonName = Field(examples=["张三"])
 
 
-class _Notification(InputSchema):
+class BaseNotification(InputSchema):
     transaction_id: TransactionId
     schema_version: Literal[1] = 1
     source_record_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     issuing_office: Text200 = Field(description="签发/登记机关")
     address: Text200 = Field(description="详细地址")
+
+    def kind(self) -> NotificationType:
+        return NotificationType(self.type)  # type: ignore[attr-defined]
 
     def routing_division_code(self) -> str:
         return str(self.residence_division_code)  # type: ignore[attr-defined]
@@ -94,7 +97,7 @@ class _Notification(InputSchema):
         return {"person": self.person}  # type: ignore[attr-defined]
 
 
-class ResidenceRegistered(_Notification):
+class ResidenceRegistered(BaseNotification):
     """暂住登记: a floating person registered temporary residence with the police station."""
 
     type: Literal[NotificationType.residence_registered]
@@ -104,7 +107,7 @@ class ResidenceRegistered(_Notification):
     household_division_code: DivisionCode | None = Field(default=None, description="户籍地区划")
 
 
-class ResidenceCancelled(_Notification):
+class ResidenceCancelled(BaseNotification):
     """暂住注销: the temporary residence registration was cancelled (the person left)."""
 
     type: Literal[NotificationType.residence_cancelled]
@@ -114,7 +117,7 @@ class ResidenceCancelled(_Notification):
     reason: Text200 | None = None
 
 
-class ResidencePermitIssued(_Notification):
+class ResidencePermitIssued(BaseNotification):
     """居住证签发: a residence permit was issued."""
 
     type: Literal[NotificationType.residence_permit_issued]
@@ -125,7 +128,7 @@ class ResidencePermitIssued(_Notification):
     valid_until: date
 
 
-class HouseholdMoved(_Notification):
+class HouseholdMoved(BaseNotification):
     """户口迁移: the household registration moved; routed to the destination."""
 
     type: Literal[NotificationType.household_moved]
@@ -138,7 +141,7 @@ class HouseholdMoved(_Notification):
         return self.to_division_code
 
 
-class MarriageRegistered(_Notification):
+class MarriageRegistered(BaseNotification):
     """结婚登记 (civil affairs)."""
 
     type: Literal[NotificationType.marriage_registered]
@@ -164,7 +167,7 @@ class DivorceRegistered(MarriageRegistered):
     type: Literal[NotificationType.divorce_registered]  # type: ignore[assignment]
 
 
-class BirthReported(_Notification):
+class BirthReported(BaseNotification):
     """出生报告 (health): a birth, reported by the delivering hospital or health centre."""
 
     type: Literal[NotificationType.birth_reported]

@@ -44,6 +44,7 @@ from backend.intake.schemas import (
     NOTIFICATION_ADAPTER,
     TYPE_SCOPE,
     AcceptedItem,
+    BaseNotification,
     BatchResponse,
     ItemError,
     NotificationType,
@@ -91,19 +92,29 @@ class _Checked:
 
 
 def _check(principal: Principal, index: int, raw: Any) -> _Checked | list[ItemError]:
-    type_tag = raw.get("type") if isinstance(raw, dict) else None
-    try:
-        notification = NOTIFICATION_ADAPTER.validate_python(raw)
-    except ValidationError as error:
-        return [
-            ItemError(index=index, field=_loc_text(item["loc"], type_tag), reason=item["msg"])
-            for item in error.errors(include_url=False, include_input=False)
-        ]
+    if isinstance(raw, BaseNotification):  # validated at the edge already (the single-post route)
+        notification: Any = raw
+    else:
+        outcome = _validate(index, raw)
+        if isinstance(outcome, list):
+            return outcome
+        notification = outcome
     if TYPE_SCOPE[notification.type].value not in principal.client_scopes:
         return [ItemError(index=index, field="type", reason=TypeNotInScope().detail)]
     canonical = notification.model_dump_json()
     digest = personal_data_cipher().lookup_hash(canonical, context=PAYLOAD_CONTEXT)
     return _Checked(index, notification, canonical, digest)
+
+
+def _validate(index: int, raw: Any) -> Any:
+    type_tag = raw.get("type") if isinstance(raw, dict) else None
+    try:
+        return NOTIFICATION_ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        return [
+            ItemError(index=index, field=_loc_text(item["loc"], type_tag), reason=item["msg"])
+            for item in error.errors(include_url=False, include_input=False)
+        ]
 
 
 def _department(principal: Principal, notification_type: NotificationType) -> str:
@@ -187,11 +198,10 @@ async def submit(
 
 
 async def submit_one(
-    session: AsyncSession, principal: Principal, raw: Any, idempotency_key: str | None
+    session: AsyncSession, principal: Principal, raw: BaseNotification, idempotency_key: str | None
 ) -> AcceptedItem:
-    """One notification: the batch path with one item, its error raised as the request's error."""
-    type_tag = raw.get("type") if isinstance(raw, dict) else None
-    if type_tag in set(NotificationType) and TYPE_SCOPE[NotificationType(type_tag)] not in principal.client_scopes:
+    """One notification, validated by the route: the batch path with one item, its error raised."""
+    if TYPE_SCOPE[raw.kind()] not in principal.client_scopes:
         raise TypeNotInScope()
     result = await submit(session, principal, [raw], idempotency_key)
     if result.errors:
