@@ -63,7 +63,7 @@ test-fast: install
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases
+bench: bench-audit bench-cases bench-intake
 
 bench-audit: install
 	$(BIN)/python -m bench.audit

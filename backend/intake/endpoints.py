@@ -45,7 +45,7 @@ Month = Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=[
 SINGLE_EXAMPLES = {name: {"summary": name, "value": value} for name, value in EXAMPLES.items()}
 BATCH_EXAMPLES = {
     "mixed": {
-        "summary": "a police and a health notification (each client sends its own department's types)",
+        "summary": "two police notifications (each client sends its own department's types)",
         "value": {"notifications": [EXAMPLES["residence_registered"], EXAMPLES["residence_permit_issued"]]},
     }
 }

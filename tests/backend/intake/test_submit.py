@@ -185,3 +185,14 @@ async def test_a_client_over_its_rate_gets_429_with_retry_after(
     assert limited.json()["error"] == "rate_limited"
     other = await make_client("police")
     assert (await other.http.post("/api/v1/notifications", json=residence(county.code))).status_code == 202
+
+
+def test_the_openapi_schema_has_a_valid_example_for_every_notification_type(app) -> None:  # type: ignore[no-untyped-def]
+    from backend.intake.schemas import NOTIFICATION_ADAPTER, NotificationType
+
+    examples = app.openapi()["paths"]["/api/v1/notifications"]["post"]["requestBody"]["content"]["application/json"][
+        "examples"
+    ]
+    assert set(examples) == {kind.value for kind in NotificationType}
+    for name, example in examples.items():
+        assert NOTIFICATION_ADAPTER.validate_python(example["value"]).type == name
