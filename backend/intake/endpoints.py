@@ -213,6 +213,11 @@ async def held(
     ]
 
 
+@platform_router.post("/held/release", summary="Route the holding queue again (after a county joined)")
+async def release_held(session: SessionDep, _: IntakeOperate) -> dict[str, int]:
+    return {"released": await service.release_held(session)}
+
+
 @platform_router.get(
     "/reconciliation", response_model=list[ReconciliationRow], summary="Every department's reconciliation"
 )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,6 +89,16 @@ class NotificationRepository:
             .limit(limit)
         )
         return list((await self.session.execute(statement)).scalars().all())
+
+    async def release_held(self, now: datetime) -> int:
+        """Hand every held notification back to the router (platform context); returns how many."""
+        statement = (
+            update(IntakeNotification)
+            .where(IntakeNotification.status == NotificationStatus.held)
+            .values(status=NotificationStatus.received.value, available_at=now)
+        )
+        result = await self.session.execute(statement)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def monthly_counts(
         self, start: datetime, end: datetime, client_id: str | None

@@ -232,6 +232,12 @@ async def held_notifications(session: AsyncSession, *, offset: int, limit: int) 
     return await NotificationRepository(session).held(offset=offset, limit=limit)
 
 
+async def release_held(session: AsyncSession) -> int:
+    """After a county joins the instance: send the holding queue through the router again. Notifications
+    whose county is still absent go back to `held`; the others are routed like new ones."""
+    return await NotificationRepository(session).release_held(utc_now())
+
+
 # --- status callbacks ------------------------------------------------------------------------------------
 
 

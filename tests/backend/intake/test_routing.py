@@ -17,6 +17,7 @@ from backend.db.tenancy import set_tenant
 from backend.intake.routing import IntakeRouter
 from backend.models import Case, IntakeTriage, Person, PersonChild
 from tests.backend.intake.conftest import AddPerson, MakeClient, birth, new_resident_id, residence
+from tests.fixtures.database import TenantFactory, unique_county_code
 from tests.fixtures.identity import County, SignIn
 
 
@@ -231,3 +232,26 @@ async def test_monthly_reconciliation_counts_each_state_as_json_and_xlsx(
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     values = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert values == [["police", police.client_id, month, 4, 3, 1, 1, 1, 1]]
+
+
+async def test_held_notifications_are_routed_once_their_county_joins(
+    make_client: MakeClient,
+    router: IntakeRouter,
+    api: httpx.AsyncClient,
+    platform_headers: dict[str, str],
+    tenant_factory: TenantFactory,
+    database: Database,
+) -> None:
+    police = await make_client("police")
+    joining = unique_county_code()
+    accepted = await _submit(police.http, residence(joining))
+    await router.drain()
+    assert (await police.http.get(accepted["status_url"])).json()["status"] == "held"
+    tenant = await tenant_factory(code=joining)
+    released = await api.post("/api/v1/platform/intake/held/release", headers=platform_headers)
+    assert released.status_code == 200 and released.json()["released"] >= 1
+    await router.drain()
+    status = (await police.http.get(accepted["status_url"])).json()
+    assert status["status"] == "case_opened"
+    assert status["township_code"] is None  # the new county has no township 001 yet: the county root
+    assert tenant.code == joining
