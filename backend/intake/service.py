@@ -60,10 +60,13 @@ from backend.models import (
     NotificationStatus,
     Person,
     PersonChild,
+    PersonStatus,
     WebhookDelivery,
     WebhookSubscription,
 )
 from backend.persons.repository import PersonRepository
+from backend.persons.schemas import PersonDepart
+from backend.persons.service import depart_person
 from workflows.cases.types import CaseAction
 
 PAYLOAD_CONTEXT = "intake.notification"
@@ -489,9 +492,9 @@ async def _apply_to_registry(
     payload: dict[str, Any],
     matched: dict[str, Person],
 ) -> list[Case]:
-    """What an accepted notification changes: residence, marital status, children; and the follow-up
-    case it calls for (a certificate inspection for a new arrival, an inflow registration for a person
-    not yet in the registry)."""
+    """What an accepted notification changes: residence (arrivals), departure (a cancelled residence),
+    marital status and spouse, children; and the follow-up case it calls for (a certificate inspection for
+    a new arrival, an inflow registration for a person not yet in the registry)."""
     follow_ups: list[Case] = []
 
     async def open_follow_up(case_type: str, person: Person | None) -> None:
@@ -524,6 +527,19 @@ async def _apply_to_registry(
             await open_follow_up("certificate_inspection", person)
         else:
             await open_follow_up("inflow_registration", None)
+    elif notification_type == NotificationType.residence_cancelled:
+        person = matched.get("person")
+        if person is not None and person.status == PersonStatus.active:
+            reason = payload.get("reason") or "暂住登记注销"
+            await depart_person(
+                session,
+                principal,
+                person,
+                PersonDepart(
+                    departed_on=date.fromisoformat(payload["cancelled_on"]),
+                    reason=f"{payload['issuing_office']}通报：{reason}"[:200],
+                ),
+            )
     elif notification_type in (NotificationType.marriage_registered, NotificationType.divorce_registered):
         status = (
             MaritalStatus.first_marriage

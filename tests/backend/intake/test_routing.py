@@ -255,3 +255,69 @@ async def test_held_notifications_are_routed_once_their_county_joins(
     assert status["status"] == "case_opened"
     assert status["township_code"] is None  # the new county has no township 001 yet: the county root
     assert tenant.code == joining
+
+
+async def test_accepting_a_cancelled_residence_marks_the_person_departed(
+    county: County,
+    make_client: MakeClient,
+    add_person: AddPerson,
+    router: IntakeRouter,
+    sign_in: SignIn,
+    database: Database,
+) -> None:
+    police = await make_client("police")
+    resident_id = new_resident_id()
+    person = await add_person(county, "王芳", resident_id)
+    body = residence(
+        county.code,
+        type="residence_cancelled",
+        person={"resident_id": resident_id, "name": "王芳"},
+        cancelled_on="2026-11-05",
+        reason="迁离本地",
+    )
+    del body["registered_on"]
+    _, case_id = await _routed_case(police.http, router, body)
+    officer = await sign_in(county, "officer")
+    await officer.post(f"/api/v1/intake/triages/{case_id}/verify")
+    assert (await officer.post(f"/api/v1/intake/triages/{case_id}/accept")).status_code == 200
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        stored = await session.get(Person, person.id)
+        assert stored is not None and stored.status == "departed"
+
+
+async def test_accepting_a_marriage_links_the_matched_spouses(
+    county: County,
+    make_client: MakeClient,
+    add_person: AddPerson,
+    router: IntakeRouter,
+    sign_in: SignIn,
+    database: Database,
+) -> None:
+    civil = await make_client("civil_affairs")
+    husband_id, wife_id = new_resident_id("male"), new_resident_id()
+    husband = await add_person(county, "李强", husband_id)
+    wife = await add_person(county, "王芳", wife_id)
+    body = {
+        "transaction_id": f"MZ-{uuid.uuid4().hex[:12]}",
+        "type": "marriage_registered",
+        "source_record_id": "JH-1",
+        "issuing_office": "某区民政局婚姻登记处",
+        "address": "某某路3号",
+        "husband": {"resident_id": husband_id, "name": "李强"},
+        "wife": {"resident_id": wife_id, "name": "王芳"},
+        "certificate_number": "J-1",
+        "registered_on": "2026-11-03",
+        "residence_division_code": county.units["t1"],
+    }
+    _, case_id = await _routed_case(civil.http, router, body)
+    officer = await sign_in(county, "officer")
+    await officer.post(f"/api/v1/intake/triages/{case_id}/verify")
+    assert (await officer.post(f"/api/v1/intake/triages/{case_id}/accept")).status_code == 200
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        stored_husband = await session.get(Person, husband.id)
+        stored_wife = await session.get(Person, wife.id)
+    assert stored_husband is not None and stored_wife is not None
+    assert (stored_husband.marital_status, stored_husband.spouse_id) == ("first_marriage", wife.id)
+    assert (stored_wife.marital_status, stored_wife.spouse_id) == ("first_marriage", husband.id)
