@@ -25,6 +25,7 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.cases import service as cases
+from backend.cases.errors import CaseNotFound
 from backend.cases.schemas import CaseActionRequest, CaseCreate, CaseSubjectIn
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
@@ -366,8 +367,8 @@ async def _triage(
 ) -> tuple[Case, IntakeTriage]:
     try:
         case = await cases.get_case(session, principal, case_id, action)
-    except Exception as error:  # CaseNotFound: 404 before 403, and the same answer for a non-triage case
-        raise TriageNotFound() from error
+    except CaseNotFound:  # the same answer as for a case that is not a triage case
+        raise TriageNotFound() from None
     triage = await TriageRepository(session).by_case(case.id)
     if triage is None:
         raise TriageNotFound()
