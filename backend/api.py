@@ -20,6 +20,8 @@ from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
+from backend.intake.endpoints import platform_router as intake_platform_router
+from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
@@ -47,5 +49,7 @@ for router in (
     verification_router,
     documents_router,
     document_verify_router,
+    intake_router,
+    intake_platform_router,
 ):
     api_router.include_router(router)

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     # Department API clients (OAuth2 client credentials).
     access_token_minutes: int = 15
+    # Per-client token bucket of the intake API, per API process (backend/intake/ratelimit.py).
+    intake_rate_per_second: float = 1000.0
+    intake_rate_burst: int = 2000
     # Break-glass read access outside one's scope.
     break_glass_default_minutes: int = 120
     break_glass_max_minutes: int = 480

@@ -26,6 +26,7 @@ from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.client import connect
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
+from workflows.intake import run_intake
 from workflows.platform.activities import PlatformActivities
 from workflows.platform.workflows import AuditChainCheckWorkflow
 from workflows.relay import run_relay
@@ -104,9 +105,11 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker started", extra={"task_queues": [settings.temporal_task_queue, CASES_TASK_QUEUE]})
         # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
         relay = asyncio.create_task(run_relay(settings, database, stop))
+        intake = asyncio.create_task(run_intake(database, stop))
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
         await relay
+        await intake
     await database.dispose()
 
 

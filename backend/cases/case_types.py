@@ -95,6 +95,19 @@ DEFAULT_CASE_TYPES: dict[str, CaseTypeDefinition] = {
             note="首次查验后每年至少查验一次 / at least yearly after the first inspection",
         ),
         CaseTypeDefinition(
+            "department_notification",
+            "部门通报核实 / Department notification triage",
+            (S.registration, S.closed),
+            deadlines=(
+                DeadlineRule(
+                    S.registration,
+                    working_days=15,
+                    source="部门通报由计生部门核实后录入 / FP verifies department data before entry (local: 15 WD)",
+                ),
+            ),
+            note="公安、民政、卫生通报的新流入、婚姻、出生信息 / police, civil affairs and health notifications",
+        ),
+        CaseTypeDefinition(
             "certificate_renewal",
             "婚育证明换领 / Certificate renewal",
             _SIMPLE,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 TENANT_SETTING = "app.tenant_id"
 PLATFORM_SETTING = "app.platform"
+API_CLIENT_SETTING = "app.api_client"
 
 
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
@@ -28,6 +29,14 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
 async def set_platform_context(session: AsyncSession) -> None:
     """Allow the current transaction to provision tenants. It grants no access to any tenant's rows."""
     await session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": PLATFORM_SETTING})
+
+
+async def set_api_client(session: AsyncSession, client_id: str) -> None:
+    """Name the department client of this transaction: tables shared across counties (department
+    notifications) show a client its own rows through this setting."""
+    await session.execute(
+        text("SELECT set_config(:name, :value, true)"), {"name": API_CLIENT_SETTING, "value": client_id}
+    )
 
 
 def current_tenant_id(session: AsyncSession) -> uuid.UUID:

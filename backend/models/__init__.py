@@ -26,6 +26,14 @@ from backend.models.document import (
     IssuedDocumentStatus,
 )
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
+from backend.models.intake import (
+    DeliveryStatus,
+    IntakeNotification,
+    IntakeTriage,
+    NotificationStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
 from backend.models.person import (
@@ -101,4 +109,10 @@ __all__ = [
     "OrgUnit",
     "OrgUnitKind",
     "Tenant",
+    "DeliveryStatus",
+    "IntakeNotification",
+    "IntakeTriage",
+    "NotificationStatus",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -289,6 +289,15 @@ async def probe_document_destroy(client: httpx.AsyncClient, county: County, unit
     return _allowed(await client.get("/api/v1/document-retention"))
 
 
+async def probe_intake_submit(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # Department API clients only: no user role holds it (tests/backend/intake covers the clients).
+    return _allowed(await client.post("/api/v1/notifications:batch", json={"notifications": [{}]}), ok=202)
+
+
+async def probe_intake_read_status(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/notifications/{uuid.uuid4()}"))
+
+
 PROBES: dict[str, Probe] = {
     Action.verification_answer: probe_verification_answer,
     Action.verification_request: probe_verification_request,
@@ -307,9 +316,18 @@ PROBES: dict[str, Probe] = {
     Action.document_read: probe_document_read,
     Action.document_write: probe_document_write,
     Action.document_destroy: probe_document_destroy,
+    Action.intake_submit: probe_intake_submit,
+    Action.intake_read_status: probe_intake_read_status,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
-UNSCOPED = {Action.clients_manage, Action.tenant_provision, Action.config_manage, Action.document_destroy}
+UNSCOPED = {
+    Action.clients_manage,
+    Action.tenant_provision,
+    Action.config_manage,
+    Action.intake_submit,
+    Action.intake_read_status,
+    Action.document_destroy,
+}
 
 
 def expected(role: Role, action: Action, home_code: str, target_kind: str, target_code: str) -> bool:
