@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -61,30 +61,23 @@ class Principal:
 
     @cached_property
     def _enforcer(self) -> casbin.Enforcer:
-        """A fresh enforcer holding the role templates and only this principal's grants (about 1 ms)."""
-        model = casbin.model.Model()
-        model.load_model_from_text(MODEL_TEXT)
-        enforcer = casbin.Enforcer(model)
-        enforcer.add_named_domain_matching_func("g", util.key_match_func)
-        policies = [[role.value, action.value] for role, actions in ROLE_TEMPLATES.items() for action in actions]
-        policies += [[BREAK_GLASS_ROLE, action.value] for action in BREAK_GLASS_ACTIONS]
-        policies += [
-            [f"scope:{scope.value}", action.value]
-            for scope, actions in CLIENT_SCOPE_ACTIONS.items()
-            for action in actions
-        ]
-        enforcer.add_policies(policies)
-        for grant in self.roles:
-            tenant = ANY_TENANT if grant.org_unit_code == ANY_TENANT else (self.tenant_code or ANY_TENANT)
-            unit = "" if grant.org_unit_code == ANY_TENANT else grant.org_unit_code
-            enforcer.add_grouping_policy(self.subject, grant.role, f"{tenant}:{unit}*")
-        for scope in self.break_glass:
-            enforcer.add_grouping_policy(self.subject, BREAK_GLASS_ROLE, self._domain(scope.org_unit_code) + "*")
-        return enforcer
+        """The enforcer holding the role templates and only this principal's grants, shared by the requests of
+        a principal whose grants are the same (building one costs a few milliseconds)."""
+        break_glass_domains = tuple(sorted(self._domain(scope.org_unit_code) + "*" for scope in self.break_glass))
+        return _enforcer_for(self.subject, self.tenant_code, tuple(self.roles), break_glass_domains)
+
+    @cached_property
+    def _decisions(self) -> dict[tuple[str, str], bool]:
+        return {}
 
     def can(self, action: Action, unit_code: str) -> bool:
         """May this principal perform `action` on something that belongs to `unit_code`?"""
-        return bool(self._enforcer.enforce(self.subject, self._domain(unit_code), action.value))
+        key = (action.value, unit_code)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = bool(self._enforcer.enforce(self.subject, self._domain(unit_code), action.value))
+            self._decisions[key] = decision
+        return decision
 
     def _role_has(self, role: str, action: Action) -> bool:
         return bool(self._enforcer.has_policy(role, action.value))
@@ -121,6 +114,32 @@ class Principal:
 
     def holds(self, action: Action) -> bool:
         return bool(self.scopes_for(action))
+
+
+@lru_cache(maxsize=4096)
+def _enforcer_for(
+    subject: str, tenant_code: str | None, roles: tuple[ScopedRole, ...], break_glass_domains: tuple[str, ...]
+) -> casbin.Enforcer:
+    """A Casbin enforcer for exactly these grants. Keyed by everything that goes into it, so a changed grant
+    (or a break-glass grant that ended, which drops out of the principal) builds a new one; only `enforce` and
+    `has_policy` are called on it afterwards, never a mutation."""
+    model = casbin.model.Model()
+    model.load_model_from_text(MODEL_TEXT)
+    enforcer = casbin.Enforcer(model)
+    enforcer.add_named_domain_matching_func("g", util.key_match_func)
+    policies = [[role.value, action.value] for role, actions in ROLE_TEMPLATES.items() for action in actions]
+    policies += [[BREAK_GLASS_ROLE, action.value] for action in BREAK_GLASS_ACTIONS]
+    policies += [
+        [f"scope:{scope.value}", action.value] for scope, actions in CLIENT_SCOPE_ACTIONS.items() for action in actions
+    ]
+    enforcer.add_policies(policies)
+    for grant in roles:
+        tenant = ANY_TENANT if grant.org_unit_code == ANY_TENANT else (tenant_code or ANY_TENANT)
+        unit = "" if grant.org_unit_code == ANY_TENANT else grant.org_unit_code
+        enforcer.add_grouping_policy(subject, grant.role, f"{tenant}:{unit}*")
+    for domain in break_glass_domains:
+        enforcer.add_grouping_policy(subject, BREAK_GLASS_ROLE, domain)
+    return enforcer
 
 
 def _outermost(roots: set[str]) -> list[str]:
