@@ -192,6 +192,9 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         subject_name=primary.name if primary else "",
         subject_pinyin=keys.pinyin if keys else "",
         received_at=received_at,
+        # The first stage's clock starts on arrival: stored now, so the workflow's first plan changes nothing
+        # on the row and an officer acting at once is not told "someone else changed this case".
+        stage_started_at=received_at,
         due_at=due_at,
         due_provisional=provisional,
         overdue=False,
