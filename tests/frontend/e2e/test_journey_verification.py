@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from temporalio.client import Client
@@ -63,6 +64,18 @@ async def _add_subject(world: World, county: County, case: Case, registration_to
     return person
 
 
+def _scan(directory: Path) -> Path:
+    path = directory / "结婚证.png"
+    Image.new("RGB", (320, 200), (200, 40, 40)).save(path, format="PNG")
+    return path
+
+
+def _not_a_scan(directory: Path) -> Path:
+    path = directory / "结婚证.png.txt"
+    path.write_text("这不是扫描件", encoding="utf-8")
+    return path
+
+
 async def _drain(relay: OutboxRelay, county: County) -> None:
     while await relay._process_one(county.tenant.id):
         pass
@@ -81,7 +94,7 @@ async def _stage(world: World, county: County, case_id: uuid.UUID, stage: str) -
 
 
 def test_journey_2_cross_county_verification_then_registration_and_the_certificate_pdf(
-    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path, tmp_path: Path
 ) -> None:
     county_a = background.run(world.build("甲县"))
     background.run(world.user("jia.officer", "t1", [(Role.township_officer, "t1")]))
@@ -117,6 +130,19 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         page.get_by_role("link", name=case.number).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"案件 {case.number}")
         expect(page.locator("#verification-title")).to_have_text("跨县协查")
+        # The scan of her marriage certificate: a text file posing as one is refused next to the field.
+        page.get_by_label("材料类型").select_option("marriage_certificate")
+        page.get_by_label("文件（PDF、JPEG、PNG、TIFF）").set_input_files(_not_a_scan(tmp_path))
+        page.get_by_role("button", name="上传").click()
+        expect(page.locator("#e-document_file")).to_be_visible()
+        page.get_by_label("材料类型").select_option("marriage_certificate")
+        page.get_by_label("文件（PDF、JPEG、PNG、TIFF）").set_input_files(_scan(tmp_path))
+        page.get_by_role("button", name="上传").click()
+        expect(page.get_by_role("status")).to_have_text("材料已上传。")
+        expect(page.get_by_role("link", name="结婚证.png")).to_be_visible()
+        preview = page.get_by_role("img", name="预览：结婚证.png")
+        expect(preview).to_be_visible()
+        assert page.evaluate("img => img.naturalWidth", preview.element_handle()) > 0  # the preview was served
         page.get_by_label("协查内容").fill("请核实吴晓燕的婚育情况及是否已生育子女。")
         page.get_by_role("button", name="发出协查").click()
         expect(page.get_by_role("status")).to_have_text("协查请求已发出。")
