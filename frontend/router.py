@@ -20,6 +20,7 @@ from frontend.pages import (
     persons,
     registers,
     settings,
+    triage,
     verification,
 )
 from frontend.rendering import render
@@ -49,6 +50,7 @@ pages_router.include_router(dashboard.router)
 # Before cases.router: /cases/{id}/verification, /documents and /issue are more specific than its routes.
 pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
+pages_router.include_router(triage.router)
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
