@@ -14,7 +14,7 @@ from backend.documents import issuing
 from backend.documents.repository import DocumentRepository
 from backend.models import Case, DocumentKind, DocumentOwnerKind, QuestionType
 from backend.verification.repository import VerificationFilters, VerificationRepository
-from frontend.pages.documents import ISSUABLE_FROM_CASE
+from frontend.pages.documents import issuable
 
 UPLOAD_KINDS = [kind for kind in DocumentKind if kind is not DocumentKind.issued]
 
@@ -43,6 +43,6 @@ async def case_panels(session: AsyncSession, principal: Principal, case: Case) -
         "documents": [document for document in documents if document.destroyed_at is None],
         "upload_kinds": UPLOAD_KINDS,
         "issued": issued,
-        "issuable": ISSUABLE_FROM_CASE,
+        "issuable": issuable(case),
         "issued_labels": issuing.KIND_LABELS,
     }

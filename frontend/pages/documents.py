@@ -10,21 +10,28 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from backend.authz.vocabulary import Action
+from backend.cases import service as cases
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.documents import service
 from backend.documents.auth import DocumentWrite
-from backend.models import DocumentKind, DocumentOwnerKind, IssuedDocumentKind
+from backend.models import Case, CaseOutcome, DocumentKind, DocumentOwnerKind, IssuedDocumentKind
 
 router = APIRouter(include_in_schema=False)
 
-# What a case page may issue from its buttons: kinds that need nothing but the case (a refusal letter needs a
-# written reason, a verification letter a recipient: those go through their own forms or the API).
-ISSUABLE_FROM_CASE = (
-    IssuedDocumentKind.first_child_registration,
-    IssuedDocumentKind.marriage_birth_certificate,
-    IssuedDocumentKind.contraception_report,
-)
+# What a case page may issue from its buttons, by case type, once the case is registered: kinds that need nothing
+# but the case. (A refusal letter needs a written reason, a verification letter a recipient, and the 婚育证明 has
+# its own pages: those go through their own forms or the API.)
+ISSUABLE_FROM_CASE: dict[str, tuple[IssuedDocumentKind, ...]] = {
+    "first_child_registration": (IssuedDocumentKind.first_child_registration,),
+}
+
+
+def issuable(case: Case) -> tuple[IssuedDocumentKind, ...]:
+    if case.outcome != CaseOutcome.registered:
+        return ()
+    return ISSUABLE_FROM_CASE.get(case.case_type, ())
 
 
 @router.post("/cases/{case_id}/documents", response_class=HTMLResponse)
@@ -68,8 +75,9 @@ async def issue(
 ) -> Response:
     from frontend.pages.cases import detail_page
 
-    if kind not in {issuable.value for issuable in ISSUABLE_FROM_CASE}:
-        errors = {"form": "无法签发该类文书 / this document cannot be issued here"}
+    case = await cases.get_case(session, principal, case_id, Action.case_read)
+    if kind not in {allowed.value for allowed in issuable(case)}:
+        errors = {"form": "本案不能签发该类文书 / this document cannot be issued for this case"}
         return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
     try:
         async with session.begin_nested():

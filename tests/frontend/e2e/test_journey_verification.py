@@ -130,6 +130,8 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         page.get_by_role("link", name=case.number).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"案件 {case.number}")
         expect(page.locator("#verification-title")).to_have_text("跨县协查")
+        # Nothing to issue before the case is registered.
+        expect(page.get_by_role("button", name="签发一孩生育服务登记证明")).to_have_count(0)
         # The scan of her marriage certificate: a text file posing as one is refused next to the field.
         page.get_by_label("材料类型").select_option("marriage_certificate")
         page.get_by_label("文件（PDF、JPEG、PNG、TIFF）").set_input_files(_not_a_scan(tmp_path))
@@ -142,7 +144,8 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         expect(page.get_by_role("link", name="结婚证.png")).to_be_visible()
         preview = page.get_by_role("img", name="预览：结婚证.png")
         expect(preview).to_be_visible()
-        assert page.evaluate("img => img.naturalWidth", preview.element_handle()) > 0  # the preview was served
+        # The preview was served and decoded: an image that failed to load has no natural width.
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
         page.get_by_label("协查内容").fill("请核实吴晓燕的婚育情况及是否已生育子女。")
         page.get_by_role("button", name="发出协查").click()
         expect(page.get_by_role("status")).to_have_text("协查请求已发出。")
