@@ -46,6 +46,8 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/persons", "人员", Action.person_read),
     ("/certificates", "婚育证明", Action.person_read),
     ("/registers", "台账", Action.person_read),
+    ("/verification/inbox", "协查", Action.verification_answer),
+    ("/triage", "部门通报", Action.case_write),
     ("/audit", "审计", Action.audit_read),
     ("/admin/org", "组织机构", Action.users_manage),
     ("/admin/users", "用户与角色", Action.users_manage),

@@ -9,7 +9,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
-from frontend.pages import admin, audit, auth, cases, certificates, dashboard, persons, registers, settings
+from frontend.pages import (
+    admin,
+    audit,
+    auth,
+    cases,
+    certificates,
+    dashboard,
+    documents,
+    persons,
+    registers,
+    settings,
+    triage,
+    verification,
+)
 from frontend.rendering import render
 
 pages_router = APIRouter(include_in_schema=False)
@@ -34,6 +47,10 @@ async def switch_language(locale: str, request: Request) -> RedirectResponse:
 
 pages_router.include_router(auth.router)
 pages_router.include_router(dashboard.router)
+# Before cases.router: /cases/{id}/verification, /documents and /issue are more specific than its routes.
+pages_router.include_router(verification.router)
+pages_router.include_router(documents.router)
+pages_router.include_router(triage.router)
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)

@@ -32,6 +32,7 @@ from backend.models import CaseStage, CaseStatus, Person
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
+from frontend.pages.case_panels import case_panels
 from frontend.pages.common import field_errors, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id
@@ -168,7 +169,7 @@ async def bulk_reassign(request: Request, session: SessionDep, principal: CasesA
     return RedirectResponse(f"/cases?{query}", status_code=303)
 
 
-async def _detail(
+async def detail_page(
     request: Request,
     session: AsyncSession,
     principal: Principal,
@@ -179,7 +180,7 @@ async def _detail(
     status_code: int = 200,
 ) -> HTMLResponse:
     case = await service.get_case(session, principal, case_id, Action.case_read)
-    subjects, links, _alerts = await service.subjects_links_and_alerts(session, case)
+    subjects, links, alerts = await service.subjects_links_and_alerts(session, case)
     people: list[Any] = []
     for subject in subjects:
         try:
@@ -188,6 +189,7 @@ async def _detail(
             continue  # a subject outside the caller's reach is simply not shown
         people.append((subject.part, await persons.person_read(session, principal, person)))
     users = await users_by_id(session, principal, Action.case_read)
+    panels = await case_panels(session, principal, case)
     timeline = await case_timeline(
         session, await temporal_client(request), case, case_workflow_id(case.org_unit_code[:6], case.id)
     )
@@ -208,6 +210,8 @@ async def _detail(
                 for user in sorted(users.values(), key=lambda user: user.username)
                 if user.active and case.org_unit_code.startswith(user.org_unit_code)
             ],
+            "alerts": alerts,
+            **panels,
             "errors": errors or {},
             "notice": notice,
         },
@@ -217,7 +221,7 @@ async def _detail(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_detail(request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> HTMLResponse:
-    return await _detail(request, session, principal, case_id)
+    return await detail_page(request, session, principal, case_id)
 
 
 @router.post("/cases/{case_id}/actions", response_class=HTMLResponse)
@@ -245,12 +249,12 @@ async def case_action(
         )
     except ValidationError as invalid:
         errors = {str(error["loc"][-1]): "输入无效 / invalid value" for error in invalid.errors()}
-        return await _detail(request, session, principal, case_id, errors=errors, status_code=422)
+        return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
     try:
         async with session.begin_nested():
             await service.request_action(session, principal, case, body)
     except DomainError as error:
-        return await _detail(request, session, principal, case_id, errors=field_errors(error), status_code=422)
+        return await detail_page(request, session, principal, case_id, errors=field_errors(error), status_code=422)
     return RedirectResponse(f"/cases/{case.id}?submitted=1", status_code=303)
 
 
@@ -269,12 +273,12 @@ async def case_assign(
         body = AssignRequest.model_validate({"assignee_id": assignee_id or None, "version": version or None})
     except ValidationError:
         errors = {"assignee_id": "请选择承办人 / choose an assignee"}
-        return await _detail(request, session, principal, case_id, errors=errors, status_code=422)
+        return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
     try:
         async with session.begin_nested():
             await service.assign_case(session, case, body)
     except DomainError as error:
-        return await _detail(request, session, principal, case_id, errors=field_errors(error), status_code=422)
+        return await detail_page(request, session, principal, case_id, errors=field_errors(error), status_code=422)
     return RedirectResponse(f"/cases/{case.id}?assigned=1", status_code=303)
 
 
@@ -285,5 +289,5 @@ async def case_claim(request: Request, session: SessionDep, principal: CasesWrit
         async with session.begin_nested():
             await service.claim_case(session, principal, case)
     except DomainError as error:
-        return await _detail(request, session, principal, case_id, errors=field_errors(error), status_code=422)
+        return await detail_page(request, session, principal, case_id, errors=field_errors(error), status_code=422)
     return RedirectResponse(f"/cases/{case.id}", status_code=303)

@@ -169,6 +169,7 @@ def test_journey_3_supervisor_sees_overdue_cases_after_time_moves_on_and_bulk_re
     expect(page.locator("table tbody tr")).to_have_count(3)
     page.get_by_role("link", name=cases[0].number).click()
     expect(page.get_by_test_id("countdown")).to_contain_text("已超期")
+    expect(page.get_by_test_id("case-alerts")).to_contain_text("已超期")  # the workflow's raised alerts
     check_page(page, screenshot_dir, "case-detail")
     sign_out(page)
 
