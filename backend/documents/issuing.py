@@ -25,6 +25,7 @@ import secrets
 import uuid
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import anyio.to_thread
@@ -143,10 +144,21 @@ def _seal(county_code: str) -> str | None:
     return _png_data_uri(seal.read_bytes()) if seal.is_file() else None
 
 
+def weasyprint_module() -> ModuleType:
+    """WeasyPrint, imported on first use (it is heavy). Importing it sets Pillow's process-wide
+    `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would make upload checks (backend/documents/sniffing.py)
+    accept truncated scans in every request after the first rendered PDF: it is set back at once. Our own
+    templates and seals are whole images, so rendering loses nothing."""
+    import weasyprint
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    return weasyprint
+
+
 def render_pdf(county_code: str, kind: IssuedDocumentKind, values: dict[str, Any]) -> bytes:
     """Render the county's template for `kind` to PDF bytes (blocking: call in a worker thread)."""
-    import weasyprint  # heavy import, only where documents are rendered
-
+    weasyprint = weasyprint_module()
     html = _environment(county_code).get_template(f"{kind.value}.html").render(**values)
     return bytes(weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf())
 

@@ -20,6 +20,7 @@ from backend.documents.errors import (
     UploadRejected,
     UploadTooLarge,
 )
+from backend.documents.issuing import weasyprint_module
 from backend.documents.sniffing import SniffedFile, sanitize_display_name, sniff_upload
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -324,6 +325,16 @@ def test_truncated_jpeg_is_refused() -> None:
 
     assert raised.value.status_code == 422
     assert_names_the_file_field(raised.value)
+
+
+def test_a_truncated_jpeg_is_still_refused_after_a_pdf_was_rendered() -> None:
+    # WeasyPrint's import switches Pillow to accepting truncated images for the whole process.
+    weasyprint_module()
+    data = encoded(picture(size=(400, 300)), "JPEG", quality=90)
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    with pytest.raises(UploadMalformed):
+        sniff_upload(data[: len(data) - 200], max_bytes=MAX_BYTES)
 
 
 def test_truncated_png_is_refused() -> None:
