@@ -223,9 +223,15 @@ async def file_notice(
     status_text = _register_text(row)
     notes = f"{status_text}（通报 {row.correlation_id}）" + (f"：{note}" if note else "")
     if action == "link":
-        if existing is None or existing.flow_direction != FlowDirection.outflow:
+        if existing is None:
             raise InvalidVerification(
                 "action", "本县无该身份证号的流出登记，请新建 / no outflow entry with this ID number: create one"
+            )
+        if existing.flow_direction != FlowDirection.outflow:
+            raise InvalidVerification(
+                "action",
+                "该身份证号的人员不是流出人员，请核实后接收 / the record with this ID number is not an outflow entry: "
+                "check it and acknowledge the notice",
             )
         if not principal.can(Action.person_write, existing.org_unit_code):
             raise InvalidVerification("action", "该流出登记不在您的管理范围 / the outflow entry is outside your reach")
@@ -242,7 +248,8 @@ async def file_notice(
             reason="流入地通报 / notice from the residence county",
             correlation_id=row.correlation_id,
         )
-        person, filing = existing, "linked"
+        person = existing
+        filing: Literal["linked", "created"] = "linked"
     else:
         if existing is not None:
             raise InvalidVerification(
