@@ -9,13 +9,15 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import VerificationRequest
 from backend.persons.resident_id import check_character
-from tests.backend.verification.conftest import OFF_PLATFORM_TOWNSHIP, TwoCounties, audit_actions
+from tests.backend.verification.conftest import OFF_PLATFORM_TOWNSHIP, CaseWork, TwoCounties, audit_actions
 from tests.fixtures.identity import County, SignIn
+from workflows.verification.types import verification_workflow_id
 
 
 def resident_id(serial: int) -> str:
@@ -189,3 +191,21 @@ async def test_leaving_and_returning_notify_the_registration_county_which_update
     # Registering the same active record again (a correction) sends nothing new.
     corrected = await register(officer_a, a, number, "inflow", registration_division_code=b.units["v11"], notes="x")
     assert corrected.status_code == 200 and "X-Flow-Notice" not in corrected.headers
+
+
+async def test_a_notice_without_a_case_runs_its_deadline_workflow_until_it_is_filed(
+    counties: TwoCounties, sign_in: SignIn, casework: CaseWork
+) -> None:
+    a, b = counties.a, counties.b
+    officer_a, officer_b = await sign_in(a, "t1.officer"), await sign_in(b, "t1.officer")
+    registered = await register(officer_a, a, resident_id(41), "inflow", registration_division_code=b.units["v11"])
+    correlation_id = sent_notice(registered)
+    await casework.drain(a.tenant.id)
+    handle = casework.client.get_workflow_handle(verification_workflow_id(correlation_id))
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    notice = await inbox_notice(officer_b, correlation_id)
+    created = await officer_b.post(f"/api/v1/verification/inbox/{notice['id']}/file", json={"action": "create"})
+    assert created.status_code == 200, created.text
+    await casework.drain(b.tenant.id)
+    await handle.result()
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
