@@ -12,7 +12,6 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backend.authz.vocabulary import Action
-from backend.core.errors import DomainError
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.engine import Database
@@ -21,8 +20,6 @@ from backend.models import FlowDirection, PersonStatus, Sex
 from backend.persons import importer, service
 from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.errors import ImportFileRejected
-from backend.persons.repository import PersonRepository
-from backend.persons.resident_id import normalise_resident_id
 from backend.persons.schemas import (
     ImportMode,
     ImportReport,
@@ -99,7 +96,7 @@ async def list_persons(
 async def register_person(
     session: SessionDep, database: DatabaseDep, principal: PersonsWrite, body: PersonCreate
 ) -> JSONResponse:
-    returning = await _was_departed(session, body.resident_id)
+    returning = await flow_notices.was_departed(session, body.resident_id)
     person, merged = await service.register_person(session, principal, body)
     # An inflow person whose registration place is another county: that county is notified (流入登记通报), in
     # this transaction; a returning person (a departed record registered again) likewise.
@@ -115,17 +112,6 @@ async def register_person(
         status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED,
         headers={flow_notices.HEADER: notice.header()} if notice else None,
     )
-
-
-async def _was_departed(session: SessionDep, resident_id: str | None) -> bool:
-    if not resident_id:
-        return False
-    try:
-        number = normalise_resident_id(resident_id)
-    except DomainError:
-        return False
-    existing = await PersonRepository(session).by_resident_id_hash(service.resident_id_digest(number))
-    return existing is not None and existing.status == PersonStatus.departed
 
 
 @router.post(

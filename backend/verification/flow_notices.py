@@ -30,12 +30,14 @@ from backend.cases.deadlines import china_day
 from backend.core import outbox
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.errors import DomainError
 from backend.db.engine import Database
 from backend.db.tenancy import current_tenant_id
 from backend.models import (
     Channel,
     FlowDirection,
     Person,
+    PersonStatus,
     QuestionType,
     VerificationKind,
     VerificationRequest,
@@ -44,6 +46,7 @@ from backend.models import (
 from backend.org.repository import OrgUnitRepository
 from backend.persons import service as persons
 from backend.persons.repository import PersonRepository
+from backend.persons.resident_id import normalise_resident_id
 from backend.persons.schemas import PersonCreate
 from backend.tenants.directory import route_division
 from backend.verification import deadlines
@@ -190,6 +193,18 @@ async def notify_registration_place(
         ).model_dump(mode="json"),
     )
     return FlowNotice("sent", correlation_id, route.county_code)
+
+
+async def was_departed(session: AsyncSession, resident_id: str | None) -> bool:
+    """Whether the county holds a departed record with this ID number: registering it again is a return."""
+    if not resident_id:
+        return False
+    try:
+        number = normalise_resident_id(resident_id)
+    except DomainError:
+        return False
+    existing = await PersonRepository(session).by_resident_id_hash(persons.resident_id_digest(number))
+    return existing is not None and existing.status == PersonStatus.departed
 
 
 # --- B files the notice -----------------------------------------------------------------------------------------

@@ -209,3 +209,24 @@ async def test_a_notice_without_a_case_runs_its_deadline_workflow_until_it_is_fi
     await casework.drain(b.tenant.id)
     await handle.result()
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_registering_through_the_page_notifies_the_registration_county_as_the_api_does(
+    counties: TwoCounties, sign_in: SignIn
+) -> None:
+    a, b = counties.a, counties.b
+    officer_a, officer_b = await sign_in(a, "t1.officer"), await sign_in(b, "t1.officer")
+    number = resident_id(51)
+    response = await officer_a.post(
+        "/persons/new",
+        data={
+            "name": "孙倩",
+            "resident_id": number,
+            "org_unit_code": a.units["v11"],
+            "flow_direction": "inflow",
+            "registration_division_code": b.units["v11"],
+        },
+    )
+    assert response.status_code == 303, response.text
+    inbox = (await officer_b.get("/api/v1/verification/inbox", params={"kind": "notice"})).json()["items"]
+    assert [(row["subject_name"], row["question_type"]) for row in inbox] == [("孙倩", "inflow_registered")]
