@@ -62,6 +62,8 @@ class QuestionType(StrEnum):
     first_child_registration = "first_child_registration"  # 一孩生育服务登记通报（P04）
     rebirth_approval = "rebirth_approval"  # 再生育审批结果通报（P05）
     contraception_report = "contraception_report"  # 避孕节育情况报告单（P07）
+    inflow_registered = "inflow_registered"  # 流入登记通报：现居住地登记流入，户籍地关联流出登记
+    inflow_left = "inflow_left"  # 离开（返回）通报：现居住地注销流入，户籍地更新流出登记
     other = "other"
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -14,7 +14,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from backend.authz.vocabulary import Action
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
-from backend.db.session import SessionDep
+from backend.db.engine import Database
+from backend.db.session import SessionDep, get_database
 from backend.models import FlowDirection, PersonStatus, Sex
 from backend.persons import importer, service
 from backend.persons.auth import PersonsRead, PersonsWrite
@@ -34,8 +35,10 @@ from backend.persons.schemas import (
     PersonUpdate,
     SortKey,
 )
+from backend.verification import flow_notices
 
 router = APIRouter(prefix=f"{API_V1}/persons", tags=["persons"])
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 # Multipart framing (boundaries, part headers) on top of the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -90,12 +93,24 @@ async def list_persons(
     status_code=status.HTTP_201_CREATED,
     summary="Register a person (an ID number already registered updates that record: 200)",
 )
-async def register_person(session: SessionDep, principal: PersonsWrite, body: PersonCreate) -> JSONResponse:
+async def register_person(
+    session: SessionDep, database: DatabaseDep, principal: PersonsWrite, body: PersonCreate
+) -> JSONResponse:
+    returning = await flow_notices.was_departed(session, body.resident_id)
     person, merged = await service.register_person(session, principal, body)
+    # An inflow person whose registration place is another county: that county is notified (流入登记通报), in
+    # this transaction; a returning person (a departed record registered again) likewise.
+    notice = None
+    if not merged or returning:
+        notice = await flow_notices.notify_registration_place(
+            session, database, person, "inflow_registered", person.flow_date, principal.subject
+        )
     read = await service.person_read(session, principal, person)
     registration = PersonRegistrationRead(**read.model_dump(), merged_into_existing=merged)
     return JSONResponse(
-        registration.model_dump(mode="json"), status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED
+        registration.model_dump(mode="json"),
+        status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED,
+        headers={flow_notices.HEADER: notice.header()} if notice else None,
     )
 
 
@@ -130,10 +145,20 @@ async def update_person(
 
 @router.post("/{person_id}/depart", response_model=PersonRead, summary="注销: the person left")
 async def depart_person(
-    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonDepart
+    session: SessionDep,
+    database: DatabaseDep,
+    principal: PersonsWrite,
+    person_id: uuid.UUID,
+    body: PersonDepart,
+    response: Response,
 ) -> PersonRead:
     person = await service.person_in_reach(session, principal, person_id, Action.person_write)
     await service.depart_person(session, principal, person, body)
+    notice = await flow_notices.notify_registration_place(
+        session, database, person, "inflow_left", body.departed_on, principal.subject
+    )
+    if notice is not None:
+        response.headers[flow_notices.HEADER] = notice.header()
     return await service.person_read(session, principal, person)
 
 

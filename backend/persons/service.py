@@ -77,6 +77,7 @@ from backend.persons.schemas import (
     PersonUnmerge,
     PersonUpdate,
 )
+from backend.tenants.repository import TenantRepository
 
 ENTITY_TYPE = "person"
 RESIDENT_ID_CONTEXT = "person.resident_id"
@@ -220,6 +221,9 @@ class Rules:
     # Casbin's answer per unit, remembered for the request: an import asks about the same few units thousands
     # of times, and one enforce() costs milliseconds.
     _may_write: dict[str, bool] = field(default_factory=dict)
+    # County codes of the counties on this instance: their divisions are known places even when a code is newer
+    # than the division table's edition (a registration place in another county of the platform).
+    platform_counties: frozenset[str] = frozenset()
 
     def may_write(self, unit_code: str) -> bool:
         """Whether the principal holds person.write on `unit_code`."""
@@ -230,7 +234,13 @@ class Rules:
 
 async def load_rules(session: AsyncSession, principal: Principal) -> Rules:
     """The validation context for this request (the county's whole org tree: hundreds of rows, not millions)."""
-    return Rules(principal=principal, units=await OrgUnitRepository(session).all_by_code(), today=china_today())
+    counties = await TenantRepository(session).active_codes()
+    return Rules(
+        principal=principal,
+        units=await OrgUnitRepository(session).all_by_code(),
+        today=china_today(),
+        platform_counties=counties,
+    )
 
 
 def _problem(problems: list[FieldError], loc: Loc, zh: str, en: str) -> None:
@@ -248,6 +258,10 @@ def is_acceptable_division(code: str, units: Mapping[str, OrgUnit]) -> bool:
     """A place code: a unit of this county, or a division code whose first six digits are a known division
     (GB/T 2260, historical codes included). Township (9) and village (12) codes elsewhere are not tabled."""
     return code in units or is_known_division(code[:6])
+
+
+def _is_known_place(code: str, rules: Rules) -> bool:
+    return is_acceptable_division(code, rules.units) or code[:6] in rules.platform_counties
 
 
 def _is_active_unit(code: str, units: Mapping[str, OrgUnit]) -> bool:
@@ -368,7 +382,7 @@ def check_person_fields(
 
     if "registration_division_code" in values:
         code = values["registration_division_code"]
-        if code is not None and not is_acceptable_division(code, rules.units):
+        if code is not None and not _is_known_place(code, rules):
             _problem(
                 problems,
                 loc("registration_division_code"),
@@ -388,7 +402,7 @@ def check_person_fields(
                 "流入或县内流动人员的现居住地应为本县在用的村（居）或乡镇（街道）",
                 "for inflow and within-county people the residence must be an active unit of this county",
             )
-        elif code is not None and not is_acceptable_division(code, rules.units):
+        elif code is not None and not _is_known_place(code, rules):
             _problem(
                 problems,
                 loc("residence_division_code"),

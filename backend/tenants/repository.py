@@ -23,5 +23,9 @@ class TenantRepository:
     async def list_all(self) -> list[Tenant]:
         return list((await self.session.execute(select(Tenant).order_by(Tenant.code))).scalars().all())
 
+    async def active_codes(self) -> frozenset[str]:
+        """The county codes of the active counties on this instance."""
+        return frozenset((await self.session.execute(select(Tenant.code).where(Tenant.active.is_(True)))).scalars())
+
     def add(self, tenant: Tenant) -> None:
         self.session.add(tenant)

@@ -16,13 +16,15 @@ from backend.core.routing import API_V1
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
 from backend.models import VerificationKind, VerificationRequest, VerificationState
-from backend.verification import rates, service
+from backend.verification import flow_notices, rates, service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.errors import InvalidVerification
 from backend.verification.repository import VerificationFilters, VerificationRepository
 from backend.verification.schemas import (
     AnswerBody,
     AssignBody,
+    FlowNoticeFiled,
+    FlowNoticeFiling,
     RateFigures,
     RatesReport,
     ReasonBody,
@@ -170,6 +172,21 @@ async def answer(
 ) -> VerificationRead:
     row = await service.get_as_responder(session, principal, request_id)
     return responder_view(await service.answer(session, row, body))
+
+
+@router.post(
+    "/inbox/{request_id}/file",
+    response_model=FlowNoticeFiled,
+    summary="File an inflow/left notice: link it to the outflow entry, or create one",
+)
+async def file_flow_notice(
+    session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID, body: FlowNoticeFiling
+) -> FlowNoticeFiled:
+    row = await service.get_as_responder(session, principal, request_id)
+    row, person, filing = await flow_notices.file_notice(
+        session, principal, row, body.action, body.org_unit_code, body.note
+    )
+    return FlowNoticeFiled(notice=responder_view(row), filing=filing, person_id=person.id)
 
 
 @router.post("/inbox/{request_id}/reject", response_model=VerificationRead, summary="Send back with a reason")

@@ -159,3 +159,18 @@ class RatesReport(OutputSchema):
     # The counterpart county's figures in its dealings with this county, from the same shared rows (双向考核:
     # each side scored from the other's data); None without a counterpart.
     counterpart: RateFigures | None = None
+
+
+class FlowNoticeFiling(InputSchema):
+    """File an inflow/left notice (流入/离开通报): `link` it to the outflow entry of the same ID number, or
+    `create` that entry (in `org_unit_code`, default the receiving township) when there is none."""
+
+    action: Literal["link", "create"]
+    org_unit_code: Annotated[str, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})$")] | None = None
+    note: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+
+
+class FlowNoticeFiled(OutputSchema):
+    notice: VerificationRead
+    filing: Literal["linked", "created"]
+    person_id: uuid.UUID

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,8 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
-from backend.db.session import SessionDep
+from backend.db.engine import Database
+from backend.db.session import SessionDep, get_database
 from backend.models import FlowDirection
 from backend.org import service as org
 from backend.persons import service
@@ -24,6 +25,7 @@ from backend.persons.divisions import division_table
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
 from backend.persons.schemas import PersonCreate
+from backend.verification import flow_notices
 from frontend.pages.common import field_errors
 from frontend.rendering import render
 
@@ -135,7 +137,9 @@ async def registration_form(
 
 
 @router.post("/persons/new", response_class=HTMLResponse)
-async def register(request: Request, session: SessionDep, principal: PersonsWrite) -> Response:
+async def register(
+    request: Request, session: SessionDep, database: Annotated[Database, Depends(get_database)], principal: PersonsWrite
+) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
     direction = _direction(str(form.get("flow_direction", "")))
@@ -158,7 +162,12 @@ async def register(request: Request, session: SessionDep, principal: PersonsWrit
         return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
     try:
         async with session.begin_nested():
+            returning = await flow_notices.was_departed(session, person_create.resident_id)
             person, merged = await service.register_person(session, principal, person_create)
+            if not merged or returning:  # the registration county is notified, as through the API
+                await flow_notices.notify_registration_place(
+                    session, database, person, "inflow_registered", person.flow_date, principal.subject
+                )
     except DomainError as error:
         errors = field_errors(error)
         return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
