@@ -13,6 +13,7 @@ from frontend.pages import (
     admin,
     audit,
     auth,
+    case_open,
     cases,
     certificates,
     dashboard,
@@ -51,6 +52,7 @@ pages_router.include_router(dashboard.router)
 pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
 pages_router.include_router(triage.router)
+pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)

@@ -128,6 +128,7 @@ async def _list_page(
             "users": users,
             "assignee_options": [(str(user.id), f"{user.display_name}（{user.username}）") for user in assignees],
             "can_assign": can_assign,
+            "can_open": principal.holds(Action.case_write),
             "now": utc_now(),
             "errors": errors or {},
             "notice": notice or (params["reassigned"] if params.get("reassigned", "").isdigit() else None),

@@ -70,6 +70,7 @@ async def _person_page(
             "person": read,
             "certificates": views,
             "can_write": principal.can(Action.person_write, person.org_unit_code),
+            "can_open_case": principal.holds(Action.case_write),
             "values": values or {},
             "errors": errors or {},
         },

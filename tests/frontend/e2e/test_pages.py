@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,41 @@ def test_supervisor_assigns_a_waiting_case_from_its_page(
     expect(page.locator("dl.facts")).to_contain_text("zhen.qin")
     expect(page.locator("ol.timeline")).to_contain_text("分派")
     check_page(page)
+
+
+def test_coordinator_opens_a_faxed_case_from_the_case_list_in_english_with_errors_by_the_fields(
+    page: Page, live_server: str, world: World, background: BackgroundLoop
+) -> None:
+    county = background.run(world.build("开案县"))
+    background.run(world.user("cun.open", "v11", [(Role.village_coordinator, "v11")]))
+    background.run(_person(world, "林小红", "v11", "330106199003070022"))
+    background.run(_person(world, "郭丽", "v21", "330106198805120031"))  # another township: outside her reach
+    sign_in(page, live_server, county, "cun.open")
+    page.goto(live_server + "/cases")
+    page.get_by_role("link", name="English").click()
+    page.get_by_role("link", name="Open a case").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open a case")
+    # Only her own village can handle it, and the case types read in English.
+    expect(page.get_by_label("Handling unit").locator("option")).to_have_count(2)  # "choose" + her village
+    page.get_by_label("Case type").select_option(label="First-child birth service registration")
+    page.get_by_label("Handling unit").select_option(county.units["v11"])
+    page.get_by_label("Applicant's ID number").fill("330106198805120031")  # registered, but not in her reach
+    page.get_by_label("Arrived by").select_option("fax")
+    page.get_by_role("button", name="Open a case").click()
+    expect(page.locator("#e-applicant_resident_id")).to_have_text("no person with this ID number in your reach")
+    page.get_by_label("Applicant's ID number").fill("330106199003070022")
+    page.get_by_role("button", name="Open a case").click()
+    # A fax needs the time printed on it and its evidence; nothing is opened without them.
+    expect(page.locator("#e-arrival_at")).to_have_text("the time shown by the evidence is required")
+    printed = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")  # Beijing
+    page.get_by_label("Signed-for, fax-printed or call time").fill(printed)
+    page.get_by_role("button", name="Open a case").click()
+    expect(page.locator("#e-arrival_evidence")).to_have_text("the evidence is required")
+    check_page(page)
+    page.get_by_label("Evidence").fill("传真页眉 0571-8888")
+    page.get_by_role("button", name="Open a case").click()
+    expect(page.get_by_role("status").first).to_have_text(
+        "The case is open; its clock runs once the workflow has started."
+    )
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{county.code}-")
+    expect(page.locator("section", has=page.locator("#people-title"))).to_contain_text("林小红")
