@@ -14,9 +14,10 @@ from backend.config import Settings
 from backend.core.outbox import RelaySettings
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
+from backend.devservices import postgres
 from backend.devservices import temporal as temporal_dev
 from backend.models import OutboxMessage
-from tests.fixtures.database import TenantFactory
+from tests.fixtures.database import TenantFactory, park_background_work
 from tests.fixtures.identity import County, SignIn, add_user, build_county
 from workflows.cases.types import case_workflow_id
 from workflows.relay import build_relay
@@ -26,9 +27,11 @@ FAST_RETRY = RelaySettings(base_backoff_seconds=0.05, max_backoff_seconds=0.2, i
 
 
 @pytest.fixture
-async def county(database: Database, tenant_factory: TenantFactory) -> County:
+async def county(database: Database, tenant_factory: TenantFactory, database_urls: postgres.DatabaseUrls) -> County:
     county = await build_county(database, tenant_factory)
     await add_user(database, county, "officer", "t1", [(Role.township_officer, "t1")])
+    # The relay drains every county: earlier tests' pending messages would make this test measure them.
+    await park_background_work(database_urls, county.tenant.id)
     return county
 
 

@@ -16,15 +16,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from backend.authz.vocabulary import Role
 from backend.config import PROJECT_ROOT
-from backend.db.engine import Database, create_engine
+from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.devservices import postgres
+from backend.devservices import temporal as temporal_dev
 from backend.models import AuditEvent
-from tests.fixtures.database import TenantFactory
+from tests.fixtures.database import TenantFactory, park_background_work
 from tests.fixtures.identity import County, SignIn, add_user, build_county
 
 WAIT_SECONDS = 90.0
@@ -71,23 +72,26 @@ async def worker_process(subprocess_env: dict[str, str]) -> AsyncIterator[Worker
 
 
 @pytest.fixture
+async def worker_on_its_own_server(subprocess_env: dict[str, str]) -> AsyncIterator[WorkerProcess]:
+    """A worker on a Temporal dev server of its own: workflows that earlier tests left on the shared server's
+    task queues (their workers killed or stopped mid-task) cannot compete with this test's case."""
+    port = temporal_dev.free_port()
+    server = temporal_dev.start_dev_server(port=port)
+    try:
+        temporal_dev.wait_until_ready(f"127.0.0.1:{port}")
+        worker = WorkerProcess({**subprocess_env, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
+        yield worker
+        worker.stop_quietly()
+    finally:
+        temporal_dev.stop(server)
+
+
+@pytest.fixture
 async def county(database: Database, tenant_factory: TenantFactory, database_urls: postgres.DatabaseUrls) -> County:
     county = await build_county(database, tenant_factory)
     await add_user(database, county, "officer", "t1", [(Role.township_officer, "t1")])
-    # The worker's relay drains every county's outbox, and earlier tests in this process leave theirs pending
-    # (they run no relay): park those, so that this worker works for this test's county alone.
-    engine = create_engine(database_urls.superuser, pool_size=1)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "UPDATE outbox_messages SET processed_at = now(), result = jsonb_build_object('parked', 'test') "
-                    "WHERE processed_at IS NULL AND tenant_id <> :tenant_id"
-                ),
-                {"tenant_id": county.tenant.id},
-            )
-    finally:
-        await engine.dispose()
+    # The worker drains every county's outbox and every waiting notification: only this test's work remains.
+    await park_background_work(database_urls, county.tenant.id)
     return county
 
 
@@ -126,8 +130,9 @@ async def _audit_actions(database: Database, county: County, case_id: str) -> Co
 
 
 async def test_a_killed_worker_restarts_and_finishes_the_case_with_each_side_effect_once(
-    county: County, sign_in: SignIn, database: Database, worker_process: WorkerProcess
+    county: County, sign_in: SignIn, database: Database, worker_on_its_own_server: WorkerProcess
 ) -> None:
+    worker_process = worker_on_its_own_server
     officer = await sign_in(county, "officer")
     opened = await officer.post(
         "/api/v1/cases", json={"case_type": "first_child_registration", "org_unit_code": county.units["v11"]}
