@@ -28,7 +28,8 @@ class PersonalDataCipher:
             raise ValueError("DATA_ENCRYPTION_KEY must be 32 bytes, urlsafe base64")
         # Separate keys for the two purposes, so the lookup digests reveal nothing about the cipher key.
         self._aead = AESGCM(hmac.new(master, b"liuguan:encrypt", hashlib.sha256).digest())
-        self._hash_key = hmac.new(master, b"liuguan:lookup", hashlib.sha256).digest()
+        # Keyed once; each digest starts from a copy (the key schedule is not redone per value).
+        self._keyed_hash = hmac.new(hmac.new(master, b"liuguan:lookup", hashlib.sha256).digest(), None, hashlib.sha256)
 
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         """`context` (e.g. "person.resident_id") is bound in, so a value cannot be moved to another column."""
@@ -40,7 +41,9 @@ class PersonalDataCipher:
         return self._aead.decrypt(nonce, body, context.encode()).decode()
 
     def lookup_hash(self, value: str, *, context: str) -> str:
-        return hmac.new(self._hash_key, f"{context}:{value}".encode(), hashlib.sha256).hexdigest()
+        digest = self._keyed_hash.copy()
+        digest.update(f"{context}:{value}".encode())
+        return digest.hexdigest()
 
 
 @lru_cache

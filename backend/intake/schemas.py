@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationInfo, model_validator
 
 from backend.authz.vocabulary import ClientScope
 from backend.core.schemas import InputSchema, OutputSchema
@@ -45,15 +45,27 @@ TYPE_SCOPE: dict[NotificationType, ClientScope] = {
 }
 
 
-def _resident_id(value: str) -> str:
+TODAY_CONTEXT_KEY = "today"
+
+
+def _today(info: ValidationInfo) -> date:
+    """China's date for the checks below: given once per batch in the validation context (a batch is one
+    moment), read from the clock when a notification is validated alone (the single-post route)."""
+    context = info.context
+    if context is not None and TODAY_CONTEXT_KEY in context:
+        return cast(date, context[TODAY_CONTEXT_KEY])
+    return china_today()
+
+
+def _resident_id(value: str, info: ValidationInfo) -> str:
     try:
-        return parse_resident_id(value, today=china_today()).number
+        return parse_resident_id(value, today=_today(info)).number
     except InvalidResidentId as error:
         raise ValueError(error.detail) from None
 
 
-def _not_future(value: date) -> date:
-    if value > china_today():
+def _not_future(value: date, info: ValidationInfo) -> date:
+    if value > _today(info):
         raise ValueError("日期不能在将来 / the date cannot be in the future")
     return value
 

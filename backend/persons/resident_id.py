@@ -11,6 +11,7 @@ Everything here is pure: no database, no wall clock (`today` is passed in by the
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ class ResidentId:
 
 def check_character(first_17_digits: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17_digits, _WEIGHTS, strict=True))
+    if len(first_17_digits) != len(_WEIGHTS):
+        raise ValueError("the check character is computed over exactly 17 digits")
+    total = sum(map(operator.mul, map(int, first_17_digits), _WEIGHTS))
     return _CHECK_CHARACTERS[total % 11]
 
 
@@ -61,6 +64,8 @@ def _refuse(problem: ResidentIdProblem, zh: str, en: str, loc: Loc) -> InvalidRe
 
 def normalise_resident_id(raw: str) -> str:
     """Full-width characters to half-width (an IME often types １２３), whitespace removed, x → X."""
+    if raw.isascii() and raw.isalnum():  # the common case (department systems): nothing to normalise
+        return raw.upper()
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", raw)).upper()
 
 

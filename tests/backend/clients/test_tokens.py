@@ -119,7 +119,10 @@ class TestIssuing:
 class TestRefusedTokens:
     async def _valid(self, api: httpx.AsyncClient, admin: httpx.AsyncClient) -> tuple[dict[str, str], str]:
         client = await _new_client(admin)
-        return client, (await _token(api, client)).json()["access_token"]
+        token = (await _token(api, client)).json()["access_token"]
+        # Used once first: the verified signature is then cached, and every refusal below must still happen.
+        assert (await api.get("/api/v1/auth/me", headers=_bearer(token))).status_code == 200
+        return client, token
 
     async def _refusal(self, api: httpx.AsyncClient, token: str) -> dict[str, object]:
         response = await api.get("/api/v1/auth/me", headers=_bearer(token))
