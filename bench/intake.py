@@ -1,14 +1,18 @@
 """Department intake throughput: notifications accepted durably through the API under uvicorn, beside the
 raw PostgreSQL insert rate of the same rows, measured in the same run.
 
-`python -m bench.intake [--quick] [--batches N] [--singles N] [--concurrency N]` (`make bench-intake`):
+`python -m bench.intake [--quick] [--batches N] [--singles N] [--concurrency N] [--workers N]`
+(`make bench-intake`):
 
 1. starts the embedded PostgreSQL under var/bench-pgdata, recreates the database `liuguan_bench_intake` and
    migrates it with the CLI as the schema owner;
 2. provisions one county and an instance-wide police client through the services, and gets a token;
-3. starts the app under uvicorn (one worker process, no access log) on a free port and sends, over real
-   HTTP with httpx: `--batches` batches of 1,000 residence notifications (`--concurrency` in flight), then
-   `--singles` single posts (16 in flight). Each 202 means the rows are committed;
+3. starts the app under uvicorn (`--workers` processes, default 1; no access log) on a free port and sends,
+   over real HTTP on keep-alive connections: `--batches` batches of 1,000 residence notifications
+   (`--concurrency` in flight), then `--singles` single posts (16 in flight). Each 202 means the rows are
+   committed. The load generator is a few lines over asyncio streams with the request bytes encoded before
+   the clock starts: it shares the machine, and an HTTP client library costs as much CPU per request as the
+   endpoint does;
 4. as the baseline, inserts the same kind of rows (payload validated, encrypted and digested beforehand,
    outside the timing) straight into `intake_notifications` as the application role with asyncpg, 1,000
    rows per transaction, the same concurrency;
