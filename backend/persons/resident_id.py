@@ -31,7 +31,7 @@ _CHECK_CHARACTERS = "10X98765432"
 # Prefixes of residence permits for Hong Kong and Macao residents (港澳居民居住证): same format as an
 # ID number, with a province-level code in place of a county code.
 _RESIDENCE_PERMIT_CODES = frozenset({"810000", "820000"})
-_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_LAST_CHARACTERS = frozenset("0123456789X")
 _WHITESPACE = re.compile(r"\s+")
 
 _FIELD_ZH = "身份证号码"
@@ -48,6 +48,12 @@ class ResidentId:
     division_code: str
     birth_date: date
     sex: Sex
+
+
+def _has_id_shape(number: str) -> bool:
+    """17 ASCII digits then a digit or X (the regex [0-9]{17}[0-9X], without the regex: this runs for every
+    item of a 1,000-notification batch)."""
+    return number.isascii() and number[:17].isdigit() and number[17:] in _LAST_CHARACTERS
 
 
 def check_character(first_17_digits: str) -> str:
@@ -92,7 +98,7 @@ def parse_resident_id(raw: str, *, today: date, loc: Loc = RESIDENT_ID_LOC) -> R
             f"must be 18 characters long, got {len(number)}",
             loc,
         )
-    if _SHAPE.fullmatch(number) is None:
+    if not _has_id_shape(number):
         raise _refuse(
             ResidentIdProblem.BAD_CHARACTERS,
             "含有无效字符：前17位必须是数字，最后一位必须是数字或X",
