@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import jwt
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,7 @@ from backend.tenants.service import get_tenant_by_code
 TOKEN_ISSUER = "liuguan"
 TOKEN_AUDIENCE = "liuguan-api"
 PLATFORM_OWNER = "platform"
+_ENTER_CLIENT_CONTEXT_SQL = "SELECT * FROM enter_client_context($1)"
 _ENTER_CLIENT_CONTEXT = text("SELECT * FROM enter_client_context(:client_id)")
 
 DEPARTMENT_SCOPES: dict[Department, frozenset[ClientScope]] = {
@@ -207,38 +209,58 @@ def _verified_claims(token: str, signing_key: str) -> dict[str, Any]:
     )
 
 
+def _token_claims(settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a well-signed token that has not expired (platform clock); InvalidToken otherwise."""
+    try:
+        claims = _verified_claims(token, _signing_key(settings))
+        if not claims["iat"] <= utc_now().timestamp() < claims["exp"]:
+            raise InvalidToken()
+        return claims
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        raise InvalidToken() from None
+
+
+def _client_principal(claims: dict[str, Any], row: Any) -> Principal:
+    """The principal of a token whose client row (from `enter_client_context()`) still honours it."""
+    if row is None or row["revoked"] or row["secret_version"] != claims["sv"]:
+        raise InvalidToken()
+    if claims.get("tc") != row["tenant_code"]:
+        raise InvalidToken()
+    scopes = tuple(scope for scope in str(claims["scope"]).split() if scope in row["scopes"])
+    actor_var.set(Actor(kind="api_client", id=row["client_id"], label=row["name"]))
+    scope_root = row["tenant_code"] if row["tenant_code"] else ANY_TENANT
+    return Principal(
+        kind="api_client",
+        id=row["client_id"],
+        label=row["name"],
+        tenant_id=row["tenant_id"],
+        tenant_code=row["tenant_code"],
+        org_unit_code=row["tenant_code"],
+        roles=tuple(ScopedRole(f"scope:{scope}", scope_root) for scope in scopes),
+        client_scopes=scopes,
+    )
+
+
 async def principal_for_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
     """Verify signature, expiry and audience, then that the client still exists, is not revoked and has not
     rotated its secret since the token was issued. Every failure is the same InvalidToken.
 
     The client row is read on every use, in one round trip: `enter_client_context()` (migration
     0011_client_context) enters the owner's context, names the client for the notification tables' policy and
-    returns the row, all under row-level security. The department intake path is the hottest in the product.
+    returns the row, all under row-level security.
     """
-    try:
-        claims = _verified_claims(token, _signing_key(settings))
-        if not claims["iat"] <= utc_now().timestamp() < claims["exp"]:
-            raise InvalidToken()
-        client_id = str(claims["sub"])
-        row = (await session.execute(_ENTER_CLIENT_CONTEXT, {"client_id": client_id})).one_or_none()
-    except (jwt.PyJWTError, ValueError, TypeError):
-        raise InvalidToken() from None
-    if row is None or row.revoked or row.secret_version != claims["sv"]:
-        raise InvalidToken()
-    if claims.get("tc") != row.tenant_code:
-        raise InvalidToken()
-    if row.tenant_id is not None:
-        session.info["tenant_id"] = row.tenant_id  # what set_tenant() records; the function set the policy's side
-    scopes = tuple(scope for scope in str(claims["scope"]).split() if scope in row.scopes)
-    actor_var.set(Actor(kind="api_client", id=row.client_id, label=row.name))
-    scope_root = row.tenant_code if row.tenant_code else ANY_TENANT
-    return Principal(
-        kind="api_client",
-        id=row.client_id,
-        label=row.name,
-        tenant_id=row.tenant_id,
-        tenant_code=row.tenant_code,
-        org_unit_code=row.tenant_code,
-        roles=tuple(ScopedRole(f"scope:{scope}", scope_root) for scope in scopes),
-        client_scopes=scopes,
-    )
+    claims = _token_claims(settings, token)
+    result = await session.execute(_ENTER_CLIENT_CONTEXT, {"client_id": str(claims["sub"])})
+    row = result.mappings().one_or_none()
+    principal = _client_principal(claims, row)
+    if principal.tenant_id is not None:
+        session.info["tenant_id"] = principal.tenant_id  # what set_tenant() records for the repositories
+    return principal
+
+
+async def principal_for_token_on(connection: asyncpg.Connection, settings: Settings, token: str) -> Principal:
+    """`principal_for_token` on a plain asyncpg connection inside its transaction (the intake submit path,
+    backend/intake/transaction.py): the same checks, the same context set for the rest of the transaction."""
+    claims = _token_claims(settings, token)
+    row = await connection.fetchrow(_ENTER_CLIENT_CONTEXT_SQL, str(claims["sub"]))
+    return _client_principal(claims, row)

@@ -1,4 +1,5 @@
-"""Permission dependencies of the intake routes. A department client's transaction carries `app.api_client`
+"""Permission dependencies of the intake routes (the two submit routes check theirs in
+backend/intake/transaction.py). A department client's transaction carries `app.api_client`
 (set when its token is checked, backend/clients/service.py): the notification tables' row-level policy shows
 a client its own rows only."""
 
@@ -14,13 +15,6 @@ from backend.authz.vocabulary import Action
 from backend.intake.ratelimit import enforce_rate_limit
 
 
-async def intake_submit(
-    request: Request, principal: Annotated[Principal, Depends(Require(Action.intake_submit))]
-) -> Principal:
-    enforce_rate_limit(principal.id, request.app.state.settings)
-    return principal
-
-
 async def intake_read_status(
     request: Request,
     principal: Annotated[Principal, Depends(Require(Action.intake_read_status))],
@@ -29,7 +23,6 @@ async def intake_read_status(
     return principal
 
 
-IntakeSubmit = Annotated[Principal, Depends(intake_submit)]
 IntakeReadStatus = Annotated[Principal, Depends(intake_read_status)]
 TriageRead = Annotated[Principal, Depends(Require(Action.case_read))]
 TriageWrite = Annotated[Principal, Depends(Require(Action.case_write))]

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
+from backend.authz.vocabulary import Action
 from backend.core.errors import FieldError
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.intake import service
-from backend.intake.auth import IntakeOperate, IntakeReadStatus, IntakeSubmit, TriageRead, TriageWrite
+from backend.intake.auth import IntakeOperate, IntakeReadStatus, TriageRead, TriageWrite
 from backend.intake.errors import InvalidNotification
 from backend.intake.schemas import (
     EXAMPLES,
@@ -29,6 +30,7 @@ from backend.intake.schemas import (
     WebhookRegistration,
 )
 from backend.intake.schemas import TriageRead as TriageBody
+from backend.intake.transaction import client_transaction, declares
 from backend.intake.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from backend.registers.definitions import Cell
 from backend.registers.rendering import XlsxRegisterWriter
@@ -67,19 +69,22 @@ def _status_read(notification: Any) -> NotificationStatusRead:
     )
 
 
+# The two submit routes run on the lean transaction of backend/intake/transaction.py (no session
+# dependency): the permission, the client's context and the commit-before-response happen there.
 @router.post(
     "/notifications",
     response_model=AcceptedItem,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit one notification",
 )
+@declares(Action.intake_submit)
 async def submit_notification(
-    session: SessionDep,
-    principal: IntakeSubmit,
+    request: Request,
     notification: Annotated[Notification, Body(openapi_examples=SINGLE_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedItem:
-    return await service.submit_one(session, principal, notification, idempotency_key)
+    async with client_transaction(request, Action.intake_submit) as (store, principal):
+        return await service.submit_one(store, principal, notification, idempotency_key)
 
 
 @router.post(
@@ -88,13 +93,14 @@ async def submit_notification(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit up to 1,000 notifications; bad items are reported by index, the rest accepted",
 )
+@declares(Action.intake_submit)
 async def submit_batch(
-    session: SessionDep,
-    principal: IntakeSubmit,
+    request: Request,
     batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> BatchResponse:
-    return await service.submit(session, principal, batch.notifications, idempotency_key)
+    async with client_transaction(request, Action.intake_submit) as (store, principal):
+        return await service.submit(store, principal, batch.notifications, idempotency_key)
 
 
 @router.get("/notifications/{notification_id}", response_model=NotificationStatusRead, summary="Status")

@@ -6,35 +6,59 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.tenancy import current_tenant_id
 from backend.models import IntakeNotification, IntakeTriage, NotificationStatus, WebhookDelivery, WebhookSubscription
 
+_COLUMNS = (
+    ("id", "uuid"),
+    ("client_id", "text"),
+    ("department", "text"),
+    ("notification_type", "text"),
+    ("schema_version", "int"),
+    ("transaction_id", "text"),
+    ("idempotency_key", "text"),
+    ("payload_encrypted", "bytea"),
+    ("payload_digest", "text"),
+    ("division_code", "text"),
+    ("county_code", "text"),
+    ("status", "text"),
+    ("received_at", "timestamptz"),
+    ("available_at", "timestamptz"),
+    ("route_attempts", "int"),
+)
+# One statement for one row or a thousand: each column travels as one array parameter.
+_INSERT_NEW = (
+    f"INSERT INTO intake_notifications ({', '.join(name for name, _ in _COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'${n}::{kind}[]' for n, (_, kind) in enumerate(_COLUMNS, start=1))}) "
+    "ON CONFLICT (client_id, transaction_id) DO NOTHING RETURNING transaction_id, id"
+)
+_BY_TRANSACTION_IDS = (
+    "SELECT transaction_id, id, status, payload_digest FROM intake_notifications "
+    "WHERE client_id = $1 AND transaction_id = ANY($2::text[])"
+)
 
-class NotificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+
+class NotificationIntake:
+    """Storing submitted notifications, on the submit path's plain asyncpg transaction
+    (backend/intake/transaction.py), which already carries the client's row-level context."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> dict[str, uuid.UUID]:
         """Insert the rows whose (client, transaction id) is new; returns transaction id -> id of those
         inserted. A concurrent insert of the same key waits for the other transaction and then skips."""
         if not rows:
             return {}
-        table = cast(Table, IntakeNotification.__table__)
-        # executemany form: one cached statement, sent by SQLAlchemy as multi-row VALUES pages
-        # ("insertmanyvalues"); .values(rows) would compile a new 15,000-parameter statement every time.
-        statement = (
-            insert(table)
-            .on_conflict_do_nothing(index_elements=["client_id", "transaction_id"])
-            .returning(table.c.transaction_id, table.c.id)
-        )
-        result = await self.session.execute(statement, list(rows))
-        return {transaction_id: notification_id for transaction_id, notification_id in result.all()}
+        columns = [[row[name] for row in rows] for name, _ in _COLUMNS]
+        records = await self.connection.fetch(_INSERT_NEW, *columns)
+        return {record["transaction_id"]: record["id"] for record in records}
 
     async def by_transaction_ids(
         self, client_id: str, transaction_ids: Sequence[str]
@@ -42,13 +66,13 @@ class NotificationRepository:
         """transaction id -> (id, status, payload digest) of this client's existing notifications."""
         if not transaction_ids:
             return {}
-        statement = select(
-            IntakeNotification.transaction_id,
-            IntakeNotification.id,
-            IntakeNotification.status,
-            IntakeNotification.payload_digest,
-        ).where(IntakeNotification.client_id == client_id, IntakeNotification.transaction_id.in_(transaction_ids))
-        return {row[0]: (row[1], row[2], row[3]) for row in (await self.session.execute(statement)).all()}
+        records = await self.connection.fetch(_BY_TRANSACTION_IDS, client_id, list(transaction_ids))
+        return {record[0]: (record[1], record[2], record[3]) for record in records}
+
+
+class NotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
     async def get_for_client(self, client_id: str, notification_id: uuid.UUID) -> IntakeNotification | None:
         statement = select(IntakeNotification).where(

@@ -40,7 +40,7 @@ from backend.intake.errors import (
     TriageStateError,
     TypeNotInScope,
 )
-from backend.intake.repository import NotificationRepository, TriageRepository, WebhookRepository
+from backend.intake.repository import NotificationIntake, NotificationRepository, TriageRepository, WebhookRepository
 from backend.intake.schemas import (
     NOTIFICATION_ADAPTER,
     TODAY_CONTEXT_KEY,
@@ -127,7 +127,7 @@ def _department(principal: Principal, notification_type: NotificationType) -> st
 
 
 async def submit(
-    session: AsyncSession, principal: Principal, raw_items: Sequence[Any], idempotency_key: str | None
+    store: NotificationIntake, principal: Principal, raw_items: Sequence[Any], idempotency_key: str | None
 ) -> BatchResponse:
     """Validate each item on its own, store the new ones, and answer replays with the original result.
 
@@ -172,9 +172,8 @@ async def submit(
         }
         for item in first_by_transaction.values()
     ]
-    repository = NotificationRepository(session)
-    inserted = await repository.insert_new(rows)
-    existing = await repository.by_transaction_ids(
+    inserted = await store.insert_new(rows)
+    existing = await store.by_transaction_ids(
         principal.id, [transaction_id for transaction_id in first_by_transaction if transaction_id not in inserted]
     )
     accepted: list[AcceptedItem] = []
@@ -205,12 +204,12 @@ async def submit(
 
 
 async def submit_one(
-    session: AsyncSession, principal: Principal, raw: BaseNotification, idempotency_key: str | None
+    store: NotificationIntake, principal: Principal, raw: BaseNotification, idempotency_key: str | None
 ) -> AcceptedItem:
     """One notification, validated by the route: the batch path with one item, its error raised."""
     if TYPE_SCOPE[raw.kind()] not in principal.client_scopes:
         raise TypeNotInScope()
-    result = await submit(session, principal, [raw], idempotency_key)
+    result = await submit(store, principal, [raw], idempotency_key)
     if result.errors:
         if any(error.field == "transaction_id" and "transaction" in error.reason for error in result.errors):
             raise TransactionReused()

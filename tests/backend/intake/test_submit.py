@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text
 
@@ -152,6 +153,50 @@ async def test_a_client_cannot_read_another_clients_notification(
 async def test_a_user_session_cannot_submit(county: County, sign_in) -> None:
     officer = await sign_in(county, "officer")
     assert (await officer.post("/api/v1/notifications", json=residence(county.code))).status_code == 403
+
+
+async def test_only_department_clients_submit_others_get_401_or_403_and_nothing_is_stored(
+    county: County, api: httpx.AsyncClient, platform_headers: dict[str, str], database: Database
+) -> None:
+    """The submit routes check their permission themselves (backend/intake/transaction.py): the answers
+    must be those of every other route."""
+    body = residence(county.code)
+    assert (await api.post("/api/v1/notifications", json=body)).status_code == 401
+    assert (await api.post("/api/v1/notifications:batch", json={"notifications": [body]})).status_code == 401
+    garbage = {"Authorization": "Bearer not-a-token"}
+    assert (await api.post("/api/v1/notifications", json=body, headers=garbage)).status_code == 401
+    platform = await api.post("/api/v1/notifications", json=body, headers=platform_headers)
+    assert platform.status_code == 403
+    async with database.sessionmaker() as session, session.begin():
+        await set_platform_context(session)
+        stored = await session.execute(
+            select(func.count()).select_from(IntakeNotification).where(
+                IntakeNotification.transaction_id == body["transaction_id"]
+            )
+        )
+        assert stored.scalar_one() == 0
+
+
+async def test_a_failure_after_the_insert_rolls_the_submit_back(
+    county: County, make_client: MakeClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction per request on the lean path too: rows inserted before an error are not committed."""
+    from backend.intake import service
+
+    police = await make_client("police")
+    original = service.NotificationIntake.by_transaction_ids
+
+    async def fail_after_insert(self, client_id, transaction_ids):  # type: ignore[no-untyped-def]
+        await original(self, client_id, transaction_ids)
+        raise RuntimeError("storage failed after the insert")
+
+    monkeypatch.setattr(service.NotificationIntake, "by_transaction_ids", fail_after_insert)
+    response = await police.http.post("/api/v1/notifications:batch", json={"notifications": [residence(county.code)]})
+    assert response.status_code == 500
+    assert await _count(database, police.client_id) == 0
+    monkeypatch.undo()
+    again = await police.http.post("/api/v1/notifications:batch", json={"notifications": [residence(county.code)]})
+    assert again.status_code == 202 and await _count(database, police.client_id) == 1
 
 
 async def test_a_batch_over_1000_items_is_refused(county: County, make_client: MakeClient) -> None:
