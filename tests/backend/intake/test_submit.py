@@ -170,9 +170,9 @@ async def test_only_department_clients_submit_others_get_401_or_403_and_nothing_
     async with database.sessionmaker() as session, session.begin():
         await set_platform_context(session)
         stored = await session.execute(
-            select(func.count()).select_from(IntakeNotification).where(
-                IntakeNotification.transaction_id == body["transaction_id"]
-            )
+            select(func.count())
+            .select_from(IntakeNotification)
+            .where(IntakeNotification.transaction_id == body["transaction_id"])
         )
         assert stored.scalar_one() == 0
 
