@@ -27,6 +27,7 @@ Sex = Literal["male", "female"]
 RESIDENT_ID_LENGTH = 18
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ZERO_OFFSET = ord("0") * sum(_WEIGHTS)
 _CHECK_CHARACTERS = "10X98765432"
 # Prefixes of residence permits for Hong Kong and Macao residents (港澳居民居住证): same format as an
 # ID number, with a province-level code in place of a county code.
@@ -58,9 +59,10 @@ def _has_id_shape(number: str) -> bool:
 
 def check_character(first_17_digits: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number."""
-    if len(first_17_digits) != len(_WEIGHTS):
+    if len(first_17_digits) != len(_WEIGHTS) or not (first_17_digits.isascii() and first_17_digits.isdigit()):
         raise ValueError("the check character is computed over exactly 17 digits")
-    total = sum(map(operator.mul, map(int, first_17_digits), _WEIGHTS))
+    # Over the ASCII codes, less '0' times the weights: no int() per digit (this runs per batch item).
+    total = sum(map(operator.mul, first_17_digits.encode("ascii"), _WEIGHTS)) - _ZERO_OFFSET
     return _CHECK_CHARACTERS[total % 11]
 
 
