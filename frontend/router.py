@@ -20,6 +20,7 @@ from frontend.pages import (
     dashboard,
     documents,
     persons,
+    platform,
     registers,
     settings,
     triage,
@@ -61,4 +62,5 @@ pages_router.include_router(agreements.router)  # /agreements/new before /agreem
 pages_router.include_router(registers.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
+pages_router.include_router(platform.router)
 pages_router.include_router(settings.router)

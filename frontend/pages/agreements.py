@@ -46,7 +46,7 @@ def _validation_errors(invalid: ValidationError, prefix: str = "") -> dict[str, 
     for error in invalid.errors():
         name = str(error["loc"][0]) if error["loc"] else "form"
         if name == "parties":
-            message = "至少填写两方（角色和名称）/ give at least two parties (role and name)"
+            message = "至少填写两方（角色和名称） / give at least two parties (role and name)"
         elif error["type"] == "missing":
             message = "必填 / required"
         else:

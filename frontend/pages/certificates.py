@@ -228,7 +228,7 @@ async def revoke(request: Request, session: SessionDep, principal: PersonWrite, 
     if isinstance(body, dict):
         errors |= {f"revoke_{key}": message for key, message in body.items()}
         if "revoke_reason" in errors:
-            errors["revoke_reason"] = "请写明注销理由（至少2个字）/ give the reason (at least 2 characters)"
+            errors["revoke_reason"] = "请写明注销理由（至少2个字） / give the reason (at least 2 characters)"
     if errors:
         await service.get_certificate(session, principal, certificate_id)  # 404 outside reach, before the form
         return await _certificate_page(

@@ -210,7 +210,7 @@ async def division_options(request: Request, principal: PersonsWrite) -> HTMLRes
 
 
 _CONFIRM = "请勾选确认 / tick the box to confirm"
-_REASON = "请写明理由（至少2个字）/ give the reason (at least 2 characters)"
+_REASON = "请写明理由（至少2个字） / give the reason (at least 2 characters)"
 
 
 def _checked(
@@ -244,9 +244,11 @@ async def _refused(
     errors: dict[str, str],
     values: dict[str, str],
 ) -> HTMLResponse:
+    """The person's page again, the refused form's values and errors keyed `<prefix>_<field>`."""
     from frontend.pages.certificates import _person_page
 
-    return await _person_page(request, session, principal, person_id, values=values, errors=errors, status_code=422)
+    shown = {f"{prefix}_{name}": value for name, value in values.items()}
+    return await _person_page(request, session, principal, person_id, values=shown, errors=errors, status_code=422)
 
 
 def _prefixed(error: DomainError, prefix: str) -> dict[str, str]:
