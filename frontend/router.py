@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 from frontend.pages import (
     admin,
+    agreements,
     audit,
     auth,
     case_open,
@@ -19,6 +20,7 @@ from frontend.pages import (
     dashboard,
     documents,
     persons,
+    platform,
     registers,
     settings,
     triage,
@@ -56,7 +58,9 @@ pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
+pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(registers.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
+pages_router.include_router(platform.router)
 pages_router.include_router(settings.router)

@@ -12,12 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.calendar import service
 from backend.calendar.auth import Authenticated, ConfigManage, PlatformProvision
 from backend.calendar.notice_import import NoticeFormat
+from backend.calendar.publishing import publish_official_notice
 from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, CountyHolidayRead, OfficialImportResult
 from backend.cases.service import recompute_due_dates
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.db.tenancy import set_tenant
-from backend.tenants.service import list_tenants
 
 router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
@@ -91,12 +90,8 @@ async def import_notice(
     fmt: Annotated[NoticeFormat, Query(alias="format")] = "csv",
     replace: bool = False,
 ) -> OfficialImportResult:
-    result = await service.import_official_notice(session, text, fmt, replace=replace)
-    affected_from = dt.datetime.combine(result.affected_from, dt.time(), service.CHINA_STANDARD_TIME)
     # Every county's open deadlines through the changed dates are recounted (and stop being provisional).
-    for tenant in await list_tenants(session):
-        await set_tenant(session, tenant.id)
-        await recompute_due_dates(session, affected_from)
+    result = await publish_official_notice(session, text, fmt, replace=replace)
     return OfficialImportResult(
         year=result.year,
         source=result.source,

@@ -177,6 +177,16 @@ async def list_calendar_days(session: AsyncSession, year: int) -> list[SpecialDa
 # --- importing a State Council notice -----------------------------------------------------------------
 
 
+async def official_years(session: AsyncSession) -> list[int]:
+    """The years whose State Council schedule is published (imported or seeded), ascending."""
+    return await OfficialCalendarRepository(session).published_years()
+
+
+async def notice_year_published(session: AsyncSession, year: int) -> bool:
+    """Whether `year`'s schedule is already published (an import of its notice must then replace it)."""
+    return await OfficialCalendarRepository(session).get_year(year) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     """What an import of a State Council notice changed.

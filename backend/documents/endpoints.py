@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from backend.calendar.service import china_today
 from backend.core.error_handlers import error_response
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
@@ -23,6 +25,7 @@ from backend.db.session import SessionDep
 from backend.documents import issuing, service
 from backend.documents.auth import DocumentDestroy, DocumentRead, DocumentWrite
 from backend.documents.errors import SignedScanLocked
+from backend.documents.repository import AgreementFilters
 from backend.documents.schemas import (
     AgreementCreate,
     AgreementRead,
@@ -38,7 +41,7 @@ from backend.documents.schemas import (
     DocumentRead as DocumentOut,
 )
 from backend.documents.storage import document_settings
-from backend.models import DocumentKind, DocumentOwnerKind
+from backend.models import AgreementKind, DocumentKind, DocumentOwnerKind
 
 router = APIRouter(tags=["documents"])
 DOCUMENTS = f"{API_V1}/documents"
@@ -204,6 +207,26 @@ async def destroy(
 )
 async def create_agreement(session: SessionDep, principal: DocumentWrite, body: AgreementCreate) -> AgreementRead:
     return AgreementRead.model_validate(await service.create_agreement(session, principal, body))
+
+
+@router.get(AGREEMENTS, response_model=Page[AgreementRead], summary="Agreements within my reach, filtered")
+async def list_agreements(
+    session: SessionDep,
+    principal: DocumentRead,
+    page: PageDep,
+    kind: AgreementKind | None = None,
+    org_unit_code: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
+) -> Page[AgreementRead]:
+    expiring_before = china_today() + timedelta(days=expiring_within_days) if expiring_within_days is not None else None
+    filters = AgreementFilters(kind=kind, org_unit_code=org_unit_code, expiring_before=expiring_before)
+    agreements, total = await service.list_agreements(session, principal, filters, offset=page.offset, limit=page.size)
+    return Page[AgreementRead](
+        items=[AgreementRead.model_validate(agreement) for agreement in agreements],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )
 
 
 @router.get(f"{AGREEMENTS}/{{agreement_id}}", response_model=AgreementRead, summary="One agreement")

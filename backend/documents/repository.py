@@ -4,6 +4,7 @@ subtree scoping is the caller's list of roots (Principal.scopes_for)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -13,10 +14,20 @@ from backend.db.scoping import under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import (
     Agreement,
+    AgreementKind,
     Document,
     DocumentOwnerKind,
     IssuedDocument,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementFilters:
+    """What the agreement list can be narrowed to; every filter is optional."""
+
+    kind: AgreementKind | None = None
+    org_unit_code: str | None = None  # a subtree root, inside the caller's reach
+    expiring_before: date | None = None  # validity ends by this day and no renewal replaced it yet
 
 
 class DocumentRepository:
@@ -87,6 +98,37 @@ class DocumentRepository:
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def list_agreements(
+        self, roots: list[str], filters: AgreementFilters, today: date, *, offset: int, limit: int
+    ) -> tuple[list[Agreement], int]:
+        """Agreements kept by units under `roots`, narrowed by `filters`; those ending soonest first, then the
+        open-ended ones, newest first. "Expiring" counts agreements still in force (not ended before `today`)
+        whose validity ends by `filters.expiring_before` and that no renewal replaced yet."""
+        condition = (Agreement.tenant_id == self.tenant_id) & under_roots(Agreement.org_unit_code, roots)
+        if filters.kind is not None:
+            condition &= Agreement.kind == filters.kind
+        if filters.org_unit_code is not None:
+            condition &= under_roots(Agreement.org_unit_code, [filters.org_unit_code])
+        if filters.expiring_before is not None:
+            renewed = select(Agreement.renews_id).where(
+                Agreement.tenant_id == self.tenant_id, Agreement.renews_id.is_not(None)
+            )
+            condition &= Agreement.valid_until.between(today, filters.expiring_before) & Agreement.id.not_in(renewed)
+        total = (await self.session.execute(select(func.count()).select_from(Agreement).where(condition))).scalar_one()
+        statement = (
+            select(Agreement)
+            .where(condition)
+            .order_by(Agreement.valid_until.asc().nulls_last(), Agreement.created_at.desc(), Agreement.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars().all()), total
+
+    async def renewals_of(self, agreement_id: uuid.UUID) -> list[Agreement]:
+        """The agreements that renew this one (normally at most one), oldest first."""
+        statement = select(Agreement).where(Agreement.tenant_id == self.tenant_id, Agreement.renews_id == agreement_id)
+        return list((await self.session.execute(statement.order_by(Agreement.created_at))).scalars().all())
 
     async def agreements_expiring(self, first: date, last: date) -> list[Agreement]:
         """Signed agreements of this county whose validity ends between `first` and `last` and that no renewal

@@ -54,7 +54,7 @@ from backend.documents.errors import (
     UploadBadFileName,
 )
 from backend.documents.previews import render_preview
-from backend.documents.repository import DocumentRepository
+from backend.documents.repository import AgreementFilters, DocumentRepository
 from backend.documents.retention import retain_until_for
 from backend.documents.schemas import AgreementCreate, AgreementRenew
 from backend.documents.sniffing import sanitize_display_name, sniff_upload
@@ -521,6 +521,22 @@ async def agreement_in_reach(
     if for_update:
         agreement = await repository.agreement(agreement_id, for_update=True) or agreement
     return agreement
+
+
+async def list_agreements(
+    session: AsyncSession, principal: Principal, filters: AgreementFilters, *, offset: int, limit: int
+) -> tuple[list[Agreement], int]:
+    """Agreements kept by units where the caller holds `document.read`, filtered; a unit filter outside that
+    reach lists nothing (no 403: the list simply has no rows there)."""
+    return await DocumentRepository(session).list_agreements(
+        principal.scopes_for(Action.document_read), filters, china_today(), offset=offset, limit=limit
+    )
+
+
+async def agreement_renewals(session: AsyncSession, principal: Principal, agreement: Agreement) -> list[Agreement]:
+    """The renewals (续签) of an agreement the caller may read, within their reach."""
+    renewals = await DocumentRepository(session).renewals_of(agreement.id)
+    return [renewal for renewal in renewals if principal.can(Action.document_read, renewal.org_unit_code)]
 
 
 async def renew_agreement(

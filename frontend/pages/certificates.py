@@ -1,4 +1,5 @@
-"""Person detail and certificate pages (婚育证明): issue under a person, then inspect (查验) and renew (换领).
+"""Person detail and certificate pages (婚育证明): issue under a person, then inspect (查验), renew (换领) and
+revoke (注销, with a reason).
 Same services as /api/v1/persons/{id}/certificates and /api/v1/certificates (checked and audited there)."""
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from backend.authz.vocabulary import Action
 from backend.certificates import service
 from backend.certificates.auth import PersonRead, PersonWrite
 from backend.certificates.repository import CertificateFilters
-from backend.certificates.schemas import CertificateIssue, CertificateRenew, InspectionCreate
+from backend.certificates.schemas import CertificateIssue, CertificateRenew, CertificateRevoke, InspectionCreate
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
-from backend.models import CertificateStatus
+from backend.models import CertificateStatus, Person, PersonStatus
 from backend.persons import service as persons
 from frontend.pages.common import field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
+_ACTION_FORMS = ("depart_", "merge_", "unmerge_")
 _ISSUE_FIELDS = ("number", "issue_date", "issuing_unit_code", "issuing_unit_name", "proxy_name")
 
 
@@ -63,16 +65,36 @@ async def _person_page(
     views, _ = await service.list_person_certificates(
         session, principal, person_id, CertificateFilters(), PageParams(page=1, size=50)
     )
+    can_write = principal.can(Action.person_write, person.org_unit_code)
+    # Merge and unmerge (persons' pages): the duplicates to offer, and the record this one was merged into.
+    duplicates = (
+        await persons.duplicate_candidates(session, principal, person)
+        if can_write and person.status is PersonStatus.active
+        else []
+    )
+    merged_into: Person | None = None
+    if person.merged_into_id is not None:
+        try:
+            merged_into = await persons.person_in_reach(session, principal, person.merged_into_id, Action.person_read)
+        except DomainError:
+            merged_into = None  # out of this reader's reach: shown without a link
     return render(
         request,
         "persons/detail.html",
         {
             "person": read,
             "certificates": views,
-            "can_write": principal.can(Action.person_write, person.org_unit_code),
+            "can_write": can_write,
+            "duplicates": duplicates,
+            "merged_into": merged_into,
+            "can_unmerge": person.status is PersonStatus.merged
+            and merged_into is not None
+            and persons.may_unmerge(principal, person, merged_into),
             "can_open_case": principal.holds(Action.case_write),
             "values": values or {},
-            "errors": errors or {},
+            # The certificate form's errors, and those of the deregister / merge / unmerge forms (prefixed).
+            "errors": {key: message for key, message in (errors or {}).items() if not key.startswith(_ACTION_FORMS)},
+            "action_errors": {key: message for key, message in (errors or {}).items() if key.startswith(_ACTION_FORMS)},
         },
         status_code=status_code,
     )
@@ -193,3 +215,33 @@ async def renew(request: Request, session: SessionDep, principal: PersonWrite, c
             request, session, principal, certificate_id, errors=errors, values=values, status_code=422
         )
     return RedirectResponse(f"/certificates/{view.certificate.id}?done=renewed", status_code=303)
+
+
+@router.post("/certificates/{certificate_id}/revoke", response_class=HTMLResponse)
+async def revoke(request: Request, session: SessionDep, principal: PersonWrite, certificate_id: uuid.UUID) -> Response:
+    form = await request.form()
+    values = _form_values(form, ("reason", "version", "confirm"))
+    errors: dict[str, str] = {}
+    if values["confirm"] != "1":
+        errors["revoke_confirm"] = "请勾选确认注销 / tick the box to confirm the revocation"
+    body = _parse(CertificateRevoke, {"reason": values["reason"], "version": values["version"]})
+    if isinstance(body, dict):
+        errors |= {f"revoke_{key}": message for key, message in body.items()}
+        if "revoke_reason" in errors:
+            errors["revoke_reason"] = "请写明注销理由（至少2个字） / give the reason (at least 2 characters)"
+    if errors:
+        await service.get_certificate(session, principal, certificate_id)  # 404 outside reach, before the form
+        return await _certificate_page(
+            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
+        )
+    try:
+        async with session.begin_nested():
+            await service.revoke_certificate(session, principal, certificate_id, body)  # type: ignore[arg-type]
+    except DomainError as error:
+        if error.status_code == 404:
+            raise
+        errors = {f"revoke_{key}": message for key, message in field_errors(error).items()}
+        return await _certificate_page(
+            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
+        )
+    return RedirectResponse(f"/certificates/{certificate_id}?done=revoked", status_code=303)

@@ -1,9 +1,12 @@
 """Person pages: the registry list and the inflow / outflow registration form, with every refused field shown
-next to the field (ID check digit, division codes from a picker). Same service as POST /api/v1/persons."""
+next to the field (ID check digit, division codes from a picker); from the person's page, deregistration (注销),
+merging a duplicate record into another, and undoing a merge (county supervisors). Same services as
+/api/v1/persons (registration, /depart, /merge, /unmerge)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,7 +27,7 @@ from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.divisions import division_table
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
-from backend.persons.schemas import PersonCreate
+from backend.persons.schemas import PersonCreate, PersonDepart, PersonMerge, PersonUnmerge
 from backend.verification import flow_notices
 from frontend.pages.common import field_errors
 from frontend.rendering import render
@@ -204,3 +207,109 @@ async def division_options(request: Request, principal: PersonsWrite) -> HTMLRes
                 if len(matches) >= _PICKER_LIMIT:
                     break
     return render(request, "persons/division_options.html", {"divisions": matches})
+
+
+_CONFIRM = "请勾选确认 / tick the box to confirm"
+_REASON = "请写明理由（至少2个字） / give the reason (at least 2 characters)"
+
+
+def _checked(
+    form: Any, prefix: str, model: type[PersonDepart | PersonMerge | PersonUnmerge], body: dict[str, Any]
+) -> Any:
+    """The parsed body, or the form's errors keyed `<prefix>_<field>`; the confirmation box is required too."""
+    errors: dict[str, str] = {}
+    if str(form.get("confirm", "")) != "1":
+        errors[f"{prefix}_confirm"] = _CONFIRM
+    try:
+        parsed = model.model_validate({key: value for key, value in body.items() if value not in ("", None)})
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            name = str(error["loc"][0])
+            message = (
+                _REASON
+                if name == "reason"
+                else ("必填 / required" if error["type"] == "missing" else "格式不正确 / invalid format")
+            )
+            errors.setdefault(f"{prefix}_{name}", message)
+        return errors
+    return errors or parsed
+
+
+async def _refused(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    prefix: str,
+    errors: dict[str, str],
+    values: dict[str, str],
+) -> HTMLResponse:
+    """The person's page again, the refused form's values and errors keyed `<prefix>_<field>`."""
+    from frontend.pages.certificates import _person_page
+
+    shown = {f"{prefix}_{name}": value for name, value in values.items()}
+    return await _person_page(request, session, principal, person_id, values=shown, errors=errors, status_code=422)
+
+
+def _prefixed(error: DomainError, prefix: str) -> dict[str, str]:
+    return {f"{prefix}_{key}": message for key, message in field_errors(error).items()}
+
+
+@router.post("/persons/{person_id}/depart", response_class=HTMLResponse)
+async def depart(
+    request: Request,
+    session: SessionDep,
+    database: Annotated[Database, Depends(get_database)],
+    principal: PersonsWrite,
+    person_id: uuid.UUID,
+) -> Response:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("departed_on", "reason", "version")}
+    body = _checked(form, "depart", PersonDepart, values)
+    if isinstance(body, dict):
+        return await _refused(request, session, principal, person_id, "depart", body, values)
+    try:
+        async with session.begin_nested():
+            await service.depart_person(session, principal, person, body)
+            # The registration county hears of the departure, as through the API.
+            await flow_notices.notify_registration_place(
+                session, database, person, "inflow_left", body.departed_on, principal.subject
+            )
+    except DomainError as error:
+        return await _refused(request, session, principal, person_id, "depart", _prefixed(error, "depart"), values)
+    return RedirectResponse(f"/persons/{person_id}?done=departed", status_code=303)
+
+
+@router.post("/persons/{person_id}/merge", response_class=HTMLResponse)
+async def merge(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
+    source = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("into_id", "reason")}
+    body = _checked(form, "merge", PersonMerge, values)
+    if isinstance(body, dict):
+        if "merge_into_id" in body:
+            body["merge_into_id"] = "请选择要保留的记录 / choose the record that stays"
+        return await _refused(request, session, principal, person_id, "merge", body, values)
+    try:
+        async with session.begin_nested():
+            _, target = await service.merge_persons(session, principal, source, body)
+    except DomainError as error:
+        return await _refused(request, session, principal, person_id, "merge", _prefixed(error, "merge"), values)
+    return RedirectResponse(f"/persons/{target.id}?done=merged", status_code=303)
+
+
+@router.post("/persons/{person_id}/unmerge", response_class=HTMLResponse)
+async def unmerge(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
+    source = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    form = await request.form()
+    values = {"reason": str(form.get("reason", "")).strip()}
+    body = _checked(form, "unmerge", PersonUnmerge, values)
+    if isinstance(body, dict):
+        return await _refused(request, session, principal, person_id, "unmerge", body, values)
+    try:
+        async with session.begin_nested():
+            await service.unmerge_person(session, principal, source, body)
+    except DomainError as error:
+        return await _refused(request, session, principal, person_id, "unmerge", _prefixed(error, "unmerge"), values)
+    return RedirectResponse(f"/persons/{person_id}?done=unmerged", status_code=303)

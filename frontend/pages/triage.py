@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
@@ -30,23 +31,31 @@ PAGE_SIZE = 50
 PERSON_KEYS = ("person", "mother", "wife", "husband", "father")
 
 
-async def _triage_cases(session: AsyncSession, roots: list[str], *, open_only: bool) -> list[tuple[IntakeTriage, Case]]:
-    """Triage cases of the units under `roots` (a read helper: the cases' own reach rules)."""
+async def _triage_cases(
+    session: AsyncSession, roots: list[str], *, open_only: bool, page: int
+) -> tuple[list[tuple[IntakeTriage, Case]], int]:
+    """One page of the triage cases of the units under `roots`, newest first, and how many there are in all
+    (a read helper: the cases' own reach rules)."""
     if not roots:
-        return []
-    statement = (
-        select(IntakeTriage, Case)
-        .join(Case, Case.id == IntakeTriage.case_id)
-        .where(
-            IntakeTriage.tenant_id == current_tenant_id(session),
-            or_(*[Case.org_unit_code.startswith(root) for root in roots]),
-        )
-        .order_by(IntakeTriage.created_at.desc())
-        .limit(PAGE_SIZE)
+        return [], 0
+    condition = and_(
+        IntakeTriage.tenant_id == current_tenant_id(session),
+        or_(*[Case.org_unit_code.startswith(root) for root in roots]),
     )
     if open_only:
-        statement = statement.where(IntakeTriage.decision.is_(None))
-    return [(triage, case) for triage, case in (await session.execute(statement)).all()]
+        condition = and_(condition, IntakeTriage.decision.is_(None))
+    joined = select(IntakeTriage, Case).join(Case, Case.id == IntakeTriage.case_id).where(condition)
+    total = (
+        await session.execute(
+            select(func.count()).select_from(IntakeTriage).join(Case, Case.id == IntakeTriage.case_id).where(condition)
+        )
+    ).scalar_one()
+    statement = (
+        joined.order_by(IntakeTriage.created_at.desc(), IntakeTriage.case_id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    return [(triage, case) for triage, case in (await session.execute(statement)).all()], int(total)
 
 
 def _subjects(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -63,7 +72,13 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     show = request.query_params.get("show", "open")
-    rows = await _triage_cases(session, principal.scopes_for(Action.case_read), open_only=show != "all")
+    if show not in ("open", "all"):
+        show = "open"
+    page_text = request.query_params.get("page", "1")
+    page = min(int(page_text), 100_000) if page_text.isdigit() and int(page_text) > 0 else 1
+    rows, total = await _triage_cases(
+        session, principal.scopes_for(Action.case_read), open_only=show != "all", page=page
+    )
     items = []
     for triage, case in rows:
         payload = service.decrypt_payload(triage.payload_encrypted)
@@ -79,7 +94,16 @@ async def _page(
     return render(
         request,
         "triage/list.html",
-        {"items": items, "show": show, "errors": errors or {}, "failed_id": failed_id},
+        {
+            "items": items,
+            "show": show,
+            "total": total,
+            "page": page,
+            "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+            "params": {"show": show},
+            "errors": errors or {},
+            "failed_id": failed_id,
+        },
         status_code=status_code,
     )
 
@@ -106,7 +130,9 @@ async def _decided(
         return await _page(
             request, session, principal, errors=field_errors(error), failed_id=str(case_id), status_code=422
         )
-    return RedirectResponse(f"/triage?done={action}", status_code=303)
+    # Back to the list as it was (range and page), with the outcome.
+    kept = {key: value for key, value in request.query_params.items() if key in ("show", "page")}
+    return RedirectResponse(f"/triage?{urlencode({**kept, 'done': action})}", status_code=303)
 
 
 @router.post("/triage/{case_id}/verify", response_class=HTMLResponse)

@@ -22,6 +22,9 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/lang/{locale}"),
         ("GET", "/login"),
         ("POST", "/login"),
+        # The platform operator signs in to the /platform pages with the platform token (frontend/pages/platform.py).
+        ("GET", "/platform/login"),
+        ("POST", "/platform/login"),
         ("GET", "/verify/{token}"),  # QR verification of issued documents: minimal fields, no personal data
     }
 )

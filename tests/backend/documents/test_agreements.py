@@ -3,13 +3,14 @@ each attempt refused and audited; the storage refuses too), new versions and ren
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from backend.calendar.service import china_today
 from backend.core.storage import ObjectRetained, ObjectStorage, S3ObjectStorage
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
@@ -175,3 +176,46 @@ async def test_an_unsigned_scan_attached_by_mistake_can_be_withdrawn(
     assert await doc_store.list_keys(f"tenants/{county.tenant.id}/") == []
     assert (await officer.get(f"/api/v1/documents/{document['id']}/download")).status_code == 409
     assert await actions_for(database, county, document["id"]) == ["document.upload", "document.delete"]
+
+
+async def test_the_agreement_list_filters_by_kind_unit_and_expiry_within_the_readers_reach(
+    county: County, sign_in: SignIn, local_store: ObjectStorage
+) -> None:
+    officer = await sign_in(county, "officer")
+    today = china_today()
+    soon = (today + timedelta(days=20)).isoformat()
+    later = (today + timedelta(days=400)).isoformat()
+    signed = (today - timedelta(days=10)).isoformat()
+    dates = {"signed_on": signed, "valid_from": signed}
+    ending_soon = await officer.post(
+        "/api/v1/agreements", json=agreement_body(county, **dates, valid_until=soon, title="即将到期")
+    )
+    await officer.post("/api/v1/agreements", json=agreement_body(county, **dates, valid_until=later, kind="contract"))
+    at_v12 = await officer.post(
+        "/api/v1/agreements",
+        json=agreement_body(county, **dates, valid_until=later, org_unit_code=county.units["v12"]),
+    )
+    assert ending_soon.status_code == at_v12.status_code == 201
+
+    everything = (await officer.get("/api/v1/agreements")).json()
+    assert everything["total"] == 3
+    assert everything["items"][0]["title"] == "即将到期"  # the one ending soonest comes first
+    contracts = (await officer.get("/api/v1/agreements", params={"kind": "contract"})).json()
+    assert [item["kind"] for item in contracts["items"]] == ["contract"]
+    expiring = (await officer.get("/api/v1/agreements", params={"expiring_within_days": 30})).json()
+    assert [item["id"] for item in expiring["items"]] == [ending_soon.json()["id"]]
+    at_unit = (await officer.get("/api/v1/agreements", params={"org_unit_code": county.units["v12"]})).json()
+    assert [item["id"] for item in at_unit["items"]] == [at_v12.json()["id"]]
+
+    # A renewal takes the old agreement off the expiring list.
+    renewal = await officer.post(
+        f"/api/v1/agreements/{ending_soon.json()['id']}/renew",
+        json={"signed_on": today.isoformat(), "valid_from": soon, "valid_until": later},
+    )
+    assert renewal.status_code == 201
+    assert (await officer.get("/api/v1/agreements", params={"expiring_within_days": 30})).json()["total"] == 0
+
+    # A village coordinator of v12 sees only the agreement kept at her village.
+    coordinator12 = await sign_in(county, "coord12")
+    hers = (await coordinator12.get("/api/v1/agreements")).json()
+    assert [item["id"] for item in hers["items"]] == [at_v12.json()["id"]]
