@@ -38,7 +38,9 @@ AUTHENTICATED = "authenticated"
 PLATFORM_ACTOR = Actor(kind="platform_admin", id="platform", label="平台管理员 platform admin")
 
 
-async def _platform_principal(session: AsyncSession) -> Principal:
+async def platform_principal(session: AsyncSession) -> Principal:
+    """The platform operator, the transaction in the platform context (the bearer token here, the platform
+    pages' own sign-in in frontend/pages/platform.py)."""
     await set_platform_context(session)
     actor_var.set(PLATFORM_ACTOR)
     return Principal(
@@ -94,7 +96,7 @@ async def authenticate(request: Request, session: AsyncSession) -> Principal:
     if authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
         if hmac.compare_digest(token.encode(), settings.platform_admin_token.encode()):
-            principal = await _platform_principal(session)
+            principal = await platform_principal(session)
         else:
             principal = await principal_for_token(session, settings, token)
     elif cookie := request.cookies.get(SESSION_COOKIE):

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from backend.authz.dependencies import PERMISSION_ATTRIBUTE, _platform_principal
+from backend.authz.dependencies import PERMISSION_ATTRIBUTE, platform_principal
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar import service as calendar
@@ -77,7 +77,7 @@ async def platform_page_principal(request: Request, session: SessionDep) -> Prin
         supplied = form.get("csrf_token")
         if not isinstance(supplied, str) or not tokens_equal(supplied, _csrf_token(request, expires)):
             return None
-    principal = await _platform_principal(session)
+    principal = await platform_principal(session)
     principal.csrf_token = _csrf_token(request, expires)
     request.state.principal = principal
     return principal
