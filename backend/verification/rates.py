@@ -65,7 +65,7 @@ def figures_for(
             and row.kind == VerificationKind.request
             and start <= row.materials_received_at < end
         ):
-            bump(row.requester_unit_code, requests_sent=1, sent_on_time=int(row.sent_on_time))
+            bump(row.requester_unit_code or "", requests_sent=1, sent_on_time=int(row.sent_on_time))
         if row.responder_county_code != county_code or not start <= row.arrived_at < end:
             continue
         if row.state == VerificationState.withdrawn:
