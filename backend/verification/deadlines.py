@@ -8,8 +8,11 @@
   ladder is the case ladder (reminder 2 working days before, overdue at the due moment, township supervisor 2
   and county supervisor 5 working days after); the request expires `EXPIRY_WORKING_DAYS` (10) working days
   after the due day if still unanswered.
-The start day is not counted; every moment is the end of a China day. Counted on the requesting county's
-calendar (both counties follow the State Council's schedule; county-only days off are rare).
+The start day is not counted; every moment is the end of a China day. The sending deadline is counted on the
+requester's calendar; the answer, its ladder and the expiry on the responder's (the State Council's schedule
+plus the responder county's own holidays; the schedule alone for a county not on the platform, whose holidays
+we cannot know). When a county declares or withdraws a holiday, `recompute_answer_dues` recounts the pending
+requests it must answer and their workflows re-plan.
 
 The database work of VerificationRequestWorkflow's activities is here too; it flushes, never commits.
 """
@@ -25,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.vocabulary import Role
-from backend.calendar.service import load_calendar
+from backend.calendar.service import load_calendar, official_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.cases.deadlines import alert_ladder, china_day, end_of_day
 from backend.db.tenancy import set_tenant
@@ -57,6 +60,23 @@ def expiry(calendar: WorkingDayCalendar, answer_due_at: datetime) -> datetime:
     return due_after(calendar, answer_due_at, EXPIRY_WORKING_DAYS)[0]
 
 
+async def responder_calendar(session: AsyncSession, responder_tenant_id: uuid.UUID | None) -> WorkingDayCalendar:
+    """The calendar the responder's deadline runs on: its county's (its holidays are read under its own tenant
+    setting, then the transaction goes back to the current county), or the official schedule alone for a
+    county not on the platform."""
+    if responder_tenant_id is None:
+        return await official_calendar(session)
+    current = session.info.get("tenant_id")
+    if current == responder_tenant_id:
+        return await load_calendar(session)
+    await set_tenant(session, responder_tenant_id)
+    try:
+        return await load_calendar(session)
+    finally:
+        if current is not None:
+            await set_tenant(session, current)
+
+
 def build_plan(request: VerificationRequest, calendar: WorkingDayCalendar) -> VerificationPlan:
     if request.state != VerificationState.pending:
         return VerificationPlan(open=False)
@@ -85,7 +105,7 @@ def deadline_tenant(request: VerificationRequest) -> uuid.UUID:
 def _recipient(request: VerificationRequest, level: int) -> tuple[str, str | None, uuid.UUID | None]:
     """Reminder and overdue notice (levels 0, 1) to the assignee or the unit's queue; rung 2 to the township
     supervisor; rung 3 and the expiry to the county supervisor."""
-    unit = request.responder_unit_code if request.responder_tenant_id else request.requester_unit_code
+    unit = (request.responder_unit_code if request.responder_tenant_id else request.requester_unit_code) or ""
     if level <= 1:
         return unit, None, request.responder_assignee_id if request.responder_tenant_id else None
     if level == 2 and len(unit) >= 9:
@@ -112,7 +132,7 @@ async def load_plan(session: AsyncSession, request: VerificationLoadInput) -> Ve
     ).scalar_one_or_none()
     if row is None:
         raise VerificationNotFound()
-    return build_plan(row, await load_calendar(session))
+    return build_plan(row, await responder_calendar(session, row.responder_tenant_id))
 
 
 async def _insert_alert(
