@@ -18,6 +18,7 @@ from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.db.tenancy import set_tenant
 from backend.tenants.service import list_tenants
+from backend.verification.deadlines import recompute_answer_dues
 
 router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
@@ -80,7 +81,10 @@ async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.da
 
 async def _recount_from(session: AsyncSession, day: dt.date, reason: str) -> None:
     # Open deadlines counted over `day` move by a working day; their workflows re-plan their timers.
-    await recompute_due_dates(session, dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME), reason=reason)
+    affected_from = dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME)
+    await recompute_due_dates(session, affected_from, reason=reason)
+    # The answers this county owes run on its calendar too.
+    await recompute_answer_dues(session, affected_from, reason=reason)
 
 
 @platform_router.post("/notices", response_model=OfficialImportResult, summary="Import a State Council notice")
@@ -97,6 +101,7 @@ async def import_notice(
     for tenant in await list_tenants(session):
         await set_tenant(session, tenant.id)
         await recompute_due_dates(session, affected_from)
+        await recompute_answer_dues(session, affected_from)
     return OfficialImportResult(
         year=result.year,
         source=result.source,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,8 @@ from backend.authz.vocabulary import Role
 from backend.calendar.service import load_calendar, official_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.cases.deadlines import alert_ladder, china_day, end_of_day
-from backend.db.tenancy import set_tenant
+from backend.core import outbox
+from backend.db.tenancy import current_tenant_id, set_tenant
 from backend.models import VerificationAlert, VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
 from workflows.cases.types import AlertKind
@@ -41,8 +42,10 @@ from workflows.verification.types import (
     VerificationExpireInput,
     VerificationLoadInput,
     VerificationPlan,
+    verification_workflow_id,
 )
 
+REPLAN_VERIFICATION = "verification.replan"
 SEND_WORKING_DAYS = 7
 ANSWER_WORKING_DAYS = 15
 NOTICE_WORKING_DAYS = 15  # a registration or approval is notified within 15 working days
@@ -221,3 +224,49 @@ async def expire(session: AsyncSession, request: VerificationExpireInput) -> boo
             correlation_id=row.correlation_id,
         )
     return True
+
+
+async def recompute_answer_dues(
+    session: AsyncSession, affected_from: datetime, *, reason: str = "official calendar imported"
+) -> int:
+    """After the calendar changed (a county holiday declared or withdrawn, a State Council notice imported):
+    recount the answer deadlines of the pending requests this county must answer (or, for a responder off the
+    platform, chases itself) whose expiry runs through the changed dates, on the responder's calendar; audit
+    each change (`verification.deadline_recomputed`) and tell its workflow to re-plan. Returns how many moved."""
+
+    tenant_id = current_tenant_id(session)
+    statement = select(VerificationRequest).where(
+        VerificationRequest.state == VerificationState.pending,
+        VerificationRequest.expires_at >= affected_from,
+        or_(
+            VerificationRequest.responder_tenant_id == tenant_id,
+            and_(VerificationRequest.responder_tenant_id.is_(None), VerificationRequest.tenant_id == tenant_id),
+        ),
+    )
+    changed = 0
+    for row in (await session.execute(statement)).scalars().all():
+        calendar = await responder_calendar(session, row.responder_tenant_id)
+        answer_due_at, provisional = due_after(calendar, row.arrived_at, ANSWER_WORKING_DAYS)
+        expires_at = expiry(calendar, answer_due_at)
+        if (answer_due_at, provisional, expires_at) == (row.answer_due_at, row.answer_due_provisional, row.expires_at):
+            continue
+        before = {"answer_due_at": row.answer_due_at, "expires_at": row.expires_at}
+        row.answer_due_at, row.answer_due_provisional, row.expires_at = answer_due_at, provisional, expires_at
+        await session.flush()
+        await audit.record(
+            session,
+            action="verification.deadline_recomputed",
+            entity_type="verification_request",
+            entity_id=row.id,
+            org_unit_code=row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code,
+            changes=audit.diff(before, {"answer_due_at": answer_due_at, "expires_at": expires_at}),
+            reason=reason,
+            correlation_id=row.correlation_id,
+        )
+        await outbox.enqueue(
+            session,
+            REPLAN_VERIFICATION,
+            {"workflow_id": verification_workflow_id(row.correlation_id), "request_id": str(row.id)},
+        )
+        changed += 1
+    return changed

@@ -7,15 +7,18 @@ import datetime as dt
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from backend.authz.vocabulary import Role
 from backend.calendar.service import official_calendar
 from backend.cases.deadlines import china_day, end_of_day
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models import CountyHoliday
+from backend.models import AuditEvent, CountyHoliday, OutboxMessage
 from backend.verification import deadlines
 from tests.backend.verification.conftest import TwoCounties, add_person, open_first_child_case
-from tests.fixtures.identity import County, SignIn
+from tests.fixtures.identity import County, SignIn, add_user
 
 
 async def _declare(database: Database, county: County, day: dt.date) -> None:
@@ -75,3 +78,56 @@ async def test_each_side_counts_on_its_own_county_holidays(
     )
     assert incoming.status_code == 201, incoming.text
     assert incoming.json()["answer_due_at"] == _iso(end_of_day(answer_due))
+
+
+async def test_declaring_and_withdrawing_a_county_holiday_recounts_the_answers_we_owe(
+    counties: TwoCounties, sign_in: SignIn, database: Database
+) -> None:
+    a, b = counties.a, counties.b
+    await add_user(database, b, "b.admin", "county", [(Role.county_admin, "county")])
+    async with database.sessionmaker() as session, session.begin():
+        official = await official_calendar(session)
+    now = utc_now()
+    today = china_day(now)
+    wife = await add_person(database, a, "王芳", registration=b.units["v11"])
+    officer = await sign_in(a, "t1.officer")
+    case = await open_first_child_case(officer, a, [wife], received_at=(now - timedelta(minutes=5)).isoformat())
+    sent = await officer.post(
+        "/api/v1/verification/requests",
+        json={"case_id": case["id"], "person_id": str(wife.id), "question": "请核实婚育情况 / verify"},
+    )
+    assert sent.status_code == 201, sent.text
+    request_id = sent.json()["id"]
+    due = _iso(end_of_day(official.add_working_days(today, deadlines.ANSWER_WORKING_DAYS).date))
+    assert sent.json()["answer_due_at"] == due
+
+    holiday = official.add_working_days(today, 3).date
+    admin = await sign_in(b, "b.admin")
+    added = await admin.post(
+        "/api/v1/calendar/county-holidays", json={"date": holiday.isoformat(), "name": "县庆", "source": "县政府令"}
+    )
+    assert added.status_code == 201, added.text
+    officer_b = await sign_in(b, "t1.officer")
+    moved = (await officer_b.get(f"/api/v1/verification/inbox/{request_id}")).json()
+    later = _iso(end_of_day(official.add_working_days(today, deadlines.ANSWER_WORKING_DAYS + 1).date))
+    assert moved["answer_due_at"] == later
+    # A's own deadlines are not B's holiday's business: A's case keeps its due date.
+    assert (await officer.get(f"/api/v1/cases/{case['id']}")).json()["due_at"] == case["due_at"]
+
+    assert (await admin.delete(f"/api/v1/calendar/county-holidays/{holiday.isoformat()}")).status_code == 204
+    assert (await officer_b.get(f"/api/v1/verification/inbox/{request_id}")).json()["answer_due_at"] == due
+    # The re-plan goes through B's outbox (B's transaction recounted it); the relay signals the workflow by id.
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        replans = await session.execute(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == deadlines.REPLAN_VERIFICATION)
+        )
+        assert [payload["request_id"] for payload in replans.scalars()] == [request_id, request_id]
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        actions = await session.execute(
+            select(AuditEvent.action).where(
+                AuditEvent.tenant_id == b.tenant.id, AuditEvent.action == "verification.deadline_recomputed"
+            )
+        )
+        assert len(actions.scalars().all()) == 2

@@ -294,3 +294,30 @@ async def test_late_answer_to_an_off_platform_county_escalates_on_our_side_and_c
         0,
     )
     assert (b_total.feedback_rate, b_total.answered_on_time_rate) == (1.0, 0.0)
+
+
+async def test_a_recounted_due_moment_replans_the_ladder(harness: Harness) -> None:
+    """The responder's county declared a holiday: the stored due moment moved two days later and the workflow
+    was signalled `replan`; no overdue notice at the old moment, one at the new."""
+    row = await harness.add_request(await harness.now())
+    later = row.answer_due_at + timedelta(days=2)
+    async with harness.worker():
+        handle = await harness.start(row)
+        await harness.env.sleep(row.answer_due_at - timedelta(hours=1) - await harness.now())
+        assert [(a.kind, a.level) for a in await harness.alerts(harness.b, row.id)] == [("reminder", 0)]
+        async with harness.database.sessionmaker() as session, session.begin():
+            await set_tenant(session, harness.a.tenant.id)
+            stored = (
+                await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
+            ).scalar_one()
+            stored.answer_due_at = later
+            stored.expires_at = row.expires_at + timedelta(days=2)
+        await handle.signal(VerificationRequestWorkflow.replan)
+        await harness.env.sleep(row.answer_due_at + timedelta(hours=2) - await harness.now())
+        assert [(a.kind, a.level) for a in await harness.alerts(harness.b, row.id)] == [("reminder", 0)]
+        await harness.env.sleep(later + timedelta(hours=1) - await harness.now())
+        alerts = await harness.alerts(harness.b, row.id)
+        assert [(a.kind, a.level) for a in alerts] == [("reminder", 0), ("overdue", 1)]
+        assert alerts[1].created_at >= later
+        await handle.signal(VerificationRequestWorkflow.settled)
+        assert (await handle.result()).state == "settled"
