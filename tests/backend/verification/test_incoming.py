@@ -208,3 +208,21 @@ async def test_a_scan_uploaded_for_another_request_is_refused(counties: TwoCount
     )
     response = await officer.post("/api/v1/verification/incoming", json=body)
     assert response.status_code == 422 and response.json()["fields"][0]["loc"][-1] == "evidence_document_id"
+
+
+async def test_the_off_platform_senders_timeliness_is_not_scored(counties: TwoCounties, sign_in: SignIn) -> None:
+    b = counties.b
+    officer = await sign_in(b, "t1.officer")
+    created = await officer.post(
+        "/api/v1/verification/incoming",
+        json=_incoming(b, channel="phone", arrived_at="2026-02-12T10:05:00+08:00", evidence="电话记录簿第3页"),
+    )
+    assert created.status_code == 201, created.text
+    supervisor = await sign_in(b, "county.sup")
+    report = (
+        await supervisor.get(
+            "/api/v1/verification/rates",
+            params={"period_start": "2026-02-01", "period_end": "2026-02-28", "counterpart": "650102"},
+        )
+    ).json()
+    assert report["counterpart"]["requests_sent"] == 0 and report["counterpart"]["sent_on_time_rate"] is None
