@@ -321,3 +321,6 @@ async def test_a_recounted_due_moment_replans_the_ladder(harness: Harness) -> No
         assert alerts[1].created_at >= later
         await handle.signal(VerificationRequestWorkflow.settled)
         assert (await handle.result()).state == "settled"
+        history = await handle.fetch_history()
+    if RECORD:
+        (HISTORIES / "replanned.json").write_text(history.to_json(), encoding="utf-8")
