@@ -20,6 +20,7 @@ CASE_ACT_UPDATE = "act"
 CASE_REPLAN_SIGNAL = "replan"
 VERIFICATION_WORKFLOW = "VerificationRequestWorkflow"
 VERIFICATION_SETTLED_SIGNAL = "settled"
+VERIFICATION_REPLAN_SIGNAL = "replan"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
@@ -88,10 +89,24 @@ def case_handlers(client: Client) -> dict[str, Handler]:
             return {"signalled": False}
         return {"signalled": True}
 
+    async def replan_verification(message: OutboxMessage) -> dict[str, Any]:
+        # The responder's due moment was recounted: the workflow reloads its plan. One already finished has
+        # nothing to re-plan.
+        try:
+            await client.get_workflow_handle(message.payload["workflow_id"]).signal(
+                VERIFICATION_REPLAN_SIGNAL, rpc_timeout=RPC_TIMEOUT
+            )
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return {"signalled": False}
+        return {"signalled": True}
+
     return {
         "case.start": start_case,
         "case.act": act_on_case,
         "case.replan": replan_case,
         "verification.start": start_verification,
         "verification.settle": settle_verification,
+        "verification.replan": replan_verification,
     }

@@ -47,7 +47,14 @@ class ReconnectingHandlers:
     def handlers(self) -> dict[str, Handler]:
         return {
             kind: self.handler_for(kind)
-            for kind in ("case.start", "case.act", "case.replan", "verification.start", "verification.settle")
+            for kind in (
+                "case.start",
+                "case.act",
+                "case.replan",
+                "verification.start",
+                "verification.settle",
+                "verification.replan",
+            )
         }
 
 

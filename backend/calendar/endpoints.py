@@ -17,6 +17,7 @@ from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, Count
 from backend.cases.service import recompute_due_dates
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
+from backend.verification.deadlines import recompute_answer_dues
 
 router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
@@ -79,7 +80,10 @@ async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.da
 
 async def _recount_from(session: AsyncSession, day: dt.date, reason: str) -> None:
     # Open deadlines counted over `day` move by a working day; their workflows re-plan their timers.
-    await recompute_due_dates(session, dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME), reason=reason)
+    affected_from = dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME)
+    await recompute_due_dates(session, affected_from, reason=reason)
+    # The answers this county owes run on its calendar too.
+    await recompute_answer_dues(session, affected_from, reason=reason)
 
 
 @platform_router.post("/notices", response_model=OfficialImportResult, summary="Import a State Council notice")

@@ -13,6 +13,7 @@ from backend.calendar.notice_import import NoticeFormat
 from backend.cases.service import recompute_due_dates
 from backend.db.tenancy import set_tenant
 from backend.tenants.service import list_tenants
+from backend.verification.deadlines import recompute_answer_dues
 
 
 async def publish_official_notice(
@@ -20,11 +21,13 @@ async def publish_official_notice(
 ) -> service.ImportResult:
     """Import the notice (all or nothing, audited in every county's chain; see
     `service.import_official_notice`), then recount every county's open deadlines from the earliest changed
-    date: they stop being provisional, and their workflows re-plan their timers. The caller is the platform
+    date (cases, and the verification answers each county owes): they stop being provisional, and their
+    workflows re-plan their timers. The caller is the platform
     operator, in the platform context."""
     result = await service.import_official_notice(session, text, fmt, replace=replace)
     affected_from = dt.datetime.combine(result.affected_from, dt.time(), service.CHINA_STANDARD_TIME)
     for tenant in await list_tenants(session):
         await set_tenant(session, tenant.id)
         await recompute_due_dates(session, affected_from)
+        await recompute_answer_dues(session, affected_from)
     return result

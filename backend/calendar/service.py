@@ -145,6 +145,11 @@ async def load_calendar(session: AsyncSession) -> WorkingDayCalendar:
     return calendar
 
 
+async def official_calendar(session: AsyncSession) -> WorkingDayCalendar:
+    """The State Council's schedule alone, without any county's holidays (a county not on the platform)."""
+    return (await _official_snapshot(session)).calendar
+
+
 async def due_date(session: AsyncSession, start: dt.date, working_days: int) -> DueDate:
     """The `working_days`-th working day after `start` on the tenant's calendar (the start day not counted).
 

@@ -29,3 +29,18 @@ class CaseChanged(Conflict):
 class IllegalTransition(Conflict):
     def __init__(self, reason: str) -> None:
         super().__init__(f"无法变更办理阶段：{reason}", code="ILLEGAL_TRANSITION")
+
+
+class SpouseVerificationMissing(Conflict):
+    """P04: a first-child registration is decided only after both spouses' registration townships were asked
+    (see backend/verification/gating.py). Names the spouses still missing one."""
+
+    def __init__(self, missing: list[dict[str, Any]]) -> None:
+        names = "、".join(item["name"] for item in missing)
+        super().__init__(
+            f"一孩生育服务登记须先向夫妻双方户籍地乡镇（街道）发出协查，以下配偶尚未发出：{names} / "
+            f"first-child registration needs verification requests to both spouses' registration townships; "
+            f"not yet sent for: {names}",
+            code="SPOUSE_VERIFICATION_MISSING",
+        )
+        self.extra = {"missing": missing}

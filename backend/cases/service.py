@@ -7,6 +7,7 @@ the timers once it exists. Due dates come from the case type's deadline rule thr
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -20,7 +21,13 @@ from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
 from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
-from backend.cases.errors import CaseChanged, CaseNotFound, IllegalTransition, InvalidCase
+from backend.cases.errors import (
+    CaseChanged,
+    CaseNotFound,
+    IllegalTransition,
+    InvalidCase,
+    SpouseVerificationMissing,
+)
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
@@ -35,9 +42,20 @@ from backend.core.clock import utc_now
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import Case, CaseAlert, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.models import (
+    Case,
+    CaseAlert,
+    CaseLink,
+    CaseOutcome,
+    CaseStage,
+    CaseStatus,
+    CaseSubject,
+    Person,
+    PersonStatus,
+)
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
+from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
 from workflows.cases.types import (
     ActorRef,
     CaseAction,
@@ -367,6 +385,16 @@ async def subjects_links_and_alerts(
     return await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
 
 
+def _decides_first_child_registration(case: Case, request: CaseActionRequest) -> bool:
+    """The register decision of a first-child registration (P04): leaving the verification stage, or closing the
+    case as registered."""
+    if case.case_type != FIRST_CHILD_REGISTRATION:
+        return False
+    if request.action == CaseAction.advance:
+        return case.stage == CaseStage.verification
+    return request.action == CaseAction.close and request.outcome == CaseOutcome.registered
+
+
 async def request_action(
     session: AsyncSession, principal: Principal, case: Case, request: CaseActionRequest
 ) -> uuid.UUID:
@@ -386,6 +414,10 @@ async def request_action(
         raise IllegalTransition("案件未处于补正中止状态 / the case is not waiting for materials")
     if request.action == CaseAction.request_materials and case.suspended_at is not None:
         raise IllegalTransition("已在等待补正材料 / already waiting for materials")
+    if _decides_first_child_registration(case, request):
+        missing = await missing_spouse_verifications(session, case)
+        if missing:
+            raise SpouseVerificationMissing([asdict(item) for item in missing])
     if request.action == CaseAction.extend:
         if not principal.can(Action.case_assign, case.org_unit_code):
             raise IllegalTransition("延期须由负责人批准 / an extension needs a supervisor's approval")

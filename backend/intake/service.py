@@ -69,6 +69,7 @@ from backend.models import (
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
 from backend.persons.service import CHINA_UTC_OFFSET, depart_person
+from backend.verification import flow_notices
 from workflows.cases.types import CaseAction
 
 PAYLOAD_CONTEXT = "intake.notification"
@@ -534,14 +535,16 @@ async def _apply_to_registry(
         person = matched.get("person")
         if person is not None and person.status == PersonStatus.active:
             reason = payload.get("reason") or "暂住登记注销"
+            departed_on = date.fromisoformat(payload["cancelled_on"])
             await depart_person(
                 session,
                 principal,
                 person,
-                PersonDepart(
-                    departed_on=date.fromisoformat(payload["cancelled_on"]),
-                    reason=f"{payload['issuing_office']}通报：{reason}"[:200],
-                ),
+                PersonDepart(departed_on=departed_on, reason=f"{payload['issuing_office']}通报：{reason}"[:200]),
+            )
+            # As a departure recorded by hand: the registration county hears of it (离开通报).
+            await flow_notices.notify_registration_place(
+                session, None, person, "inflow_left", departed_on, principal.subject
             )
     elif notification_type in (NotificationType.marriage_registered, NotificationType.divorce_registered):
         status = (

@@ -9,6 +9,13 @@ link and is never shown to the responder.
 
 State: pending → answered / rejected (with a reason) / withdrawn (by the requester) / expired (no answer long
 after the deadline). A notice (通报, e.g. "first child registered") is answered by an acknowledgement (接收).
+
+An incoming request from a county that is NOT on the platform (来函协查, `requester_off_platform`) is recorded
+by the responding township itself from the letter, fax or phone call: the row is that county's own
+(`tenant_id` = `responder_tenant_id`), has no case, and the requester's codes are kept when the letter gives
+them. Its responder's deadline, reminders, escalation and rates are those of any incoming request; the reply
+goes back by the same kinds of channel and is recorded with its evidence (`answer_channel`, `answered_at` =
+when it was sent, `answer_evidence` / `answer_evidence_document_id`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from enum import StrEnum
 from sqlalchemy import (
     ARRAY,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -72,6 +80,7 @@ class Channel(StrEnum):
     registered_mail = "registered_mail"  # 挂号信：以签收日期为准
     fax = "fax"  # 传真：以传真件上打印的时间为准
     phone = "phone"  # 电话：以通话记录时间为准
+    letter = "letter"  # 平信：无签收凭证，以本单位收文登记日期为准，须上传信函扫描件
 
 
 def _enum(kind: type[StrEnum], name: str) -> Enum:
@@ -82,6 +91,14 @@ class VerificationRequest(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, 
     __tablename__ = "verification_requests"
     __table_args__ = (
         UniqueConstraint("correlation_id"),
+        CheckConstraint(
+            "NOT requester_off_platform OR (responder_tenant_id = tenant_id AND case_id IS NULL)",
+            name="off_platform_requester",
+        ),
+        CheckConstraint(
+            "requester_off_platform OR (requester_county_code IS NOT NULL AND requester_unit_code IS NOT NULL)",
+            name="requester_codes",
+        ),
         # One open request per (case, responder unit, kind): a second one is refused with a 409.
         Index(
             "uq_verification_requests_one_open",
@@ -115,9 +132,12 @@ class VerificationRequest(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, 
     case_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("cases.id", ondelete="RESTRICT"), nullable=True, index=True
     )
-    requester_county_code: Mapped[str] = mapped_column(String(6), nullable=False)
-    requester_unit_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    # Off-platform requesters (来函) may give no division code: then both codes are None.
+    requester_county_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    requester_unit_code: Mapped[str | None] = mapped_column(String(12), nullable=True)
     requester_unit_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    requester_off_platform: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
+    requester_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)  # 来函文号
     # The responder: resolved from the subject's household-registration division code.
     responder_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=True
@@ -154,6 +174,7 @@ class VerificationRequest(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, 
     answered_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answer_channel: Mapped[Channel | None] = mapped_column(_enum(Channel, "verification_channel"), nullable=True)
+    answer_evidence: Mapped[str | None] = mapped_column(String(300), nullable=True)
     answer_evidence_document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # rejection or withdrawal reason
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

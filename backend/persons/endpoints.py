@@ -120,12 +120,13 @@ async def register_person(
 async def import_persons(
     request: Request,
     session: SessionDep,
+    database: DatabaseDep,
     principal: PersonsWrite,
     mode: ImportMode = "all_or_nothing",
     dry_run: bool = False,
 ) -> ImportReport:
     data = await _read_upload(request)
-    return await importer.import_persons(session, principal, data, mode=mode, dry_run=dry_run)
+    return await importer.import_persons(session, principal, data, mode=mode, dry_run=dry_run, database=database)
 
 
 @router.get("/{person_id}", response_model=PersonRead, summary="One person (full identifiers only with permission)")

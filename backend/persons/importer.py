@@ -43,11 +43,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.core.errors import DomainError, FieldError
-from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Sex
+from backend.db.engine import Database
+from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, PersonStatus, Sex
 from backend.persons import service
 from backend.persons.errors import ImportFileRejected, ImportRejected, RegisteredOutsideReach
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import ImportMode, ImportReport
+from backend.verification import flow_notices
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_ROWS = 20_000
@@ -524,9 +526,19 @@ def check_rows(table: Table, rules: service.Rules) -> list[RowResult]:
 
 
 async def import_persons(
-    session: AsyncSession, principal: Principal, data: bytes, *, mode: ImportMode, dry_run: bool
+    session: AsyncSession,
+    principal: Principal,
+    data: bytes,
+    *,
+    mode: ImportMode,
+    dry_run: bool,
+    database: Database | None = None,
 ) -> ImportReport:
-    """Check the whole file, then (unless refused or a dry run) create and update persons in this transaction."""
+    """Check the whole file, then (unless refused or a dry run) create and update persons in this transaction.
+
+    With `database`, the registration counties of the inflow persons created (or coming back: a departed
+    record imported again) are notified in this transaction, as a registration one by one would
+    (flow_notices, 流入登记通报)."""
     table = read_table(data)
     rules = await service.load_rules(session, principal)
     results = check_rows(table, rules)
@@ -548,6 +560,7 @@ async def import_persons(
     import_id = None if dry_run else uuid.uuid4()
     updated = unchanged = 0
     to_create: list[dict[str, Any]] = []
+    returning: list[Person] = []
     for result in results:
         if result.problems:
             continue
@@ -558,6 +571,8 @@ async def import_persons(
         if dry_run:
             changed = bool(service.planned_changes(holder, result.clean, reactivate=True))
         else:
+            if holder.status == PersonStatus.departed:
+                returning.append(holder)
             changed = bool(
                 await service.update_from_clean(
                     session,
@@ -572,8 +587,13 @@ async def import_persons(
         unchanged += not changed
 
     created = len(to_create)
+    notices: dict[str, int] = {}
     if not dry_run:
-        await service.create_many_from_clean(session, to_create, reason=IMPORT_REASON, correlation_id=str(import_id))
+        new_persons = await service.create_many_from_clean(
+            session, to_create, reason=IMPORT_REASON, correlation_id=str(import_id)
+        )
+        if database is not None:
+            notices = await _notify_registration_places(session, database, principal, [*new_persons, *returning])
     report = ImportReport(
         mode=mode,
         dry_run=dry_run,
@@ -584,6 +604,8 @@ async def import_persons(
         rejected=rejected,
         errors=[problem.as_dict() for problem in problems[:MAX_REPORTED_PROBLEMS]],
         import_id=import_id,
+        notices_sent=notices.get("sent", 0),
+        notices_not_sent=notices.get("off_platform", 0),
     )
     if import_id is not None:
         await audit.record(
@@ -601,8 +623,25 @@ async def import_persons(
                 "updated": updated,
                 "unchanged": unchanged,
                 "rejected": rejected,
+                "notices_sent": report.notices_sent,
+                "notices_not_sent": report.notices_not_sent,
             },
             reason=IMPORT_REASON,
             correlation_id=str(import_id),
         )
     return report
+
+
+async def _notify_registration_places(
+    session: AsyncSession, database: Database, principal: Principal, persons: list[Person]
+) -> dict[str, int]:
+    """Notify the registration county of each inflow person registered (or back) by the import, one notice per
+    person, in this transaction; the counts by outcome (`sent`, `off_platform`)."""
+    counts: dict[str, int] = {}
+    for person in persons:
+        notice = await flow_notices.notify_registration_place(
+            session, database, person, "inflow_registered", person.flow_date, principal.subject
+        )
+        if notice is not None:
+            counts[notice.outcome] = counts.get(notice.outcome, 0) + 1
+    return counts

@@ -206,3 +206,7 @@ class ImportReport(OutputSchema):
     rejected: int
     errors: list[dict[str, Any]]
     import_id: uuid.UUID | None
+    # Inflow persons registered (or back) whose registration county was notified (流入登记通报), and those whose
+    # registration county is not on the platform (nothing sent; recorded in the audit log).
+    notices_sent: int = 0
+    notices_not_sent: int = 0

@@ -8,8 +8,11 @@
   ladder is the case ladder (reminder 2 working days before, overdue at the due moment, township supervisor 2
   and county supervisor 5 working days after); the request expires `EXPIRY_WORKING_DAYS` (10) working days
   after the due day if still unanswered.
-The start day is not counted; every moment is the end of a China day. Counted on the requesting county's
-calendar (both counties follow the State Council's schedule; county-only days off are rare).
+The start day is not counted; every moment is the end of a China day. The sending deadline is counted on the
+requester's calendar; the answer, its ladder and the expiry on the responder's (the State Council's schedule
+plus the responder county's own holidays; the schedule alone for a county not on the platform, whose holidays
+we cannot know). When a county declares or withdraws a holiday, `recompute_answer_dues` recounts the pending
+requests it must answer and their workflows re-plan.
 
 The database work of VerificationRequestWorkflow's activities is here too; it flushes, never commits.
 """
@@ -19,16 +22,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.vocabulary import Role
-from backend.calendar.service import load_calendar
+from backend.calendar.service import load_calendar, official_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.cases.deadlines import alert_ladder, china_day, end_of_day
-from backend.db.tenancy import set_tenant
+from backend.core import outbox
+from backend.db.tenancy import current_tenant_id, set_tenant
 from backend.models import VerificationAlert, VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
 from workflows.cases.types import AlertKind
@@ -38,8 +42,10 @@ from workflows.verification.types import (
     VerificationExpireInput,
     VerificationLoadInput,
     VerificationPlan,
+    verification_workflow_id,
 )
 
+REPLAN_VERIFICATION = "verification.replan"
 SEND_WORKING_DAYS = 7
 ANSWER_WORKING_DAYS = 15
 NOTICE_WORKING_DAYS = 15  # a registration or approval is notified within 15 working days
@@ -55,6 +61,23 @@ def due_after(calendar: WorkingDayCalendar, start: datetime, working_days: int) 
 
 def expiry(calendar: WorkingDayCalendar, answer_due_at: datetime) -> datetime:
     return due_after(calendar, answer_due_at, EXPIRY_WORKING_DAYS)[0]
+
+
+async def responder_calendar(session: AsyncSession, responder_tenant_id: uuid.UUID | None) -> WorkingDayCalendar:
+    """The calendar the responder's deadline runs on: its county's (its holidays are read under its own tenant
+    setting, then the transaction goes back to the current county), or the official schedule alone for a
+    county not on the platform."""
+    if responder_tenant_id is None:
+        return await official_calendar(session)
+    current = session.info.get("tenant_id")
+    if current == responder_tenant_id:
+        return await load_calendar(session)
+    await set_tenant(session, responder_tenant_id)
+    try:
+        return await load_calendar(session)
+    finally:
+        if current is not None:
+            await set_tenant(session, current)
 
 
 def build_plan(request: VerificationRequest, calendar: WorkingDayCalendar) -> VerificationPlan:
@@ -85,7 +108,7 @@ def deadline_tenant(request: VerificationRequest) -> uuid.UUID:
 def _recipient(request: VerificationRequest, level: int) -> tuple[str, str | None, uuid.UUID | None]:
     """Reminder and overdue notice (levels 0, 1) to the assignee or the unit's queue; rung 2 to the township
     supervisor; rung 3 and the expiry to the county supervisor."""
-    unit = request.responder_unit_code if request.responder_tenant_id else request.requester_unit_code
+    unit = (request.responder_unit_code if request.responder_tenant_id else request.requester_unit_code) or ""
     if level <= 1:
         return unit, None, request.responder_assignee_id if request.responder_tenant_id else None
     if level == 2 and len(unit) >= 9:
@@ -112,7 +135,7 @@ async def load_plan(session: AsyncSession, request: VerificationLoadInput) -> Ve
     ).scalar_one_or_none()
     if row is None:
         raise VerificationNotFound()
-    return build_plan(row, await load_calendar(session))
+    return build_plan(row, await responder_calendar(session, row.responder_tenant_id))
 
 
 async def _insert_alert(
@@ -201,3 +224,49 @@ async def expire(session: AsyncSession, request: VerificationExpireInput) -> boo
             correlation_id=row.correlation_id,
         )
     return True
+
+
+async def recompute_answer_dues(
+    session: AsyncSession, affected_from: datetime, *, reason: str = "official calendar imported"
+) -> int:
+    """After the calendar changed (a county holiday declared or withdrawn, a State Council notice imported):
+    recount the answer deadlines of the pending requests this county must answer (or, for a responder off the
+    platform, chases itself) whose expiry runs through the changed dates, on the responder's calendar; audit
+    each change (`verification.deadline_recomputed`) and tell its workflow to re-plan. Returns how many moved."""
+
+    tenant_id = current_tenant_id(session)
+    statement = select(VerificationRequest).where(
+        VerificationRequest.state == VerificationState.pending,
+        VerificationRequest.expires_at >= affected_from,
+        or_(
+            VerificationRequest.responder_tenant_id == tenant_id,
+            and_(VerificationRequest.responder_tenant_id.is_(None), VerificationRequest.tenant_id == tenant_id),
+        ),
+    )
+    changed = 0
+    for row in (await session.execute(statement)).scalars().all():
+        calendar = await responder_calendar(session, row.responder_tenant_id)
+        answer_due_at, provisional = due_after(calendar, row.arrived_at, ANSWER_WORKING_DAYS)
+        expires_at = expiry(calendar, answer_due_at)
+        if (answer_due_at, provisional, expires_at) == (row.answer_due_at, row.answer_due_provisional, row.expires_at):
+            continue
+        before = {"answer_due_at": row.answer_due_at, "expires_at": row.expires_at}
+        row.answer_due_at, row.answer_due_provisional, row.expires_at = answer_due_at, provisional, expires_at
+        await session.flush()
+        await audit.record(
+            session,
+            action="verification.deadline_recomputed",
+            entity_type="verification_request",
+            entity_id=row.id,
+            org_unit_code=row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code,
+            changes=audit.diff(before, {"answer_due_at": answer_due_at, "expires_at": expires_at}),
+            reason=reason,
+            correlation_id=row.correlation_id,
+        )
+        await outbox.enqueue(
+            session,
+            REPLAN_VERIFICATION,
+            {"workflow_id": verification_workflow_id(row.correlation_id), "request_id": str(row.id)},
+        )
+        changed += 1
+    return changed

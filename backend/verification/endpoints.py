@@ -25,10 +25,12 @@ from backend.verification.schemas import (
     AssignBody,
     FlowNoticeFiled,
     FlowNoticeFiling,
+    IncomingCreate,
     RateFigures,
     RatesReport,
     ReasonBody,
     RecordedAnswer,
+    RejectBody,
     VerificationAlertRead,
     VerificationCreate,
     VerificationRead,
@@ -161,6 +163,18 @@ async def inbox(
     return _page(rows, total, paging, responder_view)
 
 
+@router.post(
+    "/incoming",
+    response_model=VerificationRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a request from an off-platform county that came by letter, registered mail, fax or phone",
+)
+async def record_incoming(
+    session: SessionDep, database: DatabaseDep, principal: VerificationAnswer, body: IncomingCreate
+) -> VerificationRead:
+    return responder_view(await service.record_incoming(session, database, principal, body))
+
+
 @router.get("/inbox/{request_id}", response_model=VerificationRead, summary="One request addressed to my unit")
 async def get_received(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
     return responder_view(await service.get_as_responder(session, principal, request_id))
@@ -191,10 +205,10 @@ async def file_flow_notice(
 
 @router.post("/inbox/{request_id}/reject", response_model=VerificationRead, summary="Send back with a reason")
 async def reject(
-    session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID, body: ReasonBody
+    session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID, body: RejectBody
 ) -> VerificationRead:
     row = await service.get_as_responder(session, principal, request_id)
-    return responder_view(await service.reject(session, row, body.reason))
+    return responder_view(await service.reject(session, row, body.reason, body.reply))
 
 
 @router.post("/inbox/{request_id}/claim", response_model=VerificationRead, summary="Take an incoming request")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
@@ -85,10 +85,21 @@ def _correlation_id(county_code: str) -> str:
 
 
 async def notify_registration_place(
-    session: AsyncSession, database: Database, person: Person, event: FlowEvent, on: date | None, created_by: str
+    session: AsyncSession,
+    database: Database | None,
+    person: Person,
+    event: FlowEvent,
+    on: date | None,
+    created_by: str,
 ) -> FlowNotice | None:
     """Notify the person's registration county of an inflow registration or departure in this county; None when
-    there is nobody to notify (not an inflow person, no registration township, or it is this county)."""
+    there is nobody to notify (not an inflow person, no registration township, or it is this county).
+
+    `database` (to look up the other county outside this county's transaction) defaults to the session's
+    engine, for callers that hold only a session."""
+    if database is None:
+        engine = session.bind
+        database = Database(engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))  # type: ignore[arg-type]
     code = person.registration_division_code
     if person.flow_direction != FlowDirection.inflow or not code or len(code) < 9:
         return None

@@ -11,7 +11,9 @@ from either side's data, and an off-platform counterpart is scored from the requ
   responder, never against the requester;
 - acceptance rate (receiver of notices): notices that arrived in the period and are settled or due by `as_of`,
   acknowledged.
-Withdrawn requests count for the requester's sending only.
+Withdrawn requests count for the requester's sending only. A request recorded from a county not on the platform
+(来函协查) scores the recording county as responder like any other; the sender's timeliness is not known here
+and is not scored.
 """
 
 from __future__ import annotations
@@ -62,10 +64,11 @@ def figures_for(
     for row in rows:
         if (
             row.requester_county_code == county_code
+            and not row.requester_off_platform  # its sending clock is not known here: not scored
             and row.kind == VerificationKind.request
             and start <= row.materials_received_at < end
         ):
-            bump(row.requester_unit_code, requests_sent=1, sent_on_time=int(row.sent_on_time))
+            bump(row.requester_unit_code or "", requests_sent=1, sent_on_time=int(row.sent_on_time))
         if row.responder_county_code != county_code or not start <= row.arrived_at < end:
             continue
         if row.state == VerificationState.withdrawn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +59,7 @@ class VerificationRepository:
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     def _common(
-        self, statement: Select[VerificationRequest], f: VerificationFilters, unit: InstrumentedAttribute[str]
+        self, statement: Select[VerificationRequest], f: VerificationFilters, unit: InstrumentedAttribute[Any]
     ) -> Select[VerificationRequest]:
         if f.state is not None:
             statement = statement.where(VerificationRequest.state == f.state)
@@ -71,9 +72,11 @@ class VerificationRepository:
         return statement.order_by(VerificationRequest.answer_due_at, VerificationRequest.correlation_id)
 
     async def outbox(self, f: VerificationFilters, *, offset: int, limit: int) -> tuple[list[VerificationRequest], int]:
-        """The requests and notices the caller's units sent."""
+        """The requests and notices the caller's units sent (not the incoming ones an off-platform county sent
+        us, which are also rows of this county)."""
         statement = select(VerificationRequest).where(
             VerificationRequest.tenant_id == self.tenant_id,
+            VerificationRequest.requester_off_platform.is_(False),
             under_roots(VerificationRequest.requester_unit_code, f.roots),
         )
         if f.case_id is not None:

@@ -50,12 +50,60 @@ class VerificationCreate(InputSchema):
     dispatch: Dispatch = Field(default_factory=Dispatch)
 
 
+OffPlatformChannel = Literal["registered_mail", "letter", "fax", "phone"]
+Evidence = Annotated[str, StringConstraints(min_length=2, max_length=300)]
+
+
+class Reply(InputSchema):
+    """How the answer to an off-platform county went back (required for those, refused for the others): the
+    channel, when it was sent (the posting date, the time printed on the fax report, the call's time) and its
+    evidence (a reference such as the registered-mail number or call-log page, and/or an uploaded scan)."""
+
+    channel: OffPlatformChannel
+    sent_at: datetime
+    evidence: Evidence | None = None
+    evidence_document_id: uuid.UUID | None = None
+
+
 class AnswerBody(InputSchema):
     answer: Text
+    reply: Reply | None = None
 
 
 class ReasonBody(InputSchema):
     reason: Reason
+
+
+class RejectBody(ReasonBody):
+    reply: Reply | None = None
+
+
+class IncomingCreate(InputSchema):
+    """A request that reached one of our townships by letter, registered mail, fax or phone from a county that is
+    not on the platform (来函协查), recorded by that township.
+
+    Arrival (the responder's 15 working days start the next working day), by the norm's rule for each channel
+    (seeds-spec P06 「公函以挂号签收日期为到达时间;传真以注明接收时间为到达时间;电话以原始记录的通话时间为到达时间」):
+    registered mail — the signed-for date; fax — the receipt time printed on the fax; phone — the time in the
+    call record; an ordinary letter (no signed-for slip, not covered by the norm) — the date our office logged
+    its receipt. Evidence (「具有证据效力的原始记录」): a scan of the letter or fax is required
+    (`evidence_document_id`, uploaded with owner_kind `verification_request` and owner_id `id`); a call needs the
+    call record's reference (`evidence`) or a scan."""
+
+    id: uuid.UUID | None = Field(default=None, description="the id the evidence scan was uploaded under")
+    responder_unit_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+    requester_unit_name: Annotated[str, StringConstraints(min_length=2, max_length=100)]
+    requester_division_code: Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] | None = None
+    requester_reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    subject_name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    subject_resident_id: Annotated[str, StringConstraints(min_length=15, max_length=24)] | None = None
+    question_type: QuestionType = QuestionType.marital_childbearing
+    question: Text
+    channel: OffPlatformChannel
+    sent_at: datetime | None = Field(default=None, description="when the other county posted / faxed / called")
+    arrived_at: datetime = Field(description="signed-for date / fax receipt time / call time / receipt-log date")
+    evidence: Evidence | None = None
+    evidence_document_id: uuid.UUID | None = None
 
 
 class AssignBody(InputSchema):
@@ -78,9 +126,12 @@ class VerificationRead(OutputSchema):
     state: VerificationState
     # The requester's case: shown to the requester only, None for the responder.
     case_id: uuid.UUID | None = None
-    requester_county_code: str
-    requester_unit_code: str
+    requester_county_code: str | None
+    requester_unit_code: str | None
     requester_unit_name: str
+    # True for a request from an off-platform county recorded by the responder itself (来函协查).
+    requester_off_platform: bool = False
+    requester_reference: str | None = None
     responder_county_code: str
     responder_unit_code: str
     responder_unit_name: str | None
@@ -107,6 +158,8 @@ class VerificationRead(OutputSchema):
     answered_on_time: bool | None
     answer: str | None
     answer_channel: Channel | None
+    answer_evidence: str | None = None
+    answer_evidence_document_id: uuid.UUID | None = None
     close_reason: str | None
     closed_at: datetime | None
     version: int

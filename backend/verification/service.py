@@ -1,5 +1,6 @@
 """Cross-county verification (协查) and notices (通报): sending, answering, rejecting, withdrawing, recording an
-off-platform answer, assignment, and the requester's and responder's views.
+off-platform answer, recording an incoming request from an off-platform county (来函协查), assignment, and the
+requester's and responder's views.
 
 Two counties share one row (see backend/models/verification.py). Each side acts in its own transaction, scoped
 to its own county, and writes its own audit events (its own chain) carrying the request's correlation id. The
@@ -29,12 +30,14 @@ from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.db.engine import Database
 from backend.db.tenancy import current_tenant_id
+from backend.documents.repository import DocumentRepository
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
 from backend.models import (
     Case,
     CaseStage,
     Channel,
+    DocumentOwnerKind,
     Person,
     VerificationKind,
     VerificationRequest,
@@ -46,7 +49,14 @@ from backend.tenants.directory import route_division
 from backend.verification import deadlines
 from backend.verification.errors import InvalidVerification, NotPending, OpenRequestExists, VerificationNotFound
 from backend.verification.repository import VerificationRepository
-from backend.verification.schemas import AnswerBody, Dispatch, RecordedAnswer, VerificationCreate
+from backend.verification.schemas import (
+    AnswerBody,
+    Dispatch,
+    IncomingCreate,
+    RecordedAnswer,
+    Reply,
+    VerificationCreate,
+)
 from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
 
 START_VERIFICATION, SETTLE_VERIFICATION = "verification.start", "verification.settle"
@@ -58,10 +68,20 @@ TRACKED = (
     "answered_on_time",
     "answer",
     "answer_channel",
+    "answer_evidence",
+    "answer_evidence_document_id",
     "close_reason",
     "closed_at",
 )
-EVIDENCE_LABELS = {Channel.registered_mail: "签收日期", Channel.fax: "传真打印时间", Channel.phone: "通话记录时间"}
+EVIDENCE_LABELS = {
+    Channel.registered_mail: "签收日期",
+    Channel.letter: "收文登记日期",
+    Channel.fax: "传真打印时间",
+    Channel.phone: "通话记录时间",
+}
+# Channels whose original record is a paper (a letter, a fax): its scan is the evidence the norm asks for
+# (「提供具有证据效力的原始记录」, seeds-spec P06). A call's original record is the call log: its reference will do.
+SCAN_REQUIRED = frozenset({Channel.registered_mail, Channel.letter, Channel.fax})
 
 
 def snapshot(row: VerificationRequest) -> dict[str, Any]:
@@ -73,7 +93,7 @@ async def _record(
     row: VerificationRequest,
     action: str,
     before: dict[str, Any] | None,
-    unit_code: str,
+    unit_code: str | None,
     *,
     reason: str | None = None,
     extra: dict[str, Any] | None = None,
@@ -195,8 +215,9 @@ async def send(
         )
     now = utc_now()
     sent_at, arrived_at = _dispatch_times(body.dispatch, now)
-    calendar = await load_calendar(session)
     send_due_at = await _send_due(session, case, kind, now)
+    # The answer is the responder's work: its 15 working days run on the responder county's calendar.
+    calendar = await deadlines.responder_calendar(session, route.tenant_id)
     answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
     requester_unit_code = case.org_unit_code[:9]
     requester_unit = await OrgUnitRepository(session).get_by_code(requester_unit_code)
@@ -282,9 +303,9 @@ async def send(
 async def get_as_requester(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
     """A request the caller's county sent, from a unit the caller may send for; 404 otherwise."""
     row = await VerificationRepository(session).get(request_id)
-    if row is None or row.tenant_id != current_tenant_id(session):
+    if row is None or row.tenant_id != current_tenant_id(session) or row.requester_off_platform:
         raise VerificationNotFound()
-    if not principal.can(Action.verification_request, row.requester_unit_code):
+    if row.requester_unit_code is None or not principal.can(Action.verification_request, row.requester_unit_code):
         raise VerificationNotFound()
     return row
 
@@ -320,31 +341,188 @@ def _close(row: VerificationRequest, state: VerificationState, at: datetime) -> 
 # --- the responder ---------------------------------------------------------------------------------------------
 
 
+async def _evidence_scan(session: AsyncSession, document_id: uuid.UUID, owner_id: uuid.UUID, field: str) -> None:
+    """The scan must be one of this county's documents, uploaded for this verification request."""
+    document = await DocumentRepository(session).get(document_id)
+    owned = document is not None and document.owner_kind == DocumentOwnerKind.verification_request
+    if not owned or document is None or document.owner_id != owner_id:
+        raise InvalidVerification(field, "凭证扫描件不存在或不属于本协查 / no such scan for this request")
+
+
+async def _replied(session: AsyncSession, row: VerificationRequest, reply: Reply | None) -> datetime:
+    """When the reply left and by which channel: now on the platform; for a request from an off-platform county,
+    the moment the reply's evidence shows (posting date, fax report, call), recorded with that evidence."""
+    now = utc_now()
+    if not row.requester_off_platform:
+        if reply is not None:
+            raise InvalidVerification("reply", "平台协查在平台上反馈 / a platform request is answered on the platform")
+        row.answer_channel = Channel.platform
+        return now
+    if reply is None:
+        raise InvalidVerification(
+            "reply", "来函协查须登记回复方式、时间和凭证 / say how, when and with what evidence the reply was sent"
+        )
+    channel = Channel(reply.channel)
+    if reply.evidence_document_id is not None:
+        await _evidence_scan(session, reply.evidence_document_id, row.id, "reply.evidence_document_id")
+    elif not reply.evidence:
+        # Our own reply's evidence may be its reference (registered-mail number, fax report, call-log page).
+        raise InvalidVerification("reply.evidence", "须登记回复凭证 / the reply's evidence is required")
+    sent = _aware_past(reply.sent_at, "reply.sent_at")
+    if sent < row.arrived_at:
+        raise InvalidVerification("reply.sent_at", "回复早于来函送达 / the reply cannot precede the request")
+    row.answer_channel = channel
+    row.answer_evidence, row.answer_evidence_document_id = reply.evidence, reply.evidence_document_id
+    return sent
+
+
 async def answer(session: AsyncSession, row: VerificationRequest, body: AnswerBody) -> VerificationRequest:
-    """Answer a request (反馈) or acknowledge a notice (接收), in the responder's own log."""
+    """Answer a request (反馈) or acknowledge a notice (接收), in the responder's own log. The answer to an
+    off-platform county records how it went back; it is on time if it was sent by the due moment."""
     _require_pending(row)
     before = snapshot(row)
-    now = utc_now()
-    _close(row, VerificationState.answered, now)
-    row.answered_at, row.answer, row.answer_channel = now, body.answer, Channel.platform
-    row.answered_on_time = now <= row.answer_due_at
+    replied = await _replied(session, row, body.reply)
+    _close(row, VerificationState.answered, utc_now())
+    row.answered_at, row.answer = replied, body.answer
+    row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
     await _record(session, row, "verification.answer", before, row.responder_unit_code)
     await _settle(session, row)
     return row
 
 
-async def reject(session: AsyncSession, row: VerificationRequest, reason: str) -> VerificationRequest:
+async def reject(
+    session: AsyncSession, row: VerificationRequest, reason: str, reply: Reply | None = None
+) -> VerificationRequest:
     """Send the request back with a stated reason (wrong township, no such person ...): a reply, not a silence."""
     _require_pending(row)
     before = snapshot(row)
-    now = utc_now()
-    _close(row, VerificationState.rejected, now)
-    row.answered_at, row.close_reason, row.answer_channel = now, reason, Channel.platform
-    row.answered_on_time = now <= row.answer_due_at
+    replied = await _replied(session, row, reply)
+    _close(row, VerificationState.rejected, utc_now())
+    row.answered_at, row.close_reason = replied, reason
+    row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
     await _record(session, row, "verification.reject", before, row.responder_unit_code, reason=reason)
     await _settle(session, row)
+    return row
+
+
+async def record_incoming(
+    session: AsyncSession, database: Database, principal: Principal, body: IncomingCreate
+) -> VerificationRequest:
+    """Record a request that reached one of our townships by letter, registered mail, fax or phone from a
+    county that is not on the platform (来函协查). From then on it is an incoming request like the others: in
+    the township's inbox, 15 working days from the arrival on our calendar, the same deadline workflow
+    (reminders, escalation on our side, expiry), the same rates. Audited as `verification.incoming_recorded`."""
+    await authorize_unit(
+        session,
+        principal,
+        Action.verification_answer,
+        body.responder_unit_code,
+        entity_type="org_unit",
+        entity_id=body.responder_unit_code,
+        not_found=VerificationNotFound(),
+    )
+    township = await OrgUnitRepository(session).get_by_code(body.responder_unit_code)
+    if township is None or not township.active:
+        raise InvalidVerification("responder_unit_code", "收件乡镇（街道）不存在 / no such township")
+    county_code = principal.tenant_code or body.responder_unit_code[:6]
+    requester_code = body.requester_division_code
+    if requester_code is not None:
+        route = await route_division(database, requester_code)
+        if route.on_platform:
+            raise InvalidVerification(
+                "requester_division_code",
+                "来函单位所在县已在平台上，应由其在平台发出协查 / "
+                "that county is on the platform and sends its requests there",
+            )
+    channel = Channel(body.channel)
+    request_id = body.id or uuid.uuid4()
+    if body.evidence_document_id is not None:
+        await _evidence_scan(session, body.evidence_document_id, request_id, "evidence_document_id")
+    elif channel in SCAN_REQUIRED:
+        raise InvalidVerification(
+            "evidence_document_id", "信函、传真须上传扫描件作为凭证 / a letter or fax needs its scan as evidence"
+        )
+    elif not body.evidence:
+        raise InvalidVerification("evidence", "须登记通话记录 / the call record is required")
+    arrived = _aware_past(body.arrived_at, "arrived_at")
+    sent = _aware_past(body.sent_at, "sent_at") if body.sent_at else arrived
+    if sent > arrived:
+        raise InvalidVerification("sent_at", "发出时间晚于送达时间 / sent after it arrived")
+    calendar = await load_calendar(session)  # ours: we are the responder
+    answer_due_at, provisional = deadlines.due_after(calendar, arrived, deadlines.ANSWER_WORKING_DAYS)
+    resident_id = normalise_resident_id(body.subject_resident_id) if body.subject_resident_id else None
+    cipher = personal_data_cipher()
+    now = utc_now()
+    tenant_id = current_tenant_id(session)
+    row = VerificationRequest(
+        id=request_id,
+        tenant_id=tenant_id,
+        kind=VerificationKind.request,
+        correlation_id=f"LH-{county_code}-{china_day(now).strftime('%Y%m%d')}-{uuid.uuid4().hex[:8].upper()}",
+        state=VerificationState.pending,
+        case_id=None,
+        requester_county_code=requester_code[:6] if requester_code else None,
+        requester_unit_code=requester_code[:9] if requester_code and len(requester_code) >= 9 else None,
+        requester_unit_name=body.requester_unit_name,
+        requester_off_platform=True,
+        requester_reference=body.requester_reference,
+        responder_tenant_id=tenant_id,
+        responder_county_code=county_code,
+        responder_unit_code=body.responder_unit_code,
+        responder_unit_name=township.name,
+        subject_name=body.subject_name,
+        subject_resident_id_ciphertext=cipher.encrypt(resident_id, context=RESIDENT_ID_CONTEXT)
+        if resident_id
+        else None,
+        subject_resident_id_hash=cipher.lookup_hash(resident_id, context=RESIDENT_ID_CONTEXT) if resident_id else None,
+        question_type=body.question_type,
+        question=body.question,
+        attachment_document_ids=[],
+        channel=channel,
+        evidence=body.evidence,
+        evidence_document_id=body.evidence_document_id,
+        # The requester's own clock is not ours to keep: its fields say only when the request left.
+        materials_received_at=sent,
+        send_due_at=sent,
+        sent_at=sent,
+        sent_on_time=True,
+        arrived_at=arrived,
+        answer_due_at=answer_due_at,
+        answer_due_provisional=provisional,
+        expires_at=deadlines.expiry(calendar, answer_due_at),
+        created_by=principal.subject,
+    )
+    try:
+        async with session.begin_nested():
+            VerificationRepository(session).add(row)
+            await session.flush()
+    except IntegrityError:
+        raise InvalidVerification("id", "该标识已被使用 / this id is already taken") from None
+    await _record(
+        session,
+        row,
+        "verification.incoming_recorded",
+        None,
+        row.responder_unit_code,
+        extra={
+            "requester_unit_name": row.requester_unit_name,
+            "requester_county_code": row.requester_county_code,
+            "requester_reference": row.requester_reference,
+            "channel": row.channel,
+            "arrived_at": row.arrived_at,
+            "answer_due_at": row.answer_due_at,
+            "evidence_document_id": row.evidence_document_id,
+        },
+    )
+    await outbox.enqueue(
+        session,
+        START_VERIFICATION,
+        VerificationWorkflowInput(tenant_id=tenant_id, request_id=row.id, correlation_id=row.correlation_id).model_dump(
+            mode="json"
+        ),
+    )
     return row
 
 

@@ -4,7 +4,7 @@ row. It runs with the caller's rights (SECURITY INVOKER): every statement inside
 exactly as the three statements it replaces were; it only saves the round trips on the intake hot path.
 
 Revision ID: 0011_client_context
-Revises: 0009_flow_notices
+Revises: 0010_offplatform_incoming
 Create Date: 2026-11-22 20:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from backend.migrations import helpers
 
 revision: str = "0011_client_context"
-down_revision: str | None = "0009_flow_notices"
+down_revision: str | None = "0010_offplatform_incoming"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from backend.authz.dependencies import AUTHENTICATED
 from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
@@ -268,6 +270,25 @@ async def probe_verification_request(client: httpx.AsyncClient, county: County, 
     return _allowed(response, ok=201)
 
 
+async def probe_verification_record_incoming(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Recording a request that came by phone from an off-platform county, for the unit's township: the
+    township officers (verification.answer) of that township or above, never another county's."""
+    response = await client.post(
+        "/api/v1/verification/incoming",
+        json={
+            "responder_unit_code": county.units[unit][:9],
+            "requester_unit_name": "矩阵外县",
+            "requester_division_code": "650102001",
+            "subject_name": "矩阵",
+            "question": "矩阵测试",
+            "channel": "phone",
+            "arrived_at": utc_now().isoformat(),
+            "evidence": "通话记录",
+        },
+    )
+    return _allowed(response, ok=201)
+
+
 async def probe_document_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
     params = {"owner_kind": "person", "owner_id": str(PERSONS[(county.code, unit)])}
     return _allowed(await client.get("/api/v1/documents", params=params))
@@ -341,6 +362,12 @@ def expected(role: Role, action: Action, home_code: str, target_kind: str, targe
     return covered
 
 
+# Routes with a probe of their own besides their action's main probe: same expectations.
+EXTRA_PROBES: dict[str, tuple[Action, Probe]] = {
+    "verification_record_incoming": (Action.verification_answer, probe_verification_record_incoming),
+}
+
+
 def test_every_declared_action_has_a_probe(app: FastAPI) -> None:
     declared = {permission for permission in declared_permissions(app) if permission != AUTHENTICATED}
     assert declared - set(PROBES) == set(), "add a probe for every action a route declares"
@@ -390,3 +417,68 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:
     assert (action in ROLE_TEMPLATES[role]) is allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "probe", "target_kind"),
+    [
+        (role, probe, kind)
+        for role, probe, kind in itertools.product(ROLE_HOME, EXTRA_PROBES, TARGET_KINDS)
+        if kind in TARGETS_FROM[ROLE_HOME[role]] or kind == "other_county"
+        # Requests are recorded for a township: a county-level target has none of its own.
+        if TARGETS_FROM[ROLE_HOME[role]].get("own" if kind == "other_county" else kind) != "county"
+    ],
+    ids=lambda v: str(getattr(v, "value", v)),
+)
+async def test_matrix_extra_routes(world: World, sign_in, role: Role, probe: str, target_kind: str) -> None:  # type: ignore[no-untyped-def]
+    action, run = EXTRA_PROBES[probe]
+    home = ROLE_HOME[role]
+    client = await sign_in(world.a, f"{world.a.code}-{role.value}", PASSWORD)
+    if target_kind == "other_county":
+        county, unit = world.b, TARGETS_FROM[home]["own"]
+    else:
+        county, unit = world.a, TARGETS_FROM[home][target_kind]
+    want = expected(role, action, world.a.units[home], target_kind, county.units[unit][:9])
+    assert await run(client, county, unit) is want
+
+
+async def test_incoming_off_platform_requests_belong_to_the_responder_only(world: World, database: Database) -> None:
+    """RLS: a request A's township recorded from an off-platform county is A's row alone (tenant and responder
+    are both A); under B's tenant setting it does not exist, and B cannot write one in A's name."""
+    request_id, now = uuid.uuid4(), utc_now()
+    a, b = world.a, world.b
+    row = {
+        "id": request_id,
+        "kind": VerificationKind.request,
+        "correlation_id": f"LH-M-{request_id.hex[:12]}",
+        "state": VerificationState.pending,
+        "requester_unit_name": "矩阵外县",
+        "requester_off_platform": True,
+        "responder_county_code": a.code,
+        "responder_unit_code": a.units["t1"],
+        "subject_name": "矩阵",
+        "question_type": QuestionType.other,
+        "question": "矩阵",
+        "attachment_document_ids": [],
+        "channel": Channel.phone,
+        "materials_received_at": now,
+        "send_due_at": now,
+        "sent_at": now,
+        "sent_on_time": True,
+        "arrived_at": now,
+        "answer_due_at": now,
+        "expires_at": now,
+        "created_by": "fixture",
+    }
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, a.tenant.id)
+        session.add(VerificationRequest(tenant_id=a.tenant.id, responder_tenant_id=a.tenant.id, **row))
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        seen = await session.execute(select(VerificationRequest.id).where(VerificationRequest.id == request_id))
+        assert seen.scalar_one_or_none() is None
+    with pytest.raises(DBAPIError):
+        async with database.sessionmaker() as session, session.begin():
+            await set_tenant(session, b.tenant.id)
+            other = row | {"id": uuid.uuid4(), "correlation_id": f"LH-M-{uuid.uuid4().hex[:12]}"}
+            session.add(VerificationRequest(tenant_id=a.tenant.id, responder_tenant_id=a.tenant.id, **other))

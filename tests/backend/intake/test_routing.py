@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.intake.routing import IntakeRouter
-from backend.models import Case, IntakeTriage, Person, PersonChild
+from backend.models import AuditEvent, Case, IntakeTriage, Person, PersonChild
 from tests.backend.intake.conftest import AddPerson, MakeClient, birth, new_resident_id, residence
 from tests.fixtures.database import TenantFactory, unique_county_code
 from tests.fixtures.identity import County, SignIn
@@ -321,3 +321,46 @@ async def test_accepting_a_marriage_links_the_matched_spouses(
     assert stored_husband is not None and stored_wife is not None
     assert (stored_husband.marital_status, stored_husband.spouse_id) == ("first_marriage", wife.id)
     assert (stored_wife.marital_status, stored_wife.spouse_id) == ("first_marriage", husband.id)
+
+
+async def test_accepting_a_cancelled_residence_notifies_the_registration_county(
+    county: County,
+    make_client: MakeClient,
+    add_person: AddPerson,
+    router: IntakeRouter,
+    sign_in: SignIn,
+    database: Database,
+) -> None:
+    """The departure reaches the registration county as when an officer records it (离开通报): here that county
+    is off the platform, so the county's log records the notice that could not be sent."""
+    police = await make_client("police")
+    resident_id = new_resident_id()
+    person = await add_person(county, "王芳", resident_id)
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        stored = await session.get(Person, person.id)
+        assert stored is not None
+        stored.registration_division_code = "650102001"
+    body = residence(
+        county.code,
+        type="residence_cancelled",
+        person={"resident_id": resident_id, "name": "王芳"},
+        cancelled_on="2026-11-05",
+        reason="迁离本地",
+    )
+    del body["registered_on"]
+    _, case_id = await _routed_case(police.http, router, body)
+    officer = await sign_in(county, "officer")
+    await officer.post(f"/api/v1/intake/triages/{case_id}/verify")
+    assert (await officer.post(f"/api/v1/intake/triages/{case_id}/accept")).status_code == 200
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        events = await session.execute(
+            select(AuditEvent.changes).where(
+                AuditEvent.tenant_id == county.tenant.id,
+                AuditEvent.entity_id == str(person.id),
+                AuditEvent.action == "verification.notice_not_sent",
+            )
+        )
+        changes = events.scalars().all()
+    assert [change["question_type"][1] for change in changes] == ["inflow_left"]

@@ -15,6 +15,8 @@ from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import VerificationRequest
 from backend.persons.resident_id import check_character
+from tests.backend.persons.test_import import row as import_row
+from tests.backend.persons.test_import import to_csv, upload
 from tests.backend.verification.conftest import OFF_PLATFORM_TOWNSHIP, CaseWork, TwoCounties, audit_actions
 from tests.fixtures.identity import County, SignIn
 from workflows.verification.types import verification_workflow_id
@@ -230,3 +232,28 @@ async def test_registering_through_the_page_notifies_the_registration_county_as_
     assert response.status_code == 303, response.text
     inbox = (await officer_b.get("/api/v1/verification/inbox", params={"kind": "notice"})).json()["items"]
     assert [(row["subject_name"], row["question_type"]) for row in inbox] == [("孙倩", "inflow_registered")]
+
+
+async def test_a_bulk_import_notifies_the_registration_counties_like_one_by_one_registration(
+    counties: TwoCounties, sign_in: SignIn, database: Database
+) -> None:
+    """Inflow persons created by `POST /persons:import` notify their registration county in the import's
+    transaction: on the platform a notice in B's inbox, off it an audit record of what was not sent; a person
+    registered in this county, or a dry run, notifies nobody."""
+    a, b = counties.a, counties.b
+    officer = await sign_in(a, "t1.officer")
+    rows = [
+        import_row(a, "周丽", resident_id(21), **{"户籍地区划代码": b.units["v11"]}),
+        import_row(a, "吴敏", resident_id(22), **{"户籍地区划代码": OFF_PLATFORM_TOWNSHIP}),
+        import_row(a, "郑红", resident_id(23), **{"户籍地区划代码": a.units["v21"]}),
+    ]
+    dry = await upload(officer, to_csv(rows), dry_run="true")
+    assert dry.status_code == 200 and (dry.json()["notices_sent"], dry.json()["notices_not_sent"]) == (0, 0)
+    report = await upload(officer, to_csv(rows))
+    assert report.status_code == 200, report.text
+    assert (report.json()["created"], report.json()["notices_sent"], report.json()["notices_not_sent"]) == (3, 1, 1)
+
+    officer_b = await sign_in(b, "t1.officer")
+    notices = (await officer_b.get("/api/v1/verification/inbox", params={"kind": "notice"})).json()["items"]
+    assert [(item["subject_name"], item["question_type"]) for item in notices] == [("周丽", "inflow_registered")]
+    assert await audit_actions(database, a, notices[0]["correlation_id"]) == ["verification.notice"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,22 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from backend.authz.vocabulary import Role
+from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.core.outbox import Handler, OutboxMessage, OutboxRelay
 from backend.db.tenancy import set_tenant
-from backend.models import Case, FlowDirection, Person, Sex
+from backend.models import (
+    Case,
+    Channel,
+    FlowDirection,
+    Person,
+    QuestionType,
+    Sex,
+    VerificationKind,
+    VerificationRequest,
+    VerificationState,
+)
 from backend.persons.names import name_search_keys
 from tests.fixtures.identity import County
 from tests.frontend.e2e.conftest import BackgroundLoop, World
@@ -260,3 +273,123 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
     response = page.request.get(live_server + href)
     assert response.ok, response.status
     assert response.body().startswith(b"%PDF"), response.body()[:20]
+
+
+async def _outgoing(world: World, county: County, subject: str, *, off_platform: bool, other: County) -> None:
+    """A pending request B's township t1 sent (no case needed for the outbox page): to an off-platform township
+    (by registered mail) or to `other`'s township t1 on the platform."""
+    request_id, now = uuid.uuid4(), utc_now() - timedelta(days=1)
+    async with world.database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            VerificationRequest(
+                id=request_id,
+                tenant_id=county.tenant.id,
+                kind=VerificationKind.request,
+                correlation_id=f"XC-{county.code}-E-{request_id.hex[:10].upper()}",
+                state=VerificationState.pending,
+                requester_county_code=county.code,
+                requester_unit_code=county.units["t1"],
+                requester_unit_name="一镇",
+                responder_tenant_id=None if off_platform else other.tenant.id,
+                responder_county_code="650102" if off_platform else other.code,
+                responder_unit_code="650102001" if off_platform else other.units["t1"],
+                subject_name=subject,
+                question_type=QuestionType.marital_childbearing,
+                question="请核实婚育情况",
+                attachment_document_ids=[],
+                channel=Channel.registered_mail if off_platform else Channel.platform,
+                evidence="挂号信回执" if off_platform else None,
+                materials_received_at=now,
+                send_due_at=now + timedelta(days=9),
+                sent_at=now,
+                sent_on_time=True,
+                arrived_at=now,
+                answer_due_at=now + timedelta(days=21),
+                expires_at=now + timedelta(days=35),
+                created_by="e2e",
+            )
+        )
+
+
+def test_journey_2b_incoming_letter_from_an_off_platform_county_claim_answer_withdraw_and_record(
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path, tmp_path: Path
+) -> None:
+    """B's township officer records a request that came by registered mail from a county not on the platform
+    (with the scan of the letter), claims it and answers it by fax; in her outbox she withdraws a request and
+    records the answer an off-platform county phoned in."""
+    county_a = background.run(world.build("甲县"))
+    world_b = World(world.settings, world.database)
+    county_b = background.run(world_b.build("乙县"))
+    background.run(world_b.user("yi.officer", "t1", [(Role.township_officer, "t1")]))
+    background.run(_outgoing(world, county_b, "周敏", off_platform=False, other=county_a))
+    background.run(_outgoing(world, county_b, "郑红", off_platform=True, other=county_a))
+    signed_for = (utc_now() - timedelta(days=3)).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%dT10:00")
+    replied = (utc_now() - timedelta(hours=2)).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%dT%H:%M")
+
+    sign_in(page, live_server, county_b, "yi.officer")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="协查").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("协查收件箱")
+    page.get_by_text("登记来函协查（对方未上平台）").click()
+    form = page.locator("#incoming")
+    form.locator("#f-requester_unit_name").fill("天山区某街道计生办")
+    form.get_by_label("来函单位区划代码（已知时填写）").fill("650102001")
+    form.get_by_label("来函文号").fill("天计生函〔2026〕12号")
+    form.get_by_label("协查对象姓名").fill("马丽")
+    form.get_by_label("协查内容").fill("请核实马丽的婚育情况。")
+    form.get_by_label("来函方式").select_option("registered_mail")
+    form.get_by_label("送达时间（签收日期、传真接收时间、通话时间或收文日期）").fill(signed_for)
+    form.get_by_label("凭证说明（挂号号码、通话记录页码等）").fill("挂号信 XA123456789CN")
+    # A letter without its scan is refused next to the field, her input kept.
+    form.get_by_role("button", name="登记来函").click()
+    expect(page.locator("#e-evidence_file")).to_contain_text("扫描件")
+    expect(page.locator("#incoming").get_by_label("协查对象姓名")).to_have_value("马丽")
+    page.locator("#incoming").get_by_label("凭证扫描件（信函、传真必传）").set_input_files(_scan(tmp_path))
+    page.locator("#incoming").get_by_role("button", name="登记来函").click()
+    expect(page.get_by_role("status")).to_have_text("来函协查已登记，反馈期限自送达之日起计算。")
+    item = page.get_by_test_id("inbox-item")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("马丽")
+    expect(item).to_contain_text("未上平台")
+    expect(item).to_contain_text("挂号信")
+    check_page(page, screenshot_dir, "verification-incoming", phone=True)
+
+    # She claims it.
+    item.get_by_role("button", name="认领").click()
+    expect(page.get_by_role("status")).to_have_text("已认领，由您办理。")
+    expect(page.get_by_test_id("inbox-item")).to_contain_text("我")
+    expect(page.get_by_test_id("inbox-item").get_by_role("button", name="认领")).to_have_count(0)
+
+    # She answers by fax: the reply's channel, time and evidence are recorded.
+    item = page.get_by_test_id("inbox-item")
+    item.get_by_label("反馈内容").fill("经核实，马丽初婚，未生育。")
+    answer_form = item.locator("form", has=page.get_by_role("button", name="反馈", exact=True))
+    answer_form.get_by_label("回复渠道").select_option("fax")
+    answer_form.get_by_label("发出时间（邮寄日期、传真发送时间或通话时间）").fill(replied)
+    answer_form.get_by_label("回复凭证（挂号号码、传真报告或通话记录）").fill("传真发送报告")
+    answer_form.get_by_role("button", name="反馈", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("已反馈。")
+    expect(page.get_by_test_id("inbox-item")).to_have_count(0)
+    page.get_by_label("状态").select_option("answered")
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_test_id("inbox-item")).to_contain_text("经核实，马丽初婚，未生育。（传真）")
+    check_page(page)
+
+    # Her outbox: withdraw one request, record the phoned-in answer of the off-platform county.
+    page.goto(f"{live_server}/verification/outbox")
+    row = page.get_by_test_id("outbox-item").filter(has_text="周敏")
+    row.get_by_text("办理").first.click()
+    row.get_by_label("撤回理由").fill("当事人已迁回户籍地")
+    row.get_by_role("button", name="撤回").click()
+    expect(page.get_by_role("status")).to_have_text("已撤回。")
+    expect(page.get_by_test_id("outbox-item").filter(has_text="周敏")).to_contain_text("已撤回")
+    row = page.get_by_test_id("outbox-item").filter(has_text="郑红")
+    row.get_by_text("办理").first.click()
+    row.get_by_label("对方反馈内容").fill("电话告知：郑红已婚，育有一女。")
+    row.get_by_label("反馈方式").select_option("phone")
+    row.get_by_label("反馈送达时间").fill(replied)
+    check_page(page, screenshot_dir, "verification-outbox-actions", phone=True)
+    row.get_by_role("button", name="登记对方反馈").click()
+    expect(page.get_by_role("status")).to_have_text("对方反馈已登记。")
+    expect(page.get_by_test_id("outbox-item").filter(has_text="郑红")).to_contain_text("已反馈：电话告知")
+    check_page(page)

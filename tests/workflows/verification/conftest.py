@@ -72,14 +72,15 @@ class Harness:
         sent_on_time: bool = True,
     ) -> VerificationRequest:
         """A pending request from A's township t1 to `responder`'s township t1 (B by default), arrived at
-        `arrived_at`, with its deadlines counted on A's calendar as the service counts them."""
+        `arrived_at`, with its deadlines counted as the service counts them (the answer on the responder's
+        calendar; no county holidays here, so on the official schedule)."""
         responder = responder or self.b
         async with self.database.sessionmaker() as session, session.begin():
             await set_tenant(session, self.a.tenant.id)
-            calendar = await load_calendar(session)
+            calendar = await deadlines.responder_calendar(session, None if off_platform else responder.tenant.id)
             answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
             received = materials_received_at or arrived_at
-            send_due_at, _ = deadlines.due_after(calendar, received, deadlines.SEND_WORKING_DAYS)
+            send_due_at, _ = deadlines.due_after(await load_calendar(session), received, deadlines.SEND_WORKING_DAYS)
             request_id = uuid.uuid4()
             row = VerificationRequest(
                 id=request_id,

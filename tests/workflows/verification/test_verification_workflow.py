@@ -16,11 +16,22 @@ from sqlalchemy import select
 from backend.calendar.service import load_calendar
 from backend.core.clock import clock
 from backend.db.tenancy import set_tenant
-from backend.models import Case, CaseAlert, CaseStage, CaseStatus, VerificationRequest
+from backend.models import (
+    Case,
+    CaseAlert,
+    CaseStage,
+    CaseStatus,
+    Channel,
+    QuestionType,
+    VerificationKind,
+    VerificationRequest,
+    VerificationState,
+)
 from backend.verification import deadlines, rates, service
-from backend.verification.schemas import AnswerBody
+from backend.verification.schemas import AnswerBody, Reply
 from tests.workflows.verification.conftest import Harness
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
+from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
 from workflows.verification.workflows import VerificationRequestWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -202,3 +213,114 @@ async def test_request_not_sent_within_7_working_days_escalates_on_the_requester
     assert (a_total.requests_sent, a_total.sent_on_time, a_total.sent_on_time_rate) == (1, 0, 0.0)
     b_total, _ = rates.figures_for(harness.b.code, [late], start, end, await harness.now())
     assert b_total.requests_received == 0
+
+
+async def test_late_answer_to_an_off_platform_county_escalates_on_our_side_and_counts_late(harness: Harness) -> None:
+    """An incoming request from an off-platform county (来函协查), recorded by B: the same workflow, every rung in
+    B, the late reply recorded with its channel, and B's figures count it answered but late."""
+    arrived = await harness.now()
+    b = harness.b
+    async with harness.database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        calendar = await load_calendar(session)
+        answer_due_at, provisional = deadlines.due_after(calendar, arrived, deadlines.ANSWER_WORKING_DAYS)
+        request_id = uuid.uuid4()
+        row = VerificationRequest(
+            id=request_id,
+            tenant_id=b.tenant.id,
+            kind=VerificationKind.request,
+            correlation_id=f"LH-{b.code}-T-{request_id.hex[:10].upper()}",
+            state=VerificationState.pending,
+            requester_county_code="650102",
+            requester_unit_code="650102001",
+            requester_unit_name="天山区某街道",
+            requester_off_platform=True,
+            responder_tenant_id=b.tenant.id,
+            responder_county_code=b.code,
+            responder_unit_code=b.units["t1"],
+            subject_name="马丽",
+            question_type=QuestionType.marital_childbearing,
+            question="请核实婚育情况",
+            attachment_document_ids=[],
+            channel=Channel.registered_mail,
+            evidence="挂号信签收单",
+            materials_received_at=arrived,
+            send_due_at=arrived,
+            sent_at=arrived,
+            sent_on_time=True,
+            arrived_at=arrived,
+            answer_due_at=answer_due_at,
+            answer_due_provisional=provisional,
+            expires_at=deadlines.expiry(calendar, answer_due_at),
+            created_by="test",
+        )
+        session.add(row)
+    county_rung = calendar.add_working_days(deadlines.china_day(answer_due_at), 5).date
+    async with harness.worker():
+        handle = await harness.env.client.start_workflow(
+            VerificationRequestWorkflow.run,
+            VerificationWorkflowInput(tenant_id=b.tenant.id, request_id=row.id, correlation_id=row.correlation_id),
+            id=verification_workflow_id(row.correlation_id),
+            task_queue=harness.task_queue,
+        )
+        await harness.env.sleep(deadlines.end_of_day(county_rung) + timedelta(hours=10) - await harness.now())
+        alerts = await harness.alerts(b, row.id)
+        assert [(alert.kind, alert.level) for alert in alerts] == LADDER
+        assert alerts[0].recipient_unit_code == b.units["t1"] and alerts[3].recipient_unit_code == b.code
+        now = await _follow_workflow_time(harness)
+        async with harness.database.sessionmaker() as session, session.begin():
+            await set_tenant(session, b.tenant.id)
+            loaded = (
+                await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
+            ).scalar_one()
+            reply = Reply(channel="fax", sent_at=now - timedelta(minutes=5), evidence="传真发送报告")
+            await service.answer(session, loaded, AnswerBody(answer="初婚未育", reply=reply))
+        await handle.signal(VerificationRequestWorkflow.settled)
+        assert (await handle.result()).state == "settled"
+    async with harness.database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        stored = (
+            await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
+        ).scalar_one()
+    assert (stored.state, stored.answered_on_time, stored.answer_channel) == ("answered", False, Channel.fax)
+    assert stored.responder_escalation_level == 3
+    assert (await harness.audit(b, row.correlation_id))[-1] == "verification.answer"
+    start, end = rates.period_bounds(deadlines.china_day(arrived), deadlines.china_day(arrived))
+    b_total, _ = rates.figures_for(b.code, [stored], start, end, await harness.now())
+    assert (b_total.requests_received, b_total.answered, b_total.answered_on_time, b_total.requests_sent) == (
+        1,
+        1,
+        0,
+        0,
+    )
+    assert (b_total.feedback_rate, b_total.answered_on_time_rate) == (1.0, 0.0)
+
+
+async def test_a_recounted_due_moment_replans_the_ladder(harness: Harness) -> None:
+    """The responder's county declared a holiday: the stored due moment moved two days later and the workflow
+    was signalled `replan`; no overdue notice at the old moment, one at the new."""
+    row = await harness.add_request(await harness.now())
+    later = row.answer_due_at + timedelta(days=2)
+    async with harness.worker():
+        handle = await harness.start(row)
+        await harness.env.sleep(row.answer_due_at - timedelta(hours=1) - await harness.now())
+        assert [(a.kind, a.level) for a in await harness.alerts(harness.b, row.id)] == [("reminder", 0)]
+        async with harness.database.sessionmaker() as session, session.begin():
+            await set_tenant(session, harness.a.tenant.id)
+            stored = (
+                await session.execute(select(VerificationRequest).where(VerificationRequest.id == row.id))
+            ).scalar_one()
+            stored.answer_due_at = later
+            stored.expires_at = row.expires_at + timedelta(days=2)
+        await handle.signal(VerificationRequestWorkflow.replan)
+        await harness.env.sleep(row.answer_due_at + timedelta(hours=2) - await harness.now())
+        assert [(a.kind, a.level) for a in await harness.alerts(harness.b, row.id)] == [("reminder", 0)]
+        await harness.env.sleep(later + timedelta(hours=1) - await harness.now())
+        alerts = await harness.alerts(harness.b, row.id)
+        assert [(a.kind, a.level) for a in alerts] == [("reminder", 0), ("overdue", 1)]
+        assert alerts[1].created_at >= later
+        await handle.signal(VerificationRequestWorkflow.settled)
+        assert (await handle.result()).state == "settled"
+        history = await handle.fetch_history()
+    if RECORD:
+        (HISTORIES / "replanned.json").write_text(history.to_json(), encoding="utf-8")
