@@ -26,7 +26,7 @@ from backend.documents import service as documents
 from backend.models import DocumentKind, DocumentOwnerKind, VerificationKind, VerificationState
 from backend.org.repository import OrgUnitRepository
 from backend.verification import service
-from backend.verification.auth import VerificationAnswer, VerificationSend
+from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.errors import InvalidVerification
 from backend.verification.repository import VerificationFilters, VerificationRepository
 from backend.verification.schemas import (
@@ -37,7 +37,7 @@ from backend.verification.schemas import (
     Reply,
     VerificationCreate,
 )
-from frontend.pages.common import field_errors
+from frontend.pages.common import field_errors, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,6 +90,16 @@ async def _townships(session: AsyncSession, principal: Principal) -> list[tuple[
     return [(unit.code, unit.name) for unit in units if len(unit.code) == 9]
 
 
+async def _assignee_options(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
+    """Active users under the units where the caller may assign work (supervisors); the service then refuses
+    anyone who cannot answer for the request's township, with a message."""
+    if not principal.holds(Action.case_assign):
+        return []
+    users = await users_by_id(session, principal, Action.case_assign)
+    ordered = sorted((user for user in users.values() if user.active), key=lambda user: user.username)
+    return [(str(user.id), f"{user.display_name}（{user.username}）") for user in ordered]
+
+
 async def _inbox_page(
     request: Request,
     session: AsyncSession,
@@ -119,6 +129,8 @@ async def _inbox_page(
             "resident_ids": {row.id: service.subject_resident_id(row) for row in rows},
             "now": utc_now(),
             "me": uuid.UUID(principal.id) if principal.kind == "user" else None,
+            "assignable_ids": {row.id for row in rows if principal.can(Action.case_assign, row.responder_unit_code)},
+            "assignee_options": await _assignee_options(session, principal),
             "townships": await _townships(session, principal),
             "channels": OFF_PLATFORM_CHANNELS,
             "incoming": incoming or {},
@@ -226,6 +238,31 @@ async def claim(
         errors = {"form": next(iter(errors.values()))}
         return await _inbox_page(request, session, principal, errors=errors, failed_id=str(row.id), status_code=422)
     return RedirectResponse("/verification/inbox?done=claimed", status_code=303)
+
+
+@router.post("/verification/inbox/{request_id}/assign", response_class=HTMLResponse)
+async def assign(
+    request: Request,
+    session: SessionDep,
+    principal: VerificationAssign,
+    request_id: uuid.UUID,
+    assignee_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Give an incoming request to an officer of the township (指派), or back to its queue (empty choice)."""
+    row = await service.get_as_responder(session, principal, request_id)
+    if not principal.can(Action.case_assign, row.responder_unit_code):
+        raise service.VerificationNotFound()
+    try:
+        try:
+            assignee = uuid.UUID(assignee_id) if assignee_id else None
+        except ValueError:
+            raise InvalidVerification("assignee_id", "请选择办理人 / choose an officer") from None
+        async with session.begin_nested():
+            await service.assign(session, principal, row, assignee)
+    except DomainError as error:
+        errors = {"assign": next(iter(field_errors(error).values()))}
+        return await _inbox_page(request, session, principal, errors=errors, failed_id=str(row.id), status_code=422)
+    return RedirectResponse("/verification/inbox?done=assigned", status_code=303)
 
 
 @router.post("/verification/incoming", response_class=HTMLResponse)

@@ -72,3 +72,42 @@ async def test_inbox_and_outbox_page_beyond_50_rows_keeping_the_filters(
     assert 'href="?state=pending&amp;page=1"' in outbox.text
     # A page past the end is empty, not an error.
     assert (await officer_a.get("/verification/outbox", params={"page": "9"})).status_code == 200
+
+
+async def test_a_supervisor_assigns_an_incoming_request_to_an_officer_of_the_township(
+    counties: TwoCounties, sign_in: SignIn, database: Database
+) -> None:
+    await _requests(database, counties, 1)
+    b = counties.b
+    officer_id, other_township_officer_id = str(b.users["t1.officer"].id), str(b.users["t2.officer"].id)
+    supervisor = await sign_in(b, "t1.sup")
+    page = await supervisor.get("/verification/inbox")
+    assert page.text.count('data-testid="assign-form"') == 1
+    request_id = page.text.split('action="/verification/inbox/')[1].split("/")[0]
+
+    # Someone who cannot answer for this township is refused next to the form, and nothing changes.
+    refused = await supervisor.post(
+        f"/verification/inbox/{request_id}/assign", data={"assignee_id": other_township_officer_id}
+    )
+    assert refused.status_code == 422 and "无权反馈此协查" in refused.text
+    assigned = await supervisor.post(
+        f"/verification/inbox/{request_id}/assign", data={"assignee_id": officer_id}, follow_redirects=False
+    )
+    assert assigned.status_code == 303 and assigned.headers["location"].endswith("done=assigned")
+    shown = await supervisor.get("/verification/inbox")
+    assert "（t1.officer）" in shown.text.split("经办人")[1].split("</dd>")[0]
+
+    officer = await sign_in(b, "t1.officer")
+    mine = await officer.get("/verification/inbox")
+    assert 'data-testid="assign-form"' not in mine.text  # officers claim; supervisors assign
+    assert (await officer.post(f"/verification/inbox/{request_id}/assign", data={"assignee_id": ""})).status_code == 403
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, b.tenant.id)
+        row = await session.get(VerificationRequest, uuid.UUID(request_id))
+        assert row is not None and str(row.responder_assignee_id) == officer_id
+
+    # Back to the queue.
+    back = await supervisor.post(
+        f"/verification/inbox/{request_id}/assign", data={"assignee_id": ""}, follow_redirects=True
+    )
+    assert back.status_code == 200 and "未认领" in back.text.split("经办人")[1].split("</dd>")[0]
