@@ -28,7 +28,7 @@ from backend.documents.repository import AgreementFilters
 from backend.documents.schemas import AgreementCreate, AgreementRenew
 from backend.models import AgreementKind, DocumentOwnerKind
 from backend.org import service as org
-from frontend.pages.common import field_errors
+from frontend.pages.common import field_errors, page_count
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +99,7 @@ async def agreement_list(
             "agreements": agreements,
             "total": total,
             "page": page,
-            "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+            "pages": page_count(total, PAGE_SIZE),
             "params": {"kind": kind, "expiring": expiring, "unit": unit},
             "units": units,
             "today": china_today(),

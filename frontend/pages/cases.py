@@ -33,7 +33,7 @@ from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
 from frontend.pages.case_panels import case_panels
-from frontend.pages.common import field_errors, users_by_id, working_days_left
+from frontend.pages.common import field_errors, page_count, page_number, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id
 
@@ -99,10 +99,7 @@ async def _list_page(
 ) -> HTMLResponse:
     params = dict(request.query_params)
     filters = await _filters(session, principal, params)
-    try:
-        page = max(1, int(params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(params.get("page"))
     cases, total = await service.list_cases(session, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     await audit_break_glass_listing(
         session, principal, Action.case_read, entity_type="case", unit_codes={case.org_unit_code for case in cases}
@@ -123,7 +120,7 @@ async def _list_page(
             "cases": cases,
             "total": total,
             "page": page,
-            "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+            "pages": page_count(total, PAGE_SIZE),
             "params": params,
             "users": users,
             "assignee_options": [(str(user.id), f"{user.display_name}（{user.username}）") for user in assignees],

@@ -42,3 +42,16 @@ async def working_days_left(session: AsyncSession, due_at: datetime | None) -> i
         return None
     calendar = await load_calendar(session)
     return int(calendar.working_days_between(china_day(utc_now()), china_day(due_at)))
+
+
+MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET inside PostgreSQL's bigint for a hand-edited URL
+
+
+def page_number(raw: str | None) -> int:
+    """The `page` query parameter of a list page: 1 for anything that is not a page number."""
+    return min(int(raw), MAX_PAGE) if raw is not None and raw.isdigit() and int(raw) > 0 else 1
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages `total` rows fill at `size` a page; an empty list still has its one page."""
+    return max(1, (total + size - 1) // size)

@@ -23,7 +23,7 @@ from backend.intake import service
 from backend.intake.auth import TriageRead, TriageWrite
 from backend.intake.schemas import TriageDecision
 from backend.models import Case, IntakeTriage
-from frontend.pages.common import field_errors
+from frontend.pages.common import field_errors, page_count, page_number
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,8 +74,7 @@ async def _page(
     show = request.query_params.get("show", "open")
     if show not in ("open", "all"):
         show = "open"
-    page_text = request.query_params.get("page", "1")
-    page = min(int(page_text), 100_000) if page_text.isdigit() and int(page_text) > 0 else 1
+    page = page_number(request.query_params.get("page"))
     rows, total = await _triage_cases(
         session, principal.scopes_for(Action.case_read), open_only=show != "all", page=page
     )
@@ -99,7 +98,7 @@ async def _page(
             "show": show,
             "total": total,
             "page": page,
-            "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+            "pages": page_count(total, PAGE_SIZE),
             "params": {"show": show},
             "errors": errors or {},
             "failed_id": failed_id,

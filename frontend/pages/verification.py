@@ -37,7 +37,7 @@ from backend.verification.schemas import (
     Reply,
     VerificationCreate,
 )
-from frontend.pages.common import field_errors, users_by_id
+from frontend.pages.common import field_errors, page_count, page_number, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,11 +51,6 @@ OFF_PLATFORM_CHANNELS = ("registered_mail", "letter", "fax", "phone")
 def _state(params: dict[str, str], default: str) -> VerificationState | None:
     value = params.get("state", default)
     return VerificationState(value) if value in VerificationState.__members__ else None
-
-
-def _page_number(params: dict[str, str]) -> int:
-    value = params.get("page", "1")
-    return max(int(value), 1) if value.isdigit() else 1
 
 
 def _list_params(params: dict[str, str]) -> dict[str, str]:
@@ -111,7 +106,7 @@ async def _inbox_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     params = dict(request.query_params)
-    page = _page_number(params)
+    page = page_number(params.get("page"))
     filters = VerificationFilters(
         roots=principal.scopes_for(Action.verification_answer), state=_state(params, "pending")
     )
@@ -123,7 +118,7 @@ async def _inbox_page(
             "rows": rows,
             "total": total,
             "page": page,
-            "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "pages": page_count(total, PAGE_SIZE),
             "params": _list_params(params),
             "state": params.get("state", "pending"),
             "resident_ids": {row.id: service.subject_resident_id(row) for row in rows},
@@ -330,7 +325,7 @@ async def _outbox_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     params = dict(request.query_params)
-    page = _page_number(params)
+    page = page_number(params.get("page"))
     state = params.get("state", "")
     filters = VerificationFilters(roots=principal.scopes_for(Action.verification_request), state=_state(params, ""))
     rows, total = await VerificationRepository(session).outbox(filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -341,7 +336,7 @@ async def _outbox_page(
             "rows": rows,
             "total": total,
             "page": page,
-            "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "pages": page_count(total, PAGE_SIZE),
             "params": _list_params(params),
             "state": state,
             "now": utc_now(),

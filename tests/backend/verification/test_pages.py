@@ -111,3 +111,13 @@ async def test_a_supervisor_assigns_an_incoming_request_to_an_officer_of_the_tow
         f"/verification/inbox/{request_id}/assign", data={"assignee_id": ""}, follow_redirects=True
     )
     assert back.status_code == 200 and "未认领" in back.text.split("经办人")[1].split("</dd>")[0]
+
+
+async def test_a_hand_edited_page_number_shows_a_page_not_an_error(counties: TwoCounties, sign_in: SignIn) -> None:
+    """Every paged list reads `page` the same way (frontend/pages/common.py): garbage is page 1, and a number
+    past any real list stays an empty page instead of overflowing the database's OFFSET."""
+    officer = await sign_in(counties.b, "t1.officer")
+    for path in ("/verification/inbox", "/verification/outbox", "/cases", "/triage"):
+        for page in ("99999999999999999999", "abc", "-3", "0"):
+            response = await officer.get(path, params={"page": page})
+            assert response.status_code == 200, (path, page, response.status_code)
