@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.core.clock import CHINA
 from backend.core.errors import FieldError
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
 
@@ -86,7 +86,7 @@ def render(
         "principal": getattr(request.state, "principal", None),
         "nav": navigation(getattr(request.state, "principal", None)),
         "current_path": request.url.path,
-        "china_tz": CHINA_STANDARD_TIME,
+        "china_tz": CHINA,
         **(context or {}),
     }
     return templates.TemplateResponse(request, template, page_context, status_code=status_code, headers=headers)

@@ -15,6 +15,7 @@ from backend.calendar.notice_import import NoticeFormat
 from backend.calendar.publishing import publish_official_notice
 from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, CountyHolidayRead, OfficialImportResult
 from backend.cases.service import recompute_due_dates
+from backend.core.clock import CHINA, china_today
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.verification.deadlines import recompute_answer_dues
@@ -40,7 +41,7 @@ async def days(
 
 @router.get("/warning", response_model=YearWarning, summary="Is next year's official schedule missing?")
 async def warning(session: SessionDep, _: ConfigManage) -> YearWarning:
-    year = await service.year_warning(session, service.china_today())
+    year = await service.year_warning(session, china_today())
     if year is None:
         return YearWarning(year=None, message=None)
     return YearWarning(
@@ -80,7 +81,7 @@ async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.da
 
 async def _recount_from(session: AsyncSession, day: dt.date, reason: str) -> None:
     # Open deadlines counted over `day` move by a working day; their workflows re-plan their timers.
-    affected_from = dt.datetime.combine(day, dt.time(), service.CHINA_STANDARD_TIME)
+    affected_from = dt.datetime.combine(day, dt.time(), CHINA)
     await recompute_due_dates(session, affected_from, reason=reason)
     # The answers this county owes run on its calendar too.
     await recompute_answer_dues(session, affected_from, reason=reason)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.calendar import service
 from backend.calendar.notice_import import NoticeFormat
 from backend.cases.service import recompute_due_dates
+from backend.core.clock import CHINA
 from backend.db.tenancy import set_tenant
 from backend.tenants.service import list_tenants
 from backend.verification.deadlines import recompute_answer_dues
@@ -25,7 +26,7 @@ async def publish_official_notice(
     workflows re-plan their timers. The caller is the platform
     operator, in the platform context."""
     result = await service.import_official_notice(session, text, fmt, replace=replace)
-    affected_from = dt.datetime.combine(result.affected_from, dt.time(), service.CHINA_STANDARD_TIME)
+    affected_from = dt.datetime.combine(result.affected_from, dt.time(), CHINA)
     for tenant in await list_tenants(session):
         await set_tenant(session, tenant.id)
         await recompute_due_dates(session, affected_from)

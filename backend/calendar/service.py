@@ -32,7 +32,7 @@ from backend.calendar.errors import (
 from backend.calendar.notice_import import NoticeFormat, notice_year, parse_notice_import
 from backend.calendar.repository import CountyHolidayRepository, OfficialCalendarRepository, OfficialVersion
 from backend.calendar.workdays import DayKind, DueDate, SpecialDay, WorkingDayCalendar
-from backend.core.clock import utc_now
+from backend.core.clock import china_today
 from backend.db.tenancy import (
     PLATFORM_SETTING,
     TENANT_SETTING,
@@ -43,17 +43,9 @@ from backend.db.tenancy import (
 from backend.models import CountyHoliday, OfficialCalendarDay
 from backend.tenants.repository import TenantRepository
 
-CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
-"""All of China keeps one time zone (UTC+8): a county's "today" is the date there."""
-
 OFFICIAL_IMPORT_ACTION = "calendar.official_import"
 COUNTY_HOLIDAY_ADD_ACTION = "calendar.county_holiday.add"
 COUNTY_HOLIDAY_REMOVE_ACTION = "calendar.county_holiday.remove"
-
-
-def china_today() -> dt.date:
-    """Today's date in China (UTC+8), from the project clock."""
-    return utc_now().astimezone(CHINA_STANDARD_TIME).date()
 
 
 # --- reading a county's calendar ----------------------------------------------------------------------

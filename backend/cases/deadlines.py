@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -36,11 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.vocabulary import Action, Role
-from backend.calendar.service import CHINA_STANDARD_TIME, load_calendar
+from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.cases.case_types import AlertPolicy, CaseTypeDefinition
 from backend.cases.errors import CaseNotFound
 from backend.cases.service import _case_type, compute_due_at, snapshot
+from backend.core.clock import china_day, end_of_day
+from backend.core.divisions import county_of
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
@@ -58,7 +60,6 @@ from workflows.cases.types import (
     RaiseAlertResult,
 )
 
-END_OF_DAY = time(23, 59, 59)
 CLOCK_FIELDS = (
     "stage_started_at",
     "suspended_at",
@@ -90,16 +91,6 @@ class ExtensionNotAuthorized(ActionRefused):
 
 
 # --- pure: days, moments, ladders ----------------------------------------------------------------------------
-
-
-def china_day(moment: datetime) -> date:
-    """The date in China of an aware moment."""
-    return moment.astimezone(CHINA_STANDARD_TIME).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """23:59:59 China time on `day`, in UTC: the moment every deadline of that day falls due."""
-    return datetime.combine(day, END_OF_DAY, CHINA_STANDARD_TIME).astimezone(UTC)
 
 
 def working_days_before(calendar: WorkingDayCalendar, day: date, n: int) -> date:
@@ -240,7 +231,7 @@ def _recipient(case: Case, alert: PlannedAlert) -> tuple[str, str | None, uuid.U
         return unit, None, case.assignee_id
     if alert.level == 2 and len(unit) >= 9:
         return unit[:9], Role.township_supervisor.value, None
-    return unit[:6], Role.county_supervisor.value, None
+    return county_of(unit), Role.county_supervisor.value, None
 
 
 def _alert_message(case: Case, alert: PlannedAlert, due_at: datetime, policy: DeadlinePolicy) -> str:
@@ -355,7 +346,7 @@ async def _authorize_extension(session: AsyncSession, case: Case, action: CaseAc
         except ValueError:
             user = None
     if user is not None and user.active:
-        principal = await principal_for_user(session, user, None, case.org_unit_code[:6])
+        principal = await principal_for_user(session, user, None, county_of(case.org_unit_code))
         if principal.can(Action.case_assign, case.org_unit_code):
             return
     raise ExtensionNotAuthorized(

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
+from backend.cases.errors import CaseNotFound
+from backend.db.repository import TenantScopedRepository
+from backend.db.scoping import under_roots
 from backend.models import Case, CaseAlert, CaseCounter, CaseLink, CasePriority, CaseStage, CaseStatus, CaseSubject
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -49,26 +49,19 @@ class CaseFilters:
     sort: str = "due_at"
 
 
-class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def tenant_id(self) -> uuid.UUID:
-        return current_tenant_id(self.session)
-
-    async def get(self, case_id: uuid.UUID) -> Case | None:
-        statement = select(Case).where(Case.tenant_id == self.tenant_id, Case.id == case_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+class CaseRepository(TenantScopedRepository[Case]):
+    model = Case
+    entity_type = "case"
+    not_found = CaseNotFound
 
     async def get_many(self, case_ids: list[uuid.UUID]) -> list[Case]:
-        statement = select(Case).where(Case.tenant_id == self.tenant_id, Case.id.in_(case_ids)).with_for_update()
-        return list((await self.session.execute(statement)).scalars().all())
+        """The cases with these ids, locked for update (bulk reassignment)."""
+        return await self.all(self.base().where(Case.id.in_(case_ids)).with_for_update())
 
     def _filtered(self, filters: CaseFilters) -> Select[Case]:
-        statement = select(Case).where(Case.tenant_id == self.tenant_id, under_roots(Case.org_unit_code, filters.roots))
+        statement = self.base().where(self.in_subtrees(filters.roots))
         if filters.org_unit:
-            statement = statement.where(subtree(Case.org_unit_code, filters.org_unit))
+            statement = statement.where(self.in_subtree(filters.org_unit))
         if filters.stage is not None:
             statement = statement.where(Case.stage == filters.stage)
         if filters.open_only:
@@ -98,10 +91,8 @@ class CaseRepository:
 
     async def search(self, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
         """One page and the total count of matching cases."""
-        statement = self._filtered(filters)
-        total = (await self.session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-        ordered = statement.order_by(*SORTS.get(filters.sort, SORTS["due_at"])).offset(offset).limit(limit)
-        return list((await self.session.execute(ordered)).scalars().all()), int(total)
+        ordered = self._filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["due_at"]))
+        return await self.page(ordered, offset=offset, limit=limit)
 
     async def workload(
         self, roots: list[str], now: datetime, soon: datetime
@@ -161,9 +152,6 @@ class CaseRepository:
             ).scalar_one()
         counter.last_number += 1
         return f"{county_code}-{year}-{counter.last_number:06d}"
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
 
     async def counts_by_unit(
         self, roots: list[str], soon: datetime, assignee_id: uuid.UUID | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import service as audit
 from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
-from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
 from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
 from backend.cases.errors import (
     CaseChanged,
-    CaseNotFound,
     IllegalTransition,
     InvalidCase,
     SpouseVerificationMissing,
@@ -38,7 +36,8 @@ from backend.cases.schemas import (
     CaseUpdate,
 )
 from backend.core import outbox
-from backend.core.clock import utc_now
+from backend.core.clock import china_day, end_of_day, utc_now
+from backend.core.divisions import county_of
 from backend.db.tenancy import current_tenant_id
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
@@ -64,7 +63,6 @@ from workflows.cases.types import (
     case_workflow_id,
 )
 
-CHINA = timezone(timedelta(hours=8))
 START_CASE, ACT_ON_CASE = "case.start", "case.act"
 TRACKED_FIELDS = (
     "title",
@@ -118,13 +116,13 @@ async def compute_due_at(
     rule = definition.deadline_for(stage)
     if rule is None:
         return None, False
-    start_day = start.astimezone(CHINA).date()
+    start_day = china_day(start)
     if rule.working_days is not None:
         due = await due_date(session, start_day, rule.working_days)
         day, provisional = due.date, due.provisional
     else:
         day, provisional = start_day + timedelta(days=rule.calendar_days or 0), False
-    return datetime.combine(day, time(23, 59, 59), CHINA).astimezone(UTC), provisional
+    return end_of_day(day), provisional
 
 
 async def _readable_persons(session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]) -> list[Person]:
@@ -193,13 +191,13 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
     due_at, provisional = await compute_due_at(session, definition, stage, received_at)
-    county_code = principal.tenant_code or unit.code[:6]
+    county_code = principal.tenant_code or county_of(unit.code)
     primary = persons[0] if persons else None
     keys = name_search_keys(primary.name) if primary else None
     case = Case(
         id=uuid.uuid4(),
         tenant_id=current_tenant_id(session),
-        number=await repository.next_number(county_code, received_at.astimezone(CHINA).year),
+        number=await repository.next_number(county_code, china_day(received_at).year),
         case_type=definition.code,
         title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
         org_unit_code=unit.code,
@@ -245,19 +243,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
 
 async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
     """The case if the caller may perform `action` on its unit; 404 otherwise (existence is information)."""
-    case = await CaseRepository(session).get(case_id)
-    if case is None:
-        raise CaseNotFound()
-    await authorize_unit(
-        session,
-        principal,
-        action,
-        case.org_unit_code,
-        entity_type="case",
-        entity_id=str(case.id),
-        not_found=CaseNotFound(),
-    )
-    return case
+    return await CaseRepository(session).get_in_reach(principal, action, case_id)
 
 
 async def _changes_since(session: AsyncSession, case: Case, version: int) -> tuple[dict[str, Any], list[str]]:
@@ -297,7 +283,7 @@ async def _can_work_on(session: AsyncSession, assignee_id: uuid.UUID, unit_code:
     if user is None or not user.active:
         return False
     principal = await principal_for_user(session, user, None, "")
-    principal.tenant_code = unit_code[:6]
+    principal.tenant_code = county_of(unit_code)
     return principal.can(Action.case_write, unit_code)
 
 
@@ -436,7 +422,7 @@ async def request_action(
         # When the officer acted: the workflow counts from this, not from when the outbox delivered it.
         requested_at=utc_now(),
     )
-    tenant_code = principal.tenant_code or case.org_unit_code[:6]
+    tenant_code = principal.tenant_code or county_of(case.org_unit_code)
     await outbox.enqueue(
         session,
         ACT_ON_CASE,
@@ -495,7 +481,7 @@ async def recompute_due_dates(
         await outbox.enqueue(
             session,
             REPLAN_CASE,
-            {"workflow_id": case_workflow_id(case.org_unit_code[:6], case.id), "case_id": str(case.id)},
+            {"workflow_id": case_workflow_id(county_of(case.org_unit_code), case.id), "case_id": str(case.id)},
         )
         changed += 1
     return changed

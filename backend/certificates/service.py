@@ -38,7 +38,6 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing, authorize_unit
 from backend.authz.vocabulary import Action
-from backend.calendar.service import china_today
 from backend.certificates.errors import (
     CertificateNotFound,
     CertificateRejected,
@@ -54,6 +53,8 @@ from backend.certificates.repository import (
     CertificateRow,
 )
 from backend.certificates.schemas import CertificateIssue, CertificateRenew, CertificateRevoke, InspectionCreate
+from backend.core.clock import china_today
+from backend.core.divisions import county_of
 from backend.core.errors import FieldError, StaleVersion
 from backend.core.pagination import PageParams
 from backend.db.tenancy import current_tenant_id
@@ -155,7 +156,7 @@ def view_of(row: CertificateRow, today: date) -> CertificateView:
         next_inspection_on=last + timedelta(days=INSPECTION_INTERVAL_DAYS) if inspected_here and last else None,
         renewed_by_id=row.renewed_by_id,
         # The record's unit is in this county, so its first six digits are the county's code.
-        issued_elsewhere=not certificate.issuing_unit_code.startswith(certificate.org_unit_code[:6]),
+        issued_elsewhere=not certificate.issuing_unit_code.startswith(county_of(certificate.org_unit_code)),
     )
 
 
@@ -248,7 +249,7 @@ async def _issuing_unit(
             return problem("issuing_unit_code", "本县没有该乡镇（街道） / no such township in this county")
         # The name of one of our own townships comes from the org tree, whatever the client sent.
         return code, unit.name
-    if not is_known_division(code[:6]):
+    if not is_known_division(county_of(code)):
         return problem("issuing_unit_code", "未知的行政区划代码 / unknown administrative division code")
     if body.issuing_unit_name is None:
         return problem(
@@ -314,7 +315,7 @@ async def _new_certificate(
         problems.append(
             problem("proxy_name", "仅家人代办时填写代办人 / a proxy name is only given with issued_by_proxy")
         )
-    issuing = await _issuing_unit(session, person.org_unit_code[:6], body)
+    issuing = await _issuing_unit(session, county_of(person.org_unit_code), body)
     if isinstance(issuing, FieldError):
         problems.append(issuing)
     validity = _validity(person, body)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from backend.calendar.service import china_today
+from backend.core.clock import china_today
 from backend.core.error_handlers import error_response
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1

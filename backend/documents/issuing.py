@@ -38,9 +38,9 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
-from backend.calendar.service import china_today
 from backend.cases.repository import CaseRepository
 from backend.certificates.service import valid_until_for
+from backend.core.clock import china_today
 from backend.db.tenancy import current_tenant_id, set_tenant
 from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound
 from backend.documents.repository import DocumentRepository

@@ -37,9 +37,8 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
-from backend.calendar.service import china_today
 from backend.cases.repository import CaseRepository
-from backend.core.clock import utc_now
+from backend.core.clock import china_today, utc_now
 from backend.core.errors import NotFound
 from backend.core.storage import ObjectRetained, ObjectStorage, ObjectStream
 from backend.db.tenancy import current_tenant_id

@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select, text
@@ -32,6 +32,7 @@ from backend.authz.vocabulary import Role
 from backend.cases.case_types import DEFAULT_CASE_TYPES
 from backend.cases.schemas import Arrival, ArrivalChannel, CaseCreate, CaseSubjectIn
 from backend.cases.service import open_case
+from backend.core.clock import end_of_day
 from backend.db.tenancy import current_tenant_id
 from backend.followups.rules import (
     CASE_TYPE_FOR_KIND,
@@ -68,7 +69,6 @@ from backend.models import (
 
 log = logging.getLogger(__name__)
 
-CHINA = timezone(timedelta(hours=8))
 FOLLOWUP_KEY = "followup_key"
 DUE_ACTION = "case.followup_due"
 PLANNER_ID = "followup-planner"
@@ -128,11 +128,6 @@ def planner_principal(tenant: Tenant) -> Principal:
         org_unit_code=tenant.code,
         roles=(ScopedRole(Role.county_officer, tenant.code),),
     )
-
-
-def end_of_day(day: date) -> datetime:
-    """The last second of `day` in China time, as a UTC instant (how case due dates are stored)."""
-    return datetime.combine(day, time(23, 59, 59), CHINA).astimezone(UTC)
 
 
 # --- the county's rules ----------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationInfo, model_validator
 
 from backend.authz.vocabulary import ClientScope
+from backend.core.clock import china_today
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
-from backend.persons.service import china_today
 
 MAX_BATCH = 1000
 

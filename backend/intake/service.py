@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,8 +27,9 @@ from backend.authz.vocabulary import Action
 from backend.cases import service as cases
 from backend.cases.errors import CaseNotFound
 from backend.cases.schemas import CaseActionRequest, CaseCreate, CaseSubjectIn
-from backend.core.clock import utc_now
+from backend.core.clock import CHINA, china_day, utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.divisions import county_of
 from backend.core.errors import FieldError
 from backend.db.tenancy import current_tenant_id
 from backend.intake.errors import (
@@ -68,13 +69,12 @@ from backend.models import (
 )
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
-from backend.persons.service import CHINA_UTC_OFFSET, depart_person
+from backend.persons.service import depart_person
 from backend.verification import flow_notices
 from workflows.cases.types import CaseAction
 
 PAYLOAD_CONTEXT = "intake.notification"
 WEBHOOK_SECRET_CONTEXT = "intake.webhook_secret"
-CHINA = timezone(timedelta(hours=8))
 STATUS_PATH = "/api/v1/notifications/{id}"
 
 
@@ -141,7 +141,7 @@ async def submit(
     errors: list[ItemError] = []
     first_by_transaction: dict[str, _Checked] = {}
     checked_items: list[_Checked] = []
-    today = (now + CHINA_UTC_OFFSET).date()  # the batch is checked as of one moment
+    today = china_day(now)  # the batch is checked as of one moment
     for index, raw in enumerate(raw_items):
         outcome = _check(principal, index, raw, today)
         if isinstance(outcome, list):
@@ -165,7 +165,7 @@ async def submit(
             "payload_encrypted": cipher.encrypt(item.canonical, context=PAYLOAD_CONTEXT),
             "payload_digest": item.digest,
             "division_code": item.notification.routing_division_code(),
-            "county_code": item.notification.routing_division_code()[:6],
+            "county_code": county_of(item.notification.routing_division_code()),
             "status": NotificationStatus.received.value,
             "received_at": now,
             "available_at": now,

@@ -23,7 +23,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import Enum
 from typing import Any, cast
 
@@ -35,8 +35,9 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing, authorize_unit
 from backend.authz.vocabulary import Action
-from backend.core.clock import utc_now
+from backend.core.clock import china_today, utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.divisions import county_of
 from backend.core.errors import FieldError, Forbidden, InvalidInput, StaleVersion
 from backend.core.pagination import Page, PageParams
 from backend.models import AuditEvent, FlowDirection, OrgUnit, Person, PersonChild, PersonStatus, Sex
@@ -83,7 +84,6 @@ ENTITY_TYPE = "person"
 RESIDENT_ID_CONTEXT = "person.resident_id"
 PHONE_CONTEXT = "person.phone"
 REDACTED_FIELDS = frozenset({"resident_id", "phone"})
-CHINA_UTC_OFFSET = timedelta(hours=8)
 RE_REGISTRATION = "re-registration"
 
 # Columns copied between a validated input and the row as they are (identifiers and children are special).
@@ -162,11 +162,6 @@ LocFor = Callable[..., Loc]
 def body_loc(*parts: str | int) -> Loc:
     """Where a field of a JSON body is: `("body", "resident_id")`, `("body", "children", 0, "birth_date")`."""
     return ("body", *parts)
-
-
-def china_today() -> date:
-    """Today's date in China (UTC+8), from the one clock tests can move."""
-    return (utc_now() + CHINA_UTC_OFFSET).date()
 
 
 # --- phone numbers -------------------------------------------------------------------------------------
@@ -257,11 +252,11 @@ def _blank_to_none(value: Any) -> Any:
 def is_acceptable_division(code: str, units: Mapping[str, OrgUnit]) -> bool:
     """A place code: a unit of this county, or a division code whose first six digits are a known division
     (GB/T 2260, historical codes included). Township (9) and village (12) codes elsewhere are not tabled."""
-    return code in units or is_known_division(code[:6])
+    return code in units or is_known_division(county_of(code))
 
 
 def _is_known_place(code: str, rules: Rules) -> bool:
-    return is_acceptable_division(code, rules.units) or code[:6] in rules.platform_counties
+    return is_acceptable_division(code, rules.units) or county_of(code) in rules.platform_counties
 
 
 def _is_active_unit(code: str, units: Mapping[str, OrgUnit]) -> bool:

@@ -22,10 +22,12 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from backend.authz.vocabulary import Action
+from backend.core.clock import china_day
+from backend.core.divisions import county_of
 from backend.models import Case, Certificate, FlowDirection, MaritalStatus, Person
 from backend.persons.divisions import division_name
 from backend.registers import labels
-from backend.registers.repository import CHINA, RegisterFilter, RegisterRepository, RegisterRow, RegisterSelect
+from backend.registers.repository import RegisterFilter, RegisterRepository, RegisterRow, RegisterSelect
 
 Cell = str | int | date | None
 
@@ -131,7 +133,7 @@ def _joined(*parts: str | None) -> str:
 
 
 def _division(code: str | None) -> str | None:
-    return division_name(code[:6]) if code and len(code) >= 6 else None
+    return division_name(county_of(code)) if code and len(code) >= 6 else None
 
 
 def marital_text(status: MaritalStatus | None, children: int) -> str:
@@ -163,7 +165,7 @@ def _detail_date(case: Case, key: str) -> Cell:
 
 
 def _local_date(case_time: Any) -> date | None:
-    return case_time.astimezone(CHINA).date() if case_time is not None else None
+    return china_day(case_time) if case_time is not None else None
 
 
 def _others(entry: CaseEntry) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, true
@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from backend.core.clock import start_of_day
 from backend.db.scoping import subtree, under_roots
 from backend.db.tenancy import current_tenant_id
 from backend.models import (
@@ -28,9 +29,6 @@ from backend.models import (
     PersonChild,
     PersonStatus,
 )
-
-CHINA = timezone(timedelta(hours=8), "CST")
-"""Register periods are calendar days in China (UTC+8); timestamps are compared against their bounds there."""
 
 STREAM_CHUNK = 500
 
@@ -51,10 +49,6 @@ class RegisterFilter:
     org_unit: str | None = None
     period_from: date | None = None
     period_to: date | None = None
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, CHINA).astimezone(UTC)
 
 
 class RegisterRepository:
@@ -79,10 +73,10 @@ class RegisterRepository:
             conditions.append(subtree(unit, register_filter.org_unit))
         if register_filter.period_from is not None:
             start: date | datetime = register_filter.period_from
-            conditions.append(period >= (_day_start(register_filter.period_from) if timestamps else start))
+            conditions.append(period >= (start_of_day(register_filter.period_from) if timestamps else start))
         if register_filter.period_to is not None:
             if timestamps:
-                conditions.append(period < _day_start(register_filter.period_to + timedelta(days=1)))
+                conditions.append(period < start_of_day(register_filter.period_to + timedelta(days=1)))
             else:
                 conditions.append(period <= register_filter.period_to)
         return statement.where(*conditions)

@@ -28,7 +28,7 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import BREAK_GLASS_ACTIONS, Action
-from backend.calendar.service import china_today
+from backend.core.clock import china_today
 from backend.core.crypto import personal_data_cipher
 from backend.core.pagination import PageParams
 from backend.models import Person

@@ -30,8 +30,10 @@ from backend.audit import service as audit
 from backend.authz.vocabulary import Role
 from backend.calendar.service import load_calendar, official_calendar
 from backend.calendar.workdays import WorkingDayCalendar
-from backend.cases.deadlines import alert_ladder, china_day, end_of_day
+from backend.cases.deadlines import alert_ladder
 from backend.core import outbox
+from backend.core.clock import china_day, end_of_day
+from backend.core.divisions import county_of
 from backend.db.tenancy import current_tenant_id, set_tenant
 from backend.models import VerificationAlert, VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
@@ -113,7 +115,7 @@ def _recipient(request: VerificationRequest, level: int) -> tuple[str, str | Non
         return unit, None, request.responder_assignee_id if request.responder_tenant_id else None
     if level == 2 and len(unit) >= 9:
         return unit[:9], Role.township_supervisor.value, None
-    return unit[:6], Role.county_supervisor.value, None
+    return county_of(unit), Role.county_supervisor.value, None
 
 
 def _message(request: VerificationRequest, kind: str, level: int) -> str:

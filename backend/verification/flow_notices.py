@@ -26,10 +26,10 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
-from backend.cases.deadlines import china_day
 from backend.core import outbox
-from backend.core.clock import utc_now
+from backend.core.clock import china_day, utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.divisions import county_of
 from backend.core.errors import DomainError
 from backend.db.engine import Database
 from backend.db.tenancy import current_tenant_id
@@ -107,7 +107,7 @@ async def notify_registration_place(
     tenant_id = current_tenant_id(session)
     if route.tenant_id == tenant_id or (route.on_platform and route.township_unit_id is None):
         return None
-    county_code = person.org_unit_code[:6]
+    county_code = county_of(person.org_unit_code)
     unit_code = person.org_unit_code[:9]
     unit = await OrgUnitRepository(session).get_by_code(unit_code)
     unit_name = unit.name if unit else unit_code

@@ -20,19 +20,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.core.clock import start_of_day
 from backend.models import REPLIED_STATES, VerificationKind, VerificationRequest, VerificationState
 from backend.verification.schemas import RateFigures
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in China time."""
-    return (
-        datetime.combine(start, time(0), CHINA_STANDARD_TIME),
-        datetime.combine(end + timedelta(days=1), time(0), CHINA_STANDARD_TIME),
-    )
+    return start_of_day(start), start_of_day(end + timedelta(days=1))
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -22,12 +22,12 @@ from backend.authz.principal import Principal
 from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
-from backend.cases.deadlines import china_day
 from backend.cases.repository import CaseRepository
 from backend.cases.service import get_case
 from backend.core import outbox
-from backend.core.clock import utc_now
+from backend.core.clock import china_day, utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.divisions import county_of
 from backend.db.engine import Database
 from backend.db.tenancy import current_tenant_id
 from backend.documents.repository import DocumentRepository
@@ -221,7 +221,7 @@ async def send(
     answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
     requester_unit_code = case.org_unit_code[:9]
     requester_unit = await OrgUnitRepository(session).get_by_code(requester_unit_code)
-    county_code = principal.tenant_code or case.org_unit_code[:6]
+    county_code = principal.tenant_code or county_of(case.org_unit_code)
     repository = VerificationRepository(session)
     responder_unit_code = route.township_code or division_code[:9]
     existing = await repository.open_for(case.id, responder_unit_code, kind)
@@ -426,7 +426,7 @@ async def record_incoming(
     township = await OrgUnitRepository(session).get_by_code(body.responder_unit_code)
     if township is None or not township.active:
         raise InvalidVerification("responder_unit_code", "收件乡镇（街道）不存在 / no such township")
-    county_code = principal.tenant_code or body.responder_unit_code[:6]
+    county_code = principal.tenant_code or county_of(body.responder_unit_code)
     requester_code = body.requester_division_code
     if requester_code is not None:
         route = await route_division(database, requester_code)
@@ -463,7 +463,7 @@ async def record_incoming(
         correlation_id=f"LH-{county_code}-{china_day(now).strftime('%Y%m%d')}-{uuid.uuid4().hex[:8].upper()}",
         state=VerificationState.pending,
         case_id=None,
-        requester_county_code=requester_code[:6] if requester_code else None,
+        requester_county_code=county_of(requester_code) if requester_code else None,
         requester_unit_code=requester_code[:9] if requester_code and len(requester_code) >= 9 else None,
         requester_unit_name=body.requester_unit_name,
         requester_off_platform=True,
@@ -531,7 +531,7 @@ async def _can_answer(session: AsyncSession, user_id: uuid.UUID, unit_code: str)
     if user is None or not user.active:
         return False
     principal = await principal_for_user(session, user, None, "")
-    principal.tenant_code = unit_code[:6]
+    principal.tenant_code = county_of(unit_code)
     return principal.can(Action.verification_answer, unit_code)
 
 

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.calendar.service import china_today
+from backend.core.clock import china_today
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep

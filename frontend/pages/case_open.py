@@ -20,6 +20,7 @@ from backend.cases import service
 from backend.cases.auth import CasesWrite
 from backend.cases.case_type_config import effective_case_types
 from backend.cases.schemas import CaseCreate
+from backend.core.clock import CHINA
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.db.tenancy import current_tenant_id
@@ -151,7 +152,7 @@ async def open_case(request: Request, session: SessionDep, principal: CasesWrite
     if values["arrival_at"]:
         try:
             # The time as read from the evidence, in China time (the officer's clock).
-            arrival["at"] = datetime.fromisoformat(values["arrival_at"]).replace(tzinfo=service.CHINA)
+            arrival["at"] = datetime.fromisoformat(values["arrival_at"]).replace(tzinfo=CHINA)
         except ValueError:
             errors["arrival_at"] = "时间格式不正确 / invalid time"
     if values["arrival_evidence"]:

@@ -24,6 +24,7 @@ from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import AssignRequest, CaseActionRequest
 from backend.cases.timeline import case_timeline
 from backend.core.clock import utc_now
+from backend.core.divisions import county_of
 from backend.core.errors import DomainError
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
@@ -189,7 +190,7 @@ async def detail_page(
     users = await users_by_id(session, principal, Action.case_read)
     panels = await case_panels(session, principal, case)
     timeline = await case_timeline(
-        session, await temporal_client(request), case, case_workflow_id(case.org_unit_code[:6], case.id)
+        session, await temporal_client(request), case, case_workflow_id(county_of(case.org_unit_code), case.id)
     )
     return render(
         request,

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
-from backend.cases.deadlines import china_day
-from backend.core.clock import utc_now
+from backend.core.clock import china_day, utc_now
 from backend.core.errors import DomainError
 from backend.identity.repository import IdentityRepository
 from backend.models import User

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
+from backend.core.clock import china_today
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.engine import Database
@@ -187,7 +188,7 @@ async def check_resident_id(request: Request, principal: PersonsWrite) -> HTMLRe
     birth_date = sex = None
     if raw:
         try:
-            parsed = parse_resident_id(raw, today=service.china_today())
+            parsed = parse_resident_id(raw, today=china_today())
             birth_date, sex = parsed.birth_date, parsed.sex
         except InvalidResidentId as refused:
             message = refused.fields[0].msg

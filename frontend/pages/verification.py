@@ -17,8 +17,7 @@ from starlette.datastructures import UploadFile
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.calendar.service import CHINA_STANDARD_TIME
-from backend.core.clock import utc_now
+from backend.core.clock import CHINA, utc_now
 from backend.core.errors import DomainError
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
@@ -67,7 +66,7 @@ def _china_time(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_STANDARD_TIME)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def _validation_errors(invalid: ValidationError, prefix: str = "") -> dict[str, str]:

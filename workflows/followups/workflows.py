@@ -9,13 +9,14 @@ nothing here needs continue-as-new; the schedule starts a fresh run every day.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from backend.core.clock import china_day
     from workflows.followups.types import (
         CountyFailure,
         FollowUpSweepInput,
@@ -24,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         PlanDueResult,
     )
 
-CHINA = timezone(timedelta(hours=8))
 PARALLEL_COUNTIES = 4  # a nightly job: enough to finish early, not enough to crowd the database
 LIST_TENANTS = "followups.list_tenants"
 PLAN_DUE = "followups.plan_due"
@@ -43,7 +43,7 @@ PLAN_RETRY = RetryPolicy(
 class FollowUpSweepWorkflow:
     @workflow.run
     async def run(self, sweep: FollowUpSweepInput) -> FollowUpSweepResult:
-        as_of = sweep.as_of or workflow.now().astimezone(CHINA).date()
+        as_of = sweep.as_of or china_day(workflow.now())
         if sweep.tenant_codes is not None:
             tenant_codes = list(dict.fromkeys(sweep.tenant_codes))
         else:

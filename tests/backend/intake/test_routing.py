@@ -201,8 +201,7 @@ async def test_an_officer_of_another_township_cannot_see_the_triage(
 async def test_monthly_reconciliation_counts_each_state_as_json_and_xlsx(
     county: County, make_client: MakeClient, router: IntakeRouter, sign_in: SignIn
 ) -> None:
-    from backend.core.clock import utc_now
-    from backend.intake.service import CHINA
+    from backend.core.clock import CHINA, utc_now
 
     police = await make_client("police")
     routed = [await _routed_case(police.http, router, residence(county.code)) for _ in range(3)]

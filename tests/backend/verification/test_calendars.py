@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from backend.authz.vocabulary import Role
 from backend.calendar.service import official_calendar
-from backend.cases.deadlines import china_day, end_of_day
-from backend.core.clock import utc_now
+from backend.core.clock import china_day, end_of_day, utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import AuditEvent, CountyHoliday, OutboxMessage

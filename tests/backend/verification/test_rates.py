@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.core.clock import CHINA as CHINA_STANDARD_TIME
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import Channel, QuestionType, VerificationKind, VerificationRequest, VerificationState

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from backend.authz.vocabulary import Role
-from backend.calendar.service import CHINA_STANDARD_TIME
+from backend.core.clock import CHINA as CHINA_STANDARD_TIME
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.core.outbox import Handler, OutboxMessage, OutboxRelay

@@ -16,8 +16,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from backend.authz.vocabulary import Role
-from backend.calendar.service import china_today
-from backend.core.clock import utc_now
+from backend.core.clock import china_today, utc_now
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.core.crypto import personal_data_cipher
 from backend.db.tenancy import set_tenant

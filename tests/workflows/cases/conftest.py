@@ -34,8 +34,9 @@ from temporalio.worker import Worker
 
 from backend.audit.repository import AuditRepository
 from backend.authz.vocabulary import Role
-from backend.calendar.service import CHINA_STANDARD_TIME, load_calendar
+from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
+from backend.core.clock import CHINA as CHINA_STANDARD_TIME
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.devservices import temporal as temporal_dev

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.calendar.service import load_calendar
-from backend.core.clock import clock
+from backend.core.clock import china_day, clock, end_of_day
 from backend.db.tenancy import set_tenant
 from backend.models import (
     Case,
@@ -59,11 +59,11 @@ async def test_late_answer_escalates_on_the_responders_side_only(harness: Harnes
     async with harness.database.sessionmaker() as session, session.begin():
         await set_tenant(session, harness.a.tenant.id)
         calendar = await load_calendar(session)
-    county_rung = calendar.add_working_days(deadlines.china_day(row.answer_due_at), 5).date
+    county_rung = calendar.add_working_days(china_day(row.answer_due_at), 5).date
     async with harness.worker():
         handle = await harness.start(row)
         # Run to the morning after the county supervisor's rung (5 working days after the due day).
-        await harness.env.sleep(deadlines.end_of_day(county_rung) + timedelta(hours=10) - await harness.now())
+        await harness.env.sleep(end_of_day(county_rung) + timedelta(hours=10) - await harness.now())
         alerts = await harness.alerts(harness.b, row.id)
         assert [(alert.kind, alert.level) for alert in alerts] == LADDER
         assert alerts[1].created_at >= row.answer_due_at
@@ -132,7 +132,7 @@ async def test_unanswered_request_expires_and_counts_against_the_responder_only(
     assert (await harness.audit(harness.b, row.correlation_id))[-1] == "verification.expired"
     assert (await harness.audit(harness.a, row.correlation_id)) == ["verification.expired"]
 
-    start, end = rates.period_bounds(deadlines.china_day(arrived), deadlines.china_day(arrived))
+    start, end = rates.period_bounds(china_day(arrived), china_day(arrived))
     as_of = await harness.now()
     a_total, _ = rates.figures_for(harness.a.code, [stored], start, end, as_of)
     b_total, b_townships = rates.figures_for(harness.b.code, [stored], start, end, as_of)
@@ -182,7 +182,7 @@ async def test_request_not_sent_within_7_working_days_escalates_on_the_requester
         session.add(case)
         calendar = await load_calendar(session)
     send_due, _ = deadlines.due_after(calendar, received, deadlines.SEND_WORKING_DAYS)
-    county_rung = calendar.add_working_days(deadlines.china_day(send_due), 5).date
+    county_rung = calendar.add_working_days(china_day(send_due), 5).date
     async with harness.worker():
         handle = await harness.env.client.start_workflow(
             "CaseWorkflow",
@@ -192,7 +192,7 @@ async def test_request_not_sent_within_7_working_days_escalates_on_the_requester
             id=case_workflow_id(harness.a.code, case.id),
             task_queue=harness.task_queue,
         )
-        await harness.env.sleep(deadlines.end_of_day(county_rung) + timedelta(hours=1) - await harness.now())
+        await harness.env.sleep(end_of_day(county_rung) + timedelta(hours=1) - await harness.now())
         async with harness.database.sessionmaker() as session, session.begin():
             await set_tenant(session, harness.a.tenant.id)
             alerts = list(
@@ -208,7 +208,7 @@ async def test_request_not_sent_within_7_working_days_escalates_on_the_requester
     late = await harness.add_request(
         await harness.now(), case_id=case.id, materials_received_at=received, sent_on_time=False
     )
-    start, end = rates.period_bounds(deadlines.china_day(received), deadlines.china_day(received))
+    start, end = rates.period_bounds(china_day(received), china_day(received))
     a_total, _ = rates.figures_for(harness.a.code, [late], start, end, await harness.now())
     assert (a_total.requests_sent, a_total.sent_on_time, a_total.sent_on_time_rate) == (1, 0, 0.0)
     b_total, _ = rates.figures_for(harness.b.code, [late], start, end, await harness.now())
@@ -255,7 +255,7 @@ async def test_late_answer_to_an_off_platform_county_escalates_on_our_side_and_c
             created_by="test",
         )
         session.add(row)
-    county_rung = calendar.add_working_days(deadlines.china_day(answer_due_at), 5).date
+    county_rung = calendar.add_working_days(china_day(answer_due_at), 5).date
     async with harness.worker():
         handle = await harness.env.client.start_workflow(
             VerificationRequestWorkflow.run,
@@ -263,7 +263,7 @@ async def test_late_answer_to_an_off_platform_county_escalates_on_our_side_and_c
             id=verification_workflow_id(row.correlation_id),
             task_queue=harness.task_queue,
         )
-        await harness.env.sleep(deadlines.end_of_day(county_rung) + timedelta(hours=10) - await harness.now())
+        await harness.env.sleep(end_of_day(county_rung) + timedelta(hours=10) - await harness.now())
         alerts = await harness.alerts(b, row.id)
         assert [(alert.kind, alert.level) for alert in alerts] == LADDER
         assert alerts[0].recipient_unit_code == b.units["t1"] and alerts[3].recipient_unit_code == b.code
@@ -285,7 +285,7 @@ async def test_late_answer_to_an_off_platform_county_escalates_on_our_side_and_c
     assert (stored.state, stored.answered_on_time, stored.answer_channel) == ("answered", False, Channel.fax)
     assert stored.responder_escalation_level == 3
     assert (await harness.audit(b, row.correlation_id))[-1] == "verification.answer"
-    start, end = rates.period_bounds(deadlines.china_day(arrived), deadlines.china_day(arrived))
+    start, end = rates.period_bounds(china_day(arrived), china_day(arrived))
     b_total, _ = rates.figures_for(b.code, [stored], start, end, await harness.now())
     assert (b_total.requests_received, b_total.answered, b_total.answered_on_time, b_total.requests_sent) == (
         1,
