@@ -20,7 +20,7 @@ from backend.identity.auth import UsersManage
 from backend.identity.schemas import RoleGrantCreate, UserCreate
 from backend.org import service as org
 from backend.org.auth import OrgRead
-from frontend.pages.common import field_errors
+from frontend.forms import field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -28,7 +28,8 @@ from backend.documents.repository import AgreementFilters
 from backend.documents.schemas import AgreementCreate, AgreementRenew
 from backend.models import AgreementKind, DocumentOwnerKind
 from backend.org import service as org
-from frontend.pages.common import field_errors, page_count
+from frontend.forms import field_errors
+from frontend.pages.common import page_count
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -28,7 +28,7 @@ from backend.models import Person, PersonStatus
 from backend.org import service as org
 from backend.persons import service as persons
 from backend.persons.resident_id import normalise_resident_id
-from frontend.pages.common import field_errors
+from frontend.forms import field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

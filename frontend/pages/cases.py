@@ -33,8 +33,9 @@ from backend.models import CaseStage, CaseStatus, Person
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
+from frontend.forms import field_errors
 from frontend.pages.case_panels import case_panels
-from frontend.pages.common import field_errors, page_count, page_number, users_by_id, working_days_left
+from frontend.pages.common import page_count, page_number, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id
 

@@ -5,11 +5,11 @@ Same services as /api/v1/persons/{id}/certificates and /api/v1/certificates (che
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
@@ -23,31 +23,13 @@ from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
 from backend.models import CertificateStatus, Person, PersonStatus
 from backend.persons import service as persons
-from frontend.pages.common import field_errors
+from frontend.forms import Form
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
 _ACTION_FORMS = ("depart_", "merge_", "unmerge_")
 _ISSUE_FIELDS = ("number", "issue_date", "issuing_unit_code", "issuing_unit_name", "proxy_name")
-
-
-def _form_values(form: Any, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(form.get(name, "")).strip() for name in names}
-
-
-def _validation_errors(invalid: ValidationError) -> dict[str, str]:
-    return {
-        str(error["loc"][0]): "必填 / required" if error["type"] == "missing" else "格式不正确 / invalid format"
-        for error in invalid.errors()
-    }
-
-
-def _parse(model: type[BaseModel], values: dict[str, Any]) -> BaseModel | dict[str, str]:
-    try:
-        return model.model_validate({key: value for key, value in values.items() if value not in ("", None)})
-    except ValidationError as invalid:
-        return _validation_errors(invalid)
 
 
 async def _person_page(
@@ -109,18 +91,17 @@ async def person_detail(
 
 @router.post("/persons/{person_id}/certificates", response_class=HTMLResponse)
 async def issue(request: Request, session: SessionDep, principal: PersonWrite, person_id: uuid.UUID) -> Response:
-    form = await request.form()
-    values = _form_values(form, _ISSUE_FIELDS)
-    body = _parse(CertificateIssue, {**values, "issued_by_proxy": bool(values["proxy_name"])})
-    if isinstance(body, dict):
-        return await _person_page(request, session, principal, person_id, values=values, errors=body, status_code=422)
-    try:
-        async with session.begin_nested():
-            view = await service.issue_certificate(session, principal, person_id, body)  # type: ignore[arg-type]
-    except DomainError as error:
-        errors = field_errors(error)
-        return await _person_page(request, session, principal, person_id, values=values, errors=errors, status_code=422)
-    return RedirectResponse(f"/certificates/{view.certificate.id}?done=issued", status_code=303)
+    form = await Form.read(request, _ISSUE_FIELDS)
+    return await form.submit(
+        session,
+        CertificateIssue,
+        lambda body: service.issue_certificate(session, principal, person_id, body),
+        data=form.given(issued_by_proxy=bool(form.values["proxy_name"])),
+        done=lambda view: f"/certificates/{view.certificate.id}?done=issued",
+        again=lambda errors: _person_page(
+            request, session, principal, person_id, values=form.values, errors=errors, status_code=422
+        ),
+    )
 
 
 @router.get("/certificates", response_class=HTMLResponse)
@@ -177,71 +158,52 @@ async def certificate_detail(
     return await _certificate_page(request, session, principal, certificate_id)
 
 
+def _again(
+    request: Request, session: AsyncSession, principal: Principal, certificate_id: uuid.UUID, form: Form
+) -> Callable[[dict[str, str]], Awaitable[HTMLResponse]]:
+    """The certificate page again with the form's values and errors."""
+    return lambda errors: _certificate_page(
+        request, session, principal, certificate_id, errors=errors, values=form.values, status_code=422
+    )
+
+
 @router.post("/certificates/{certificate_id}/inspections", response_class=HTMLResponse)
 async def inspect(request: Request, session: SessionDep, principal: PersonWrite, certificate_id: uuid.UUID) -> Response:
-    form = await request.form()
-    values = _form_values(form, ("inspected_on", "result", "notes"))
-    body = _parse(InspectionCreate, values)
-    if isinstance(body, dict):
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=body, values=values, status_code=422
-        )
-    try:
-        async with session.begin_nested():
-            await service.inspect_certificate(session, principal, certificate_id, body)  # type: ignore[arg-type]
-    except DomainError as error:
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=field_errors(error), values=values, status_code=422
-        )
-    return RedirectResponse(f"/certificates/{certificate_id}?done=inspected", status_code=303)
+    form = await Form.read(request, ("inspected_on", "result", "notes"))
+    return await form.submit(
+        session,
+        InspectionCreate,
+        lambda body: service.inspect_certificate(session, principal, certificate_id, body),
+        done=f"/certificates/{certificate_id}?done=inspected",
+        again=_again(request, session, principal, certificate_id, form),
+    )
 
 
 @router.post("/certificates/{certificate_id}/renew", response_class=HTMLResponse)
 async def renew(request: Request, session: SessionDep, principal: PersonWrite, certificate_id: uuid.UUID) -> Response:
-    form = await request.form()
-    values = _form_values(form, (*_ISSUE_FIELDS, "version"))
-    body = _parse(CertificateRenew, {**values, "issued_by_proxy": bool(values["proxy_name"])})
-    if isinstance(body, dict):
-        errors = {f"renew_{key}": message for key, message in body.items()}
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
-        )
-    try:
-        async with session.begin_nested():
-            view = await service.renew_certificate(session, principal, certificate_id, body)  # type: ignore[arg-type]
-    except DomainError as error:
-        errors = {f"renew_{key}": message for key, message in field_errors(error).items()}
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
-        )
-    return RedirectResponse(f"/certificates/{view.certificate.id}?done=renewed", status_code=303)
+    form = await Form.read(request, (*_ISSUE_FIELDS, "version"), prefix="renew_")
+    return await form.submit(
+        session,
+        CertificateRenew,
+        lambda body: service.renew_certificate(session, principal, certificate_id, body),
+        data=form.given(issued_by_proxy=bool(form.values["proxy_name"])),
+        done=lambda view: f"/certificates/{view.certificate.id}?done=renewed",
+        again=_again(request, session, principal, certificate_id, form),
+    )
 
 
 @router.post("/certificates/{certificate_id}/revoke", response_class=HTMLResponse)
 async def revoke(request: Request, session: SessionDep, principal: PersonWrite, certificate_id: uuid.UUID) -> Response:
-    form = await request.form()
-    values = _form_values(form, ("reason", "version", "confirm"))
-    errors: dict[str, str] = {}
-    if values["confirm"] != "1":
-        errors["revoke_confirm"] = "请勾选确认注销 / tick the box to confirm the revocation"
-    body = _parse(CertificateRevoke, {"reason": values["reason"], "version": values["version"]})
-    if isinstance(body, dict):
-        errors |= {f"revoke_{key}": message for key, message in body.items()}
-        if "revoke_reason" in errors:
-            errors["revoke_reason"] = "请写明注销理由（至少2个字） / give the reason (at least 2 characters)"
-    if errors:
-        await service.get_certificate(session, principal, certificate_id)  # 404 outside reach, before the form
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
-        )
-    try:
-        async with session.begin_nested():
-            await service.revoke_certificate(session, principal, certificate_id, body)  # type: ignore[arg-type]
-    except DomainError as error:
-        if error.status_code == 404:
-            raise
-        errors = {f"revoke_{key}": message for key, message in field_errors(error).items()}
-        return await _certificate_page(
-            request, session, principal, certificate_id, errors=errors, values=values, status_code=422
-        )
-    return RedirectResponse(f"/certificates/{certificate_id}?done=revoked", status_code=303)
+    form = await Form.read(request, ("reason", "version", "confirm"), prefix="revoke_")
+    form.messages["reason"] = "请写明注销理由（至少2个字） / give the reason (at least 2 characters)"
+    unconfirmed = form.values["confirm"] != "1"
+    await service.get_certificate(session, principal, certificate_id)  # 404 outside reach, before the form
+    return await form.submit(
+        session,
+        CertificateRevoke,
+        lambda body: service.revoke_certificate(session, principal, certificate_id, body),
+        data=form.given("reason", "version"),
+        checks={"revoke_confirm": "请勾选确认注销 / tick the box to confirm the revocation"} if unconfirmed else None,
+        done=f"/certificates/{certificate_id}?done=revoked",
+        again=_again(request, session, principal, certificate_id, form),
+    )

@@ -11,22 +11,8 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
 from backend.core.clock import china_day, utc_now
-from backend.core.errors import DomainError
 from backend.identity.repository import IdentityRepository
 from backend.models import User
-
-
-def field_errors(error: DomainError) -> dict[str, str]:
-    """The messages of a refused form, by field name (the last part of each location), to show next to the
-    field; problems that belong to no field are under "form"."""
-    errors: dict[str, str] = {}
-    for field in error.fields:
-        names = [str(part) for part in field.loc if str(part) not in ("body", "query", "path")]
-        key = ".".join(names) if names else "form"
-        errors.setdefault(key, field.msg)
-    if not errors:
-        errors["form"] = error.detail
-    return errors
 
 
 async def users_by_id(session: AsyncSession, principal: Principal, action: Action) -> dict[uuid.UUID, User]:

@@ -30,7 +30,7 @@ from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
 from backend.persons.schemas import PersonCreate, PersonDepart, PersonMerge, PersonUnmerge
 from backend.verification import flow_notices
-from frontend.pages.common import field_errors
+from frontend.forms import field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -24,7 +24,7 @@ from backend.clients.schemas import ApiClientCreate, Department
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.models import CaseStage
-from frontend.pages.common import field_errors
+from frontend.forms import field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

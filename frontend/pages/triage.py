@@ -23,7 +23,8 @@ from backend.intake import service
 from backend.intake.auth import TriageRead, TriageWrite
 from backend.intake.schemas import TriageDecision
 from backend.models import Case, IntakeTriage
-from frontend.pages.common import field_errors, page_count, page_number
+from frontend.forms import field_errors
+from frontend.pages.common import page_count, page_number
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -36,7 +36,8 @@ from backend.verification.schemas import (
     Reply,
     VerificationCreate,
 )
-from frontend.pages.common import field_errors, page_count, page_number, users_by_id
+from frontend.forms import field_errors
+from frontend.pages.common import page_count, page_number, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
