@@ -8,7 +8,8 @@ to store, preview and archive:
 - PDF: a proper header at offset 0 and `%%EOF` at the end (a truncated upload is refused); no active
   content (JavaScript, launch actions, embedded files, XFA forms, form submission, remote go-to), also
   when hidden in compressed object streams or behind `#xx` name escapes; no encryption, which would hide
-  the contents from these checks (and from OCR and archiving later).
+  the contents from these checks (and from OCR and archiving later). The byte scan here is a cheap first
+  filter; then the file is parsed as a PDF and every object checked (`pdf_structure.py`).
 - Images: the pixel count is checked from the header BEFORE any pixel is decoded (decompression bombs,
   解压炸弹: a few KB of PNG can claim 20000×20000 pixels), for every frame of a multi-page TIFF; then the
   whole image must decode, so a truncated or corrupt file is refused now rather than when a clerk opens it.
@@ -37,6 +38,7 @@ from backend.documents.errors import (
     UploadRejected,
     UploadTooLarge,
 )
+from backend.documents.pdf_structure import check_pdf_structure
 
 # 50 megapixels covers a 600 dpi A3 scan (≈ 49 MP) and phone photos; decoding one as RGB needs ~150 MB.
 MAX_IMAGE_PIXELS = 50_000_000
@@ -145,6 +147,8 @@ def _check_pdf(data: bytes) -> None:
     budget = _Budget(PDF_INFLATE_BUDGET + 2 * len(data))
     for decoded in _object_streams(data, budget):
         _refuse_active_content(decoded)
+    # The byte scan above is the cheap first filter; the file read as a PDF reader reads it is the real check.
+    check_pdf_structure(data)
 
 
 def _refuse_active_content(chunk: bytes) -> None:

@@ -46,10 +46,25 @@ def pdf_from_pillow() -> bytes:
 
 
 def handmade_pdf(*objects: bytes, trailer: bytes = b"<< /Root 1 0 R >>") -> bytes:
-    """A small PDF whose catalog is object 1 and whose other objects are given as bodies."""
-    body = [b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj", b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj"]
-    body += [b"%d 0 obj " % number + content + b" endobj" for number, content in enumerate(objects, start=3)]
-    return b"%PDF-1.7\n" + b"\n".join(body) + b"\ntrailer " + trailer + b"\nstartxref\n0\n%%EOF\n"
+    """A small well-formed PDF (one blank page, a correct cross-reference table) whose catalog is object 1 and
+    whose other objects, numbered from 3, are given as bodies."""
+    page_number = len(objects) + 3
+    body = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % page_number,
+        *objects,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    out = b"%PDF-1.7\n"
+    offsets = []
+    for number, content in enumerate(body, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj " % number + content + b" endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(body) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = trailer.replace(b"<<", b"<< /Size %d" % (len(body) + 1), 1)
+    return out + b"trailer " + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref
 
 
 def object_stream(objects: bytes, *, encode=zlib.compress, filters: bytes = b"/FlateDecode") -> bytes:
