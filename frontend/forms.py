@@ -1,17 +1,10 @@
 """The one way a page handles a form: validate → the service in a savepoint → redirect, or the form again with
 each error next to its field.
 
-Every form post of the pages goes through `Form.submit()` (frontend/pages/admin.py grants a role this way):
-
-    user = await identity.get_user_in_reach(session, principal, user_id)   # 404 before reading the form
-    form = await Form.read(request, ("role", "org_unit_code"))
-    return await form.submit(
-        session,
-        RoleGrantCreate,
-        lambda grant: identity.grant_role(session, principal, user, grant),
-        done=f"/admin/users/{user.id}",
-        again=lambda errors: _user_page(request, session, principal, user_id, form.view(errors)),
-    )
+Every form post of the pages goes through `Form.read()` then `form.submit()` (`frontend/pages/admin.py`
+`user_grant` is the short example): the schema, the service call with the validated body, where to go when it is
+done, and how to show the form `again` with the refusals (`form.view(errors)`). `form.attempt()` is the same
+without the redirect, for a page that answers the result itself (a client's secret shown once).
 
 - The values are read once, stripped (but for `verbatim` ones such as passwords); empty inputs are "not given"
   (left out of validation); `lists` are read as every value of a repeated input (checkboxes).

@@ -21,6 +21,7 @@ from backend.identity.schemas import RoleGrantCreate, UserCreate
 from backend.org import service as org
 from backend.org.auth import OrgRead
 from frontend.forms import FieldErrors, Form, FormView
+from frontend.pages.common import unit_options
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,16 +42,12 @@ async def org_tree(request: Request, session: SessionDep, principal: OrgRead) ->
     return render(request, "admin/org.html", {"children": children})
 
 
-async def _units(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
-    units = await org.list_units_in_scopes(session, principal.scopes_for(Action.users_manage))
-    return [(unit.code, f"{unit.name}（{unit.code}）") for unit in sorted(units, key=lambda u: u.code) if unit.active]
-
-
 async def _users_page(
     request: Request, session: AsyncSession, principal: Principal, form: FormView | None = None
 ) -> HTMLResponse:
     users = sorted(await identity.list_users(session, principal), key=lambda user: user.username)
-    context = {"users": users, "units": await _units(session, principal), "roles": ROLE_CHOICES}
+    units = await unit_options(session, principal, Action.users_manage)
+    context = {"users": users, "units": units, "roles": ROLE_CHOICES}
     return render(request, "admin/users.html", context, form=form or FormView())
 
 
@@ -81,7 +78,7 @@ async def _user_page(
     context = {
         "user": user,
         "grants": await identity.grants_of(session, user.id),
-        "units": await _units(session, principal),
+        "units": await unit_options(session, principal, Action.users_manage),
         "roles": ROLE_CHOICES,
     }
     return render(request, "admin/user.html", context, form=form or FormView(), fragment="grants")
