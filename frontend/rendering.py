@@ -1,4 +1,10 @@
-"""Jinja2 rendering for server-side pages, with the request's locale."""
+"""Jinja2 rendering for server-side pages, with the request's locale.
+
+`render(request, template, context, form=view)` shows a form's values and errors (frontend/forms.py);
+`fragment="name"` answers an HTMX request aimed at the element `#name` with the template's block of that name
+alone, and any other request with the whole page (so the page works without JavaScript as well). Every
+template has the components of templates/macros.html as `m`, blocks rendered alone included.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,12 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import CHINA
 from backend.core.errors import FieldError
+from frontend.forms import FormView
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
 
 FRONTEND_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
+COMPONENTS = "macros.html"  # the form fields, tables, pager and labels every page uses
 
 
 def page_query(params: dict[str, str], page: int) -> str:
@@ -65,19 +73,33 @@ def navigation(principal: Principal | None) -> list[tuple[str, str]]:
     return [(path, label) for path, label, action in NAVIGATION if action is None or principal.holds(action)]
 
 
+def fragment_requested(request: Request, fragment: str) -> bool:
+    """Whether this is an HTMX request that swaps the element `#fragment` (and nothing else of the page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Target") == fragment
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
 def render(
     request: Request,
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    status_code: int = 200,
+    status_code: int | None = None,
     headers: dict[str, str] | None = None,
+    form: FormView | None = None,
+    fragment: str | None = None,
 ) -> HTMLResponse:
+    """The page `template` in the request's language, with the form's values and errors when `form` is given
+    (and its status, unless `status_code` says otherwise); only the block `fragment` for an HTMX swap of it."""
     locale = negotiate_locale(request.cookies.get(LOCALE_COOKIE))
     catalog = translations(locale)
     # The environment is shared; the catalog is installed per render so concurrent requests in different
     # languages each get their own through the context-bound functions below.
     page_context = {
+        "request": request,
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "_": catalog.gettext,
@@ -87,9 +109,16 @@ def render(
         "nav": navigation(getattr(request.state, "principal", None)),
         "current_path": request.url.path,
         "china_tz": CHINA,
+        **(form.context() if form is not None else {}),
         **(context or {}),
     }
-    return templates.TemplateResponse(request, template, page_context, status_code=status_code, headers=headers)
+    page_context["m"] = templates.get_template(COMPONENTS).make_module(page_context)
+    code = status_code if status_code is not None else form.status_code if form is not None else 200
+    if fragment is not None and fragment_requested(request, fragment):
+        page = templates.get_template(template)
+        html = "".join(page.blocks[fragment](page.new_context({"request": request, **page_context})))
+        return HTMLResponse(html, status_code=code, headers=headers)
+    return templates.TemplateResponse(request, template, page_context, status_code=code, headers=headers)
 
 
 def render_error_page(

@@ -26,3 +26,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit runs when the route function returns, before the response is sent, so a
 # failed commit becomes an error response instead of a success for a write that was lost.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+# The database itself, for the services that hand work to a transaction of their own after this one commits.
+DatabaseDep = Annotated[Database, Depends(get_database)]

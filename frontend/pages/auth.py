@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.authz.dependencies import SESSION_COOKIE, Authenticated
-from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.identity import service as identity
 from backend.identity.endpoints import set_session_cookie
 from backend.identity.errors import LOGIN_FAILED
 from backend.identity.security import new_token, tokens_equal
 from backend.tenants.service import list_tenants
+from frontend.forms import FieldErrors, Form, FormView
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "lg_login_csrf"
+FORM_EXPIRED = "页面已过期，请重试 / The form expired; please try again"
+LOGIN_FIELDS = ("tenant_code", "username", "password", "csrf_token", "next")
+PASSWORD_FIELDS = ("current_password", "new_password", "new_password_again")
+PASSWORDS_DIFFER = "两次输入的新密码不一致 / the two new passwords differ"
 
 
 def _safe_next(next_path: str | None) -> str:
@@ -40,7 +43,9 @@ async def _login_page(
 ) -> HTMLResponse:
     # Before there is a session, CSRF protection is a double-submit token: cookie and hidden field must match.
     csrf = new_token(24)
-    counties = [tenant for tenant in await list_tenants(session) if tenant.active]
+    counties = [
+        (tenant.code, f"{tenant.name}（{tenant.code}）") for tenant in await list_tenants(session) if tenant.active
+    ]
     response = render(
         request,
         "auth/login.html",
@@ -63,25 +68,13 @@ async def login_form(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(
-    request: Request,
-    session: SessionDep,
-    tenant_code: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/dashboard",
-) -> Response:
-    form = {"tenant_code": tenant_code, "username": username}
+async def login(request: Request, session: SessionDep) -> Response:
+    form = await Form.read(request, LOGIN_FIELDS, verbatim=("password",))
+    tenant_code, username = form.values["tenant_code"], form.values["username"]
+    shown = {"tenant_code": tenant_code, "username": username}
     expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected_csrf or not tokens_equal(csrf_token, expected_csrf):
-        return await _login_page(
-            request,
-            session,
-            error="页面已过期，请重试 / The form expired; please try again",
-            status_code=403,
-            form=form,
-        )
+    if not expected_csrf or not tokens_equal(form.values["csrf_token"], expected_csrf):
+        return await _login_page(request, session, error=FORM_EXPIRED, status_code=403, form=shown)
     settings = request.app.state.settings
     signed_in = None
     if tenant_code.isdigit() and len(tenant_code) == 6 and username:
@@ -90,12 +83,12 @@ async def login(
             settings,
             tenant_code=tenant_code,
             username=username,
-            password=password,
+            password=form.values["password"],
             client_addr=request.client.host if request.client else None,
         )
     if signed_in is None:
-        return await _login_page(request, session, error=LOGIN_FAILED, status_code=401, form=form)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+        return await _login_page(request, session, error=LOGIN_FAILED, status_code=401, form=shown)
+    response = RedirectResponse(_safe_next(form.values["next"]), status_code=303)
     set_session_cookie(response, identity.session_cookie_value(signed_in), secure=settings.environment == "production")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -112,33 +105,23 @@ async def logout(session: SessionDep, principal: Authenticated) -> Response:
 
 @router.get("/password", response_class=HTMLResponse)
 async def password_form(request: Request, principal: Authenticated) -> HTMLResponse:
-    return render(request, "auth/password.html", {"errors": {}})
+    return render(request, "auth/password.html", form=FormView())
 
 
 @router.post("/password", response_class=HTMLResponse)
-async def password_change(
-    request: Request,
-    session: SessionDep,
-    principal: Authenticated,
-    current_password: Annotated[str, Form()] = "",
-    new_password: Annotated[str, Form()] = "",
-    new_password_again: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    errors: dict[str, str] = {}
-    if new_password != new_password_again:
-        errors["new_password_again"] = "两次输入的新密码不一致 / the two new passwords differ"
-    else:
-        user = await identity.user_for_principal(session, principal)
-        try:
-            await identity.change_password(
-                session,
-                user,
-                current_password=current_password,
-                new_password=new_password,
-                keep_session=principal.session_id,
-            )
-        except DomainError as error:
-            errors = {str(field.loc[-1]): field.msg for field in error.fields} or {"form": error.detail}
-    if errors:
-        return render(request, "auth/password.html", {"errors": errors}, status_code=422)
-    return render(request, "auth/password.html", {"errors": {}, "changed": True})
+async def password_change(request: Request, session: SessionDep, principal: Authenticated) -> HTMLResponse:
+    """Change my password; the other sessions end (the service keeps this one)."""
+    form = await Form.read(request, PASSWORD_FIELDS, verbatim=PASSWORD_FIELDS)
+    current, new, again = (form.values[name] for name in PASSWORD_FIELDS)
+    if new != again:
+        return render(request, "auth/password.html", form=form.view({"new_password_again": PASSWORDS_DIFFER}))
+    user = await identity.user_for_principal(session, principal)
+    changed = await form.run(
+        session,
+        lambda: identity.change_password(
+            session, user, current_password=current, new_password=new, keep_session=principal.session_id
+        ),
+    )
+    if isinstance(changed, FieldErrors):
+        return render(request, "auth/password.html", form=form.view(changed))
+    return render(request, "auth/password.html", {"changed": True}, form=FormView())

@@ -1,4 +1,5 @@
-"""What the page handlers share: form errors keyed by field, people's names, working-day countdowns."""
+"""What the page handlers share: people's names, the units a form may choose, working-day countdowns, and the
+page number and count of a list. (Forms themselves go through frontend/forms.py.)"""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from backend.calendar.service import load_calendar
 from backend.core.clock import china_day, utc_now
 from backend.identity.repository import IdentityRepository
 from backend.models import User
+from backend.org import service as org
 
 
 async def users_by_id(session: AsyncSession, principal: Principal, action: Action) -> dict[uuid.UUID, User]:
     """The users of the subtrees where the caller holds `action`, to show names instead of ids."""
     users = await IdentityRepository(session).users_in_subtrees(principal.scopes_for(action))
     return {user.id: user for user in users}
+
+
+async def unit_options(session: AsyncSession, principal: Principal, action: Action) -> list[tuple[str, str]]:
+    """The active units where the caller holds `action`, in code order, as a select's (code, "name（code）")."""
+    units = await org.list_units_in_scopes(session, principal.scopes_for(action))
+    return [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active]
 
 
 async def working_days_left(session: AsyncSession, due_at: datetime | None) -> int | None:

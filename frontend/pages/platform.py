@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -32,6 +33,7 @@ from backend.calendar.workdays import SpecialDay
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.identity.security import new_token, tokens_equal
+from frontend.forms import Form
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +43,7 @@ PLATFORM_LOGIN_CSRF_COOKIE = "lg_platform_login_csrf"
 PLATFORM_PATH = "/platform"
 PLATFORM_SESSION_HOURS = 8
 MAX_NOTICE_CHARS = 200_000  # a notice is a few dozen rows; this bounds what a paste or upload may hold
+TOO_LONG = "内容太长 / the text is too long"
 
 
 def _signature(token: str, purpose: str, expires: int) -> str:
@@ -108,16 +111,14 @@ async def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/platform/login", response_class=HTMLResponse)
-async def login(
-    request: Request,
-    platform_token: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+async def login(request: Request) -> Response:
+    form = await Form.read(request, ("platform_token", "csrf_token"), verbatim=("platform_token",))
     expected_csrf = request.cookies.get(PLATFORM_LOGIN_CSRF_COOKIE, "")
-    if not expected_csrf or not tokens_equal(csrf_token, expected_csrf):
+    if not expected_csrf or not tokens_equal(form.values["csrf_token"], expected_csrf):
         return _login_page(request, error="页面已过期，请重试 / The form expired; please try again", status_code=403)
     settings = request.app.state.settings
-    if not platform_token or not hmac.compare_digest(platform_token.encode(), settings.platform_admin_token.encode()):
+    supplied = form.values["platform_token"]
+    if not supplied or not hmac.compare_digest(supplied.encode(), settings.platform_admin_token.encode()):
         return _login_page(request, error="平台令牌不正确 / the platform token is not correct", status_code=401)
     expires = int(time.time()) + PLATFORM_SESSION_HOURS * 3600
     response = RedirectResponse(f"{PLATFORM_PATH}/calendar", status_code=303)
@@ -141,34 +142,24 @@ async def logout(principal: PlatformPage) -> Response:
     return response
 
 
+@dataclass
+class NoticeDraft:
+    """The notice on the page: as pasted, its format, the days it parses to (the preview) and the problems."""
+
+    text: str = ""
+    fmt: NoticeFormat = "csv"
+    preview: list[SpecialDay] | None = None
+    year: int | None = None
+    published: bool = False  # the preview's year is already published: importing replaces it
+    errors: list[str] = field(default_factory=list)
+
+
 async def _calendar_page(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    *,
-    text: str = "",
-    fmt: str = "csv",
-    preview: list[SpecialDay] | None = None,
-    year: int | None = None,
-    published: bool = False,
-    errors: list[str] | None = None,
-    status_code: int = 200,
+    request: Request, session: SessionDep, principal: Principal, notice: NoticeDraft | None = None
 ) -> HTMLResponse:
-    return render(
-        request,
-        "platform/calendar.html",
-        {
-            "csrf_token": principal.csrf_token,
-            "years": await calendar.official_years(session),
-            "text": text,
-            "fmt": fmt,
-            "preview": preview,
-            "year": year,
-            "published": published,
-            "errors": errors or [],
-        },
-        status_code=status_code,
-    )
+    notice = notice or NoticeDraft()
+    context = {"csrf_token": principal.csrf_token, "years": await calendar.official_years(session), "notice": notice}
+    return render(request, "platform/calendar.html", context, status_code=422 if notice.errors else 200)
 
 
 @router.get("/platform/calendar", response_class=HTMLResponse)
@@ -178,10 +169,14 @@ async def calendar_page(request: Request, session: SessionDep, principal: Platfo
     return await _calendar_page(request, session, principal)
 
 
+def _format(value: object) -> NoticeFormat:
+    return "json" if value == "json" else "csv"
+
+
 async def _notice_text(request: Request) -> tuple[str, NoticeFormat, list[str]]:
     """The notice from the upload (when a file was chosen) or the text box, its format, and any problem."""
     form = await request.form()
-    fmt: NoticeFormat = "json" if form.get("format") == "json" else "csv"
+    fmt = _format(form.get("format"))
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_NOTICE_CHARS * 4 + 1)
@@ -196,7 +191,7 @@ async def _notice_text(request: Request) -> tuple[str, NoticeFormat, list[str]]:
     else:
         text = str(form.get("text", ""))
     if len(text) > MAX_NOTICE_CHARS:
-        return "", fmt, ["内容太长 / the text is too long"]
+        return "", fmt, [TOO_LONG]
     if not text.strip():
         return "", fmt, ["请粘贴通知内容或选择文件 / paste the notice or choose a file"]
     return text, fmt, []
@@ -209,44 +204,32 @@ async def preview(request: Request, session: SessionDep, principal: PlatformPage
         return _to_sign_in()
     text, fmt, problems = await _notice_text(request)
     if problems:
-        return await _calendar_page(request, session, principal, fmt=fmt, errors=problems, status_code=422)
+        return await _calendar_page(request, session, principal, NoticeDraft(fmt=fmt, errors=problems))
     try:
         days = parse_notice_import(text, fmt)
     except DomainError as error:
-        messages = [field.msg for field in error.fields] or [error.detail]
-        return await _calendar_page(request, session, principal, text=text, fmt=fmt, errors=messages, status_code=422)
+        messages = [problem.msg for problem in error.fields] or [error.detail]
+        return await _calendar_page(request, session, principal, NoticeDraft(text, fmt, errors=messages))
     year = notice_year(days)
-    return await _calendar_page(
-        request,
-        session,
-        principal,
-        text=text,
-        fmt=fmt,
-        preview=days,
-        year=year,
-        published=await calendar.notice_year_published(session, year),
-    )
+    published = await calendar.notice_year_published(session, year)
+    return await _calendar_page(request, session, principal, NoticeDraft(text, fmt, days, year, published))
 
 
 @router.post("/platform/calendar/import", response_class=HTMLResponse)
-async def import_notice(
-    request: Request,
-    session: SessionDep,
-    principal: PlatformPage,
-    text: Annotated[str, Form(max_length=MAX_NOTICE_CHARS)] = "",
-    format: Annotated[str, Form()] = "csv",
-    replace: Annotated[str, Form()] = "",
-) -> Response:
+async def import_notice(request: Request, session: SessionDep, principal: PlatformPage) -> Response:
     """Import what the preview showed (the same text, parsed again), then recount every county's deadlines."""
     if principal is None:
         return _to_sign_in()
-    fmt: NoticeFormat = "json" if format == "json" else "csv"
+    form = await Form.read(request, ("text", "format", "replace"), verbatim=("text",))
+    text, fmt = form.values["text"], _format(form.values["format"])
+    if len(text) > MAX_NOTICE_CHARS:
+        return await _calendar_page(request, session, principal, NoticeDraft(fmt=fmt, errors=[TOO_LONG]))
     try:
         async with session.begin_nested():
-            result = await publish_official_notice(session, text, fmt, replace=replace == "1")
+            result = await publish_official_notice(session, text, fmt, replace=form.values["replace"] == "1")
     except DomainError as error:
-        messages = [error.detail] + [field.msg for field in error.fields]
-        return await _calendar_page(request, session, principal, text=text, fmt=fmt, errors=messages, status_code=422)
+        messages = [error.detail] + [problem.msg for problem in error.fields]
+        return await _calendar_page(request, session, principal, NoticeDraft(text, fmt, errors=messages))
     outcome = {
         "done": "replaced" if result.replaced else "imported",
         "year": result.year,

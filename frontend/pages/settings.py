@@ -4,10 +4,10 @@ as lines), and the case types' deadlines. Same services as /api/v1/admin/api-cli
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,14 +17,13 @@ from backend.calendar import service as calendar
 from backend.calendar.auth import ConfigManage
 from backend.calendar.schemas import CountyHolidayCreate
 from backend.cases import case_type_config as case_types
-from backend.cases.case_type_config import CaseTypeOverrideUpdate, DeadlineRuleBody
+from backend.cases.case_type_config import CaseTypeOverrideUpdate
 from backend.clients import service as clients
 from backend.clients.auth import ClientsManage
 from backend.clients.schemas import ApiClientCreate, Department
-from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.models import CaseStage
-from frontend.forms import field_errors
+from frontend.forms import FieldErrors, Form, FormView, field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,27 +33,15 @@ router = APIRouter(include_in_schema=False)
 
 
 async def _clients_page(
-    request: Request,
-    session: AsyncSession,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, object] | None = None,
-    secret: tuple[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, session: AsyncSession, form: FormView | None = None, secret: tuple[str, str] | None = None
 ) -> HTMLResponse:
-    return render(
-        request,
-        "admin/clients.html",
-        {
-            "clients": await clients.list_clients(session),
-            "departments": [department.value for department in Department],
-            "scopes": [scope.value for scope in ClientScope],
-            "errors": errors or {},
-            "values": values or {},
-            "secret": secret,
-        },
-        status_code=status_code,
-    )
+    context = {
+        "clients": await clients.list_clients(session),
+        "departments": [department.value for department in Department],
+        "scopes": [scope.value for scope in ClientScope],
+        "secret": secret,
+    }
+    return render(request, "admin/clients.html", context, form=form or FormView(), status_code=201 if secret else None)
 
 
 @router.get("/admin/clients", response_class=HTMLResponse)
@@ -64,58 +51,33 @@ async def client_list(request: Request, session: SessionDep, principal: ClientsM
 
 @router.post("/admin/clients", response_class=HTMLResponse)
 async def client_create(request: Request, session: SessionDep, principal: ClientsManage) -> HTMLResponse:
-    form = await request.form()
-    values: dict[str, object] = {
-        "name": str(form.get("name", "")).strip(),
-        "department": str(form.get("department", "")),
-        "scopes": [str(scope) for scope in form.getlist("scopes")],
-        "webhook_url": str(form.get("webhook_url", "")).strip() or None,
-    }
-    try:
-        body = ApiClientCreate.model_validate(values)
-    except ValidationError as invalid:
-        errors = {
-            str(error["loc"][0]): "必填 / required"
-            if error["type"] in ("missing", "too_short", "string_too_short")
-            else "格式不正确 / invalid format"
-            for error in invalid.errors()
-        }
-        return await _clients_page(request, session, errors=errors, values=values, status_code=422)
-    try:
-        async with session.begin_nested():
-            created, secret = await clients.create_client(session, body, tenant_code=principal.tenant_code)
-    except DomainError as error:
-        return await _clients_page(request, session, errors=field_errors(error), values=values, status_code=422)
+    form = await Form.read(request, ("name", "department", "webhook_url"), lists=("scopes",))
+    created = await form.attempt(
+        session,
+        ApiClientCreate,
+        lambda body: clients.create_client(session, body, tenant_code=principal.tenant_code),
+    )
+    if isinstance(created, FieldErrors):
+        return await _clients_page(request, session, form.view(created))
     # The secret is shown this once, on this response; it is stored only as a hash.
-    return await _clients_page(request, session, secret=(created.client_id, secret), status_code=201)
+    client, secret = created
+    return await _clients_page(request, session, secret=(client.client_id, secret))
 
 
 # --- holiday calendar ----------------------------------------------------------------------------------------
 
 
 async def _calendar_page(
-    request: Request,
-    session: AsyncSession,
-    year: int,
-    *,
-    errors: dict[str, str] | None = None,
-    lines: str = "",
-    status_code: int = 200,
+    request: Request, session: AsyncSession, year: int, form: FormView | None = None
 ) -> HTMLResponse:
-    return render(
-        request,
-        "admin/calendar.html",
-        {
-            "year": year,
-            "days": await calendar.list_calendar_days(session, year),
-            "county_holidays": await calendar.list_county_holidays(session, year),
-            "warning": await calendar.year_warning(session, calendar.china_today()),
-            "errors": errors or {},
-            "lines": lines,
-            "imported": request.query_params.get("imported"),
-        },
-        status_code=status_code,
-    )
+    context = {
+        "year": year,
+        "days": await calendar.list_calendar_days(session, year),
+        "county_holidays": await calendar.list_county_holidays(session, year),
+        "warning": await calendar.year_warning(session, calendar.china_today()),
+        "imported": request.query_params.get("imported"),
+    }
+    return render(request, "admin/calendar.html", context, form=form or FormView())
 
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
@@ -150,23 +112,21 @@ def _parse_holiday_lines(text: str) -> tuple[list[CountyHolidayCreate], list[str
 
 
 @router.post("/admin/calendar/county-holidays", response_class=HTMLResponse)
-async def calendar_import(
-    request: Request, session: SessionDep, principal: ConfigManage, lines: Annotated[str, Form()] = ""
-) -> Response:
+async def calendar_import(request: Request, session: SessionDep, principal: ConfigManage) -> Response:
     """Import county holidays from lines of text: all or nothing, audited one by one by the service."""
-    holidays, problems = _parse_holiday_lines(lines)
+    form = await Form.read(request, ("lines",), verbatim=("lines",))  # as typed: problems are told by line number
+    holidays, problems = _parse_holiday_lines(form.values["lines"])
     year = holidays[0].date.year if holidays else calendar.china_today().year
     if problems:
-        return await _calendar_page(
-            request, session, year, errors={"lines": "；".join(problems)}, lines=lines, status_code=422
-        )
-    try:
-        async with session.begin_nested():
-            for holiday in holidays:
-                await calendar.add_county_holiday(session, holiday.date, holiday.name, holiday.source)
-    except DomainError as error:
-        message = "；".join(field.msg for field in error.fields) or error.detail
-        return await _calendar_page(request, session, year, errors={"lines": message}, lines=lines, status_code=422)
+        return await _calendar_page(request, session, year, form.view({"lines": "；".join(problems)}))
+
+    async def add_all() -> None:
+        for holiday in holidays:
+            await calendar.add_county_holiday(session, holiday.date, holiday.name, holiday.source)
+
+    added = await form.run(session, add_all, not_found=field_errors)
+    if isinstance(added, FieldErrors):
+        return await _calendar_page(request, session, year, form.view({"lines": "；".join(added.values())}))
     return RedirectResponse(f"/admin/calendar?year={year}&imported={len(holidays)}", status_code=303)
 
 
@@ -178,28 +138,22 @@ async def case_type_list(request: Request, session: SessionDep, principal: Confi
     return render(request, "admin/case_types.html", {"types": await case_types.list_case_types(session)})
 
 
+def _stages(case_type: case_types.CaseTypeRead) -> list[CaseStage]:
+    """The stages that can have a deadline: every one but the closed end."""
+    return [stage for stage in case_type.stages if stage != CaseStage.closed]
+
+
 async def _case_type_page(
-    request: Request,
-    session: AsyncSession,
-    code: str,
-    *,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    request: Request, session: AsyncSession, code: str, form: FormView | None = None
 ) -> HTMLResponse:
     case_type = await case_types.get_case_type(session, code)
-    rules = {rule.stage: rule for rule in case_type.deadlines}
-    return render(
-        request,
-        "admin/case_type.html",
-        {
-            "type": case_type,
-            "stages": [stage for stage in case_type.stages if stage != CaseStage.closed],
-            "rules": rules,
-            "errors": errors or {},
-            "saved": request.query_params.get("saved"),
-        },
-        status_code=status_code,
-    )
+    context = {
+        "type": case_type,
+        "stages": _stages(case_type),
+        "rules": {rule.stage: rule for rule in case_type.deadlines},
+        "saved": request.query_params.get("saved"),
+    }
+    return render(request, "admin/case_type.html", context, form=form or FormView())
 
 
 @router.get("/admin/case-types/{code}", response_class=HTMLResponse)
@@ -207,53 +161,50 @@ async def case_type_detail(request: Request, session: SessionDep, principal: Con
     return await _case_type_page(request, session, code)
 
 
-def _deadlines(form: dict[str, str], stages: Sequence[CaseStage]) -> tuple[list[DeadlineRuleBody], dict[str, str]]:
-    rules: list[DeadlineRuleBody] = []
+def _deadlines(form: Form, stages: Sequence[CaseStage]) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """The deadline rules typed on the page (a stage left empty has none), and the days that are no number."""
+    rules: list[dict[str, object]] = []
     errors: dict[str, str] = {}
     for stage in stages:
-        raw = form.get(f"days_{stage.value}", "").strip()
+        raw = form.values[f"days_{stage.value}"]
         if not raw:
             continue
         if not raw.isdigit():
             errors[f"days_{stage.value}"] = "应为整数 / a whole number"
             continue
-        rules.append(
-            DeadlineRuleBody(stage=stage, working_days=int(raw), source=form.get(f"source_{stage.value}", "").strip())
-        )
+        rules.append({"stage": stage.value, "working_days": int(raw), "source": form.values[f"source_{stage.value}"]})
     return rules, errors
 
 
-def _rule_input(loc: tuple[str | int, ...], rules: list[DeadlineRuleBody]) -> str:
-    """deadlines.<i>.working_days → the days input of that rule's stage; anything else belongs to the form."""
-    parts = [str(part) for part in loc]
-    if "deadlines" in parts:
-        position = parts.index("deadlines") + 1
-        if position < len(parts) and parts[position].isdigit() and int(parts[position]) < len(rules):
-            return f"days_{rules[int(parts[position])].stage.value}"
-    return "form"
+def _at_rule_inputs(errors: Mapping[str, str], rules: list[dict[str, object]]) -> FormView:
+    """deadlines.<i>.source → that rule's source input, deadlines.<i>.<anything else> → its days input; the rest
+    belongs to the form."""
+    shown: dict[str, str] = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        name = key if key.startswith("days_") else "form"
+        if len(parts) > 1 and parts[0] == "deadlines" and parts[1].isdigit() and int(parts[1]) < len(rules):
+            stage = rules[int(parts[1])]["stage"]
+            name = f"source_{stage}" if parts[-1] == "source" else f"days_{stage}"
+        shown.setdefault(name, message)
+    return FormView(errors=shown, status_code=422)
 
 
 @router.post("/admin/case-types/{code}", response_class=HTMLResponse)
 async def case_type_configure(request: Request, session: SessionDep, principal: ConfigManage, code: str) -> Response:
-    case_type = await case_types.get_case_type(session, code)
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    stages = [stage for stage in case_type.stages if stage != CaseStage.closed]
-    rules, errors = _deadlines(form, stages)
-    if errors:
-        return await _case_type_page(request, session, code, errors=errors, status_code=422)
-    version = form.get("version", "")
-    update = CaseTypeOverrideUpdate(
-        enabled=form.get("enabled") == "1",
-        deadlines=rules,
-        version=int(version) if version.isdigit() else None,
+    stages = _stages(await case_types.get_case_type(session, code))
+    inputs = [f"{kind}_{stage.value}" for stage in stages for kind in ("days", "source")]
+    form = await Form.read(request, ("enabled", "version", *inputs))
+    rules, not_numbers = _deadlines(form, stages)
+    # The override's version the page read: a stale one is refused (409).
+    version = int(form.values["version"]) if form.values["version"].isdigit() else None
+    return await form.submit(
+        session,
+        CaseTypeOverrideUpdate,
+        lambda update: case_types.configure_case_type(session, principal, code, update),
+        data={"enabled": form.values["enabled"] == "1", "deadlines": rules, "version": version},
+        checks=not_numbers,
+        depth=None,
+        done=f"/admin/case-types/{code}?saved=1",
+        again=lambda errors: _case_type_page(request, session, code, _at_rule_inputs(errors, rules)),
     )
-    try:
-        async with session.begin_nested():
-            await case_types.configure_case_type(session, principal, code, update)
-    except DomainError as error:
-        errors = {}
-        for field in error.fields:
-            errors.setdefault(_rule_input(field.loc, rules), field.msg)
-        errors = errors or {"form": error.detail}
-        return await _case_type_page(request, session, code, errors=errors, status_code=422)
-    return RedirectResponse(f"/admin/case-types/{code}?saved=1", status_code=303)

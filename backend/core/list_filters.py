@@ -1,0 +1,40 @@
+"""Query parameters that list endpoints share: the org-unit subtree and the assignee filter."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query
+
+from backend.core.errors import DomainError
+
+UNIT_CODE_PATTERN = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"  # a county, township or village division code
+UnitQuery = Annotated[str | None, Query(pattern=UNIT_CODE_PATTERN, description="only this unit's subtree")]
+
+ME = "me"
+NOBODY = "none"
+NOT_AN_ASSIGNEE = "应为用户标识、me 或 none / expected a user id, me or none"
+
+
+@dataclass(frozen=True)
+class AssigneeFilter:
+    """Whose work a list shows: one user's (`assignee_id`), nobody's yet (`unassigned`), or everybody's."""
+
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+
+
+def assignee_filter(value: str | None, me: str | None, invalid: Callable[[str], DomainError]) -> AssigneeFilter:
+    """`?assignee=me` (the caller, `me`; a caller who is no user has nothing assigned), `none`, a user id, or no
+    filter; anything else is refused with `invalid(reason)`, the domain's own error at the `assignee` field."""
+    if value == ME:
+        return AssigneeFilter(assignee_id=uuid.UUID(me) if me is not None else uuid.UUID(int=0))
+    if value is None or value == NOBODY:
+        return AssigneeFilter(unassigned=value == NOBODY)
+    try:
+        return AssigneeFilter(assignee_id=uuid.UUID(value))
+    except ValueError:
+        raise invalid(NOT_AN_ASSIGNEE) from None
