@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend.api import api_router
+from backend.auth.authenticate import authenticate
+from backend.authz.dependencies import install_authenticator
 from backend.config import Settings, get_settings
 from backend.core.error_handlers import install_error_handlers
 from backend.core.logging import configure_logging
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    install_authenticator(app, authenticate)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.authz.dependencies import SESSION_COOKIE, Authenticated
+from backend.auth.cookie import SESSION_COOKIE
+from backend.authz.dependencies import Authenticated
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
 from backend.identity import service as identity
