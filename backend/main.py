@@ -19,7 +19,7 @@ from backend.core.storage import build_storage
 from backend.db.engine import Database
 from backend.documents.storage import install_document_storage
 from backend.health.endpoints import router as health_router
-from frontend.rendering import mount_static
+from frontend.rendering import mount_static, render_error_page
 from frontend.router import pages_router
 
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_authenticator(app, authenticate)
     app.add_middleware(RequestContextMiddleware)
-    install_error_handlers(app)
+    install_error_handlers(app, render_html=render_error_page)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)

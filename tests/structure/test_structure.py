@@ -40,7 +40,6 @@ PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
         ("backend/calendar/publishing.py", "backend.cases.service"),
         ("backend/calendar/publishing.py", "backend.verification.deadlines"),
         ("backend/cases/case_type_config.py", "backend.authz.dependencies"),
-        ("backend/core/error_handlers.py", "frontend.rendering"),
     }
 )
 PENDING_CYCLES: frozenset[tuple[str, ...]] = frozenset(
