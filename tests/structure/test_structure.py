@@ -17,7 +17,6 @@ QUERY_HOMES = ("backend/db/",)
 
 PENDING_QUERIES: frozenset[str] = frozenset(
     {
-        "backend/calendar/service.py",
         "backend/cases/case_type_config.py",
         "backend/cases/deadlines.py",
         "backend/cases/endpoints.py",
@@ -35,10 +34,6 @@ PENDING_QUERIES: frozenset[str] = frozenset(
 )
 PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
-        ("backend/calendar/endpoints.py", "backend.cases.service"),
-        ("backend/calendar/endpoints.py", "backend.verification.deadlines"),
-        ("backend/calendar/publishing.py", "backend.cases.service"),
-        ("backend/calendar/publishing.py", "backend.verification.deadlines"),
         ("backend/cases/case_type_config.py", "backend.authz.dependencies"),
     }
 )
