@@ -19,7 +19,8 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
-from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
+from backend.cases.case_type_config import effective_case_type
+from backend.cases.case_types import CaseTypeDefinition
 from backend.cases.errors import (
     CaseChanged,
     IllegalTransition,
@@ -77,14 +78,7 @@ TRACKED_FIELDS = (
 
 
 async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
-    """The county's effective definition (defaults merged with its override, when that module is present)."""
-    try:
-        from backend.cases.case_type_config import effective_case_type
-    except ImportError:  # pragma: no cover - the override module ships with the case-type configuration
-        definition = DEFAULT_CASE_TYPES.get(code)
-        if definition is None:
-            raise InvalidCase("case_type", "未知的案件类型 / unknown case type") from None
-        return definition
+    """The county's effective definition (defaults merged with its override)."""
     return await effective_case_type(session, code)
 
 
