@@ -109,9 +109,7 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
         """The condition "the row lies in the subtree rooted at `root`"."""
         return subtree(self._unit(), root)
 
-    def readable(
-        self, principal: Principal, action: Action, statement: Select[ModelT] | None = None
-    ) -> Select[ModelT]:
+    def readable(self, principal: Principal, action: Action, statement: Select[ModelT] | None = None) -> Select[ModelT]:
         """`statement` (default: `base()`) narrowed to the subtrees where the principal holds `action`."""
         return (self.base() if statement is None else statement).where(self.in_subtrees(principal.scopes_for(action)))
 

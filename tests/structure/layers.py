@@ -29,14 +29,30 @@ LAYER_TABLE: tuple[tuple[str, int, str], ...] = (
     ("authorization decisions", 15, r"backend\.authz\.(principal|vocabulary)"),
     ("repositories", 40, r"backend\.[a-z_]+\.repository"),
     # Pure definitions a schema may validate with: no session, no service.
-    ("domain vocabulary", 30, r"backend\.[a-z_]+\.(errors|schemas|types|workdays|resident_id|identifiers|names|divisions)"),
+    (
+        "domain vocabulary",
+        30,
+        r"backend\.[a-z_]+\.(errors|schemas|types|workdays|resident_id|identifiers|names|divisions)",
+    ),
     ("services", 50, r"backend\.[a-z_]+(\.[a-z_]+)*"),
 )
 
 FOUNDATION_DOMAINS = frozenset({"tenants", "org", "calendar", "identity", "clients", "audit", "authz", "breakglass"})
 CASEWORK_DOMAINS = frozenset(
-    {"persons", "certificates", "documents", "agreements", "cases", "case_types", "verification", "intake",
-     "registers", "followups", "reports", "notifications"}
+    {
+        "persons",
+        "certificates",
+        "documents",
+        "agreements",
+        "cases",
+        "case_types",
+        "verification",
+        "intake",
+        "registers",
+        "followups",
+        "reports",
+        "notifications",
+    }
 )
 DECISION_FORBIDDEN = frozenset({"identity", "clients", "tenants", "auth"})
 

@@ -19,7 +19,9 @@ def test_raw_sql_text_through_a_module_alias_is_found() -> None:
 
 
 def test_a_method_named_like_a_builder_is_not_a_query() -> None:
-    endpoint = codebase.parse("backend.example.endpoints", "router = object()\nrouter.delete('/x')\nd = {}\nd.update()\n")
+    endpoint = codebase.parse(
+        "backend.example.endpoints", "router = object()\nrouter.delete('/x')\nd = {}\nd.update()\n"
+    )
     assert codebase.sql_statement_calls(endpoint) == []
 
 
