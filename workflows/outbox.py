@@ -41,10 +41,9 @@ class PermanentFailure(Exception):
 
 @dataclass
 class RelaySettings(PollSettings):
-    batch_size: int = 100  # messages per county per pass
-    idle_poll_seconds: float = 0.5
-    base_backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 300.0
+    """The polling defaults (retry after 1 s doubling to 5 min), 100 messages per county per pass."""
+
+    batch_size: int = 100
 
 
 class OutboxRelay(PollingWorker):

@@ -87,15 +87,4 @@ async def import_notice(
 ) -> OfficialImportResult:
     # Every county's open deadlines through the changed dates are recounted (and stop being provisional).
     result = await publish_official_notice(session, text, fmt, replace=replace)
-    return OfficialImportResult(
-        year=result.year,
-        source=result.source,
-        days_added=result.days_added,
-        days_removed=result.days_removed,
-        public_holidays=result.public_holidays,
-        makeup_workdays=result.makeup_workdays,
-        newly_published=result.newly_published,
-        replaced=result.replaced,
-        affected_from=result.affected_from,
-        tenants_notified=result.tenants_notified,
-    )
+    return OfficialImportResult.model_validate(result)

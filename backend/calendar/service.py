@@ -348,6 +348,26 @@ async def _county_code(session: AsyncSession) -> str | None:
     return tenant.code if tenant is not None else None
 
 
+async def _audit_holiday(
+    session: AsyncSession, action: str, added: CountyHoliday | None, removed: CountyHoliday | None
+) -> None:
+    """The county's audit event of a holiday declared (`added`) or withdrawn (`removed`)."""
+
+    def facts(holiday: CountyHoliday | None) -> dict[str, Any] | None:
+        return None if holiday is None else {"date": holiday.date, "name": holiday.name, "source": holiday.source}
+
+    holiday = added or removed
+    assert holiday is not None
+    await audit.record(
+        session,
+        action=action,
+        entity_type="county_holiday",
+        entity_id=holiday.id,
+        org_unit_code=await _county_code(session),
+        changes=audit.diff(facts(removed), facts(added)),
+    )
+
+
 def _refuse_past(day: dt.date, today: dt.date | None) -> None:
     today = today or china_today()
     if day < today:
@@ -381,14 +401,7 @@ async def add_county_holiday(
         if "uq_county_holidays_tenant_id_date" in str(error.orig):
             raise CountyHolidayExists(day) from None
         raise
-    await audit.record(
-        session,
-        action=COUNTY_HOLIDAY_ADD_ACTION,
-        entity_type="county_holiday",
-        entity_id=holiday.id,
-        org_unit_code=await _county_code(session),
-        changes=audit.diff(None, {"date": day, "name": name, "source": source}),
-    )
+    await _audit_holiday(session, COUNTY_HOLIDAY_ADD_ACTION, holiday, None)
     return holiday
 
 
@@ -403,17 +416,9 @@ async def remove_county_holiday(session: AsyncSession, day: dt.date, *, today: d
     holiday = await repository.get_by_date(day)
     if holiday is None:
         raise CountyHolidayNotFound(day)
-    before = {"date": holiday.date, "name": holiday.name, "source": holiday.source}
     await repository.remove(holiday)
     await session.flush()
-    await audit.record(
-        session,
-        action=COUNTY_HOLIDAY_REMOVE_ACTION,
-        entity_type="county_holiday",
-        entity_id=holiday.id,
-        org_unit_code=await _county_code(session),
-        changes=audit.diff(before, None),
-    )
+    await _audit_holiday(session, COUNTY_HOLIDAY_REMOVE_ACTION, None, holiday)
 
 
 async def working_days_changed(session: AsyncSession, first_day: dt.date, reason: str) -> None:

@@ -125,29 +125,23 @@ async def rotate_secret(session: AsyncSession, client: ApiClient) -> str:
     client.secret_hash = security.hash_secret(secret)
     client.secret_version += 1
     await session.flush()
-    if client.tenant_id is not None:
-        await audit.record(
-            session,
-            action="api_client.rotate",
-            entity_type="api_client",
-            entity_id=client.id,
-            changes={"secret_version": [client.secret_version - 1, client.secret_version]},
-        )
+    version = client.secret_version
+    await _audit_change(session, client, "api_client.rotate", {"secret_version": [version - 1, version]})
     return secret
 
 
 async def revoke_client(session: AsyncSession, client: ApiClient) -> None:
+    """Revoke the client: its tokens stop working at once (a second revocation changes nothing)."""
     if client.revoked_at is None:
         client.revoked_at = utc_now()
         await session.flush()
-        if client.tenant_id is not None:
-            await audit.record(
-                session,
-                action="api_client.revoke",
-                entity_type="api_client",
-                entity_id=client.id,
-                changes=audit.diff(None, {"revoked_at": client.revoked_at}),
-            )
+        await _audit_change(session, client, "api_client.revoke", audit.diff(None, {"revoked_at": client.revoked_at}))
+
+
+async def _audit_change(session: AsyncSession, client: ApiClient, action: str, changes: dict[str, Any]) -> None:
+    """Audit a change of a county's client in its chain (instance-wide clients have no county chain)."""
+    if client.tenant_id is not None:
+        await audit.record(session, action=action, entity_type="api_client", entity_id=client.id, changes=changes)
 
 
 async def issue_token(

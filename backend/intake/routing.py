@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RouterSettings(PollSettings):
-    batch_size: int = 50
-    idle_poll_seconds: float = 0.5
+    """The polling defaults (50 notifications a pass), a failed notification retried after 2 s doubling to
+    10 min."""
+
     base_backoff_seconds: float = 2.0
     max_backoff_seconds: float = 600.0
 

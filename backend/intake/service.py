@@ -239,15 +239,22 @@ async def _update_person(session: AsyncSession, person: Person, changes: dict[st
     for name, value in changes.items():
         setattr(person, name, value)
     await session.flush()
+    await _audit_person(session, person, case, "person.update", audit.diff(before, changes))
+
+
+async def _audit_person(
+    session: AsyncSession, person: Person, case: Case, action: str, changes: dict[str, Any] | None
+) -> None:
+    """A change of a person's record made by accepting the triage case's notification."""
     await audit.record(
         session,
-        action="person.update",
+        action=action,
         entity_type="person",
         entity_id=person.id,
         org_unit_code=person.org_unit_code,
         correlation_id=case.number,
         reason="部门通报核实 / verified department notification",
-        changes=audit.diff(before, changes),
+        changes=changes,
     )
 
 
@@ -335,16 +342,8 @@ async def _apply_to_registry(
                     name=payload.get("child_name"),
                 )
             )
-            await audit.record(
-                session,
-                action="person.child_add",
-                entity_type="person",
-                entity_id=mother.id,
-                org_unit_code=mother.org_unit_code,
-                correlation_id=case.number,
-                reason="部门通报核实 / verified department notification",
-                changes={"children": [None, {"birth_order": int(order) + 1, "birth_date": payload["birth_date"]}]},
-            )
+            child = {"birth_order": int(order) + 1, "birth_date": payload["birth_date"]}
+            await _audit_person(session, mother, case, "person.child_add", {"children": [None, child]})
         else:
             await open_follow_up("inflow_registration", None)
     return follow_ups

@@ -53,23 +53,26 @@ class StartCase(OutboxPayload):
     case_number: str
 
 
-class ActOnCase(OutboxPayload):
+class CaseWorkflowMessage(OutboxPayload):
+    """A message for a case's running workflow."""
+
+    workflow_id: str
+    case_id: uuid.UUID
+
+
+class ActOnCase(CaseWorkflowMessage):
     """A human action for the case's workflow. `action` is the Update's own payload
     (`workflows.cases.types.CaseActionInput` as JSON): that contract lives with the workflow, which validates
     it again; the message id is its request id and the Update's id."""
 
     kind: ClassVar[OutboxKind] = OutboxKind.case_act
-    workflow_id: str
-    case_id: uuid.UUID
     action: dict[str, Any]
 
 
-class ReplanCase(OutboxPayload):
+class ReplanCase(CaseWorkflowMessage):
     """The case's due date was recounted (the calendar changed): its workflow reloads its plan."""
 
     kind: ClassVar[OutboxKind] = OutboxKind.case_replan
-    workflow_id: str
-    case_id: uuid.UUID
 
 
 class StartVerification(OutboxPayload):
@@ -81,20 +84,23 @@ class StartVerification(OutboxPayload):
     correlation_id: str
 
 
-class SettleVerification(OutboxPayload):
+class VerificationWorkflowMessage(OutboxPayload):
+    """A message for a verification request's running workflow."""
+
+    workflow_id: str
+    request_id: uuid.UUID
+
+
+class SettleVerification(VerificationWorkflowMessage):
     """The request was answered, rejected or withdrawn: its workflow stops its timers."""
 
     kind: ClassVar[OutboxKind] = OutboxKind.verification_settle
-    workflow_id: str
-    request_id: uuid.UUID
 
 
-class ReplanVerification(OutboxPayload):
+class ReplanVerification(VerificationWorkflowMessage):
     """The answer's due moment was recounted: its workflow reloads its plan."""
 
     kind: ClassVar[OutboxKind] = OutboxKind.verification_replan
-    workflow_id: str
-    request_id: uuid.UUID
 
 
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
