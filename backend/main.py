@@ -1,4 +1,9 @@
-"""create_app(): settings, logging, database, middleware, error handlers, the API and the pages."""
+"""create_app(): settings, logging, database, middleware, error handlers, the API and the pages.
+
+The composition root: the one place that wires the layers together where a lower one must not import a higher
+one. Authentication (backend/auth/) is handed to the permission checks (backend/authz/), the pages' error page
+to the error handlers (backend/core/), and the domains built on the calendar subscribe to its events.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,42 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import api_router
+from backend.auth.authenticate import authenticate
+from backend.authz.dependencies import install_authenticator
+from backend.calendar.events import WorkingDaysChanged
+from backend.cases.service import recompute_due_dates
 from backend.config import Settings, get_settings
 from backend.core.error_handlers import install_error_handlers
+from backend.core.events import DomainEvents, domain_events
 from backend.core.logging import configure_logging
 from backend.core.middleware import RequestContextMiddleware
 from backend.core.storage import build_storage
 from backend.db.engine import Database
 from backend.documents.storage import install_document_storage
 from backend.health.endpoints import router as health_router
-from frontend.rendering import mount_static
+from backend.verification.deadlines import recompute_answer_dues
+from frontend.rendering import mount_static, render_error_page
 from frontend.router import pages_router
+
+
+async def _recount_case_deadlines(session: AsyncSession, event: WorkingDaysChanged) -> None:
+    await recompute_due_dates(session, event.affected_from, reason=event.reason)
+
+
+async def _recount_answer_dues(session: AsyncSession, event: WorkingDaysChanged) -> None:
+    # The verification answers this county owes (or chases itself) run on its calendar too.
+    await recompute_answer_dues(session, event.affected_from, reason=event.reason)
+
+
+def subscribe_domain_events(events: DomainEvents = domain_events) -> None:
+    """Who reacts to which domain event, in the publisher's transaction (backend/core/events.py): a county's
+    working days changed (a holiday declared or withdrawn, a State Council notice imported) -> its open case
+    deadlines, then the answers it owes, are recounted and their workflows told to re-plan."""
+    events.subscribe(WorkingDaysChanged, "cases.recompute_due_dates", _recount_case_deadlines)
+    events.subscribe(WorkingDaysChanged, "verification.recompute_answer_dues", _recount_answer_dues)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,8 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    install_authenticator(app, authenticate)
+    subscribe_domain_events()
     app.add_middleware(RequestContextMiddleware)
-    install_error_handlers(app)
+    install_error_handlers(app, render_html=render_error_page)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -52,7 +52,7 @@ from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context
 from backend.devservices import postgres
 from backend.intake.schemas import NOTIFICATION_ADAPTER
-from backend.intake.service import PAYLOAD_CONTEXT
+from backend.intake.submit import PAYLOAD_CONTEXT
 from backend.persons.resident_id import check_character
 from backend.tenants.schemas import TenantCreate
 from backend.tenants.service import provision_tenant

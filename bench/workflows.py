@@ -40,6 +40,7 @@ import httpx
 from temporalio.client import Client
 
 from backend.config import PROJECT_ROOT, Environment, Settings
+from backend.core.temporal import connect
 from backend.db.engine import Database
 from backend.devservices import postgres
 from backend.devservices import temporal as temporal_dev
@@ -47,7 +48,6 @@ from backend.main import create_app
 from bench.cases import sign_in
 from bench.cases_data import County, Officer, Sizes, create_officer, provision_counties
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
-from workflows.client import connect
 from workflows.outbox_handlers import CASE_WORKFLOW
 
 PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"

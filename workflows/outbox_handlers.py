@@ -1,4 +1,7 @@
-"""What the outbox relay does with each kind of message: Temporal calls, each idempotent by its id."""
+"""What the outbox relay does with each kind of message: Temporal calls, each idempotent by its id.
+
+One registry, keyed by `OutboxKind`; each handler receives its kind's validated payload model.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,17 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from backend.core.outbox import Handler, PermanentFailure
-from backend.models import OutboxMessage
+from backend.core.outbox import (
+    ActOnCase,
+    OutboxKind,
+    ReplanCase,
+    ReplanVerification,
+    SettleVerification,
+    StartCase,
+    StartVerification,
+)
 from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
+from workflows.outbox import Handler, PermanentFailure
 from workflows.task_queues import CASES_TASK_QUEUE
 from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
 
@@ -24,13 +35,13 @@ VERIFICATION_REPLAN_SIGNAL = "replan"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
-def case_handlers(client: Client) -> dict[str, Handler]:
-    async def start_case(message: OutboxMessage) -> dict[str, Any]:
-        workflow_input = CaseWorkflowInput.model_validate(message.payload)
-        workflow_id = case_workflow_id(workflow_input.tenant_code, workflow_input.case_id)
+def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
+    """The handler of every kind, bound to a Temporal client (the case and the verification workflows)."""
+
+    async def start(workflow: str, workflow_input: Any, workflow_id: str) -> dict[str, Any]:
         # USE_EXISTING: a second delivery of the same start finds the running workflow instead of failing.
         handle = await client.start_workflow(
-            CASE_WORKFLOW,
+            workflow,
             workflow_input,
             id=workflow_id,
             task_queue=CASES_TASK_QUEUE,
@@ -39,9 +50,32 @@ def case_handlers(client: Client) -> dict[str, Handler]:
         )
         return {"workflow_id": handle.id, "run_id": handle.result_run_id}
 
-    async def act_on_case(message: OutboxMessage) -> dict[str, Any]:
-        action = CaseActionInput.model_validate(message.payload["action"])
-        handle = client.get_workflow_handle(message.payload["workflow_id"])
+    async def signal_if_running(workflow_id: str, signal: str) -> dict[str, Any]:
+        # A workflow already finished (it expired the request, or was never started) has nothing to stop or
+        # re-plan.
+        try:
+            await client.get_workflow_handle(workflow_id).signal(signal, rpc_timeout=RPC_TIMEOUT)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return {"signalled": False}
+        return {"signalled": True}
+
+    async def start_case(payload: StartCase) -> dict[str, Any]:
+        workflow_input = CaseWorkflowInput(
+            tenant_id=payload.tenant_id,
+            tenant_code=payload.tenant_code,
+            case_id=payload.case_id,
+            case_number=payload.case_number,
+        )
+        return await start(CASE_WORKFLOW, workflow_input, case_workflow_id(payload.tenant_code, payload.case_id))
+
+    async def act_on_case(payload: ActOnCase) -> dict[str, Any]:
+        try:
+            action = CaseActionInput.model_validate(payload.action)
+        except ValueError as error:
+            raise PermanentFailure(f"unreadable action: {error}") from None
+        handle = client.get_workflow_handle(payload.workflow_id)
         try:
             result = await handle.execute_update(
                 CASE_ACT_UPDATE,
@@ -57,56 +91,30 @@ def case_handlers(client: Client) -> dict[str, Handler]:
             raise  # Temporal unreachable, or the workflow not started yet: retried with backoff
         return result.model_dump(mode="json")
 
-    async def replan_case(message: OutboxMessage) -> dict[str, Any]:
+    async def replan_case(payload: ReplanCase) -> dict[str, Any]:
         # The calendar changed under a running deadline: the workflow reloads its plan from the database.
-        await client.get_workflow_handle(message.payload["workflow_id"]).signal(
-            CASE_REPLAN_SIGNAL, rpc_timeout=RPC_TIMEOUT
+        await client.get_workflow_handle(payload.workflow_id).signal(CASE_REPLAN_SIGNAL, rpc_timeout=RPC_TIMEOUT)
+        return {"signalled": True}
+
+    async def start_verification(payload: StartVerification) -> dict[str, Any]:
+        workflow_input = VerificationWorkflowInput(
+            tenant_id=payload.tenant_id, request_id=payload.request_id, correlation_id=payload.correlation_id
         )
-        return {"signalled": True}
+        return await start(VERIFICATION_WORKFLOW, workflow_input, verification_workflow_id(payload.correlation_id))
 
-    async def start_verification(message: OutboxMessage) -> dict[str, Any]:
-        workflow_input = VerificationWorkflowInput.model_validate(message.payload)
-        handle = await client.start_workflow(
-            VERIFICATION_WORKFLOW,
-            workflow_input,
-            id=verification_workflow_id(workflow_input.correlation_id),
-            task_queue=CASES_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            rpc_timeout=RPC_TIMEOUT,
-        )
-        return {"workflow_id": handle.id, "run_id": handle.result_run_id}
+    async def settle_verification(payload: SettleVerification) -> dict[str, Any]:
+        # Answered, rejected or withdrawn: the workflow stops its timers.
+        return await signal_if_running(payload.workflow_id, VERIFICATION_SETTLED_SIGNAL)
 
-    async def settle_verification(message: OutboxMessage) -> dict[str, Any]:
-        # Answered, rejected or withdrawn: the workflow stops its timers. A workflow already finished (it
-        # expired the request, or was never started) has nothing to stop.
-        try:
-            await client.get_workflow_handle(message.payload["workflow_id"]).signal(
-                VERIFICATION_SETTLED_SIGNAL, rpc_timeout=RPC_TIMEOUT
-            )
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            return {"signalled": False}
-        return {"signalled": True}
-
-    async def replan_verification(message: OutboxMessage) -> dict[str, Any]:
-        # The responder's due moment was recounted: the workflow reloads its plan. One already finished has
-        # nothing to re-plan.
-        try:
-            await client.get_workflow_handle(message.payload["workflow_id"]).signal(
-                VERIFICATION_REPLAN_SIGNAL, rpc_timeout=RPC_TIMEOUT
-            )
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
-            return {"signalled": False}
-        return {"signalled": True}
+    async def replan_verification(payload: ReplanVerification) -> dict[str, Any]:
+        # The responder's due moment was recounted: the workflow reloads its plan.
+        return await signal_if_running(payload.workflow_id, VERIFICATION_REPLAN_SIGNAL)
 
     return {
-        "case.start": start_case,
-        "case.act": act_on_case,
-        "case.replan": replan_case,
-        "verification.start": start_verification,
-        "verification.settle": settle_verification,
-        "verification.replan": replan_verification,
+        OutboxKind.case_start: start_case,
+        OutboxKind.case_act: act_on_case,
+        OutboxKind.case_replan: replan_case,
+        OutboxKind.verification_start: start_verification,
+        OutboxKind.verification_settle: settle_verification,
+        OutboxKind.verification_replan: replan_verification,
     }

@@ -9,10 +9,10 @@ from typing import Any
 from temporalio.client import Client
 
 from backend.config import Settings
-from backend.core.outbox import Handler, OutboxRelay, RelaySettings
+from backend.core.outbox import OutboxKind, OutboxPayload
+from backend.core.temporal import connect
 from backend.db.engine import Database
-from backend.models import OutboxMessage
-from workflows.client import connect
+from workflows.outbox import Handler, OutboxRelay, RelaySettings
 from workflows.outbox_handlers import case_handlers
 
 log = logging.getLogger(__name__)
@@ -25,37 +25,27 @@ class ReconnectingHandlers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._client: Client | None = None
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[OutboxKind, Handler] = {}
 
-    async def _bound(self) -> dict[str, Handler]:
+    async def _bound(self) -> dict[OutboxKind, Handler]:
         if self._client is None:
             self._client = await connect(self.settings)
             self._handlers = case_handlers(self._client)
         return self._handlers
 
-    def handler_for(self, kind: str) -> Handler:
-        async def handle(message: OutboxMessage) -> dict[str, Any] | None:
+    def handler_for(self, kind: OutboxKind) -> Handler:
+        async def handle(payload: OutboxPayload) -> dict[str, Any] | None:
             try:
                 handlers = await self._bound()
             except Exception:
                 self._client = None
                 raise
-            return await handlers[kind](message)
+            return await handlers[kind](payload)
 
         return handle
 
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            kind: self.handler_for(kind)
-            for kind in (
-                "case.start",
-                "case.act",
-                "case.replan",
-                "verification.start",
-                "verification.settle",
-                "verification.replan",
-            )
-        }
+    def handlers(self) -> dict[OutboxKind, Handler]:
+        return {kind: self.handler_for(kind) for kind in OutboxKind}
 
 
 def build_relay(settings: Settings, database: Database, relay_settings: RelaySettings | None = None) -> OutboxRelay:

@@ -21,10 +21,10 @@ from temporalio.worker import Worker
 
 from backend.config import Settings, get_settings
 from backend.core.logging import configure_logging
+from backend.core.temporal import connect
 from backend.db.engine import Database
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
-from workflows.client import connect
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
 from workflows.intake import run_intake
 from workflows.platform.activities import PlatformActivities

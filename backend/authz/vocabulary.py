@@ -1,7 +1,8 @@
 """The authorization vocabulary: actions, roles, and which actions each role template holds.
 
 Roles are templates defined here, in code; who holds which role over which org subtree is data
-(`role_grants`). Casbin evaluates the combination (backend/authz/enforcer.py).
+(`role_grants`). Casbin evaluates the combination (`Principal`'s per-request enforcer, backend/authz/principal.py,
+with the model in backend/authz/model.conf).
 """
 
 from __future__ import annotations

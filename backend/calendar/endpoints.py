@@ -7,18 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.calendar import service
 from backend.calendar.auth import Authenticated, ConfigManage, PlatformProvision
 from backend.calendar.notice_import import NoticeFormat
 from backend.calendar.publishing import publish_official_notice
 from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, CountyHolidayRead, OfficialImportResult
-from backend.cases.service import recompute_due_dates
-from backend.core.clock import CHINA, china_today
+from backend.core.clock import china_today
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.verification.deadlines import recompute_answer_dues
 
 router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
@@ -68,23 +65,16 @@ async def county_holidays(
 )
 async def add_county_holiday(session: SessionDep, _: ConfigManage, body: CountyHolidayCreate) -> CountyHolidayRead:
     holiday = await service.add_county_holiday(session, body.date, body.name, body.source)
-    await _recount_from(session, body.date, "county holiday declared")
+    # Open deadlines counted over the day move by a working day; their workflows re-plan their timers.
+    await service.working_days_changed(session, body.date, "county holiday declared")
     return CountyHolidayRead.model_validate(holiday)
 
 
 @router.delete("/county-holidays/{day}", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw a county holiday")
 async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.date) -> Response:
     await service.remove_county_holiday(session, day)
-    await _recount_from(session, day, "county holiday withdrawn")
+    await service.working_days_changed(session, day, "county holiday withdrawn")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _recount_from(session: AsyncSession, day: dt.date, reason: str) -> None:
-    # Open deadlines counted over `day` move by a working day; their workflows re-plan their timers.
-    affected_from = dt.datetime.combine(day, dt.time(), CHINA)
-    await recompute_due_dates(session, affected_from, reason=reason)
-    # The answers this county owes run on its calendar too.
-    await recompute_answer_dues(session, affected_from, reason=reason)
 
 
 @platform_router.post("/notices", response_model=OfficialImportResult, summary="Import a State Council notice")
@@ -97,15 +87,4 @@ async def import_notice(
 ) -> OfficialImportResult:
     # Every county's open deadlines through the changed dates are recounted (and stop being provisional).
     result = await publish_official_notice(session, text, fmt, replace=replace)
-    return OfficialImportResult(
-        year=result.year,
-        source=result.source,
-        days_added=result.days_added,
-        days_removed=result.days_removed,
-        public_holidays=result.public_holidays,
-        makeup_workdays=result.makeup_workdays,
-        newly_published=result.newly_published,
-        replaced=result.replaced,
-        affected_from=result.affected_from,
-        tenants_notified=result.tenants_notified,
-    )
+    return OfficialImportResult.model_validate(result)

@@ -11,10 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.calendar.workdays import DayKind, SpecialDay
-from backend.db.tenancy import current_tenant_id
+from backend.db.repository import Repository, TenantScopedRepository
 from backend.models import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
 
 OfficialVersion = tuple[dt.datetime | None, int]
@@ -33,11 +32,9 @@ def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
-class OfficialCalendarRepository:
-    """The national official schedule (国务院办公厅放假通知): published years and their special days."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OfficialCalendarRepository(Repository):
+    """The national official schedule (国务院办公厅放假通知): published years and their special days. National rows
+    belong to no county (the plain base)."""
 
     async def version(self) -> OfficialVersion:
         """A cheap value that changes whenever the official schedule changes (one aggregate over the years)."""
@@ -61,8 +58,7 @@ class OfficialCalendarRepository:
 
     async def published_years(self) -> list[int]:
         """The years whose official schedule is known, ascending."""
-        statement = select(OfficialCalendarYear.year).order_by(OfficialCalendarYear.year)
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(select(OfficialCalendarYear.year).order_by(OfficialCalendarYear.year))
 
     async def get_year(self, year: int) -> OfficialCalendarYear | None:
         """The record of a published year, or None when the year is not published."""
@@ -76,7 +72,7 @@ class OfficialCalendarRepository:
             .where(OfficialCalendarDay.date.between(first, last))
             .order_by(OfficialCalendarDay.date)
         )
-        return [_official_special_day(row) for row in (await self.session.execute(statement)).scalars().all()]
+        return [_official_special_day(row) for row in await self.all(statement)]
 
     async def days_of_notice(self, year: int) -> list[OfficialCalendarDay]:
         """The days announced by `year`'s notice (December New Year's Day days of year - 1 included)."""
@@ -85,7 +81,7 @@ class OfficialCalendarRepository:
             .where(OfficialCalendarDay.notice_year == year)
             .order_by(OfficialCalendarDay.date)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def days_of_other_notices_on(self, dates: Iterable[dt.date], year: int) -> list[OfficialCalendarDay]:
         """Official days on any of `dates` that belong to a notice other than `year`'s."""
@@ -94,7 +90,7 @@ class OfficialCalendarRepository:
             .where(OfficialCalendarDay.date.in_(list(dates)), OfficialCalendarDay.notice_year != year)
             .order_by(OfficialCalendarDay.date)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def delete_days_of_notice(self, year: int) -> int:
         """Remove the days of `year`'s notice (platform context only); returns how many were removed."""
@@ -123,23 +119,22 @@ class OfficialCalendarRepository:
             await self.session.refresh(year_row)
 
     def add_days(self, days: Sequence[OfficialCalendarDay]) -> None:
-        self.session.add_all(days)
+        """Stage a notice's days (platform context only)."""
+        self.add_all(days)
 
 
-class CountyHolidayRepository:
+class CountyHolidayRepository(TenantScopedRepository[CountyHoliday]):
     """The current tenant's county-level extra holidays (县级增设假日)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def _base(self):  # type: ignore[no-untyped-def]
-        return select(CountyHoliday).where(CountyHoliday.tenant_id == current_tenant_id(self.session))
+    model = CountyHoliday
+    unit_column = None
+    entity_type = "county_holiday"
 
     async def special_days(self) -> list[SpecialDay]:
         """All of the tenant's county holidays as special days, sorted by date (a county has a handful)."""
         statement = (
-            select(CountyHoliday.date, CountyHoliday.name, CountyHoliday.source)
-            .where(CountyHoliday.tenant_id == current_tenant_id(self.session))
+            self.base()
+            .with_only_columns(CountyHoliday.date, CountyHoliday.name, CountyHoliday.source)
             .order_by(CountyHoliday.date)
         )
         return [
@@ -149,22 +144,20 @@ class CountyHolidayRepository:
 
     async def list_by_date(self, year: int | None = None) -> list[CountyHoliday]:
         """The tenant's county holidays, optionally of one year, sorted by date."""
-        statement = self._base().order_by(CountyHoliday.date)
+        statement = self.base().order_by(CountyHoliday.date)
         if year is not None:
             first, last = _year_bounds(year)
             statement = statement.where(CountyHoliday.date.between(first, last))
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def days_in_year(self, year: int) -> list[SpecialDay]:
         """The tenant's county holidays of `year` as special days, sorted by date."""
         return [_county_special_day(row) for row in await self.list_by_date(year)]
 
     async def get_by_date(self, day: dt.date) -> CountyHoliday | None:
-        statement = self._base().where(CountyHoliday.date == day)
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    def add(self, holiday: CountyHoliday) -> None:
-        self.session.add(holiday)
+        """The county holiday on `day`, or None."""
+        return await self.one_or_none(self.base().where(CountyHoliday.date == day))
 
     async def remove(self, holiday: CountyHoliday) -> None:
+        """Delete a county holiday (flushed by the caller)."""
         await self.session.delete(holiday)

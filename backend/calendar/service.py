@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,15 +28,19 @@ from backend.calendar.errors import (
     NoticeDatesTaken,
     OfficialYearAlreadyPublished,
 )
+from backend.calendar.events import WorkingDaysChanged
 from backend.calendar.notice_import import NoticeFormat, notice_year, parse_notice_import
 from backend.calendar.repository import CountyHolidayRepository, OfficialCalendarRepository, OfficialVersion
 from backend.calendar.workdays import DayKind, DueDate, SpecialDay, WorkingDayCalendar
-from backend.core.clock import china_today
+from backend.core import events
+from backend.core.clock import CHINA, china_today
 from backend.db.tenancy import (
     PLATFORM_SETTING,
-    TENANT_SETTING,
+    clear_tenant,
     current_tenant_id,
+    read_setting,
     set_platform_context,
+    set_platform_setting,
     set_tenant,
 )
 from backend.models import CountyHoliday, OfficialCalendarDay
@@ -235,21 +238,13 @@ def _notice_summary(source: str, special_days: Sequence[SpecialDay]) -> dict[str
     }
 
 
-async def _setting(session: AsyncSession, name: str) -> str:
-    value = (await session.execute(sql_text("SELECT current_setting(:name, true)"), {"name": name})).scalar()
-    return str(value or "")
-
-
 async def _restore(session: AsyncSession, tenant_id: uuid.UUID | None, platform: str) -> None:
     """Put the transaction back in the tenant scope and platform context it had before an import."""
     if tenant_id is not None:
         await set_tenant(session, tenant_id)
     else:
-        await session.execute(sql_text("SELECT set_config(:name, '', true)"), {"name": TENANT_SETTING})
-        session.info.pop("tenant_id", None)
-    await session.execute(
-        sql_text("SELECT set_config(:name, :value, true)"), {"name": PLATFORM_SETTING, "value": platform}
-    )
+        await clear_tenant(session)
+    await set_platform_setting(session, platform)
 
 
 async def import_official_notice(
@@ -271,7 +266,7 @@ async def import_official_notice(
     year = notice_year(special_days)
     source = _notice_source(special_days)
 
-    previous_platform = await _setting(session, PLATFORM_SETTING)
+    previous_platform = await read_setting(session, PLATFORM_SETTING)
     await set_platform_context(session)
     repository = OfficialCalendarRepository(session)
     published = await repository.get_year(year)
@@ -353,6 +348,26 @@ async def _county_code(session: AsyncSession) -> str | None:
     return tenant.code if tenant is not None else None
 
 
+async def _audit_holiday(
+    session: AsyncSession, action: str, added: CountyHoliday | None, removed: CountyHoliday | None
+) -> None:
+    """The county's audit event of a holiday declared (`added`) or withdrawn (`removed`)."""
+
+    def facts(holiday: CountyHoliday | None) -> dict[str, Any] | None:
+        return None if holiday is None else {"date": holiday.date, "name": holiday.name, "source": holiday.source}
+
+    holiday = added or removed
+    assert holiday is not None
+    await audit.record(
+        session,
+        action=action,
+        entity_type="county_holiday",
+        entity_id=holiday.id,
+        org_unit_code=await _county_code(session),
+        changes=audit.diff(facts(removed), facts(added)),
+    )
+
+
 def _refuse_past(day: dt.date, today: dt.date | None) -> None:
     today = today or china_today()
     if day < today:
@@ -371,7 +386,7 @@ async def add_county_holiday(
 
     Days before `today` (default: today in China) are refused: deadlines already counted over them must not
     move. A date that already is a county holiday is refused with `CountyHolidayExists`. Due dates counted
-    over `day` change from now on; the endpoint then recounts the stored ones (cases.recompute_due_dates).
+    over `day` change from now on; the endpoint then has the stored ones recounted (`working_days_changed`).
     """
     _refuse_past(day, today)
     repository = CountyHolidayRepository(session)
@@ -386,14 +401,7 @@ async def add_county_holiday(
         if "uq_county_holidays_tenant_id_date" in str(error.orig):
             raise CountyHolidayExists(day) from None
         raise
-    await audit.record(
-        session,
-        action=COUNTY_HOLIDAY_ADD_ACTION,
-        entity_type="county_holiday",
-        entity_id=holiday.id,
-        org_unit_code=await _county_code(session),
-        changes=audit.diff(None, {"date": day, "name": name, "source": source}),
-    )
+    await _audit_holiday(session, COUNTY_HOLIDAY_ADD_ACTION, holiday, None)
     return holiday
 
 
@@ -408,14 +416,14 @@ async def remove_county_holiday(session: AsyncSession, day: dt.date, *, today: d
     holiday = await repository.get_by_date(day)
     if holiday is None:
         raise CountyHolidayNotFound(day)
-    before = {"date": holiday.date, "name": holiday.name, "source": holiday.source}
     await repository.remove(holiday)
     await session.flush()
-    await audit.record(
-        session,
-        action=COUNTY_HOLIDAY_REMOVE_ACTION,
-        entity_type="county_holiday",
-        entity_id=holiday.id,
-        org_unit_code=await _county_code(session),
-        changes=audit.diff(before, None),
-    )
+    await _audit_holiday(session, COUNTY_HOLIDAY_REMOVE_ACTION, None, holiday)
+
+
+async def working_days_changed(session: AsyncSession, first_day: dt.date, reason: str) -> None:
+    """Tell the domains built on the calendar that the county's working days changed from `first_day` on
+    (`WorkingDaysChanged`): they recount the open deadlines counted over it, in this transaction, and their
+    workflows re-plan after commit."""
+    affected_from = dt.datetime.combine(first_day, dt.time(), CHINA)
+    await events.publish(session, WorkingDaysChanged(affected_from=affected_from, reason=reason))

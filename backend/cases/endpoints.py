@@ -34,7 +34,6 @@ from backend.cases.schemas import (
 )
 from backend.cases.timeline import Timeline, case_timeline
 from backend.core.crypto import personal_data_cipher
-from backend.core.divisions import county_of
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
@@ -44,7 +43,7 @@ from backend.db.tenancy import current_tenant_id
 from backend.models import Case, CaseStage, CaseStatus, Person
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
-from workflows.cases.types import case_workflow_id
+from workflows.cases.types import case_workflow_id_for
 
 router = APIRouter(prefix=f"{API_V1}/cases", tags=["cases"])
 
@@ -148,7 +147,7 @@ async def bulk_reassign(session: SessionDep, principal: CasesAssign, body: BulkR
 )
 async def timeline(request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> Timeline:
     case = await service.get_case(session, principal, case_id, Action.case_read)
-    workflow_id = case_workflow_id(county_of(case.org_unit_code), case.id)
+    workflow_id = case_workflow_id_for(case)
     return await case_timeline(session, await temporal_client(request), case, workflow_id)
 
 

@@ -19,7 +19,8 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
-from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
+from backend.cases.case_type_config import effective_case_type
+from backend.cases.case_types import CaseTypeDefinition
 from backend.cases.errors import (
     CaseChanged,
     IllegalTransition,
@@ -59,11 +60,9 @@ from workflows.cases.types import (
     ActorRef,
     CaseAction,
     CaseActionInput,
-    CaseWorkflowInput,
-    case_workflow_id,
+    case_workflow_id_for,
 )
 
-START_CASE, ACT_ON_CASE = "case.start", "case.act"
 TRACKED_FIELDS = (
     "title",
     "priority",
@@ -79,14 +78,7 @@ TRACKED_FIELDS = (
 
 
 async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
-    """The county's effective definition (defaults merged with its override, when that module is present)."""
-    try:
-        from backend.cases.case_type_config import effective_case_type
-    except ImportError:  # pragma: no cover - the override module ships with the case-type configuration
-        definition = DEFAULT_CASE_TYPES.get(code)
-        if definition is None:
-            raise InvalidCase("case_type", "未知的案件类型 / unknown case type") from None
-        return definition
+    """The county's effective definition (defaults merged with its override)."""
     return await effective_case_type(session, code)
 
 
@@ -230,13 +222,12 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     # The case workflow drives stages and owns the timers; it is started after commit, through the outbox.
     await outbox.enqueue(
         session,
-        START_CASE,
-        CaseWorkflowInput(
+        outbox.StartCase(
             tenant_id=case.tenant_id,
             tenant_code=county_code,
             case_id=case.id,
             case_number=case.number,
-        ).model_dump(mode="json"),
+        ),
     )
     return case
 
@@ -422,15 +413,13 @@ async def request_action(
         # When the officer acted: the workflow counts from this, not from when the outbox delivered it.
         requested_at=utc_now(),
     )
-    tenant_code = principal.tenant_code or county_of(case.org_unit_code)
     await outbox.enqueue(
         session,
-        ACT_ON_CASE,
-        {
-            "workflow_id": case_workflow_id(tenant_code, case.id),
-            "case_id": str(case.id),
-            "action": action.model_dump(mode="json"),
-        },
+        outbox.ActOnCase(
+            workflow_id=case_workflow_id_for(case),
+            case_id=case.id,
+            action=action.model_dump(mode="json"),
+        ),
         message_id=request_id,
     )
     await audit.record(
@@ -444,9 +433,6 @@ async def request_action(
         changes={"action": [None, request.action.value], "request_id": [None, str(request_id)]},
     )
     return request_id
-
-
-REPLAN_CASE = "case.replan"
 
 
 async def recompute_due_dates(
@@ -478,10 +464,6 @@ async def recompute_due_dates(
         case.due_at, case.due_provisional = due_at, provisional
         await session.flush()
         await _record(session, case, "case.deadline_recomputed", before, reason=reason)
-        await outbox.enqueue(
-            session,
-            REPLAN_CASE,
-            {"workflow_id": case_workflow_id(county_of(case.org_unit_code), case.id), "case_id": str(case.id)},
-        )
+        await outbox.enqueue(session, outbox.ReplanCase(workflow_id=case_workflow_id_for(case), case_id=case.id))
         changed += 1
     return changed

@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 import jwt
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -29,6 +28,7 @@ from backend.clients.errors import (
     InvalidScope,
     InvalidToken,
 )
+from backend.clients.repository import ApiClientRepository, enter_client_context_on
 from backend.clients.schemas import ApiClientCreate, Department
 from backend.config import Settings
 from backend.core.clock import utc_now
@@ -42,8 +42,6 @@ from backend.tenants.service import get_tenant_by_code
 TOKEN_ISSUER = "liuguan"
 TOKEN_AUDIENCE = "liuguan-api"
 PLATFORM_OWNER = "platform"
-_ENTER_CLIENT_CONTEXT_SQL = "SELECT * FROM enter_client_context($1)"
-_ENTER_CLIENT_CONTEXT = text("SELECT * FROM enter_client_context(:client_id)")
 
 DEPARTMENT_SCOPES: dict[Department, frozenset[ClientScope]] = {
     Department.police: frozenset({ClientScope.intake_police, ClientScope.intake_read_status}),
@@ -71,11 +69,6 @@ async def _enter_owner_context(session: AsyncSession, client_id: str) -> str | N
     return tenant.code
 
 
-async def _client_by_client_id(session: AsyncSession, client_id: str) -> ApiClient | None:
-    statement = select(ApiClient).where(ApiClient.client_id == client_id)
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
 async def create_client(
     session: AsyncSession, client_create: ApiClientCreate, *, tenant_code: str | None
 ) -> tuple[ApiClient, str]:
@@ -98,8 +91,9 @@ async def create_client(
         secret_version=1,
         webhook_url=str(client_create.webhook_url) if client_create.webhook_url else None,
     )
-    session.add(client)
-    await session.flush()
+    repository = ApiClientRepository(session)
+    repository.add(client)
+    await repository.flush()
     if tenant_code:
         await audit.record(
             session,
@@ -113,7 +107,8 @@ async def create_client(
 
 
 async def get_client(session: AsyncSession, client_uuid: uuid.UUID) -> ApiClient:
-    client = await session.get(ApiClient, client_uuid)
+    """A client visible in this transaction's context; `ClientNotFound` otherwise."""
+    client = await ApiClientRepository(session).get(client_uuid)
     if client is None:
         raise ClientNotFound()
     return client
@@ -121,7 +116,7 @@ async def get_client(session: AsyncSession, client_uuid: uuid.UUID) -> ApiClient
 
 async def list_clients(session: AsyncSession) -> list[ApiClient]:
     """The clients visible in this transaction's context (a county's own, or the platform's)."""
-    return list((await session.execute(select(ApiClient).order_by(ApiClient.created_at))).scalars().all())
+    return await ApiClientRepository(session).list_all()
 
 
 async def rotate_secret(session: AsyncSession, client: ApiClient) -> str:
@@ -130,29 +125,23 @@ async def rotate_secret(session: AsyncSession, client: ApiClient) -> str:
     client.secret_hash = security.hash_secret(secret)
     client.secret_version += 1
     await session.flush()
-    if client.tenant_id is not None:
-        await audit.record(
-            session,
-            action="api_client.rotate",
-            entity_type="api_client",
-            entity_id=client.id,
-            changes={"secret_version": [client.secret_version - 1, client.secret_version]},
-        )
+    version = client.secret_version
+    await _audit_change(session, client, "api_client.rotate", {"secret_version": [version - 1, version]})
     return secret
 
 
 async def revoke_client(session: AsyncSession, client: ApiClient) -> None:
+    """Revoke the client: its tokens stop working at once (a second revocation changes nothing)."""
     if client.revoked_at is None:
         client.revoked_at = utc_now()
         await session.flush()
-        if client.tenant_id is not None:
-            await audit.record(
-                session,
-                action="api_client.revoke",
-                entity_type="api_client",
-                entity_id=client.id,
-                changes=audit.diff(None, {"revoked_at": client.revoked_at}),
-            )
+        await _audit_change(session, client, "api_client.revoke", audit.diff(None, {"revoked_at": client.revoked_at}))
+
+
+async def _audit_change(session: AsyncSession, client: ApiClient, action: str, changes: dict[str, Any]) -> None:
+    """Audit a change of a county's client in its chain (instance-wide clients have no county chain)."""
+    if client.tenant_id is not None:
+        await audit.record(session, action=action, entity_type="api_client", entity_id=client.id, changes=changes)
 
 
 async def issue_token(
@@ -161,7 +150,7 @@ async def issue_token(
     """Client-credentials grant: (token, lifetime in seconds, granted scopes)."""
     try:
         tenant_code = await _enter_owner_context(session, client_id)
-        client = await _client_by_client_id(session, client_id)
+        client = await ApiClientRepository(session).by_client_id(client_id)
     except TenantNotFound:
         tenant_code, client = None, None
     secret_ok = security.verify_secret(client.secret_hash if client else None, client_secret)
@@ -250,8 +239,7 @@ async def principal_for_token(session: AsyncSession, settings: Settings, token: 
     returns the row, all under row-level security.
     """
     claims = _token_claims(settings, token)
-    result = await session.execute(_ENTER_CLIENT_CONTEXT, {"client_id": str(claims["sub"])})
-    row = result.mappings().one_or_none()
+    row = await ApiClientRepository(session).enter_client_context(str(claims["sub"]))
     principal = _client_principal(claims, row)
     if principal.tenant_id is not None:
         session.info["tenant_id"] = principal.tenant_id  # what set_tenant() records for the repositories
@@ -260,7 +248,6 @@ async def principal_for_token(session: AsyncSession, settings: Settings, token: 
 
 async def principal_for_token_on(connection: asyncpg.Connection, settings: Settings, token: str) -> Principal:
     """`principal_for_token` on a plain asyncpg connection inside its transaction (the intake submit path,
-    backend/intake/transaction.py): the same checks, the same context set for the rest of the transaction."""
+    backend/auth/client_transaction.py): the same checks, the same context set for the rest of the transaction."""
     claims = _token_claims(settings, token)
-    row = await connection.fetchrow(_ENTER_CLIENT_CONTEXT_SQL, str(claims["sub"]))
-    return _client_principal(claims, row)
+    return _client_principal(claims, await enter_client_context_on(connection, str(claims["sub"])))

@@ -3,12 +3,14 @@
 Unexpected exceptions are answered by RequestContextMiddleware (backend/core/middleware.py), which knows the
 request id.
 
-API: `{"error": CODE, "detail": "中文 / English", "fields": [{"loc": [...], "msg": "..."}]}`.
+API: `{"error": CODE, "detail": "中文 / English", "fields": [{"loc": [...], "msg": "..."}]}`. Pages: the page
+layer's error page, handed in by the composition root (`install_error_handlers(app, render_html=...)` in
+backend/main.py), so that this module knows nothing of the pages.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -57,6 +59,25 @@ _STATUS_CODES = {
 }
 
 
+class HtmlErrorRenderer(Protocol):
+    """Renders the error page a browser sees (frontend/rendering.py `render_error_page`)."""
+
+    def __call__(
+        self,
+        request: Request,
+        status_code: int,
+        detail: str,
+        fields: list[FieldError],
+        *,
+        headers: dict[str, str] | None,
+    ) -> Response: ...
+
+
+def _html_renderer(request: Request) -> HtmlErrorRenderer | None:
+    app = request.scope.get("app")
+    return getattr(app.state, "render_html_error", None) if app is not None else None
+
+
 def wants_html(request: Request) -> bool:
     """Browsers navigating pages get a page; API clients (and anything under /api) get JSON."""
     if request.url.path.startswith("/api/"):
@@ -84,11 +105,8 @@ def error_response(
             # Back to the same page after signing in, filters included.
             next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': next_path})}", status_code=303)
-    if wants_html(request):
-        # Imported here: the API must not depend on the page layer at import time.
-        from frontend.rendering import render_error_page
-
-        return render_error_page(request, status_code, detail, fields or [], headers=headers)
+    if wants_html(request) and (render_html := _html_renderer(request)) is not None:
+        return render_html(request, status_code, detail, fields or [], headers=headers)
     body: dict[str, Any] = {
         "error": code,
         "detail": detail,
@@ -109,7 +127,10 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     return fields
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, render_html: HtmlErrorRenderer | None = None) -> None:
+    """The API's error shape for every error; browsers get `render_html`'s page when one is given."""
+    app.state.render_html_error = render_html
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         return error_response(

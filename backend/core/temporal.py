@@ -1,4 +1,5 @@
-"""The API process's Temporal client: connected on first use, shared, and optional (the API works without it)."""
+"""The Temporal client: how every process connects (with the pydantic data converter), and the API process's
+shared client, connected on first use and optional (the API works without it)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ import logging
 
 from fastapi import Request
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workflows.client import connect
+from backend.config import Settings
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+async def connect(settings: Settings) -> Client:
+    """A client of the configured Temporal namespace (the worker, the relay and the API alike)."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
 
 
 async def temporal_client(request: Request) -> Client | None:

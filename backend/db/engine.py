@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from backend.config import Settings
@@ -58,6 +59,11 @@ class Database:
                         dsn, min_size=1, max_size=self.pool_size, reset=_nothing_to_reset
                     )
         return self._driver_pool
+
+    async def ping(self) -> None:
+        """One round trip to PostgreSQL (readiness): raises when the database cannot be reached."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         if self._driver_pool is not None:

@@ -26,9 +26,26 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     session.info["tenant_id"] = tenant_id
 
 
+async def clear_tenant(session: AsyncSession) -> None:
+    """Leave the current transaction scoped to no county (tenant tables show no rows again)."""
+    await session.execute(text("SELECT set_config(:name, '', true)"), {"name": TENANT_SETTING})
+    session.info.pop("tenant_id", None)
+
+
 async def set_platform_context(session: AsyncSession) -> None:
     """Allow the current transaction to provision tenants. It grants no access to any tenant's rows."""
-    await session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": PLATFORM_SETTING})
+    await set_platform_setting(session, "on")
+
+
+async def set_platform_setting(session: AsyncSession, value: str) -> None:
+    """Set the platform context to `value` ('on', or '' to leave it; see `read_setting`)."""
+    await session.execute(text("SELECT set_config(:name, :value, true)"), {"name": PLATFORM_SETTING, "value": value})
+
+
+async def read_setting(session: AsyncSession, name: str) -> str:
+    """A transaction setting's current value ('' when unset), e.g. to restore it after a detour."""
+    value = (await session.execute(text("SELECT current_setting(:name, true)"), {"name": name})).scalar()
+    return str(value or "")
 
 
 async def set_api_client(session: AsyncSession, client_id: str) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from backend.core.temporal import temporal_client
 
@@ -25,8 +24,7 @@ async def healthz() -> dict[str, str]:
 
 
 async def _database_ready(request: Request) -> None:
-    async with request.app.state.database.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await request.app.state.database.ping()
 
 
 async def _temporal_ready(request: Request) -> None:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from backend.authz.dependencies import SESSION_COOKIE
+from backend.auth.cookie import SESSION_COOKIE
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.identity import service

@@ -1,75 +1,78 @@
-"""Every query on users, role grants and sessions (all tenant-scoped)."""
+"""Every query on users, role grants and sessions of the transaction's county (the tenant-scoped base:
+`backend/db/repository.py`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.scoping import under_roots
-from backend.db.tenancy import current_tenant_id
+from backend.breakglass.repository import BreakGlassRepository
+from backend.db.repository import Repository, TenantScopedRepository
 from backend.models import BreakGlassGrant, RoleGrant, User, UserSession
 
 
-class IdentityRepository:
+class UserRepository(TenantScopedRepository[User]):
+    model = User
+    entity_type = "user"
+
+
+class RoleGrantRepository(TenantScopedRepository[RoleGrant]):
+    model = RoleGrant
+    entity_type = "role_grant"
+
+
+class UserSessionRepository(TenantScopedRepository[UserSession]):
+    model = UserSession
+    unit_column = None
+
+
+class IdentityRepository(Repository):
+    """Users, their role grants, their browser sessions and their break-glass grants, in the current county."""
+
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
+        self.users = UserRepository(session)
+        self.grants = RoleGrantRepository(session)
+        self.sessions = UserSessionRepository(session)
 
     @property
     def tenant_id(self) -> uuid.UUID:
-        return current_tenant_id(self.session)
+        """The county this transaction is scoped to; raises when it was never scoped."""
+        return self.users.tenant_id
 
     async def user_by_username(self, username: str) -> User | None:
-        statement = select(User).where(User.tenant_id == self.tenant_id, User.username == username)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The county's user with this username (unique within the county), or None."""
+        return await self.one_or_none(self.users.base().where(User.username == username))
 
     async def user_by_id(self, user_id: uuid.UUID) -> User | None:
-        statement = select(User).where(User.tenant_id == self.tenant_id, User.id == user_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The county's user with this id, or None."""
+        return await self.users.get(user_id)
 
     async def users_in_subtrees(self, roots: list[str]) -> list[User]:
         """Users whose workplace lies under one of the roots ('' = the whole tenant), by username."""
-        statement = (
-            select(User)
-            .where(User.tenant_id == self.tenant_id, under_roots(User.org_unit_code, roots))
-            .order_by(User.username)
-        )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(self.users.base().where(self.users.in_subtrees(roots)).order_by(User.username))
 
     async def active_grants(self, subject: str) -> list[RoleGrant]:
-        statement = (
-            select(RoleGrant)
-            .where(RoleGrant.tenant_id == self.tenant_id, RoleGrant.subject == subject, RoleGrant.revoked_at.is_(None))
-            .order_by(RoleGrant.granted_at)
-        )
-        return list((await self.session.execute(statement)).scalars().all())
+        """The subject's grants not revoked, oldest first."""
+        statement = self.grants.base().where(RoleGrant.subject == subject, RoleGrant.revoked_at.is_(None))
+        return await self.all(statement.order_by(RoleGrant.granted_at))
 
     async def grant_by_id(self, grant_id: uuid.UUID) -> RoleGrant | None:
-        statement = select(RoleGrant).where(RoleGrant.tenant_id == self.tenant_id, RoleGrant.id == grant_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The county's grant with this id (revoked or not), or None."""
+        return await self.grants.get(grant_id)
 
     async def session_by_token_hash(self, token_hash: str) -> UserSession | None:
-        statement = select(UserSession).where(
-            UserSession.tenant_id == self.tenant_id, UserSession.token_hash == token_hash
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The browser session whose secret has this digest, or None."""
+        return await self.one_or_none(self.sessions.base().where(UserSession.token_hash == token_hash))
 
     async def open_sessions(self, user_id: uuid.UUID) -> list[UserSession]:
-        statement = select(UserSession).where(
-            UserSession.tenant_id == self.tenant_id, UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+        """The user's sessions not ended yet."""
+        return await self.all(
+            self.sessions.base().where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         )
-        return list((await self.session.execute(statement)).scalars().all())
 
     async def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
-        statement = select(BreakGlassGrant).where(
-            BreakGlassGrant.tenant_id == self.tenant_id,
-            BreakGlassGrant.user_id == user_id,
-            BreakGlassGrant.revoked_at.is_(None),
-            BreakGlassGrant.expires_at > now,
-        )
-        return list((await self.session.execute(statement)).scalars().all())
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
+        """The user's break-glass grants in force at `now`."""
+        return await BreakGlassRepository(self.session).in_force_for(user_id, now)

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
+from backend.authz.dependencies import declares
 from backend.authz.vocabulary import Action
 from backend.core.errors import FieldError
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.intake import service
-from backend.intake.auth import IntakeOperate, IntakeReadStatus, TriageRead, TriageWrite
+from backend.intake import reconciliation, routing, service, submit, webhooks
+from backend.intake.auth import IntakeOperate, IntakeReadStatus, TriageRead, TriageWrite, submit_transaction
 from backend.intake.errors import InvalidNotification
 from backend.intake.schemas import (
     EXAMPLES,
@@ -30,8 +31,6 @@ from backend.intake.schemas import (
     WebhookRegistration,
 )
 from backend.intake.schemas import TriageRead as TriageBody
-from backend.intake.transaction import client_transaction, declares
-from backend.intake.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from backend.registers.definitions import Cell
 from backend.registers.rendering import XlsxRegisterWriter
 
@@ -69,7 +68,7 @@ def _status_read(notification: Any) -> NotificationStatusRead:
     )
 
 
-# The two submit routes run on the lean transaction of backend/intake/transaction.py (no session
+# The two submit routes run on the lean transaction of backend/intake/auth.py (no session
 # dependency): the permission, the client's context and the commit-before-response happen there.
 @router.post(
     "/notifications",
@@ -83,8 +82,8 @@ async def submit_notification(
     notification: Annotated[Notification, Body(openapi_examples=SINGLE_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> AcceptedItem:
-    async with client_transaction(request, Action.intake_submit) as (store, principal):
-        return await service.submit_one(store, principal, notification, idempotency_key)
+    async with submit_transaction(request) as (store, principal):
+        return await submit.submit_one(store, principal, notification, idempotency_key)
 
 
 @router.post(
@@ -99,24 +98,27 @@ async def submit_batch(
     batch: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)],
     idempotency_key: IdempotencyKey = None,
 ) -> BatchResponse:
-    async with client_transaction(request, Action.intake_submit) as (store, principal):
-        return await service.submit(store, principal, batch.notifications, idempotency_key)
+    async with submit_transaction(request) as (store, principal):
+        return await submit.submit(store, principal, batch.notifications, idempotency_key)
 
 
 @router.get("/notifications/{notification_id}", response_model=NotificationStatusRead, summary="Status")
 async def notification_status(
     session: SessionDep, principal: IntakeReadStatus, notification_id: uuid.UUID
 ) -> NotificationStatusRead:
-    return _status_read(await service.notification_for_client(session, principal, notification_id))
+    return _status_read(await submit.notification_for_client(session, principal, notification_id))
 
 
 @router.put("/intake/webhook", response_model=WebhookRegistered, summary="Register the status callback URL")
 async def register_webhook(
     session: SessionDep, principal: IntakeReadStatus, registration: WebhookRegistration
 ) -> WebhookRegistered:
-    secret = await service.register_webhook(session, principal, registration.url)
+    secret = await webhooks.register_webhook(session, principal, registration.url)
     return WebhookRegistered(
-        url=registration.url, secret=secret, signature_header=SIGNATURE_HEADER, timestamp_header=TIMESTAMP_HEADER
+        url=registration.url,
+        secret=secret,
+        signature_header=webhooks.SIGNATURE_HEADER,
+        timestamp_header=webhooks.TIMESTAMP_HEADER,
     )
 
 
@@ -150,7 +152,7 @@ async def my_reconciliation(
     month: Month,
     output: Annotated[Literal["json", "xlsx"], Query(alias="format")] = "json",
 ) -> Any:
-    rows = await service.reconciliation(session, month, principal.id)
+    rows = await reconciliation.reconciliation(session, month, principal.id)
     return _reconciliation_response(rows, month, output)
 
 
@@ -178,13 +180,13 @@ def _triage_body(triage: Any, payload: dict[str, Any], follow_ups: list[Any] | N
 @router.post("/intake/triages/{case_id}/verify", response_model=TriageBody, summary="Verify (核实)")
 async def verify_triage(session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> TriageBody:
     triage = await service.verify(session, principal, case_id)
-    return _triage_body(triage, service.decrypt_payload(triage.payload_encrypted))
+    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted))
 
 
 @router.post("/intake/triages/{case_id}/accept", response_model=TriageBody, summary="Accept into the registry")
 async def accept_triage(session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> TriageBody:
     triage, follow_ups = await service.accept(session, principal, case_id)
-    return _triage_body(triage, service.decrypt_payload(triage.payload_encrypted), follow_ups)
+    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted), follow_ups)
 
 
 @router.post("/intake/triages/{case_id}/reject", response_model=TriageBody, summary="Reject with a reason")
@@ -194,7 +196,7 @@ async def reject_triage(
     if decision.reason is None:
         raise InvalidNotification([FieldError(("body", "reason"), "须说明理由 / a reason is required")])
     triage = await service.reject(session, principal, case_id, decision.reason)
-    return _triage_body(triage, service.decrypt_payload(triage.payload_encrypted))
+    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted))
 
 
 @platform_router.get("/held", response_model=list[HeldNotificationRead], summary="Holding queue")
@@ -215,13 +217,13 @@ async def held(
             status=row.status,
             received_at=row.received_at,
         )
-        for row in await service.held_notifications(session, offset=offset, limit=limit)
+        for row in await routing.held_notifications(session, offset=offset, limit=limit)
     ]
 
 
 @platform_router.post("/held/release", summary="Route the holding queue again (after a county joined)")
 async def release_held(session: SessionDep, _: IntakeOperate) -> dict[str, int]:
-    return {"released": await service.release_held(session)}
+    return {"released": await routing.release_held(session)}
 
 
 @platform_router.get(
@@ -233,14 +235,14 @@ async def platform_reconciliation(
     month: Month,
     output: Annotated[Literal["json", "xlsx"], Query(alias="format")] = "json",
 ) -> Any:
-    return _reconciliation_response(await service.reconciliation(session, month, None), month, output)
+    return _reconciliation_response(await reconciliation.reconciliation(session, month, None), month, output)
 
 
 @platform_router.get("/dead-letters", response_model=list[DeliveryRead], summary="Callbacks that gave up")
 async def dead_letters(session: SessionDep, _: IntakeOperate) -> list[DeliveryRead]:
-    return [DeliveryRead.model_validate(row) for row in await service.dead_letters(session)]
+    return [DeliveryRead.model_validate(row) for row in await webhooks.dead_letters(session)]
 
 
 @platform_router.post("/dead-letters/{delivery_id}/resend", response_model=DeliveryRead, summary="Resend")
 async def resend(session: SessionDep, _: IntakeOperate, delivery_id: uuid.UUID) -> DeliveryRead:
-    return DeliveryRead.model_validate(await service.resend(session, delivery_id))
+    return DeliveryRead.model_validate(await webhooks.resend(session, delivery_id))

@@ -1,43 +1,45 @@
 """Every query on department notifications. The platform-side rows are filtered here by the submitting
-client (or the routed county) as well as by the row-level policy: two locks, not one."""
+client (or the routed county) as well as by the row-level policy: two locks, not one. Notifications and
+callbacks belong to no county (the plain `Repository` base); the county's triage copies are tenant rows."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import asyncpg
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects import postgresql
 
+from backend.db.repository import Repository, TenantScopedRepository
 from backend.db.tenancy import current_tenant_id
 from backend.models import IntakeNotification, IntakeTriage, NotificationStatus, WebhookDelivery, WebhookSubscription
 
-_COLUMNS = (
-    ("id", "uuid"),
-    ("client_id", "text"),
-    ("department", "text"),
-    ("notification_type", "text"),
-    ("schema_version", "int"),
-    ("transaction_id", "text"),
-    ("idempotency_key", "text"),
-    ("payload_encrypted", "bytea"),
-    ("payload_digest", "text"),
-    ("division_code", "text"),
-    ("county_code", "text"),
-    ("status", "text"),
-    ("received_at", "timestamptz"),
-    ("available_at", "timestamptz"),
-    ("route_attempts", "int"),
-)
-# One statement for one row or a thousand: each column travels as one array parameter.
-_INSERT_NEW = (
-    f"INSERT INTO intake_notifications ({', '.join(name for name, _ in _COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'${n}::{kind}[]' for n, (_, kind) in enumerate(_COLUMNS, start=1))}) "
-    "ON CONFLICT (client_id, transaction_id) DO NOTHING RETURNING transaction_id, id"
-)
+_TABLE = IntakeNotification.__table__
+
+
+def _array_type(column_name: str) -> str:
+    """The PostgreSQL type of a notification column, as the ORM table declares it, without a length (a cast to
+    varchar(n) would cut a value silently where the insert must refuse it)."""
+    declared = _TABLE.columns[column_name].type.compile(dialect=postgresql.dialect())
+    return re.sub(r"\(.*\)", "", declared).lower()
+
+
+@cache
+def _insert_new(columns: tuple[str, ...]) -> str:
+    """One statement for one row or a thousand: each column travels as one array parameter, typed from the
+    ORM table; a (client, transaction id) already stored is skipped."""
+    arrays = ", ".join(f"${n}::{_array_type(name)}[]" for n, name in enumerate(columns, start=1))
+    return (
+        f"INSERT INTO {IntakeNotification.__tablename__} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (client_id, transaction_id) DO NOTHING RETURNING transaction_id, id"
+    )
+
+
 _BY_TRANSACTION_IDS = (
     "SELECT transaction_id, id, status, payload_digest FROM intake_notifications "
     "WHERE client_id = $1 AND transaction_id = ANY($2::text[])"
@@ -52,12 +54,14 @@ class NotificationIntake:
         self.connection = connection
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> dict[str, uuid.UUID]:
-        """Insert the rows whose (client, transaction id) is new; returns transaction id -> id of those
-        inserted. A concurrent insert of the same key waits for the other transaction and then skips."""
+        """Insert the rows (column name -> value, the same columns in each) whose (client, transaction id) is
+        new; returns transaction id -> id of those inserted. A concurrent insert of the same key waits for the
+        other transaction and then skips."""
         if not rows:
             return {}
-        columns = [[row[name] for row in rows] for name, _ in _COLUMNS]
-        records = await self.connection.fetch(_INSERT_NEW, *columns)
+        names = tuple(rows[0])
+        columns = [[row[name] for row in rows] for name in names]
+        records = await self.connection.fetch(_insert_new(names), *columns)
         return {record["transaction_id"]: record["id"] for record in records}
 
     async def by_transaction_ids(
@@ -70,15 +74,14 @@ class NotificationIntake:
         return {record[0]: (record[1], record[2], record[3]) for record in records}
 
 
-class NotificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class NotificationRepository(Repository):
     async def get_for_client(self, client_id: str, notification_id: uuid.UUID) -> IntakeNotification | None:
-        statement = select(IntakeNotification).where(
-            IntakeNotification.client_id == client_id, IntakeNotification.id == notification_id
+        """The client's own notification with this id, or None."""
+        return await self.one_or_none(
+            select(IntakeNotification).where(
+                IntakeNotification.client_id == client_id, IntakeNotification.id == notification_id
+            )
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def get_routed_here(self, notification_id: uuid.UUID) -> IntakeNotification | None:
         """A notification routed to the transaction's county, locked for the officer's decision."""
@@ -90,7 +93,7 @@ class NotificationRepository:
             )
             .with_for_update()
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        return await self.one_or_none(statement)
 
     async def claim_pending(self, now: datetime, limit: int) -> list[IntakeNotification]:
         """Due notifications waiting for the router, locked; other routers skip them (platform context)."""
@@ -101,7 +104,7 @@ class NotificationRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def held(self, *, offset: int, limit: int) -> list[IntakeNotification]:
         """The holding queue: notifications for counties not on this instance (platform context)."""
@@ -112,7 +115,7 @@ class NotificationRepository:
             .offset(offset)
             .limit(limit)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def release_held(self, now: datetime) -> int:
         """Hand every held notification back to the router (platform context); returns how many."""
@@ -143,32 +146,29 @@ class NotificationRepository:
         return [(row[0], row[1], row[2], int(row[3])) for row in (await self.session.execute(statement)).all()]
 
 
-class TriageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class TriageRepository(TenantScopedRepository[IntakeTriage]):
+    """The county's copies of the notifications routed to it."""
+
+    model = IntakeTriage
+    unit_column = None
+    entity_type = "intake_triage"
 
     async def by_case(self, case_id: uuid.UUID) -> IntakeTriage | None:
-        statement = select(IntakeTriage).where(
-            IntakeTriage.tenant_id == current_tenant_id(self.session), IntakeTriage.case_id == case_id
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The triage copy behind a case, or None (the case is not a triage case)."""
+        return await self.one_or_none(self.base().where(IntakeTriage.case_id == case_id))
 
     async def by_notification(self, notification_id: uuid.UUID) -> IntakeTriage | None:
-        statement = select(IntakeTriage).where(
-            IntakeTriage.tenant_id == current_tenant_id(self.session), IntakeTriage.notification_id == notification_id
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The county's copy of a notification, or None."""
+        return await self.one_or_none(self.base().where(IntakeTriage.notification_id == notification_id))
 
 
-class WebhookRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class WebhookRepository(Repository):
     async def subscription(self, client_id: str) -> WebhookSubscription | None:
-        statement = select(WebhookSubscription).where(WebhookSubscription.client_id == client_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        """The client's callback URL and secret, or None."""
+        return await self.one_or_none(select(WebhookSubscription).where(WebhookSubscription.client_id == client_id))
 
     async def claim_due(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        """Pending callbacks due at `now`, oldest first, locked; other dispatchers skip them."""
         statement = (
             select(WebhookDelivery)
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
@@ -176,16 +176,17 @@ class WebhookRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def get(self, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        """The callback with this id (event id), or None."""
         return await self.session.get(WebhookDelivery, delivery_id)
 
     async def by_status(self, status: str, *, limit: int = 200) -> list[WebhookDelivery]:
-        statement = (
+        """Callbacks in a status (e.g. the dead-letter list), oldest first."""
+        return await self.all(
             select(WebhookDelivery)
             .where(WebhookDelivery.status == status)
             .order_by(WebhookDelivery.created_at)
             .limit(limit)
         )
-        return list((await self.session.execute(statement)).scalars().all())

@@ -1,62 +1,37 @@
-"""Department notifications: accept them durably and idempotently, report their status, and let the
-county's officer verify, accept or reject the triage case the router opened.
+"""Department notifications in the county (triage): routed into a triage case, then verified, accepted into the
+registry or rejected by the county's officer (核实, 采纳, 退回).
 
-The request transaction stores only the notifications (each row is its own outbox entry: status `received`
-is what the router in the worker process picks up after commit). Routing, person matching and the triage
-case happen there (backend/intake/routing.py), so a department's batch is acknowledged as soon as it is
-durable, whatever Temporal or the counties' tables are doing.
+The router (backend/intake/routing.py) calls `open_triage_case` for a notification whose county is on this
+instance; everything else here is the officer's side, in the county's own transaction and audit chain. The
+submit side is backend/intake/submit.py, the status callbacks backend/intake/webhooks.py.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
-from backend.authz.principal import Principal
-from backend.authz.vocabulary import Action
+from backend.authz.principal import Principal, ScopedRole
+from backend.authz.vocabulary import Action, Role
 from backend.cases import service as cases
 from backend.cases.errors import CaseNotFound
 from backend.cases.schemas import CaseActionRequest, CaseCreate, CaseSubjectIn
-from backend.core.clock import CHINA, china_day, utc_now
-from backend.core.crypto import personal_data_cipher
-from backend.core.divisions import county_of
-from backend.core.errors import FieldError
-from backend.db.tenancy import current_tenant_id
-from backend.intake.errors import (
-    DeliveryNotFound,
-    InvalidNotification,
-    NotificationNotFound,
-    TransactionReused,
-    TriageNotFound,
-    TriageStateError,
-    TypeNotInScope,
-)
-from backend.intake.repository import NotificationIntake, NotificationRepository, TriageRepository, WebhookRepository
-from backend.intake.schemas import (
-    NOTIFICATION_ADAPTER,
-    TODAY_CONTEXT_KEY,
-    TYPE_SCOPE,
-    AcceptedItem,
-    BaseNotification,
-    BatchResponse,
-    ItemError,
-    NotificationType,
-    ReconciliationRow,
-)
+from backend.core.clock import utc_now
+from backend.core.context import Actor
+from backend.db.tenancy import current_tenant_id, set_tenant
+from backend.intake.case_type import TRIAGE_CASE_TYPE
+from backend.intake.errors import TriageNotFound, TriageStateError
+from backend.intake.repository import NotificationRepository, TriageRepository
+from backend.intake.schemas import NotificationType
+from backend.intake.submit import decrypt_payload
+from backend.intake.webhooks import enqueue_status_event
 from backend.models import (
     Case,
     CaseOutcome,
-    DeliveryStatus,
     IntakeNotification,
     IntakeTriage,
     MaritalStatus,
@@ -64,302 +39,90 @@ from backend.models import (
     Person,
     PersonChild,
     PersonStatus,
-    WebhookDelivery,
-    WebhookSubscription,
 )
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
-from backend.persons.service import depart_person
+from backend.persons.service import depart_person, resident_id_digest
+from backend.tenants.directory import DivisionRoute
 from backend.verification import flow_notices
 from workflows.cases.types import CaseAction
 
-PAYLOAD_CONTEXT = "intake.notification"
-WEBHOOK_SECRET_CONTEXT = "intake.webhook_secret"
-STATUS_PATH = "/api/v1/notifications/{id}"
+ROUTER_ID = "intake-router"
+ROUTER_ACTOR = Actor(kind="system", id=ROUTER_ID, label="部门通报分拣 intake router")
+SUBJECT_PARTS = {"person": "subject", "husband": "spouse", "wife": "spouse", "mother": "subject", "father": "spouse"}
+ROLE_KEYS = {"person": "person", "husband": "husband", "wife": "wife", "mother": "mother", "father": "father"}
 
 
-def status_url(notification_id: uuid.UUID) -> str:
-    return STATUS_PATH.format(id=notification_id)
-
-
-def _loc_text(loc: Sequence[str | int], type_tag: str | None) -> str:
-    parts = list(loc)
-    if parts and type_tag is not None and parts[0] == type_tag:
-        parts = parts[1:]  # the discriminated union puts the type tag first
-    return ".".join(str(part) for part in parts) or "__root__"
-
-
-@dataclass(slots=True)
-class _Checked:
-    index: int
-    notification: Any
-    canonical: str
-    digest: str
-
-
-def _check(principal: Principal, index: int, raw: Any, today: date) -> _Checked | list[ItemError]:
-    if isinstance(raw, BaseNotification):  # validated at the edge already (the single-post route)
-        notification: Any = raw
-    else:
-        outcome = _validate(index, raw, today)
-        if isinstance(outcome, list):
-            return outcome
-        notification = outcome
-    if TYPE_SCOPE[notification.type].value not in principal.client_scopes:
-        return [ItemError(index=index, field="type", reason=TypeNotInScope().detail)]
-    canonical = notification.model_dump_json()
-    digest = personal_data_cipher().lookup_hash(canonical, context=PAYLOAD_CONTEXT)
-    return _Checked(index, notification, canonical, digest)
-
-
-def _validate(index: int, raw: Any, today: date) -> Any:
-    type_tag = raw.get("type") if isinstance(raw, dict) else None
-    try:
-        return NOTIFICATION_ADAPTER.validate_python(raw, context={TODAY_CONTEXT_KEY: today})
-    except ValidationError as error:
-        return [
-            ItemError(index=index, field=_loc_text(item["loc"], type_tag), reason=item["msg"])
-            for item in error.errors(include_url=False, include_input=False)
-        ]
-
-
-def _department(principal: Principal, notification_type: NotificationType) -> str:
-    return TYPE_SCOPE[notification_type].value.split(":", 1)[1]
-
-
-async def submit(
-    store: NotificationIntake, principal: Principal, raw_items: Sequence[Any], idempotency_key: str | None
-) -> BatchResponse:
-    """Validate each item on its own, store the new ones, and answer replays with the original result.
-
-    A (client, transaction id) pair is stored once: INSERT ... ON CONFLICT DO NOTHING, then the rows that
-    already existed (an earlier or a concurrent replay) are read back. Reusing a transaction id for
-    different content is an error for that item.
-    """
-    cipher = personal_data_cipher()
-    now = utc_now()
-    errors: list[ItemError] = []
-    first_by_transaction: dict[str, _Checked] = {}
-    checked_items: list[_Checked] = []
-    today = china_day(now)  # the batch is checked as of one moment
-    for index, raw in enumerate(raw_items):
-        outcome = _check(principal, index, raw, today)
-        if isinstance(outcome, list):
-            errors.extend(outcome)
-            continue
-        first = first_by_transaction.get(outcome.notification.transaction_id)
-        if first is not None and first.digest != outcome.digest:
-            errors.append(ItemError(index=index, field="transaction_id", reason=TransactionReused().detail))
-            continue
-        first_by_transaction.setdefault(outcome.notification.transaction_id, outcome)
-        checked_items.append(outcome)
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "client_id": principal.id,
-            "department": _department(principal, item.notification.type),
-            "notification_type": item.notification.type.value,
-            "schema_version": item.notification.schema_version,
-            "transaction_id": item.notification.transaction_id,
-            "idempotency_key": idempotency_key,
-            "payload_encrypted": cipher.encrypt(item.canonical, context=PAYLOAD_CONTEXT),
-            "payload_digest": item.digest,
-            "division_code": item.notification.routing_division_code(),
-            "county_code": county_of(item.notification.routing_division_code()),
-            "status": NotificationStatus.received.value,
-            "received_at": now,
-            "available_at": now,
-            "route_attempts": 0,
-        }
-        for item in first_by_transaction.values()
-    ]
-    inserted = await store.insert_new(rows)
-    existing = await store.by_transaction_ids(
-        principal.id, [transaction_id for transaction_id in first_by_transaction if transaction_id not in inserted]
+def router_principal(route: DivisionRoute) -> Principal:
+    """Opens triage cases anywhere in the routed county, nothing else (like the follow-up planner)."""
+    return Principal(
+        kind="api_client",
+        id=ROUTER_ID,
+        label=ROUTER_ACTOR.label,
+        tenant_id=route.tenant_id,
+        tenant_code=route.county_code,
+        org_unit_code=route.county_code,
+        roles=(ScopedRole(Role.county_officer, route.county_code),),
     )
-    accepted: list[AcceptedItem] = []
-    for item in checked_items:
-        transaction_id = item.notification.transaction_id
-        if transaction_id in inserted:
-            notification_id, status, replayed = inserted[transaction_id], NotificationStatus.received.value, False
-            replayed = first_by_transaction[transaction_id] is not item
-        else:
-            notification_id, status, digest = existing[transaction_id]
-            if digest != item.digest:
-                errors.append(ItemError(index=item.index, field="transaction_id", reason=TransactionReused().detail))
-                continue
-            replayed = True
-        accepted.append(
-            # Built from values this function made itself: construct skips re-validating 1,000 of them.
-            AcceptedItem.model_construct(
-                index=item.index,
-                transaction_id=transaction_id,
-                id=notification_id,
-                status=status,
-                status_url=status_url(notification_id),
-                replayed=replayed,
-            )
-        )
-    errors.sort(key=lambda error: error.index)
-    return BatchResponse(accepted=accepted, errors=errors)
 
 
-async def submit_one(
-    store: NotificationIntake, principal: Principal, raw: BaseNotification, idempotency_key: str | None
-) -> AcceptedItem:
-    """One notification, validated by the route: the batch path with one item, its error raised."""
-    if TYPE_SCOPE[raw.kind()] not in principal.client_scopes:
-        raise TypeNotInScope()
-    result = await submit(store, principal, [raw], idempotency_key)
-    if result.errors:
-        if any(error.field == "transaction_id" and "transaction" in error.reason for error in result.errors):
-            raise TransactionReused()
-        raise InvalidNotification(
-            [FieldError(("body", *error.field.split(".")), error.reason) for error in result.errors]
-        )
-    return result.accepted[0]
-
-
-async def notification_for_client(
-    session: AsyncSession, principal: Principal, notification_id: uuid.UUID
-) -> IntakeNotification:
-    """The client's own notification; another client's answers 404 like a missing one."""
-    notification = await NotificationRepository(session).get_for_client(principal.id, notification_id)
-    if notification is None:
-        raise NotificationNotFound()
-    return notification
-
-
-def decrypt_payload(ciphertext: bytes) -> dict[str, Any]:
-    return json.loads(personal_data_cipher().decrypt(ciphertext, context=PAYLOAD_CONTEXT))
-
-
-async def held_notifications(session: AsyncSession, *, offset: int, limit: int) -> list[IntakeNotification]:
-    """The holding queue (platform context): counties not on this instance."""
-    return await NotificationRepository(session).held(offset=offset, limit=limit)
-
-
-async def release_held(session: AsyncSession) -> int:
-    """After a county joins the instance: send the holding queue through the router again. Notifications
-    whose county is still absent go back to `held`; the others are routed like new ones."""
-    return await NotificationRepository(session).release_held(utc_now())
-
-
-# --- status callbacks ------------------------------------------------------------------------------------
-
-
-def status_event_body(notification: IntakeNotification, event_id: uuid.UUID) -> dict[str, Any]:
-    return {
-        "event_id": str(event_id),
-        "notification_id": str(notification.id),
-        "transaction_id": notification.transaction_id,
-        "type": notification.notification_type,
-        "status": notification.status,
-        "case_number": notification.case_number,
-        "rejection_reason": notification.rejection_reason,
-        "occurred_at": utc_now().isoformat(),
-    }
-
-
-def enqueue_status_event(
-    session: AsyncSession, notification: IntakeNotification, *, origin_tenant_id: uuid.UUID | None
-) -> WebhookDelivery:
-    """Record a callback in the transaction that changes the status; the worker sends it after commit."""
-    event_id = uuid.uuid4()
-    now = utc_now()
-    delivery = WebhookDelivery(
-        id=event_id,
-        client_id=notification.client_id,
-        notification_id=notification.id,
-        origin_tenant_id=origin_tenant_id,
-        event=notification.status,
-        body=status_event_body(notification, event_id),
-        status=DeliveryStatus.pending.value,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+async def open_triage_case(session: AsyncSession, notification: IntakeNotification, route: DivisionRoute) -> None:
+    """In the routed county: match the notification's persons by ID number, open its triage case, keep the
+    county's copy of it, and mark the notification `case_opened` (the router's transaction, scoped to the
+    county as well)."""
+    assert route.tenant_id is not None
+    await set_tenant(session, route.tenant_id)
+    payload = decrypt_payload(notification.payload_encrypted)
+    persons = PersonRepository(session)
+    matches: dict[str, str | None] = {}
+    subjects: list[CaseSubjectIn] = []
+    for role in ROLE_KEYS:
+        reference = payload.get(role)
+        if not isinstance(reference, dict):
+            continue
+        person = await persons.by_resident_id_hash(resident_id_digest(reference["resident_id"]))
+        matches[role] = str(person.id) if person is not None else None
+        if person is not None:
+            subjects.append(CaseSubjectIn(person_id=person.id, part=SUBJECT_PARTS[role]))
+    unit_code = route.township_code if route.township_unit_id is not None else route.county_code
+    assert unit_code is not None
+    case = await cases.open_case(
+        session,
+        router_principal(route),
+        CaseCreate(
+            case_type=TRIAGE_CASE_TYPE,
+            org_unit_code=unit_code,
+            subjects=subjects,
+            received_at=notification.received_at,
+            details={
+                "intake_notification_id": str(notification.id),
+                "notification_type": notification.notification_type,
+                "department": notification.department,
+                "transaction_id": notification.transaction_id,
+                "new_person_proposal": [role for role, person_id in matches.items() if person_id is None],
+            },
+        ),
     )
-    session.add(delivery)
-    return delivery
-
-
-async def register_webhook(session: AsyncSession, principal: Principal, url: str) -> str:
-    """Register (or replace) the client's callback URL; returns the new signing secret, shown once."""
-    secret = secrets.token_urlsafe(32)
-    ciphertext = personal_data_cipher().encrypt(secret, context=WEBHOOK_SECRET_CONTEXT)
-    repository = WebhookRepository(session)
-    subscription = await repository.subscription(principal.id)
-    if subscription is None:
-        session.add(
-            WebhookSubscription(
-                id=uuid.uuid4(), client_id=principal.id, url=url, secret_encrypted=ciphertext, created_at=utc_now()
-            )
+    session.add(
+        IntakeTriage(
+            id=uuid.uuid4(),
+            tenant_id=route.tenant_id,
+            notification_id=notification.id,
+            case_id=case.id,
+            notification_type=notification.notification_type,
+            department=notification.department,
+            payload_encrypted=notification.payload_encrypted,
+            matches=matches,
+            created_at=utc_now(),
         )
-    else:
-        subscription.url, subscription.secret_encrypted = url, ciphertext
+    )
+    now = utc_now()
+    notification.status = NotificationStatus.case_opened.value
+    notification.routed_tenant_id = route.tenant_id
+    notification.township_code = route.township_code if route.township_unit_id is not None else None
+    notification.routed_at = now
+    notification.case_id, notification.case_number = case.id, case.number
     await session.flush()
-    return secret
-
-
-def subscription_secret(subscription: WebhookSubscription) -> str:
-    return personal_data_cipher().decrypt(subscription.secret_encrypted, context=WEBHOOK_SECRET_CONTEXT)
-
-
-async def dead_letters(session: AsyncSession) -> list[WebhookDelivery]:
-    return await WebhookRepository(session).by_status(DeliveryStatus.dead.value)
-
-
-async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery:
-    """Put a dead-lettered callback back in the queue with a fresh retry budget (platform context)."""
-    delivery = await WebhookRepository(session).get(delivery_id)
-    if delivery is None:
-        raise DeliveryNotFound()
-    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending.value, 0, utc_now()
-    await session.flush()
-    return delivery
-
-
-# --- monthly reconciliation ------------------------------------------------------------------------------
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """[start, end) of a month in China time, as UTC instants; `month` is YYYY-MM."""
-    year, number = (int(part) for part in month.split("-"))
-    start = datetime(year, number, 1, tzinfo=CHINA)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=CHINA)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-async def reconciliation(session: AsyncSession, month: str, client_id: str | None) -> list[ReconciliationRow]:
-    """Per department (client) and month: received, routed, accepted, rejected, pending, held."""
-    start, end = month_bounds(month)
-    table: dict[tuple[str, str], dict[str, int]] = {}
-    for department, client, status, count in await NotificationRepository(session).monthly_counts(
-        start, end, client_id
-    ):
-        counts = table.setdefault((department, client), {})
-        counts[status] = counts.get(status, 0) + count
-    rows = []
-    for (department, client), counts in sorted(table.items()):
-        accepted = counts.get(NotificationStatus.verified, 0)
-        rejected = counts.get(NotificationStatus.rejected, 0)
-        opened = counts.get(NotificationStatus.case_opened, 0) + counts.get(NotificationStatus.routed, 0)
-        held = counts.get(NotificationStatus.held, 0)
-        waiting = counts.get(NotificationStatus.received, 0)
-        rows.append(
-            ReconciliationRow(
-                department=department,
-                client_id=client,
-                month=month,
-                received=sum(counts.values()),
-                routed=opened + accepted + rejected,
-                accepted=accepted,
-                rejected=rejected,
-                pending=opened + waiting,
-                held=held,
-            )
-        )
-    return rows
 
 
 # --- officer triage --------------------------------------------------------------------------------------
@@ -476,15 +239,22 @@ async def _update_person(session: AsyncSession, person: Person, changes: dict[st
     for name, value in changes.items():
         setattr(person, name, value)
     await session.flush()
+    await _audit_person(session, person, case, "person.update", audit.diff(before, changes))
+
+
+async def _audit_person(
+    session: AsyncSession, person: Person, case: Case, action: str, changes: dict[str, Any] | None
+) -> None:
+    """A change of a person's record made by accepting the triage case's notification."""
     await audit.record(
         session,
-        action="person.update",
+        action=action,
         entity_type="person",
         entity_id=person.id,
         org_unit_code=person.org_unit_code,
         correlation_id=case.number,
         reason="部门通报核实 / verified department notification",
-        changes=audit.diff(before, changes),
+        changes=changes,
     )
 
 
@@ -560,11 +330,7 @@ async def _apply_to_registry(
     elif notification_type == NotificationType.birth_reported:
         mother = matched.get("mother")
         if mother is not None:
-            order = (
-                await session.execute(
-                    select(func.count()).select_from(PersonChild).where(PersonChild.person_id == mother.id)
-                )
-            ).scalar_one()
+            order = len(await PersonRepository(session).children_of(mother.id))
             session.add(
                 PersonChild(
                     id=uuid.uuid4(),
@@ -576,16 +342,8 @@ async def _apply_to_registry(
                     name=payload.get("child_name"),
                 )
             )
-            await audit.record(
-                session,
-                action="person.child_add",
-                entity_type="person",
-                entity_id=mother.id,
-                org_unit_code=mother.org_unit_code,
-                correlation_id=case.number,
-                reason="部门通报核实 / verified department notification",
-                changes={"children": [None, {"birth_order": int(order) + 1, "birth_date": payload["birth_date"]}]},
-            )
+            child = {"birth_order": int(order) + 1, "birth_date": payload["birth_date"]}
+            await _audit_person(session, mother, case, "person.child_add", {"children": [None, child]})
         else:
             await open_follow_up("inflow_registration", None)
     return follow_ups

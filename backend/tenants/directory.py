@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from backend.core.divisions import county_of, township_of
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models.org_unit import COUNTY_CODE_LENGTH, TOWNSHIP_CODE_LENGTH, OrgUnit
+from backend.models.org_unit import OrgUnit
 from backend.org.repository import OrgUnitRepository
 from backend.tenants.repository import TenantRepository
 
@@ -39,8 +40,8 @@ async def route_division(database: Database, division_code: str) -> DivisionRout
     """Resolve a 6/9/12-digit division code to its county tenant and (when the code is that deep and the
     county has the unit, active) its township. Never raises for an unknown code: callers decide what an
     off-platform county or an unknown township means for them."""
-    county_code = division_code[:COUNTY_CODE_LENGTH]
-    township_code = division_code[:TOWNSHIP_CODE_LENGTH] if len(division_code) >= TOWNSHIP_CODE_LENGTH else None
+    county_code = county_of(division_code)
+    township_code = township_of(division_code)
     async with database.sessionmaker() as session, session.begin():
         tenant = await TenantRepository(session).get_by_code(county_code)
         if tenant is None or not tenant.active:

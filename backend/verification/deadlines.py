@@ -47,7 +47,7 @@ from workflows.verification.types import (
     verification_workflow_id,
 )
 
-REPLAN_VERIFICATION = "verification.replan"
+REPLAN_VERIFICATION = outbox.OutboxKind.verification_replan
 SEND_WORKING_DAYS = 7
 ANSWER_WORKING_DAYS = 15
 NOTICE_WORKING_DAYS = 15  # a registration or approval is notified within 15 working days
@@ -267,8 +267,7 @@ async def recompute_answer_dues(
         )
         await outbox.enqueue(
             session,
-            REPLAN_VERIFICATION,
-            {"workflow_id": verification_workflow_id(row.correlation_id), "request_id": str(row.id)},
+            outbox.ReplanVerification(workflow_id=verification_workflow_id(row.correlation_id), request_id=row.id),
         )
         changed += 1
     return changed

@@ -53,7 +53,6 @@ from backend.verification import deadlines
 from backend.verification.errors import InvalidVerification
 from backend.verification.service import (
     RESIDENT_ID_CONTEXT,
-    START_VERIFICATION,
     _close,
     _record,
     _require_pending,
@@ -61,7 +60,6 @@ from backend.verification.service import (
     snapshot,
     subject_resident_id,
 )
-from workflows.verification.types import VerificationWorkflowInput
 
 FLOW_QUESTIONS = (QuestionType.inflow_registered, QuestionType.inflow_left)
 FlowEvent = Literal["inflow_registered", "inflow_left"]
@@ -198,10 +196,7 @@ async def notify_registration_place(
     )
     await outbox.enqueue(
         session,
-        START_VERIFICATION,
-        VerificationWorkflowInput(
-            tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id
-        ).model_dump(mode="json"),
+        outbox.StartVerification(tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
     return FlowNotice("sent", correlation_id, route.county_code)
 

@@ -57,9 +57,8 @@ from backend.verification.schemas import (
     Reply,
     VerificationCreate,
 )
-from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
+from workflows.verification.types import verification_workflow_id
 
-START_VERIFICATION, SETTLE_VERIFICATION = "verification.start", "verification.settle"
 RESIDENT_ID_CONTEXT = "verification.subject_resident_id"
 TRACKED = (
     "state",
@@ -289,10 +288,7 @@ async def send(
     )
     await outbox.enqueue(
         session,
-        START_VERIFICATION,
-        VerificationWorkflowInput(
-            tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id
-        ).model_dump(mode="json"),
+        outbox.StartVerification(tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
     return row
 
@@ -328,8 +324,7 @@ def _require_pending(row: VerificationRequest) -> None:
 async def _settle(session: AsyncSession, row: VerificationRequest) -> None:
     await outbox.enqueue(
         session,
-        SETTLE_VERIFICATION,
-        {"workflow_id": verification_workflow_id(row.correlation_id), "request_id": str(row.id)},
+        outbox.SettleVerification(workflow_id=verification_workflow_id(row.correlation_id), request_id=row.id),
     )
 
 
@@ -518,10 +513,7 @@ async def record_incoming(
     )
     await outbox.enqueue(
         session,
-        START_VERIFICATION,
-        VerificationWorkflowInput(tenant_id=tenant_id, request_id=row.id, correlation_id=row.correlation_id).model_dump(
-            mode="json"
-        ),
+        outbox.StartVerification(tenant_id=tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
     return row
 

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.authz.dependencies import SESSION_COOKIE, Authenticated
+from backend.auth.cookie import SESSION_COOKIE
+from backend.authz.dependencies import Authenticated
 from backend.db.session import SessionDep
 from backend.identity import service as identity
 from backend.identity.endpoints import set_session_cookie

@@ -24,7 +24,6 @@ from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import AssignRequest, CaseActionRequest
 from backend.cases.timeline import case_timeline
 from backend.core.clock import utc_now
-from backend.core.divisions import county_of
 from backend.core.errors import DomainError
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
@@ -37,7 +36,7 @@ from frontend.forms import field_errors
 from frontend.pages.case_panels import case_panels
 from frontend.pages.common import page_count, page_number, users_by_id, working_days_left
 from frontend.rendering import render
-from workflows.cases.types import case_workflow_id
+from workflows.cases.types import case_workflow_id_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -190,9 +189,7 @@ async def detail_page(
         people.append((subject.part, await persons.person_read(session, principal, person)))
     users = await users_by_id(session, principal, Action.case_read)
     panels = await case_panels(session, principal, case)
-    timeline = await case_timeline(
-        session, await temporal_client(request), case, case_workflow_id(county_of(case.org_unit_code), case.id)
-    )
+    timeline = await case_timeline(session, await temporal_client(request), case, case_workflow_id_for(case))
     return render(
         request,
         "cases/detail.html",

@@ -7,7 +7,7 @@ The platform operator has no user account: the API knows them only by `Authoriza
 token and keep a cookie of their own, valid for the `/platform` pages only and for `PLATFORM_SESSION_HOURS`:
 an expiry signed with the token (HMAC-SHA256), never the token itself, so changing the token ends every such
 session. Writes carry a CSRF token derived the same way. The principal is the same platform principal the
-bearer token gives (backend.authz.dependencies): `platform_admin`, whose only action is `tenant.provision`.
+bearer token gives (backend/auth/bearer.py): `platform_admin`, whose only action is `tenant.provision`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from backend.authz.dependencies import PERMISSION_ATTRIBUTE, platform_principal
+from backend.auth.bearer import platform_principal
+from backend.authz.dependencies import PERMISSION_ATTRIBUTE
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar import service as calendar

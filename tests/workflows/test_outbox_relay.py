@@ -11,7 +11,6 @@ from temporalio.client import Client
 
 from backend.authz.vocabulary import Role
 from backend.config import Settings
-from backend.core.outbox import RelaySettings
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.devservices import postgres
@@ -20,6 +19,7 @@ from backend.models import OutboxMessage
 from tests.fixtures.database import TenantFactory, park_background_work
 from tests.fixtures.identity import County, SignIn, add_user, build_county
 from workflows.cases.types import case_workflow_id
+from workflows.outbox import RelaySettings
 from workflows.relay import build_relay
 
 CASES = 50
@@ -60,14 +60,14 @@ async def test_cases_opened_while_temporal_is_down_get_exactly_one_workflow_each
 
     port = temporal_dev.free_port()
     relay = build_relay(settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}"}), database, FAST_RETRY)
-    await relay.drain()  # nothing listens on the port: every message fails and waits for its retry
+    await relay.poll()  # nothing listens on the port: every message fails and waits for its retry
     assert await _pending(database, county) == CASES
 
     server = temporal_dev.start_dev_server(port=port)
     try:
         temporal_dev.wait_until_ready(f"127.0.0.1:{port}")
         for _ in range(200):
-            await relay.drain()
+            await relay.poll()
             if await _pending(database, county) == 0:
                 break
             await asyncio.sleep(0.1)
@@ -77,7 +77,7 @@ async def test_cases_opened_while_temporal_is_down_get_exactly_one_workflow_each
         async with database.sessionmaker() as session, session.begin():
             await set_tenant(session, county.tenant.id)
             await session.execute(update(OutboxMessage).values(processed_at=None))
-        await relay.drain()
+        await relay.poll()
         assert await _pending(database, county) == 0
 
         client = await Client.connect(f"127.0.0.1:{port}")

@@ -22,7 +22,6 @@ from backend.cases import deadlines
 from backend.cases.errors import CaseNotFound
 from backend.core.context import SYSTEM_ACTOR, Actor, actor_var, request_id_var
 from backend.db.engine import Database
-from backend.db.tenancy import set_tenant
 from workflows.cases.types import (
     AppliedAction,
     ApplyActionInput,
@@ -31,8 +30,7 @@ from workflows.cases.types import (
     RaiseAlertInput,
     RaiseAlertResult,
 )
-
-CASE_NOT_FOUND = "CaseNotFound"
+from workflows.transactions import county_transaction
 
 
 class CaseActivities:
@@ -43,23 +41,15 @@ class CaseActivities:
     async def load_plan(self, request: LoadPlanInput) -> DeadlinePlan:
         """The plan of the case's current stage; stores its start and due date on the case if not yet."""
         actor_var.set(SYSTEM_ACTOR)
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
-                return await deadlines.load_plan(session, request.case_id, request.now)
-        except CaseNotFound as error:
-            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
+        async with county_transaction(self.database, request.tenant_id, not_found=CaseNotFound) as session:
+            return await deadlines.load_plan(session, request.case_id, request.now)
 
     @activity.defn(name="cases.raise_alert")
     async def raise_alert(self, request: RaiseAlertInput) -> RaiseAlertResult:
         """One rung of the ladder: a CaseAlert row and its audit event, at most once."""
         actor_var.set(SYSTEM_ACTOR)
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
-                return await deadlines.raise_alert(session, request)
-        except CaseNotFound as error:
-            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
+        async with county_transaction(self.database, request.tenant_id, not_found=CaseNotFound) as session:
+            return await deadlines.raise_alert(session, request)
 
     @activity.defn(name="cases.apply_action")
     async def apply_action(self, request: ApplyActionInput) -> AppliedAction:
@@ -68,11 +58,8 @@ class CaseActivities:
         actor_var.set(Actor(kind=sender.kind, id=sender.id, label=sender.label))
         request_id_var.set(deadlines.audit_request_id(request.action.request_id))
         try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
+            async with county_transaction(self.database, request.tenant_id, not_found=CaseNotFound) as session:
                 return await deadlines.apply_action(session, request)
-        except CaseNotFound as error:
-            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
         except deadlines.ActionRefused as refused:
             raise ApplicationError(refused.message, type=type(refused).__name__, non_retryable=True) from None
 

@@ -1,7 +1,8 @@
 """The contract between the API (through the outbox) and the case workflow: ids, inputs, update payloads, and
 the deadline plan the workflow's activities compute and the workflow waits on.
 
-Plain pydantic models, no ORM: workflows import this module inside the sandbox.
+Plain pydantic models, no ORM: workflows import this module inside the sandbox (passed through, like the pure
+`backend.core.divisions`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,31 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, Field
+
+from backend.core.divisions import county_of
 
 
 def case_workflow_id(tenant_code: str, case_id: uuid.UUID | str) -> str:
     """One workflow per case; the id makes a retried start a no-op."""
     return f"case:{tenant_code}:{case_id}"
+
+
+class PlacedCase(Protocol):
+    """What names a case's workflow: its id and its unit (a `backend.models.Case`, without importing the ORM)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def org_unit_code(self) -> str: ...
+
+
+def case_workflow_id_for(case: PlacedCase) -> str:
+    """The workflow id of a stored case (its county, from its unit's code, and its id)."""
+    return case_workflow_id(county_of(case.org_unit_code), case.id)
 
 
 # Stage, status and outcome values as the database spells them (backend.models.CaseStage / CaseStatus /

@@ -9,13 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
-from backend.db.tenancy import set_tenant
 from backend.verification import deadlines
 from backend.verification.errors import VerificationNotFound
+from workflows.transactions import county_transaction
 from workflows.verification.types import (
     VerificationAlertInput,
     VerificationAlertResult,
@@ -23,8 +22,6 @@ from workflows.verification.types import (
     VerificationLoadInput,
     VerificationPlan,
 )
-
-NOT_FOUND = "VerificationNotFound"
 
 
 class VerificationActivities:
@@ -34,32 +31,20 @@ class VerificationActivities:
     @activity.defn(name="verification.load_plan")
     async def load_plan(self, request: VerificationLoadInput) -> VerificationPlan:
         actor_var.set(SYSTEM_ACTOR)
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
-                return await deadlines.load_plan(session, request)
-        except VerificationNotFound as error:
-            raise ApplicationError(str(error), type=NOT_FOUND, non_retryable=True) from None
+        async with county_transaction(self.database, request.tenant_id, not_found=VerificationNotFound) as session:
+            return await deadlines.load_plan(session, request)
 
     @activity.defn(name="verification.raise_alert")
     async def raise_alert(self, request: VerificationAlertInput) -> VerificationAlertResult:
         actor_var.set(SYSTEM_ACTOR)
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
-                return await deadlines.raise_alert(session, request)
-        except VerificationNotFound as error:
-            raise ApplicationError(str(error), type=NOT_FOUND, non_retryable=True) from None
+        async with county_transaction(self.database, request.tenant_id, not_found=VerificationNotFound) as session:
+            return await deadlines.raise_alert(session, request)
 
     @activity.defn(name="verification.expire")
     async def expire(self, request: VerificationExpireInput) -> bool:
         actor_var.set(SYSTEM_ACTOR)
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, request.tenant_id)
-                return await deadlines.expire(session, request)
-        except VerificationNotFound as error:
-            raise ApplicationError(str(error), type=NOT_FOUND, non_retryable=True) from None
+        async with county_transaction(self.database, request.tenant_id, not_found=VerificationNotFound) as session:
+            return await deadlines.expire(session, request)
 
     @property
     def all(self) -> list[Callable[..., Any]]:

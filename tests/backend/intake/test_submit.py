@@ -181,7 +181,7 @@ async def test_a_failure_after_the_insert_rolls_the_submit_back(
     county: County, make_client: MakeClient, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One transaction per request on the lean path too: rows inserted before an error are not committed."""
-    from backend.intake import service
+    from backend.intake import submit as service
 
     police = await make_client("police")
     original = service.NotificationIntake.by_transaction_ids

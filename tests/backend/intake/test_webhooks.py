@@ -87,7 +87,7 @@ async def test_a_status_change_is_delivered_signed_with_a_timestamp(
     accepted = (await police.http.post("/api/v1/notifications", json=residence(county.code))).json()
     await router.drain()
     dispatcher = WebhookDispatcher(database)
-    while await dispatcher.dispatch_batch():
+    while await dispatcher.poll():
         pass
     mine = [entry for entry in receiver.received if json.loads(entry[1])["notification_id"] == accepted["id"]]
     assert len(mine) == 1
@@ -119,13 +119,13 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     gaps: list[timedelta] = []
     for attempt in range(1, 4):
         before = utc_now()
-        await dispatcher.dispatch_batch()
+        await dispatcher.poll()
         (delivery,) = await _deliveries(database, police.client_id)
         assert delivery.attempts == attempt
         if attempt < 3:
             assert delivery.status == "pending"
             gaps.append(delivery.next_attempt_at - before)
-            await dispatcher.dispatch_batch()  # not due yet: nothing is sent
+            await dispatcher.poll()  # not due yet: nothing is sent
             assert (await _deliveries(database, police.client_id))[0].attempts == attempt
             await _make_due(database, police.client_id)
     # Exponential backoff: 10 s, then 20 s after the attempt (measured from just before it, hence the slack).
@@ -140,7 +140,7 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     receiver.fail = False
     resent = await api.post(f"/api/v1/platform/intake/dead-letters/{delivery.id}/resend", headers=platform_headers)
     assert resent.status_code == 200 and resent.json()["status"] == "pending"
-    await dispatcher.dispatch_batch()
+    await dispatcher.poll()
     (delivered,) = await _deliveries(database, police.client_id)
     assert delivered.status == "delivered"
     assert len(receiver.received) == 4  # three failures, then the resend

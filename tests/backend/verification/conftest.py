@@ -16,13 +16,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from backend.authz.vocabulary import Role
 from backend.core.crypto import personal_data_cipher
-from backend.core.outbox import OutboxRelay
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import AuditEvent, FlowDirection, Person, Sex
 from backend.persons.names import name_search_keys
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, add_user, build_county
+from workflows.outbox import OutboxRelay
 from workflows.outbox_handlers import case_handlers
 from workflows.worker import build_case_worker
 

@@ -23,7 +23,8 @@ from backend.authz.vocabulary import Role
 from backend.core.clock import CHINA as CHINA_STANDARD_TIME
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
-from backend.core.outbox import Handler, OutboxMessage, OutboxRelay
+from backend.core.outbox import StartCase
+from backend.core.temporal import connect
 from backend.db.tenancy import set_tenant
 from backend.models import (
     Case,
@@ -43,7 +44,7 @@ from tests.frontend.e2e.helpers import check_page, sign_in, sign_out
 from tests.frontend.e2e.test_journeys import _plan_loaded, _start_worker
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
 from workflows.cases.workflows import CaseWorkflow
-from workflows.client import connect
+from workflows.outbox import Handler, OutboxRelay
 from workflows.outbox_handlers import case_handlers
 from workflows.worker import build_case_worker
 
@@ -89,8 +90,8 @@ async def _add_person(
 def _start_on(client: Client, task_queue: str) -> Handler:
     """The relay's "case.start" handler as in production, on this test's task queue."""
 
-    async def start_case(message: OutboxMessage) -> dict[str, Any]:
-        workflow_input = CaseWorkflowInput.model_validate(message.payload)
+    async def start_case(payload: StartCase) -> dict[str, Any]:
+        workflow_input = CaseWorkflowInput.model_validate(payload.model_dump())
         handle = await client.start_workflow(
             CaseWorkflow.run,
             workflow_input,

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from backend.authz.vocabulary import Role
+from backend.core.temporal import connect
 from backend.db.tenancy import set_tenant
 from backend.devservices import temporal as temporal_dev
 from backend.models import Case, User
@@ -28,7 +29,6 @@ from tests.frontend.e2e.conftest import BackgroundLoop, World
 from tests.frontend.e2e.helpers import check_page, sign_in, sign_out
 from workflows.cases.types import ActorRef, CaseAction, CaseActionInput, CaseWorkflowInput, case_workflow_id
 from workflows.cases.workflows import CaseWorkflow
-from workflows.client import connect
 from workflows.worker import build_case_worker
 
 pytestmark = pytest.mark.e2e

@@ -20,7 +20,7 @@ from backend.core.clock import china_today, utc_now
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.core.crypto import personal_data_cipher
 from backend.db.tenancy import set_tenant
-from backend.intake.service import PAYLOAD_CONTEXT
+from backend.intake.submit import PAYLOAD_CONTEXT
 from backend.models import Case, CaseStage, CaseStatus, FlowDirection, IntakeTriage, Person, Sex
 from backend.persons.names import name_search_keys
 from tests.frontend.e2e.conftest import BackgroundLoop, World

@@ -8,11 +8,11 @@ import uuid
 from sqlalchemy import update
 from temporalio.client import WorkflowExecutionStatus
 
-from backend.core.outbox import OutboxRelay
 from backend.db.tenancy import set_tenant
 from backend.models import OutboxMessage
 from tests.fixtures.identity import SignIn
 from tests.workflows.verification.conftest import Harness
+from workflows.outbox import OutboxRelay
 from workflows.outbox_handlers import case_handlers
 from workflows.task_queues import CASES_TASK_QUEUE
 from workflows.verification.types import verification_workflow_id
