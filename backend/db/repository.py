@@ -34,6 +34,7 @@ from backend.db.tenancy import current_tenant_id
 
 ModelT = TypeVar("ModelT")
 RowT = TypeVar("RowT")
+OtherT = TypeVar("OtherT")
 
 
 class Repository:
@@ -91,9 +92,19 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
         """The county this transaction is scoped to; raises when it was never scoped."""
         return current_tenant_id(self.session)
 
+    def in_county(self, model: Any = None) -> ColumnElement[bool]:
+        """The condition "the row belongs to the current county" on `model`, a model or an alias of one (default:
+        this repository's), for the other tables of an aggregate (a person's children, a certificate's
+        inspections), joins and subqueries."""
+        return (self.model if model is None else model).tenant_id == self.tenant_id
+
     def base(self) -> Select[ModelT]:
         """Every row of the model in the current county: the start of every query."""
-        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+        return select(self.model).where(self.in_county())
+
+    def county_rows(self, model: type[OtherT]) -> Select[OtherT]:
+        """Every row of another county-owned model in the current county (the other tables of an aggregate)."""
+        return select(model).where(self.in_county(model))
 
     def _unit(self) -> InstrumentedAttribute[str]:
         if self.unit_column is None:

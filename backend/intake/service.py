@@ -70,7 +70,6 @@ from backend.models import (
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
 from backend.persons.service import depart_person
-from backend.verification import flow_notices
 from workflows.cases.types import CaseAction
 
 PAYLOAD_CONTEXT = "intake.notification"
@@ -541,10 +540,6 @@ async def _apply_to_registry(
                 principal,
                 person,
                 PersonDepart(departed_on=departed_on, reason=f"{payload['issuing_office']}通报：{reason}"[:200]),
-            )
-            # As a departure recorded by hand: the registration county hears of it (离开通报).
-            await flow_notices.notify_registration_place(
-                session, None, person, "inflow_left", departed_on, principal.subject
             )
     elif notification_type in (NotificationType.marriage_registered, NotificationType.divorce_registered):
         status = (

@@ -1,40 +1,35 @@
-"""Every query on the org tree. Subtrees are code prefixes (see OrgUnit)."""
+"""Every query on the org tree, on the tenant-scoped base (backend/db/repository.py). A unit's code is its place
+in the tree: subtrees are code ranges (backend/db/scoping.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
+from backend.db.repository import TenantScopedRepository
 from backend.models import OrgUnit
+from backend.org.errors import OrgUnitNotFound
 
 
-class OrgUnitRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def _base(self):  # type: ignore[no-untyped-def]
-        return select(OrgUnit).where(OrgUnit.tenant_id == current_tenant_id(self.session))
+class OrgUnitRepository(TenantScopedRepository[OrgUnit]):
+    model = OrgUnit
+    unit_column = "code"
+    entity_type = "org_unit"
+    not_found = OrgUnitNotFound
 
     async def get_by_code(self, code: str) -> OrgUnit | None:
-        return (await self.session.execute(self._base().where(OrgUnit.code == code))).scalar_one_or_none()
+        """The unit with this code in the current county, or None."""
+        return await self.one_or_none(self.base().where(OrgUnit.code == code))
 
     async def all_by_code(self) -> dict[str, OrgUnit]:
         """The whole tree of the tenant, keyed by code (a county has hundreds of units, not millions)."""
-        units = (await self.session.execute(self._base())).scalars().all()
-        return {unit.code: unit for unit in units}
+        return {unit.code: unit for unit in await self.all(self.base())}
 
     async def list_subtree(self, root_code: str, *, include_inactive: bool = False) -> list[OrgUnit]:
         """The unit with this code and everything below it, in code order."""
-        statement = self._base().where(subtree(OrgUnit.code, root_code))
+        statement = self.base().where(self.in_subtree(root_code))
         if not include_inactive:
             statement = statement.where(OrgUnit.active.is_(True))
-        return list((await self.session.execute(statement.order_by(OrgUnit.code))).scalars().all())
-
-    def add(self, unit: OrgUnit) -> None:
-        self.session.add(unit)
+        return await self.all(statement.order_by(OrgUnit.code))
 
     async def list_under_roots(self, roots: list[str]) -> list[OrgUnit]:
-        statement = self._base().where(OrgUnit.active.is_(True), under_roots(OrgUnit.code, roots))
-        return list((await self.session.execute(statement.order_by(OrgUnit.code))).scalars().all())
+        """The active units under any of the roots ('' = the whole county), in code order."""
+        statement = self.base().where(OrgUnit.active.is_(True), self.in_subtrees(roots))
+        return await self.all(statement.order_by(OrgUnit.code))
