@@ -85,16 +85,13 @@ class CertificateRepository(TenantScopedRepository[Certificate]):
         """Certificates joined with their holder, the last inspection date and the renewal that replaced them."""
         last_inspected = (
             select(func.max(CertificateInspection.inspected_on))
-            .where(
-                CertificateInspection.tenant_id == Certificate.tenant_id,
-                CertificateInspection.certificate_id == Certificate.id,
-            )
+            .where(self.in_county(CertificateInspection), CertificateInspection.certificate_id == Certificate.id)
             .scalar_subquery()
         )
         successor = aliased(Certificate)
         renewed_by = (
             select(successor.id)
-            .where(successor.tenant_id == Certificate.tenant_id, successor.renews_id == Certificate.id)
+            .where(self.in_county(successor), successor.renews_id == Certificate.id)
             .order_by(successor.created_at)
             .limit(1)
             .scalar_subquery()
@@ -106,7 +103,7 @@ class CertificateRepository(TenantScopedRepository[Certificate]):
                 renewed_by.label("renewed_by_id"),
                 Person.flow_direction,
             )
-            .join(Person, and_(Person.id == Certificate.person_id, Person.tenant_id == Certificate.tenant_id))
+            .join(Person, and_(Person.id == Certificate.person_id, self.in_county(Person)))
             .where(self.in_county())
         )
         return statement, last_inspected

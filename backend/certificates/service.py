@@ -30,7 +30,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -327,13 +326,8 @@ async def _new_certificate(
         org_unit_code=person.org_unit_code,
     )
     repository.add(certificate)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # Another officer used the same number between the check and the insert.
-        if "uq_certificates_tenant_id_number" in str(error.orig):
-            raise NumberTaken(body.number) from None
-        raise
+    # Another officer may have used the same number between the check and the insert.
+    await repository.flush_unique("uq_certificates_tenant_id_number", lambda: NumberTaken(body.number))
     return certificate
 
 

@@ -18,10 +18,11 @@ endpoints and workflows call repositories.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -73,6 +74,16 @@ class Repository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def flush_unique(self, constraint: str, taken: Callable[[], Exception]) -> None:
+        """Flush; a row that breaks the unique constraint `constraint` (written by another request a moment ago,
+        after this one checked) raises the domain's `taken()` error instead of a 500."""
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            if constraint in str(error.orig):
+                raise taken() from None
+            raise
 
 
 class TenantScopedRepository(Repository, Generic[ModelT]):

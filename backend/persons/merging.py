@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.audit import service as audit
 from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
@@ -24,7 +25,7 @@ from backend.models import AuditEvent, Person, PersonStatus
 from backend.persons.errors import MergeRejected, NotMerged, PersonMerged, ResidentIdTaken, UnmergeForbidden
 from backend.persons.identifiers import clear_field, copy_field, field_value
 from backend.persons.names import names_match
-from backend.persons.records import ENTITY_TYPE, PLAIN_COLUMNS, diff, flush_guarding_resident_id, record_event, snapshot
+from backend.persons.records import ENTITY_TYPE, PLAIN_COLUMNS, diff, flush_guarding_resident_id, snapshot
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonListItem, PersonMerge, PersonUnmerge
 from backend.persons.service import listed
@@ -70,7 +71,9 @@ async def _record_both(
 ) -> None:
     """The event of a merge or unmerge on each record it changed, under one correlation id."""
     for person, changes in records:
-        await record_event(session, person, action, changes, reason=reason, correlation_id=correlation_id)
+        await audit.record_about(
+            session, ENTITY_TYPE, person, action, changes, reason=reason, correlation_id=correlation_id
+        )
 
 
 async def merge_persons(

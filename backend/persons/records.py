@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -46,21 +45,6 @@ PLAIN_COLUMNS = (
     "key_subject",
     "notes",
 )
-
-
-async def record_event(
-    session: AsyncSession,
-    person: Person,
-    action: str,
-    changes: dict[str, Any],
-    *,
-    reason: str | None = None,
-    correlation_id: str | None = None,
-) -> None:
-    """One audit event about one person, filed under the person's unit."""
-    await audit.record_about(
-        session, ENTITY_TYPE, person, action, changes, reason=reason, correlation_id=correlation_id
-    )
 
 
 def snapshot(person: Person, children: list[PersonChild] | None = None) -> dict[str, Any]:
@@ -158,12 +142,7 @@ def creation_defaults(clean: dict[str, Any]) -> dict[str, Any]:
 
 async def flush_guarding_resident_id(session: AsyncSession) -> None:
     """Flush; a concurrent registration of the same ID number (the unique index) becomes a 409."""
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        if "uq_persons_resident_id_hash" in str(error.orig):
-            raise ResidentIdTaken() from None
-        raise
+    await PersonRepository(session).flush_unique("uq_persons_resident_id_hash", ResidentIdTaken)
 
 
 async def create_from_clean(
@@ -195,13 +174,9 @@ async def create_many_from_clean(
             repository.add(PersonChild(id=uuid.uuid4(), tenant_id=person.tenant_id, person_id=person.id, **child))
     await session.flush()
     for person, values in created:
-        await record_event(
-            session,
-            person,
-            "person.create",
-            audit.diff(None, {**snapshot(person), "children": values["children"]}, redact=REDACTED_FIELDS),
-            reason=reason,
-            correlation_id=correlation_id,
+        changes = audit.diff(None, {**snapshot(person), "children": values["children"]}, redact=REDACTED_FIELDS)
+        await audit.record_about(
+            session, ENTITY_TYPE, person, "person.create", changes, reason=reason, correlation_id=correlation_id
         )
     return [person for person, _ in created]
 
@@ -248,5 +223,7 @@ async def update_from_clean(
     if "children" in changes and children is not None:
         await replace_children(session, person, children, clean["children"])
     await flush_guarding_resident_id(session)
-    await record_event(session, person, action, changes, reason=reason, correlation_id=correlation_id)
+    await audit.record_about(
+        session, ENTITY_TYPE, person, action, changes, reason=reason, correlation_id=correlation_id
+    )
     return changes

@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.audit import service as audit
 from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
@@ -51,7 +52,6 @@ from backend.persons.records import (
     ENTITY_TYPE,
     create_from_clean,
     diff,
-    record_event,
     snapshot,
     update_from_clean,
 )
@@ -113,7 +113,7 @@ async def person_read(
     reveal = reveal_identifiers and principal.can(Action.person_read_identifiers, person.org_unit_code)
     if reveal and (resident_id is not None or phone is not None):
         shown = [name for name, value in (("resident_id", resident_id), ("phone", phone)) if value]
-        await record_event(session, person, "person.view_identifiers", {"fields": shown})
+        await audit.record_about(session, ENTITY_TYPE, person, "person.view_identifiers", {"fields": shown})
     if not reveal:
         resident_id = mask_resident_id(resident_id) if resident_id is not None else None
         phone = mask_phone(phone) if phone is not None else None
@@ -310,12 +310,7 @@ async def depart_person(session: AsyncSession, principal: Principal, person: Per
     person.status = PersonStatus.departed
     person.updated_at = utc_now()
     await session.flush()
-    await record_event(
-        session,
-        person,
-        "person.depart",
-        diff(before, person, departed_on=[None, body.departed_on.isoformat()]),
-        reason=body.reason,
-    )
+    changes = diff(before, person, departed_on=[None, body.departed_on.isoformat()])
+    await audit.record_about(session, ENTITY_TYPE, person, "person.depart", changes, reason=body.reason)
     notice = await notify_registration_place(session, person, "inflow_left", body.departed_on, principal.subject)
     return Departure(person, notice)

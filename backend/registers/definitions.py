@@ -88,6 +88,8 @@ class CaseEntry(Entry):
 
 
 E = TypeVar("E", bound=Entry)
+# A register's rows: the statement its repository builds for a filter.
+Query = Callable[[RegisterRepository, RegisterFilter], RegisterSelect]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ class Register(Generic[E]):
     title: str
     entity_type: str
     read_actions: tuple[Action, ...]
-    query: Callable[[RegisterRepository, RegisterFilter], RegisterSelect]
+    query: Query
     entry: Callable[[RegisterRow, EntryContext], E]
     columns: tuple[Column[E], ...]
 
@@ -238,15 +240,11 @@ _PERSON_HEAD: tuple[Column[P], ...] = (
 
 def _persons_register(code: str, title: str, direction: FlowDirection, *columns: Column[P]) -> Register[P]:
     """A register of the inflow or outflow persons: who they are, then `columns`."""
-    return Register(
-        code=code,
-        title=title,
-        entity_type="person",
-        read_actions=_PERSON_READ,
-        query=lambda repository, register_filter: repository.persons(direction, register_filter),
-        entry=person_entry,
-        columns=(*_PERSON_HEAD, *columns),
-    )
+
+    def query(repository: RegisterRepository, register_filter: RegisterFilter) -> RegisterSelect:
+        return repository.persons(direction, register_filter)
+
+    return Register(code, title, "person", _PERSON_READ, query, person_entry, (*_PERSON_HEAD, *columns))
 
 
 INFLOW: Register[P] = _persons_register(
@@ -332,15 +330,11 @@ K = CaseEntry
 
 def _cases_register(code: str, title: str, case_type: str, *columns: Column[K]) -> Register[K]:
     """A register of the cases of one type."""
-    return Register(
-        code=code,
-        title=title,
-        entity_type="case",
-        read_actions=_CASE_READ,
-        query=lambda repository, register_filter: repository.cases(case_type, register_filter),
-        entry=case_entry,
-        columns=columns,
-    )
+
+    def query(repository: RegisterRepository, register_filter: RegisterFilter) -> RegisterSelect:
+        return repository.cases(case_type, register_filter)
+
+    return Register(code, title, "case", _CASE_READ, query, case_entry, columns)
 
 
 CHECKS: Register[K] = _cases_register(

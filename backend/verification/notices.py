@@ -103,25 +103,24 @@ async def notify_registration_place(
         **requester,
         **responder,
         subject_name=person.name,
+        attachment_document_ids=[],
+        channel=Channel.platform,
         question_type=question_type,
         question=(
             f"{verb}: {person.name}; 现居住地 / residence: {county_code} {unit_name} ({unit_code}); "
             f"{date_label}: {arrival.isoformat()}"
         ),
-        attachment_document_ids=[],
-        channel=Channel.platform,
         **records.left_on_time(now),
         created_by=created_by,
     )
     repository.add(row)
     await session.flush()
-    await records.record(
+    await records.opened(
         session,
         row,
         "verification.notice",
-        None,
         unit_code,
-        extra={
+        {
             "person_id": person.id,
             "question_type": question_type.value,
             "responder_county_code": row.responder_county_code,
@@ -129,5 +128,4 @@ async def notify_registration_place(
             "arrival_date": arrival.isoformat(),
         },
     )
-    await records.start(session, row)
     return FlowNotice("sent", correlation_id, route.county_code)

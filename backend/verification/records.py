@@ -155,6 +155,15 @@ def close(row: VerificationRequest, state: VerificationState, at: datetime) -> N
     row.closed_at = at
 
 
+async def opened(
+    session: AsyncSession, row: VerificationRequest, action: str, unit_code: str | None, extra: dict[str, Any]
+) -> None:
+    """A new request's first audit event (`extra` says how it was sent and what it asks), and its deadline workflow
+    started once this transaction commits."""
+    await record(session, row, action, None, unit_code, extra=extra)
+    await start(session, row)
+
+
 async def start(session: AsyncSession, row: VerificationRequest) -> None:
     """Start the request's deadline workflow once this transaction commits."""
     await outbox.enqueue(

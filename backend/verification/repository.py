@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,15 +42,16 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
     model = VerificationRequest
     entity_type = "verification_request"
     not_found = VerificationNotFound
-    unit_column: ClassVar[str | None] = (
-        None  # each side files the row under its own unit: see SentRequests and ReceivedRequests
-    )
+    # Each side files the row under its own unit: see SentRequests and ReceivedRequests.
+    unit_column: ClassVar[str | None] = None
+
+    def addressed_here(self) -> ColumnElement[bool]:
+        """The condition "the request is addressed to this county" (the responder's side of the row)."""
+        return VerificationRequest.responder_tenant_id == self.tenant_id
 
     def base(self) -> Select[VerificationRequest]:
         """The requests this county sent or must answer (the policy hides the others)."""
-        return select(VerificationRequest).where(
-            or_(self.in_county(), VerificationRequest.responder_tenant_id == self.tenant_id)
-        )
+        return select(VerificationRequest).where(or_(self.in_county(), self.addressed_here()))
 
     def sent(self) -> Select[VerificationRequest]:
         """The requests and notices this county's units sent (not the incoming ones an off-platform county sent
@@ -63,7 +64,7 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
 
     def received(self) -> Select[VerificationRequest]:
         """The requests and notices addressed to this county's units."""
-        return select(VerificationRequest).where(VerificationRequest.responder_tenant_id == self.tenant_id)
+        return select(VerificationRequest).where(self.addressed_here())
 
     async def lock(self, request_id: uuid.UUID) -> VerificationRequest:
         """The request, locked until commit (the deadline activities); 404 when it is not this county's."""
@@ -158,7 +159,7 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
             VerificationRequest.state == VerificationState.pending,
             VerificationRequest.expires_at >= affected_from,
             or_(
-                VerificationRequest.responder_tenant_id == self.tenant_id,
+                self.addressed_here(),
                 and_(VerificationRequest.responder_tenant_id.is_(None), self.in_county()),
             ),
         )
@@ -175,7 +176,7 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
         )
         as_responder = and_(
             or_(
-                VerificationRequest.responder_tenant_id == self.tenant_id,
+                self.addressed_here(),
                 # Within the county the requester's row is also the responder's.
                 self.in_county(),
             ),

@@ -199,13 +199,12 @@ async def send(
     except IntegrityError:
         # Another officer sent the same request a moment ago: the partial unique index refused this one.
         raise OpenRequestExists(None) from None
-    await records.record(
+    await records.opened(
         session,
         row,
         f"verification.{'request' if kind == VerificationKind.request else 'notice'}",
-        None,
         row.requester_unit_code,
-        extra={
+        {
             "case_id": case.id,
             "case_number": case.number,
             "responder_county_code": row.responder_county_code,
@@ -214,7 +213,6 @@ async def send(
             "sent_on_time": row.sent_on_time,
         },
     )
-    await records.start(session, row)
     return row
 
 
@@ -397,13 +395,12 @@ async def record_incoming(
             await session.flush()
     except IntegrityError:
         raise InvalidVerification("id", "该标识已被使用 / this id is already taken") from None
-    await records.record(
+    await records.opened(
         session,
         row,
         "verification.incoming_recorded",
-        None,
         row.responder_unit_code,
-        extra={
+        {
             "requester_unit_name": row.requester_unit_name,
             "requester_county_code": row.requester_county_code,
             "requester_reference": row.requester_reference,
@@ -411,7 +408,6 @@ async def record_incoming(
             "evidence_document_id": row.evidence_document_id,
         },
     )
-    await records.start(session, row)
     return row
 
 

@@ -38,21 +38,11 @@ from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-# The form's fields, in the order the registers list them; empty inputs are "not given".
+# The form's fields, by its two fieldsets (基本信息, 流动信息); empty inputs are "not given".
 FORM_FIELDS = (
-    "name",
-    "resident_id",
-    "sex",
-    "phone",
-    "org_unit_code",
-    "flow_date",
-    "registration_division_code",
-    "registration_address",
-    "residence_division_code",
-    "residence_address",
-    "flow_origin_destination",
-    "landlord_or_employer",
-    "marital_status",
+    *("name", "resident_id", "sex", "phone", "marital_status"),
+    *("org_unit_code", "flow_date", "registration_division_code", "registration_address", "residence_division_code"),
+    *("residence_address", "flow_origin_destination", "landlord_or_employer"),
 )
 _PICKER_LIMIT = 20
 _ID_LIKE = re.compile(r"^[0-9]{15,17}[0-9Xx]?$")
