@@ -54,7 +54,7 @@ from backend.tenants.service import provision_tenant
 
 BENCH_ACTOR = Actor(kind="system", id="bench-cases", label="案件基准测试 bench")
 CHINA = timezone(timedelta(hours=8))
-RESIDENT_ID_CONTEXT = "person.resident_id"  # as backend/persons/service.py and the case list's ID search
+RESIDENT_ID_CONTEXT = "person.resident_id"  # as backend/persons/identifiers.py and the case list's ID search
 PHONE_CONTEXT = "person.phone"
 PASSWORD = "Bench-officer-2026"
 # Counties provisioned at once: each has its own audit chain, so they do not wait on each other.

@@ -124,6 +124,31 @@ async def record(
     return event
 
 
+async def record_about(
+    session: AsyncSession,
+    entity_type: str,
+    row: Any,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    *,
+    org_unit_code: str | None = None,
+    reason: str | None = None,
+    correlation_id: str | None = None,
+) -> AuditEvent:
+    """`record()` for an event about one row of the org tree's domains (a person, a certificate, a request):
+    filed under the row's id and its unit (`row.org_unit_code`, unless `org_unit_code` names another)."""
+    return await record(
+        session,
+        action=action,
+        entity_type=entity_type,
+        entity_id=row.id,
+        changes=changes,
+        org_unit_code=org_unit_code or row.org_unit_code,
+        reason=reason,
+        correlation_id=correlation_id,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ChainVerification:
     """The outcome of walking one tenant's chain. `broken_seq`/`broken_id` name the first bad row."""

@@ -1,17 +1,19 @@
-"""Every query on break-glass grants (紧急授权) of the transaction's county."""
+"""Every query on break-glass grants, on the tenant-scoped base (backend/db/repository.py)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
+from backend.breakglass.errors import BreakGlassNotFound
 from backend.db.repository import TenantScopedRepository
 from backend.models import BreakGlassGrant
 
 
 class BreakGlassRepository(TenantScopedRepository[BreakGlassGrant]):
     model = BreakGlassGrant
-    entity_type = "break_glass_grant"
+    entity_type = "break_glass"
+    not_found = BreakGlassNotFound
 
     async def list_all(self, user_id: uuid.UUID | None = None) -> list[BreakGlassGrant]:
         """The county's grants, newest first; only one user's when `user_id` is given."""

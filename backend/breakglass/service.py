@@ -20,14 +20,16 @@ from backend.breakglass.schemas import BreakGlassRequest
 from backend.config import Settings
 from backend.core.clock import utc_now
 from backend.core.errors import Forbidden
-from backend.db.tenancy import current_tenant_id
 from backend.models import BreakGlassGrant
 from backend.org.repository import OrgUnitRepository
+
+ENTITY_TYPE = "break_glass"
 
 
 async def request_break_glass(
     session: AsyncSession, settings: Settings, principal: Principal, request: BreakGlassRequest
 ) -> BreakGlassGrant:
+    """Grant the asking supervisor read access to a unit outside her reach for a while, with her reason. Audited."""
     unit = await OrgUnitRepository(session).get_by_code(request.org_unit_code)
     if unit is None or not unit.active:
         raise BreakGlassRejected("org_unit_code", "本县没有该组织机构 / no such unit in this county")
@@ -40,26 +42,21 @@ async def request_break_glass(
             f"最长{settings.break_glass_max_minutes}分钟 / at most {settings.break_glass_max_minutes} minutes",
         )
     now = utc_now()
+    repository = BreakGlassRepository(session)
     grant = BreakGlassGrant(
         id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=repository.tenant_id,
         user_id=uuid.UUID(principal.id),
         org_unit_code=unit.code,
         reason=request.reason,
         created_at=now,
         expires_at=now + timedelta(minutes=minutes),
     )
-    session.add(grant)
+    repository.add(grant)
     await session.flush()
-    await audit.record(
-        session,
-        action="break_glass.grant",
-        entity_type="break_glass",
-        entity_id=grant.id,
-        org_unit_code=unit.code,
-        reason=request.reason,
-        correlation_id=str(grant.id),
-        changes=audit.diff(None, {"org_unit_code": unit.code, "expires_at": grant.expires_at}),
+    changes = audit.diff(None, {"org_unit_code": unit.code, "expires_at": grant.expires_at})
+    await audit.record_about(
+        session, ENTITY_TYPE, grant, "break_glass.grant", changes, reason=request.reason, correlation_id=str(grant.id)
     )
     return grant
 
@@ -84,12 +81,5 @@ async def revoke_grant(session: AsyncSession, principal: Principal, grant_id: uu
     if grant.revoked_at is None:
         grant.revoked_at = utc_now()
         await session.flush()
-        await audit.record(
-            session,
-            action="break_glass.revoke",
-            entity_type="break_glass",
-            entity_id=grant.id,
-            org_unit_code=grant.org_unit_code,
-            correlation_id=str(grant.id),
-        )
+        await audit.record_about(session, ENTITY_TYPE, grant, "break_glass.revoke", correlation_id=str(grant.id))
     return grant

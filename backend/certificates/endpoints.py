@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -55,31 +55,16 @@ def certificate_filters(
 FiltersDep = Annotated[CertificateFilters, Depends(certificate_filters)]
 
 
+# What the read view computes (the effective status, the inspection dates ...); the rest is the row as stored.
+_COMPUTED = frozenset(field.name for field in fields(service.CertificateView))
+
+
 def _item(view: service.CertificateView) -> CertificateListItem:
-    certificate = view.certificate
     return CertificateListItem(
-        id=certificate.id,
-        person_id=certificate.person_id,
-        number=certificate.number,
-        issue_date=certificate.issue_date,
-        issuing_unit_code=certificate.issuing_unit_code,
-        issuing_unit_name=certificate.issuing_unit_name,
-        issued_elsewhere=view.issued_elsewhere,
-        permanent=certificate.permanent,
-        valid_until=certificate.valid_until,
-        status=view.status,
-        expires_in_days=view.expires_in_days,
-        inspection_due=view.inspection_due,
-        last_inspected_on=view.last_inspected_on,
-        next_inspection_on=view.next_inspection_on,
-        issued_by_proxy=certificate.issued_by_proxy,
-        proxy_name=certificate.proxy_name,
-        renews_id=certificate.renews_id,
-        renewed_by_id=view.renewed_by_id,
-        org_unit_code=certificate.org_unit_code,
-        version=certificate.version,
-        created_at=certificate.created_at,
-        updated_at=certificate.updated_at,
+        **{
+            name: getattr(view if name in _COMPUTED else view.certificate, name)
+            for name in CertificateListItem.model_fields
+        }
     )
 
 

@@ -1,5 +1,6 @@
-"""Every query of the certificate register. Tenant scoping lives here (the second lock after row-level security);
-subtree scoping is the caller's list of roots (Principal.scopes_for)."""
+"""Every query of the certificate register, on the tenant-scoped base (backend/db/repository.py): tenant scoping
+lives there (the second lock after row-level security); subtree scoping is the caller's list of roots
+(Principal.scopes_for)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
+from backend.certificates.errors import CertificateNotFound
+from backend.db.repository import TenantScopedRepository
 from backend.models import Certificate, CertificateInspection, CertificateStatus, FlowDirection, Person
 
 INSPECTION_INTERVAL_DAYS = 365
@@ -59,65 +59,39 @@ def expired(today: date) -> ColumnElement[bool]:
     )
 
 
-class CertificateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @property
-    def tenant_id(self) -> uuid.UUID:
-        """The county this transaction is scoped to."""
-        return current_tenant_id(self.session)
-
-    async def person(self, person_id: uuid.UUID, *, for_update: bool = False) -> Person | None:
-        """The holder. Locked when issuing, so two officers cannot give her two certificates in force at once."""
-        statement = select(Person).where(Person.tenant_id == self.tenant_id, Person.id == person_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def get(self, certificate_id: uuid.UUID) -> Certificate | None:
-        """One certificate of this county, or None."""
-        statement = select(Certificate).where(Certificate.tenant_id == self.tenant_id, Certificate.id == certificate_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+class CertificateRepository(TenantScopedRepository[Certificate]):
+    model = Certificate
+    entity_type = "certificate"
+    not_found = CertificateNotFound
 
     async def number_taken(self, number: str) -> bool:
         """Whether a certificate of this county already has this number (the unique constraint is the backstop)."""
-        statement = select(Certificate.id).where(Certificate.tenant_id == self.tenant_id, Certificate.number == number)
-        return (await self.session.execute(statement.limit(1))).first() is not None
+        return await self.first(self.base().where(Certificate.number == number).limit(1)) is not None
 
     async def in_force_for_person(self, person_id: uuid.UUID, today: date) -> list[Certificate]:
         """The person's certificates still in force today (at most one, unless data was imported that way)."""
-        statement = select(Certificate).where(
-            Certificate.tenant_id == self.tenant_id, Certificate.person_id == person_id, in_force(today)
-        )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(self.base().where(Certificate.person_id == person_id, in_force(today)))
 
     async def inspections(self, certificate_id: uuid.UUID) -> list[CertificateInspection]:
         """A certificate's inspections, newest first."""
         statement = (
-            select(CertificateInspection)
-            .where(
-                CertificateInspection.tenant_id == self.tenant_id,
-                CertificateInspection.certificate_id == certificate_id,
-            )
+            self.county_rows(CertificateInspection)
+            .where(CertificateInspection.certificate_id == certificate_id)
             .order_by(CertificateInspection.inspected_on.desc(), CertificateInspection.id)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     def _rows(self) -> tuple[Select[Certificate, date, uuid.UUID, FlowDirection], ScalarSelect[date]]:
         """Certificates joined with their holder, the last inspection date and the renewal that replaced them."""
         last_inspected = (
             select(func.max(CertificateInspection.inspected_on))
-            .where(
-                CertificateInspection.tenant_id == Certificate.tenant_id,
-                CertificateInspection.certificate_id == Certificate.id,
-            )
+            .where(self.in_county(CertificateInspection), CertificateInspection.certificate_id == Certificate.id)
             .scalar_subquery()
         )
         successor = aliased(Certificate)
         renewed_by = (
             select(successor.id)
-            .where(successor.tenant_id == Certificate.tenant_id, successor.renews_id == Certificate.id)
+            .where(self.in_county(successor), successor.renews_id == Certificate.id)
             .order_by(successor.created_at)
             .limit(1)
             .scalar_subquery()
@@ -129,8 +103,8 @@ class CertificateRepository:
                 renewed_by.label("renewed_by_id"),
                 Person.flow_direction,
             )
-            .join(Person, and_(Person.id == Certificate.person_id, Person.tenant_id == Certificate.tenant_id))
-            .where(Certificate.tenant_id == self.tenant_id)
+            .join(Person, and_(Person.id == Certificate.person_id, self.in_county(Person)))
+            .where(self.in_county())
         )
         return statement, last_inspected
 
@@ -154,11 +128,11 @@ class CertificateRepository:
     ) -> tuple[list[CertificateRow], int]:
         """Certificates kept by units under `roots`, filtered; newest issue first. Returns (page, total)."""
         statement, last_inspected = self._rows()
-        conditions: list[ColumnElement[bool]] = [under_roots(Certificate.org_unit_code, roots)]
+        conditions: list[ColumnElement[bool]] = [self.in_subtrees(roots)]
         if filters.person_id is not None:
             conditions.append(Certificate.person_id == filters.person_id)
         if filters.org_unit_code:
-            conditions.append(subtree(Certificate.org_unit_code, filters.org_unit_code))
+            conditions.append(self.in_subtree(filters.org_unit_code))
         if filters.number:
             conditions.append(Certificate.number == filters.number)
         if filters.status is CertificateStatus.valid:
@@ -187,7 +161,3 @@ class CertificateRepository:
         total = (await self.session.execute(total_statement)).scalar_one()
         page = statement.order_by(Certificate.issue_date.desc(), Certificate.number).offset(offset).limit(limit)
         return [self._row(result) for result in (await self.session.execute(page)).all()], total
-
-    def add(self, row: Certificate | CertificateInspection) -> None:
-        """Stage a new row; the caller flushes."""
-        self.session.add(row)

@@ -30,13 +30,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
-from backend.authz.service import audit_break_glass_listing, authorize_unit
+from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
 from backend.certificates.errors import (
     CertificateNotFound,
@@ -57,7 +56,6 @@ from backend.core.clock import china_today
 from backend.core.divisions import county_of
 from backend.core.errors import FieldError, StaleVersion
 from backend.core.pagination import PageParams
-from backend.db.tenancy import current_tenant_id
 from backend.models import (
     Certificate,
     CertificateInspection,
@@ -69,6 +67,7 @@ from backend.models import (
 )
 from backend.org.repository import OrgUnitRepository
 from backend.persons.divisions import is_known_division
+from backend.persons.repository import PersonRepository
 
 VALIDITY_YEARS = 3
 RENEWAL_WINDOW_DAYS = 90
@@ -169,27 +168,12 @@ def snapshot(certificate: Certificate) -> dict[str, Any]:
 # --- lookups -----------------------------------------------------------------------------------------------
 
 
-async def _person_in_reach(session: AsyncSession, principal: Principal, person_id: uuid.UUID, action: Action) -> Person:
-    person = await CertificateRepository(session).person(person_id)
-    if person is None:
-        raise PersonNotFound()
-    await authorize_unit(
-        session,
-        principal,
-        action,
-        person.org_unit_code,
-        entity_type="person",
-        entity_id=str(person.id),
-        not_found=PersonNotFound(),
-    )
-    return person
-
-
 async def _locked_person_in_reach(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> Person:
     """The holder, writable by the caller, locked until commit: two officers cannot give her two certificates in
     force at once. Authorized before locking, so a caller never holds a lock on a row outside her reach."""
-    await _person_in_reach(session, principal, person_id, Action.person_write)
-    person = await CertificateRepository(session).person(person_id, for_update=True)
+    persons = PersonRepository(session)
+    await persons.get_in_reach(principal, Action.person_write, person_id)
+    person = await persons.get(person_id, for_update=True)
     if person is None:  # pragma: no cover - persons are never deleted
         raise PersonNotFound()
     return person
@@ -199,19 +183,7 @@ async def _certificate_in_reach(
     session: AsyncSession, principal: Principal, certificate_id: uuid.UUID, action: Action
 ) -> Certificate:
     """The certificate if `action` is allowed on the unit keeping it; 404 otherwise (or in another county)."""
-    certificate = await CertificateRepository(session).get(certificate_id)
-    if certificate is None:
-        raise CertificateNotFound()
-    await authorize_unit(
-        session,
-        principal,
-        action,
-        certificate.org_unit_code,
-        entity_type=ENTITY_TYPE,
-        entity_id=str(certificate.id),
-        not_found=CertificateNotFound(),
-    )
-    return certificate
+    return await CertificateRepository(session).get_in_reach(principal, action, certificate_id)
 
 
 async def _view(session: AsyncSession, certificate_id: uuid.UUID, today: date) -> CertificateView:
@@ -341,28 +313,21 @@ async def _new_certificate(
     permanent, valid_until = validity
     certificate = Certificate(
         id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=repository.tenant_id,
         person_id=person.id,
-        number=body.number,
-        issue_date=body.issue_date,
         issuing_unit_code=issuing[0],
         issuing_unit_name=issuing[1],
+        # The number, dates and proxy as given; the validity as the rules computed it.
+        **body.model_dump(include={"number", "issue_date", "issued_by_proxy", "proxy_name"}),
         permanent=permanent,
         valid_until=valid_until,
         status=CertificateStatus.valid,
-        issued_by_proxy=body.issued_by_proxy,
-        proxy_name=body.proxy_name,
         renews_id=renews.id if renews is not None else None,
         org_unit_code=person.org_unit_code,
     )
     repository.add(certificate)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # Another officer used the same number between the check and the insert.
-        if "uq_certificates_tenant_id_number" in str(error.orig):
-            raise NumberTaken(body.number) from None
-        raise
+    # Another officer may have used the same number between the check and the insert.
+    await repository.flush_unique("uq_certificates_tenant_id_number", lambda: NumberTaken(body.number))
     return certificate
 
 
@@ -370,15 +335,7 @@ async def _record(
     session: AsyncSession, certificate: Certificate, action: str, changes: dict[str, Any], *, reason: str | None = None
 ) -> None:
     """One audit event about one certificate, filed under the unit that keeps it."""
-    await audit.record(
-        session,
-        action=action,
-        entity_type=ENTITY_TYPE,
-        entity_id=certificate.id,
-        org_unit_code=certificate.org_unit_code,
-        changes=changes,
-        reason=reason,
-    )
+    await audit.record_about(session, ENTITY_TYPE, certificate, action, changes, reason=reason)
 
 
 async def issue_certificate(
@@ -508,9 +465,10 @@ async def inspect_certificate(
     problems = _inspection_problems(certificate, body, today)
     if problems:
         raise CertificateRejected(problems)
+    repository = CertificateRepository(session)
     inspection = CertificateInspection(
         id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=repository.tenant_id,
         certificate_id=certificate.id,
         inspected_on=body.inspected_on,
         inspector_id=uuid.UUID(principal.id) if principal.kind == "user" else None,
@@ -519,25 +477,11 @@ async def inspect_certificate(
         result=body.result,
         notes=body.notes or None,
     )
-    CertificateRepository(session).add(inspection)
+    repository.add(inspection)
     await session.flush()
-    await audit.record(
-        session,
-        action=INSPECT_ACTION,
-        entity_type=ENTITY_TYPE,
-        entity_id=certificate.id,
-        org_unit_code=certificate.org_unit_code,
-        changes=audit.diff(
-            None,
-            {
-                "inspection_id": inspection.id,
-                "inspected_on": inspection.inspected_on,
-                "result": inspection.result,
-                "notes": inspection.notes,
-                "inspector_name": inspection.inspector_name,
-            },
-        ),
-    )
+    inspected = ("inspected_on", "result", "notes", "inspector_name")
+    changes = {"inspection_id": inspection.id} | {name: getattr(inspection, name) for name in inspected}
+    await _record(session, certificate, INSPECT_ACTION, audit.diff(None, changes))
     return inspection
 
 
@@ -580,5 +524,5 @@ async def list_person_certificates(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, filters: CertificateFilters, page: PageParams
 ) -> tuple[list[CertificateView], int]:
     """One person's certificates (those kept by units in the caller's reach); 404 for a person out of reach."""
-    await _person_in_reach(session, principal, person_id, Action.person_read)
+    await PersonRepository(session).get_in_reach(principal, Action.person_read, person_id)
     return await list_certificates(session, principal, replace(filters, person_id=person_id), page)

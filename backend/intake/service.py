@@ -44,7 +44,6 @@ from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
 from backend.persons.service import depart_person, resident_id_digest
 from backend.tenants.directory import DivisionRoute
-from backend.verification import flow_notices
 from workflows.cases.types import CaseAction
 
 ROUTER_ID = "intake-router"
@@ -311,10 +310,6 @@ async def _apply_to_registry(
                 principal,
                 person,
                 PersonDepart(departed_on=departed_on, reason=f"{payload['issuing_office']}通报：{reason}"[:200]),
-            )
-            # As a departure recorded by hand: the registration county hears of it (离开通报).
-            await flow_notices.notify_registration_place(
-                session, None, person, "inflow_left", departed_on, principal.subject
             )
     elif notification_type in (NotificationType.marriage_registered, NotificationType.divorce_registered):
         status = (

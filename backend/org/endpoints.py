@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from backend.authz.service import audit_break_glass_listing, authorize_unit
+from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.org import service
 from backend.org.auth import OrgRead
-from backend.org.errors import OrgUnitNotFound
 from backend.org.schemas import OrgUnitRead
 
 router = APIRouter(prefix=f"{API_V1}/org-units", tags=["org"])
@@ -31,14 +30,4 @@ async def list_units(session: SessionDep, principal: OrgRead) -> list[OrgUnitRea
 
 @router.get("/{code}", response_model=OrgUnitRead, summary="One org unit")
 async def get_unit(session: SessionDep, principal: OrgRead, code: UnitCodePath) -> OrgUnitRead:
-    unit = await service.get_unit(session, code)
-    await authorize_unit(
-        session,
-        principal,
-        Action.org_read,
-        unit.code,
-        entity_type="org_unit",
-        entity_id=str(unit.id),
-        not_found=OrgUnitNotFound(),
-    )
-    return OrgUnitRead.model_validate(unit)
+    return OrgUnitRead.model_validate(await service.unit_in_reach(session, principal, code))

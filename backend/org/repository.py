@@ -1,19 +1,21 @@
-"""Every query on the org tree of the transaction's county. Subtrees are code prefixes (see OrgUnit), filtered
-as leakproof ranges (`backend/db/scoping.py`)."""
+"""Every query on the org tree, on the tenant-scoped base (backend/db/repository.py). A unit's code is its place
+in the tree: subtrees are code ranges (backend/db/scoping.py)."""
 
 from __future__ import annotations
 
 from backend.db.repository import TenantScopedRepository
 from backend.models import OrgUnit
+from backend.org.errors import OrgUnitNotFound
 
 
 class OrgUnitRepository(TenantScopedRepository[OrgUnit]):
     model = OrgUnit
     unit_column = "code"
     entity_type = "org_unit"
+    not_found = OrgUnitNotFound
 
     async def get_by_code(self, code: str) -> OrgUnit | None:
-        """The county's unit with this code (active or not), or None."""
+        """The unit with this code in the current county, or None."""
         return await self.one_or_none(self.base().where(OrgUnit.code == code))
 
     async def all_by_code(self) -> dict[str, OrgUnit]:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
 from backend.core.errors import FieldError
-from backend.db.tenancy import current_tenant_id
 from backend.models import OrgUnit, OrgUnitKind
 from backend.models.org_unit import TOWNSHIP_KINDS, VILLAGE_KINDS
 from backend.org.errors import OrgImportRejected, OrgUnitNotFound
@@ -141,24 +142,17 @@ async def import_org_csv(session: AsyncSession, *, county_code: str, text: str) 
     if orphans:
         raise OrgImportRejected(orphans)
 
-    tenant_id = current_tenant_id(session)
     created = updated = unchanged = 0
     # Parents first, so every unit's parent exists when the unit is written.
     for row in sorted(rows, key=lambda r: len(r.code)):
         incoming = {"parent_code": row.parent_code, "name": row.name, "kind": row.kind, "active": row.active}
         unit = existing.get(row.code)
         if unit is None:
-            unit = OrgUnit(id=uuid.uuid4(), tenant_id=tenant_id, code=row.code, **incoming)
+            unit = OrgUnit(id=uuid.uuid4(), tenant_id=repository.tenant_id, code=row.code, **incoming)
             repository.add(unit)
             await session.flush()
-            await audit.record(
-                session,
-                action="org_unit.create",
-                entity_type="org_unit",
-                entity_id=unit.id,
-                org_unit_code=unit.code,
-                changes=audit.diff(None, {"code": row.code, **incoming}),
-            )
+            changes = audit.diff(None, {"code": row.code, **incoming})
+            await audit.record_about(session, "org_unit", unit, "org_unit.create", changes, org_unit_code=unit.code)
             created += 1
             continue
         before = {name: getattr(unit, name) for name in incoming}
@@ -169,14 +163,7 @@ async def import_org_csv(session: AsyncSession, *, county_code: str, text: str) 
         for name, value in incoming.items():
             setattr(unit, name, value)
         await session.flush()
-        await audit.record(
-            session,
-            action="org_unit.update",
-            entity_type="org_unit",
-            entity_id=unit.id,
-            org_unit_code=unit.code,
-            changes=changes,
-        )
+        await audit.record_about(session, "org_unit", unit, "org_unit.update", changes, org_unit_code=unit.code)
         updated += 1
     return OrgImportResult(created=created, updated=updated, unchanged=unchanged)
 
@@ -187,10 +174,17 @@ async def list_subtree(session: AsyncSession, root_code: str) -> list[OrgUnit]:
 
 
 async def get_unit(session: AsyncSession, code: str) -> OrgUnit:
+    """The unit with this code in the current county; 404 when there is none."""
     unit = await OrgUnitRepository(session).get_by_code(code)
     if unit is None:
         raise OrgUnitNotFound()
     return unit
+
+
+async def unit_in_reach(session: AsyncSession, principal: Principal, code: str) -> OrgUnit:
+    """The unit with this code if the principal may read it; 404 otherwise, as if it did not exist."""
+    unit = await get_unit(session, code)
+    return await OrgUnitRepository(session).get_in_reach(principal, Action.org_read, unit.id)
 
 
 async def list_units_in_scopes(session: AsyncSession, roots: list[str]) -> list[OrgUnit]:

@@ -14,10 +14,9 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from backend.authz.vocabulary import Action
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
-from backend.db.engine import Database
-from backend.db.session import SessionDep, get_database
+from backend.db.session import SessionDep
 from backend.models import FlowDirection, PersonStatus, Sex
-from backend.persons import importer, service
+from backend.persons import importer, merging, service, spreadsheet
 from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.errors import ImportFileRejected
 from backend.persons.schemas import (
@@ -35,10 +34,9 @@ from backend.persons.schemas import (
     PersonUpdate,
     SortKey,
 )
-from backend.verification import flow_notices
+from backend.verification import notices
 
 router = APIRouter(prefix=f"{API_V1}/persons", tags=["persons"])
-DatabaseDep = Annotated[Database, Depends(get_database)]
 
 # Multipart framing (boundaries, part headers) on top of the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -93,24 +91,14 @@ async def list_persons(
     status_code=status.HTTP_201_CREATED,
     summary="Register a person (an ID number already registered updates that record: 200)",
 )
-async def register_person(
-    session: SessionDep, database: DatabaseDep, principal: PersonsWrite, body: PersonCreate
-) -> JSONResponse:
-    returning = await flow_notices.was_departed(session, body.resident_id)
-    person, merged = await service.register_person(session, principal, body)
-    # An inflow person whose registration place is another county: that county is notified (流入登记通报), in
-    # this transaction; a returning person (a departed record registered again) likewise.
-    notice = None
-    if not merged or returning:
-        notice = await flow_notices.notify_registration_place(
-            session, database, person, "inflow_registered", person.flow_date, principal.subject
-        )
-    read = await service.person_read(session, principal, person)
-    registration = PersonRegistrationRead(**read.model_dump(), merged_into_existing=merged)
+async def register_person(session: SessionDep, principal: PersonsWrite, body: PersonCreate) -> JSONResponse:
+    registration = await service.register_person(session, principal, body)
+    read = await service.person_read(session, principal, registration.person)
+    merged = registration.merged_into_existing
     return JSONResponse(
-        registration.model_dump(mode="json"),
+        PersonRegistrationRead(**read.model_dump(), merged_into_existing=merged).model_dump(mode="json"),
         status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED,
-        headers={flow_notices.HEADER: notice.header()} if notice else None,
+        headers=_notice_header(registration.notice),
     )
 
 
@@ -120,13 +108,12 @@ async def register_person(
 async def import_persons(
     request: Request,
     session: SessionDep,
-    database: DatabaseDep,
     principal: PersonsWrite,
     mode: ImportMode = "all_or_nothing",
     dry_run: bool = False,
 ) -> ImportReport:
     data = await _read_upload(request)
-    return await importer.import_persons(session, principal, data, mode=mode, dry_run=dry_run, database=database)
+    return await importer.import_persons(session, principal, data, mode=mode, dry_run=dry_run)
 
 
 @router.get("/{person_id}", response_model=PersonRead, summary="One person (full identifiers only with permission)")
@@ -146,20 +133,11 @@ async def update_person(
 
 @router.post("/{person_id}/depart", response_model=PersonRead, summary="注销: the person left")
 async def depart_person(
-    session: SessionDep,
-    database: DatabaseDep,
-    principal: PersonsWrite,
-    person_id: uuid.UUID,
-    body: PersonDepart,
-    response: Response,
+    session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonDepart, response: Response
 ) -> PersonRead:
     person = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    await service.depart_person(session, principal, person, body)
-    notice = await flow_notices.notify_registration_place(
-        session, database, person, "inflow_left", body.departed_on, principal.subject
-    )
-    if notice is not None:
-        response.headers[flow_notices.HEADER] = notice.header()
+    departure = await service.depart_person(session, principal, person, body)
+    response.headers.update(_notice_header(departure.notice) or {})
     return await service.person_read(session, principal, person)
 
 
@@ -178,7 +156,7 @@ async def duplicate_candidates(
     session: SessionDep, principal: PersonsRead, person_id: uuid.UUID
 ) -> list[PersonListItem]:
     person = await service.person_in_reach(session, principal, person_id, Action.person_read)
-    return await service.duplicate_candidates(session, principal, person)
+    return await merging.duplicate_candidates(session, principal, person)
 
 
 @router.post("/{person_id}/merge", response_model=PersonMergeRead, summary="Merge this duplicate into another record")
@@ -186,7 +164,7 @@ async def merge_person(
     session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonMerge
 ) -> PersonMergeRead:
     source = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    source, target = await service.merge_persons(session, principal, source, body)
+    source, target = await merging.merge_persons(session, principal, source, body)
     return PersonMergeRead(
         source=await service.person_read(session, principal, source),
         target=await service.person_read(session, principal, target),
@@ -202,8 +180,13 @@ async def unmerge_person(
     session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID, body: PersonUnmerge
 ) -> PersonRead:
     source = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    source, _ = await service.unmerge_person(session, principal, source, body)
+    source, _ = await merging.unmerge_person(session, principal, source, body)
     return await service.person_read(session, principal, source)
+
+
+def _notice_header(notice: notices.FlowNotice | None) -> dict[str, str] | None:
+    """The `X-Flow-Notice` header telling the client the registration county was notified (or could not be)."""
+    return {notices.HEADER: notice.header()} if notice is not None else None
 
 
 async def _read_upload(request: Request) -> bytes:
@@ -211,7 +194,7 @@ async def _read_upload(request: Request) -> bytes:
 
     The Content-Length header only lets an oversized upload be refused early; the bytes are counted anyway.
     """
-    limit = min(importer.MAX_IMPORT_BYTES, request.app.state.settings.upload_max_bytes)
+    limit = min(spreadsheet.MAX_IMPORT_BYTES, request.app.state.settings.upload_max_bytes)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ImportFileRejected(
             "请以 multipart/form-data 上传文件（字段名 file）",
@@ -221,13 +204,13 @@ async def _read_upload(request: Request) -> bytes:
         )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
-        raise importer.file_too_large()
+        raise spreadsheet.file_too_large()
     try:
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit + _MULTIPART_OVERHEAD:
-                raise importer.file_too_large()
+                raise spreadsheet.file_too_large()
 
         async def replay() -> AsyncGenerator[bytes, None]:
             yield bytes(body)
@@ -243,5 +226,5 @@ async def _read_upload(request: Request) -> bytes:
         raise ImportFileRejected("缺少文件（字段名 file）", "no file in the upload (field 'file')")
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise importer.file_too_large()
+        raise spreadsheet.file_too_large()
     return data

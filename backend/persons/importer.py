@@ -19,20 +19,21 @@ Rules:
 - Empty cells leave an existing record's values as they are (an import fills and corrects, it never erases).
 - The managing unit is the residence unit (现居住单位代码) for inflow and within-county people and the
   registration place (户籍地区划代码, a unit of this county) for outflow people.
-- The file type is decided from its bytes (an .xlsx is a zip starting with PK), never from its name.
+- The file type is decided from its bytes (an .xlsx is a zip starting with PK), never from its name
+  (backend/persons/spreadsheet.py reads it).
+- The registration counties of inflow persons created, or coming back, are told (流入登记通报), as a
+  registration one by one would.
 - Each created or updated person gets its own audit event and the import one `person.import` summary, all
   sharing the import's correlation id, in the request's single transaction.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import unicodedata
 import uuid
-import zipfile
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,20 +43,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
-from backend.core.errors import DomainError, FieldError
-from backend.db.engine import Database
+from backend.core.errors import FieldError
 from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, PersonStatus, Sex
-from backend.persons import service
+from backend.persons import records, service
 from backend.persons.errors import ImportFileRejected, ImportRejected, RegisteredOutsideReach
+from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import ImportMode, ImportReport
-from backend.verification import flow_notices
+from backend.persons.spreadsheet import Table, present, read_table
+from backend.persons.validation import Rules, check_person_fields, load_rules
 
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-MAX_IMPORT_ROWS = 20_000
-# An .xlsx is compressed; refuse archives that would inflate beyond this (zip bombs).
-MAX_XLSX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-# Problems listed in one answer; the detail still gives the total.
 MAX_REPORTED_PROBLEMS = 5_000
 IMPORT_REASON = "批量导入 / import"
 
@@ -142,133 +139,6 @@ HEADER_ALIASES: dict[str, str] = {
 }
 
 
-# --- reading the file -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """The cells of the first sheet: `rows[i] = (row number as the spreadsheet shows it, cell values)`."""
-
-    file_format: str
-    rows: list[tuple[int, list[Any]]]
-
-
-def _too_many_rows() -> ImportFileRejected:
-    return ImportFileRejected(
-        f"超过{MAX_IMPORT_ROWS}行，请分成多个文件导入",
-        f"more than {MAX_IMPORT_ROWS} rows; split the file",
-        status_code=413,
-        code="IMPORT_TOO_MANY_ROWS",
-    )
-
-
-def read_table(data: bytes) -> Table:
-    """The rows of an .xlsx (first sheet) or CSV file, judged by content alone; refuses anything else."""
-    if not data.strip():
-        raise ImportFileRejected("文件为空", "the file is empty")
-    if len(data) > MAX_IMPORT_BYTES:
-        raise file_too_large()
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileRejected(
-            "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
-            "old Excel (.xls) files are not supported; save as .xlsx or CSV",
-            status_code=415,
-            code="UNSUPPORTED_MEDIA_TYPE",
-        )
-    if b"\x00" in data[:4096]:
-        raise ImportFileRejected(
-            "不是 .xlsx 或 CSV 文件（CSV 请保存为 UTF-8 或 GBK 编码）",
-            "not an .xlsx or CSV file (save CSV as UTF-8 or GBK)",
-            status_code=415,
-            code="UNSUPPORTED_MEDIA_TYPE",
-        )
-    return _read_csv(data)
-
-
-def file_too_large() -> ImportFileRejected:
-    """The refusal for an upload over MAX_IMPORT_BYTES (413)."""
-    limit = MAX_IMPORT_BYTES // (1024 * 1024)
-    return ImportFileRejected(
-        f"文件超过{limit}MB上限", f"the file exceeds the {limit} MB limit", status_code=413, code="IMPORT_TOO_LARGE"
-    )
-
-
-def _unreadable() -> ImportFileRejected:
-    return ImportFileRejected(
-        "无法读取：不是有效的 .xlsx 或 CSV 文件", "unreadable: not a valid .xlsx or CSV file", code="IMPORT_UNREADABLE"
-    )
-
-
-def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            if "xl/workbook.xml" not in {entry.filename for entry in entries}:
-                raise _unreadable()
-            if sum(entry.file_size for entry in entries) > MAX_XLSX_UNCOMPRESSED_BYTES:
-                raise file_too_large()
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except DomainError:
-        raise
-    except Exception:  # any failure to parse untrusted bytes means the same to the user
-        raise _unreadable() from None
-    try:
-        if not workbook.worksheets:
-            raise _unreadable()
-        rows: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-            _keep_row(rows, number, list(values))
-    except DomainError:
-        raise
-    except Exception:
-        raise _unreadable() from None
-    finally:
-        workbook.close()
-    return Table("xlsx", rows)
-
-
-def _read_csv(data: bytes) -> Table:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileRejected(
-            "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV",
-            "unknown text encoding; save the CSV as UTF-8 or GBK",
-            code="IMPORT_UNREADABLE",
-        )
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    rows: list[tuple[int, list[Any]]] = []
-    try:
-        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-            _keep_row(rows, number, list(values))
-    except csv.Error:
-        raise _unreadable() from None
-    return Table("csv", rows)
-
-
-def _keep_row(rows: list[tuple[int, list[Any]]], number: int, values: list[Any]) -> None:
-    """Keep the header and non-blank rows; refuse a file with more data rows than the limit (blank rows, which
-    spreadsheets often carry by the thousand, neither count nor take memory)."""
-    if number > 1 and not any(_present(value) for value in values):
-        return
-    if len(rows) > MAX_IMPORT_ROWS:
-        raise _too_many_rows()
-    rows.append((number, values))
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
 # --- checking rows --------------------------------------------------------------------------------------
 
 
@@ -312,7 +182,7 @@ def _header(rows: list[tuple[int, list[Any]]]) -> tuple[dict[str, int], dict[str
 
 
 class _RowChecker:
-    """Turns one row's cells into the values `service.check_person_fields` takes, collecting problems."""
+    """Turns one row's cells into the values `check_person_fields` takes, collecting problems."""
 
     def __init__(self, number: int, cells: Mapping[str, Any], written: Mapping[str, str]) -> None:
         self.number = number
@@ -489,18 +359,18 @@ def _with_row_prefix(problem: FieldError) -> FieldError:
     return FieldError(problem.loc, f"第{number}行 {column}：{problem.msg}")
 
 
-def check_rows(table: Table, rules: service.Rules) -> list[RowResult]:
+def check_rows(table: Table, rules: Rules) -> list[RowResult]:
     """Check every data row against the registry's rules; blank rows are skipped."""
     positions, written = _header(table.rows)
     results: list[RowResult] = []
     first_row_of_id: dict[str, int] = {}
     for number, cells in table.rows[1:]:
-        if not any(_present(value) for value in cells):
+        if not any(present(value) for value in cells):
             continue
         by_key = {key: cells[index] if index < len(cells) else None for key, index in positions.items()}
         checker = _RowChecker(number, by_key, written)
         values = checker.values_for_service()
-        clean, problems = service.check_person_fields(values, rules=rules, loc=checker.loc)
+        clean, problems = check_person_fields(values, rules=rules, loc=checker.loc)
         if "sex" not in clean and "resident_id" not in values:
             checker.problem("sex", "性别必填", "required")
         result = RowResult(number=number, clean=clean, resident_id_loc=checker.loc("resident_id"))
@@ -516,7 +386,7 @@ def check_rows(table: Table, rules: service.Rules) -> list[RowResult]:
                 )
             else:
                 first_row_of_id[number_text] = number
-            result.resident_id_hash = service.resident_id_digest(number_text)
+            result.resident_id_hash = resident_id_digest(number_text)
         result.problems = [_with_row_prefix(problem) for problem in _first_per_loc(checker.problems + problems)]
         results.append(result)
     return results
@@ -532,15 +402,13 @@ async def import_persons(
     *,
     mode: ImportMode,
     dry_run: bool,
-    database: Database | None = None,
 ) -> ImportReport:
     """Check the whole file, then (unless refused or a dry run) create and update persons in this transaction.
 
-    With `database`, the registration counties of the inflow persons created (or coming back: a departed
-    record imported again) are notified in this transaction, as a registration one by one would
-    (flow_notices, 流入登记通报)."""
+    The registration counties of the inflow persons created (or coming back: a departed record imported again)
+    are told in this transaction, as a registration one by one would (流入登记通报)."""
     table = read_table(data)
-    rules = await service.load_rules(session, principal)
+    rules = await load_rules(session, principal)
     results = check_rows(table, rules)
     if not results:
         raise ImportFileRejected("文件中没有数据行", "the file has no data rows")
@@ -569,12 +437,12 @@ async def import_persons(
             to_create.append(result.clean)
             continue
         if dry_run:
-            changed = bool(service.planned_changes(holder, result.clean, reactivate=True))
+            changed = bool(records.planned_changes(holder, result.clean, reactivate=True))
         else:
             if holder.status == PersonStatus.departed:
                 returning.append(holder)
             changed = bool(
-                await service.update_from_clean(
+                await records.update_from_clean(
                     session,
                     holder,
                     result.clean,
@@ -587,25 +455,21 @@ async def import_persons(
         unchanged += not changed
 
     created = len(to_create)
-    notices: dict[str, int] = {}
+    notices: Counter[str] = Counter()
     if not dry_run:
-        new_persons = await service.create_many_from_clean(
+        new_persons = await records.create_many_from_clean(
             session, to_create, reason=IMPORT_REASON, correlation_id=str(import_id)
         )
-        if database is not None:
-            notices = await _notify_registration_places(session, database, principal, [*new_persons, *returning])
+        notices = await service.announce_arrivals(session, principal, [*new_persons, *returning])
+    # The counts the report gives and the import's audit event keeps.
+    counts = {"rows": len(results), "created": created, "updated": updated, "unchanged": unchanged}
+    counts |= {"rejected": rejected, "notices_sent": notices["sent"], "notices_not_sent": notices["off_platform"]}
     report = ImportReport(
         mode=mode,
         dry_run=dry_run,
-        rows=len(results),
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=rejected,
         errors=[problem.as_dict() for problem in problems[:MAX_REPORTED_PROBLEMS]],
         import_id=import_id,
-        notices_sent=notices.get("sent", 0),
-        notices_not_sent=notices.get("off_platform", 0),
+        **counts,
     )
     if import_id is not None:
         await audit.record(
@@ -618,30 +482,9 @@ async def import_persons(
                 "mode": mode,
                 "file_format": table.file_format,
                 "file_sha256": hashlib.sha256(data).hexdigest(),
-                "rows": report.rows,
-                "created": created,
-                "updated": updated,
-                "unchanged": unchanged,
-                "rejected": rejected,
-                "notices_sent": report.notices_sent,
-                "notices_not_sent": report.notices_not_sent,
+                **counts,
             },
             reason=IMPORT_REASON,
             correlation_id=str(import_id),
         )
     return report
-
-
-async def _notify_registration_places(
-    session: AsyncSession, database: Database, principal: Principal, persons: list[Person]
-) -> dict[str, int]:
-    """Notify the registration county of each inflow person registered (or back) by the import, one notice per
-    person, in this transaction; the counts by outcome (`sent`, `off_platform`)."""
-    counts: dict[str, int] = {}
-    for person in persons:
-        notice = await flow_notices.notify_registration_place(
-            session, database, person, "inflow_registered", person.flow_date, principal.subject
-        )
-        if notice is not None:
-            counts[notice.outcome] = counts.get(notice.outcome, 0) + 1
-    return counts

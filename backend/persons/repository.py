@@ -1,5 +1,6 @@
-"""Every query on the person registry. Each one filters on the transaction's tenant as well as relying on
-row-level security (two locks); list queries also filter on the caller's org subtrees in SQL."""
+"""Every query on the person registry, on the tenant-scoped base (backend/db/repository.py): each one filters on
+the transaction's county as well as relying on row-level security (two locks); list queries also filter on the
+caller's org subtrees in SQL."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
+from backend.db.repository import TenantScopedRepository
 from backend.models import FlowDirection, Person, PersonChild, PersonStatus, Sex
+from backend.persons.errors import PersonNotFound
 
 # Hash lists are sent in chunks, so a 20,000-row import does not build one enormous IN list.
 _IN_CHUNK = 1000
@@ -24,54 +24,54 @@ def _like_escape(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class PersonSearch:
-    """Filters of the registry list. `name_text` matches the name as typed (ILIKE), `name_pinyin` the pinyin
-    key of the query, `initials` the first letters of the syllables; any of them may match."""
+class PersonFilters:
+    """The registry list's filters that apply as they are given, and its order."""
 
     org_unit: str | None = None
     flow_direction: FlowDirection | None = None
     status: PersonStatus | None = None
     key_subject: bool | None = None
     sex: Sex | None = None
+    sort: str = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSearch(PersonFilters):
+    """Filters of the registry list. `name_text` matches the name as typed (ILIKE), `name_pinyin` the pinyin
+    key of the query, `initials` the first letters of the syllables; any of them may match."""
+
     name_text: str | None = None
     name_pinyin: str | None = None
     initials: str | None = None
     resident_id_hash: str | None = None
     phone_hash: str | None = None
-    sort: str = "name"
 
 
-class PersonRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PersonRepository(TenantScopedRepository[Person]):
+    model = Person
+    entity_type = "person"
+    not_found = PersonNotFound
 
-    @property
-    def tenant_id(self) -> uuid.UUID:
-        return current_tenant_id(self.session)
-
-    def _persons(self) -> Select[Person]:
-        return select(Person).where(Person.tenant_id == self.tenant_id)
-
-    async def get(self, person_id: uuid.UUID) -> Person | None:
-        """The person with this id in the current county, or None (another county's id finds nothing)."""
-        return (await self.session.execute(self._persons().where(Person.id == person_id))).scalar_one_or_none()
+    async def get_many(self, person_ids: Iterable[uuid.UUID]) -> list[Person]:
+        """The persons of the current county with these ids (in no particular order)."""
+        return await self.all(self.base().where(Person.id.in_(list(person_ids))))
 
     async def by_resident_id_hash(self, digest: str, *, exclude: uuid.UUID | None = None) -> Person | None:
         """The unmerged record holding this ID number's lookup digest (at most one: a unique index)."""
-        statement = self._persons().where(Person.resident_id_hash == digest, Person.status != PersonStatus.merged)
+        statement = self.base().where(Person.resident_id_hash == digest, Person.status != PersonStatus.merged)
         if exclude is not None:
             statement = statement.where(Person.id != exclude)
-        return (await self.session.execute(statement)).scalars().first()
+        return await self.first(statement)
 
     async def by_resident_id_hashes(self, digests: Iterable[str]) -> dict[str, Person]:
         """Unmerged records by ID-number digest, for bulk import."""
         wanted = sorted(set(digests))
         found: dict[str, Person] = {}
         for start in range(0, len(wanted), _IN_CHUNK):
-            statement = self._persons().where(
+            statement = self.base().where(
                 Person.resident_id_hash.in_(wanted[start : start + _IN_CHUNK]), Person.status != PersonStatus.merged
             )
-            for person in (await self.session.execute(statement)).scalars():
+            for person in await self.all(statement):
                 if person.resident_id_hash is not None:
                     found[person.resident_id_hash] = person
         return found
@@ -79,11 +79,9 @@ class PersonRepository:
     async def children_of(self, person_id: uuid.UUID) -> list[PersonChild]:
         """The person's children in birth order."""
         statement = (
-            select(PersonChild)
-            .where(PersonChild.tenant_id == self.tenant_id, PersonChild.person_id == person_id)
-            .order_by(PersonChild.birth_order)
+            self.county_rows(PersonChild).where(PersonChild.person_id == person_id).order_by(PersonChild.birth_order)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def children_of_many(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[PersonChild]]:
         """Children of several persons, keyed by person, each list in birth order."""
@@ -91,31 +89,22 @@ class PersonRepository:
         found: dict[uuid.UUID, list[PersonChild]] = {person_id: [] for person_id in ids}
         for start in range(0, len(ids), _IN_CHUNK):
             statement = (
-                select(PersonChild)
-                .where(
-                    PersonChild.tenant_id == self.tenant_id, PersonChild.person_id.in_(ids[start : start + _IN_CHUNK])
-                )
+                self.county_rows(PersonChild)
+                .where(PersonChild.person_id.in_(ids[start : start + _IN_CHUNK]))
                 .order_by(PersonChild.person_id, PersonChild.birth_order)
             )
-            for child in (await self.session.execute(statement)).scalars():
+            for child in await self.all(statement):
                 found[child.person_id].append(child)
         return found
-
-    def add(self, row: Person | PersonChild) -> None:
-        """Stage a new row; the service flushes."""
-        self.session.add(row)
 
     async def delete_child(self, child: PersonChild) -> None:
         """Remove a child row (children are edited as a list on their parent; persons are never deleted)."""
         await self.session.delete(child)
 
     def _search_conditions(self, search: PersonSearch, roots: list[str]) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [
-            Person.tenant_id == self.tenant_id,
-            under_roots(Person.org_unit_code, roots),
-        ]
+        conditions: list[ColumnElement[bool]] = [self.in_county(), self.in_subtrees(roots)]
         if search.org_unit:
-            conditions.append(subtree(Person.org_unit_code, search.org_unit))
+            conditions.append(self.in_subtree(search.org_unit))
         if search.status is not None:
             conditions.append(Person.status == search.status)
         else:
@@ -157,7 +146,7 @@ class PersonRepository:
         else:
             order = [Person.created_at.desc() if search.sort == "-registered" else Person.created_at]
         statement = select(Person).where(*conditions).order_by(*order, Person.id).offset(offset).limit(limit)
-        return list((await self.session.execute(statement)).scalars().all()), int(total)
+        return await self.all(statement), int(total)
 
     async def same_sex_and_birth_date(self, person: Person, roots: list[str], *, limit: int = 200) -> list[Person]:
         """Unmerged persons of the county, under `roots`, with the person's sex and birth date, other than the
@@ -165,13 +154,13 @@ class PersonRepository:
         if person.birth_date is None:
             return []
         statement = (
-            self._persons()
+            self.base()
             .where(
                 Person.id != person.id,
                 Person.sex == person.sex,
                 Person.birth_date == person.birth_date,
                 Person.status != PersonStatus.merged,
-                under_roots(Person.org_unit_code, roots),
+                self.in_subtrees(roots),
             )
             .order_by(Person.created_at, Person.id)
             .limit(limit)
@@ -179,11 +168,11 @@ class PersonRepository:
         if person.resident_id_hash is not None:
             # Two records that both carry (different) ID numbers are two people; only ID-less ones are candidates.
             statement = statement.where(Person.resident_id_hash.is_(None))
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
     async def readable_person(self, person_id: uuid.UUID, roots: list[str]) -> Person | None:
         """The person if it lies under `roots`, for links such as a spouse."""
-        statement = self._persons().where(
-            and_(Person.id == person_id, Person.status != PersonStatus.merged, under_roots(Person.org_unit_code, roots))
+        statement = self.base().where(
+            and_(Person.id == person_id, Person.status != PersonStatus.merged, self.in_subtrees(roots))
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+        return await self.one_or_none(statement)

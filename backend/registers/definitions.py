@@ -88,6 +88,8 @@ class CaseEntry(Entry):
 
 
 E = TypeVar("E", bound=Entry)
+# A register's rows: the statement its repository builds for a filter.
+Query = Callable[[RegisterRepository, RegisterFilter], RegisterSelect]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ class Register(Generic[E]):
     title: str
     entity_type: str
     read_actions: tuple[Action, ...]
-    query: Callable[[RegisterRepository, RegisterFilter], RegisterSelect]
+    query: Query
     entry: Callable[[RegisterRow, EntryContext], E]
     columns: tuple[Column[E], ...]
 
@@ -235,71 +237,69 @@ _PERSON_HEAD: tuple[Column[P], ...] = (
     Column("marital_status", "婚育状况", lambda e: marital_text(e.person.marital_status, e.children), 12),
 )
 
-INFLOW: Register[P] = Register(
-    code="inflow",
-    title="流入人口信息登记簿",
-    entity_type="person",
-    read_actions=_PERSON_READ,
-    query=lambda repository, register_filter: repository.persons(FlowDirection.inflow, register_filter),
-    entry=person_entry,
-    columns=(
-        *_PERSON_HEAD,
-        Column("flow_date", "流入时间", lambda e: e.person.flow_date, 12),
-        Column(
-            "registration_place",
-            "户籍地",
-            lambda e: _joined(_division(e.person.registration_division_code), e.person.registration_address),
-            28,
-        ),
-        Column("residence", "现居住地", lambda e: _joined(e.unit_name, e.person.residence_address), 28),
-        Column("landlord_or_employer", "房东或用工单位", lambda e: e.person.landlord_or_employer, 20),
-        Column("certificate_number", "婚育证明编号", lambda e: e.certificate.number if e.certificate else None, 18),
-        Column("certificate_issue_date", "持证时间", lambda e: e.certificate.issue_date if e.certificate else None, 12),
-        Column("last_inspected_on", "最近查验日期", lambda e: e.last_inspected_on, 12),
-        Column("phone", "联系电话", lambda e: e.ids.phone, 16),
-        Column("status", "状态", lambda e: labels.PERSON_STATUS[e.person.status], 8),
-        Column("notes", "备注", lambda e: e.person.notes, 24),
+
+def _persons_register(code: str, title: str, direction: FlowDirection, *columns: Column[P]) -> Register[P]:
+    """A register of the inflow or outflow persons: who they are, then `columns`."""
+
+    def query(repository: RegisterRepository, register_filter: RegisterFilter) -> RegisterSelect:
+        return repository.persons(direction, register_filter)
+
+    return Register(code, title, "person", _PERSON_READ, query, person_entry, (*_PERSON_HEAD, *columns))
+
+
+INFLOW: Register[P] = _persons_register(
+    "inflow",
+    "流入人口信息登记簿",
+    FlowDirection.inflow,
+    Column("flow_date", "流入时间", lambda e: e.person.flow_date, 12),
+    Column(
+        "registration_place",
+        "户籍地",
+        lambda e: _joined(_division(e.person.registration_division_code), e.person.registration_address),
+        28,
     ),
+    Column("residence", "现居住地", lambda e: _joined(e.unit_name, e.person.residence_address), 28),
+    Column("landlord_or_employer", "房东或用工单位", lambda e: e.person.landlord_or_employer, 20),
+    Column("certificate_number", "婚育证明编号", lambda e: e.certificate.number if e.certificate else None, 18),
+    Column("certificate_issue_date", "持证时间", lambda e: e.certificate.issue_date if e.certificate else None, 12),
+    Column("last_inspected_on", "最近查验日期", lambda e: e.last_inspected_on, 12),
+    Column("phone", "联系电话", lambda e: e.ids.phone, 16),
+    Column("status", "状态", lambda e: labels.PERSON_STATUS[e.person.status], 8),
+    Column("notes", "备注", lambda e: e.person.notes, 24),
 )
 
-OUTFLOW: Register[P] = Register(
-    code="outflow",
-    title="流出人口信息登记簿",
-    entity_type="person",
-    read_actions=_PERSON_READ,
-    query=lambda repository, register_filter: repository.persons(FlowDirection.outflow, register_filter),
-    entry=person_entry,
-    columns=(
-        *_PERSON_HEAD,
-        Column("registration_place", "户籍地", lambda e: _joined(e.unit_name, e.person.registration_address), 28),
-        Column("flow_date", "流出时间", lambda e: e.person.flow_date, 12),
-        Column(
-            "destination",
-            "流出地",
-            lambda e: e.person.flow_origin_destination or _division(e.person.residence_division_code),
-            20,
-        ),
-        Column(
-            "destination_address",
-            "现居住详细地址",
-            lambda e: _joined(_division(e.person.residence_division_code), e.person.residence_address),
-            28,
-        ),
-        Column("phone", "联系电话", lambda e: e.ids.phone, 16),
-        Column("landlord_or_employer", "务工单位或房东", lambda e: e.person.landlord_or_employer, 20),
-        Column("certificate_issue_date", "办证时间", lambda e: e.certificate.issue_date if e.certificate else None, 12),
-        Column("certificate_number", "婚育证明编号", lambda e: e.certificate.number if e.certificate else None, 18),
-        Column("certificate_valid_until", "证明有效期至", lambda e: _validity(e.certificate), 12),
-        Column(
-            "contraception",
-            "避孕措施",
-            lambda e: labels.CONTRACEPTION[e.person.contraception_measure] if e.person.contraception_measure else None,
-            10,
-        ),
-        Column("contraception_date", "落实时间", lambda e: e.person.contraception_date, 12),
-        Column("status", "状态", lambda e: labels.PERSON_STATUS[e.person.status], 8),
-        Column("notes", "备注", lambda e: e.person.notes, 24),
+OUTFLOW: Register[P] = _persons_register(
+    "outflow",
+    "流出人口信息登记簿",
+    FlowDirection.outflow,
+    Column("registration_place", "户籍地", lambda e: _joined(e.unit_name, e.person.registration_address), 28),
+    Column("flow_date", "流出时间", lambda e: e.person.flow_date, 12),
+    Column(
+        "destination",
+        "流出地",
+        lambda e: e.person.flow_origin_destination or _division(e.person.residence_division_code),
+        20,
     ),
+    Column(
+        "destination_address",
+        "现居住详细地址",
+        lambda e: _joined(_division(e.person.residence_division_code), e.person.residence_address),
+        28,
+    ),
+    Column("phone", "联系电话", lambda e: e.ids.phone, 16),
+    Column("landlord_or_employer", "务工单位或房东", lambda e: e.person.landlord_or_employer, 20),
+    Column("certificate_issue_date", "办证时间", lambda e: e.certificate.issue_date if e.certificate else None, 12),
+    Column("certificate_number", "婚育证明编号", lambda e: e.certificate.number if e.certificate else None, 18),
+    Column("certificate_valid_until", "证明有效期至", lambda e: _validity(e.certificate), 12),
+    Column(
+        "contraception",
+        "避孕措施",
+        lambda e: labels.CONTRACEPTION[e.person.contraception_measure] if e.person.contraception_measure else None,
+        10,
+    ),
+    Column("contraception_date", "落实时间", lambda e: e.person.contraception_date, 12),
+    Column("status", "状态", lambda e: labels.PERSON_STATUS[e.person.status], 8),
+    Column("notes", "备注", lambda e: e.person.notes, 24),
 )
 
 C = CertificateEntry
@@ -327,41 +327,41 @@ CERTIFICATES: Register[C] = Register(
 
 K = CaseEntry
 
-CHECKS: Register[K] = Register(
-    code="checks",
-    title="流入已婚育龄妇女孕情、环情检查登记簿",
-    entity_type="case",
-    read_actions=_CASE_READ,
-    query=lambda repository, register_filter: repository.cases("pregnancy_check_round", register_filter),
-    entry=case_entry,
-    columns=(
-        Column("name", "姓名", lambda e: e.person.name if e.person else e.case.subject_name, 10),
-        Column("resident_id", "身份证号", lambda e: e.ids.resident_id, 21),
-        Column("round", "检查轮次", lambda e: _detail(e.case, "round"), 10),
-        Column("checked_on", "检查日期", lambda e: _detail_date(e.case, "checked_on"), 12),
-        Column("result", "结果", lambda e: _detail(e.case, "result"), 20),
-        Column("unit", "登记单位", lambda e: e.unit_name, 16),
-    ),
+
+def _cases_register(code: str, title: str, case_type: str, *columns: Column[K]) -> Register[K]:
+    """A register of the cases of one type."""
+
+    def query(repository: RegisterRepository, register_filter: RegisterFilter) -> RegisterSelect:
+        return repository.cases(case_type, register_filter)
+
+    return Register(code, title, "case", _CASE_READ, query, case_entry, columns)
+
+
+CHECKS: Register[K] = _cases_register(
+    "checks",
+    "流入已婚育龄妇女孕情、环情检查登记簿",
+    "pregnancy_check_round",
+    Column("name", "姓名", lambda e: e.person.name if e.person else e.case.subject_name, 10),
+    Column("resident_id", "身份证号", lambda e: e.ids.resident_id, 21),
+    Column("round", "检查轮次", lambda e: _detail(e.case, "round"), 10),
+    Column("checked_on", "检查日期", lambda e: _detail_date(e.case, "checked_on"), 12),
+    Column("result", "结果", lambda e: _detail(e.case, "result"), 20),
+    Column("unit", "登记单位", lambda e: e.unit_name, 16),
 )
 
-FIRST_CHILD: Register[K] = Register(
-    code="first-child",
-    title="一孩生育服务登记表",
-    entity_type="case",
-    read_actions=_CASE_READ,
-    query=lambda repository, register_filter: repository.cases("first_child_registration", register_filter),
-    entry=case_entry,
-    columns=(
-        Column("number", "登记编号", lambda e: e.case.number, 20),
-        Column("applicant", "申请人", lambda e: e.case.subject_name or (e.person.name if e.person else None), 10),
-        Column("other_subjects", "配偶及其他当事人", _others, 18),
-        Column("resident_id", "申请人身份证号", lambda e: e.ids.resident_id, 21),
-        Column("received_on", "受理时间", lambda e: _local_date(e.case.received_at), 12),
-        Column("stage", "当前阶段", lambda e: labels.CASE_STAGE[e.case.stage], 10),
-        Column("outcome", "结果", lambda e: labels.CASE_OUTCOME[e.case.outcome] if e.case.outcome else None, 12),
-        Column("outcome_reason", "理由", lambda e: e.case.outcome_reason, 24),
-        Column("closed_on", "办结时间", lambda e: _local_date(e.case.closed_at), 12),
-    ),
+FIRST_CHILD: Register[K] = _cases_register(
+    "first-child",
+    "一孩生育服务登记表",
+    "first_child_registration",
+    Column("number", "登记编号", lambda e: e.case.number, 20),
+    Column("applicant", "申请人", lambda e: e.case.subject_name or (e.person.name if e.person else None), 10),
+    Column("other_subjects", "配偶及其他当事人", _others, 18),
+    Column("resident_id", "申请人身份证号", lambda e: e.ids.resident_id, 21),
+    Column("received_on", "受理时间", lambda e: _local_date(e.case.received_at), 12),
+    Column("stage", "当前阶段", lambda e: labels.CASE_STAGE[e.case.stage], 10),
+    Column("outcome", "结果", lambda e: labels.CASE_OUTCOME[e.case.outcome] if e.case.outcome else None, 12),
+    Column("outcome_reason", "理由", lambda e: e.case.outcome_reason, 24),
+    Column("closed_on", "办结时间", lambda e: _local_date(e.case.closed_at), 12),
 )
 
 REGISTERS: dict[str, Register[Any]] = {

@@ -1,9 +1,9 @@
-"""Every query behind the registers. Each one filters on the transaction's tenant as well as relying on
-row-level security (two locks), and on the caller's org subtrees in SQL (`RegisterFilter.roots`)."""
+"""Every query behind the registers, on the tenant-scoped base (backend/db/repository.py). Each one filters every
+table it reads on the transaction's county as well as relying on row-level security (two locks), and on the
+caller's org subtrees in SQL (`RegisterFilter.roots`)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,12 +11,11 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from backend.core.clock import start_of_day
+from backend.db.repository import TenantScopedRepository
 from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
 from backend.models import (
     Case,
     CaseSubject,
@@ -51,13 +50,10 @@ class RegisterFilter:
     period_to: date | None = None
 
 
-class RegisterRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class RegisterRepository(TenantScopedRepository[Person]):
+    """The registers read persons, their certificates and cases; each query names the tables it joins."""
 
-    @property
-    def tenant_id(self) -> uuid.UUID:
-        return current_tenant_id(self.session)
+    model = Person
 
     def _scoped(
         self,
@@ -87,17 +83,16 @@ class RegisterRepository:
         Merged duplicates are left out; persons who left (注销) stay, marked by their status. The period applies
         to the flow date (流入/流出时间).
         """
-        tenant = self.tenant_id
         children = (
             select(func.count(PersonChild.id))
-            .where(PersonChild.tenant_id == tenant, PersonChild.person_id == Person.id)
+            .where(self.in_county(PersonChild), PersonChild.person_id == Person.id)
             .correlate(Person)
             .scalar_subquery()
         )
         latest = (
             select(Certificate)
             .where(
-                Certificate.tenant_id == tenant,
+                self.in_county(Certificate),
                 Certificate.person_id == Person.id,
                 Certificate.status == CertificateStatus.valid,
             )
@@ -111,8 +106,8 @@ class RegisterRepository:
             select(func.max(CertificateInspection.inspected_on))
             .join(Certificate, Certificate.id == CertificateInspection.certificate_id)
             .where(
-                CertificateInspection.tenant_id == tenant,
-                Certificate.tenant_id == tenant,
+                self.in_county(CertificateInspection),
+                self.in_county(Certificate),
                 Certificate.person_id == Person.id,
             )
             .correlate(Person)
@@ -122,7 +117,7 @@ class RegisterRepository:
             select(Person, children.label("children"), certificate, last_inspected.label("last_inspected_on"))
             .outerjoin(latest, true())
             .where(
-                Person.tenant_id == tenant,
+                self.in_county(),
                 Person.flow_direction == direction,
                 Person.status != PersonStatus.merged,
             )
@@ -133,13 +128,12 @@ class RegisterRepository:
     def certificates(self, register_filter: RegisterFilter) -> RegisterSelect:
         """Certificate register rows: (Certificate, holder Person, number of the certificate it renews or None),
         filtered on the unit keeping the record and, for the period, on the issue date."""
-        tenant = self.tenant_id
         earlier = aliased(Certificate)
         statement = (
             select(Certificate, Person, earlier.number.label("renews_number"))
             .join(Person, Person.id == Certificate.person_id)
-            .outerjoin(earlier, (earlier.id == Certificate.renews_id) & (earlier.tenant_id == tenant))
-            .where(Certificate.tenant_id == tenant, Person.tenant_id == tenant)
+            .outerjoin(earlier, (earlier.id == Certificate.renews_id) & self.in_county(earlier))
+            .where(self.in_county(Certificate), self.in_county())
             .order_by(Certificate.issue_date, Certificate.number)
         )
         return self._scoped(statement, Certificate.org_unit_code, Certificate.issue_date, register_filter)
@@ -147,7 +141,6 @@ class RegisterRepository:
     def cases(self, case_type: str, register_filter: RegisterFilter) -> RegisterSelect:
         """Case register rows: (Case, primary subject Person or None, the other subjects as ["part:name", ...]),
         filtered on the case's unit and, for the period, on when it was received (受理时间)."""
-        tenant = self.tenant_id
         other = aliased(Person)
         others = (
             select(
@@ -157,8 +150,8 @@ class RegisterRepository:
             )
             .join(other, other.id == CaseSubject.person_id)
             .where(
-                CaseSubject.tenant_id == tenant,
-                other.tenant_id == tenant,
+                self.in_county(CaseSubject),
+                self.in_county(other),
                 CaseSubject.case_id == Case.id,
                 CaseSubject.person_id.is_distinct_from(Case.primary_person_id),
             )
@@ -167,18 +160,13 @@ class RegisterRepository:
         )
         statement = (
             select(Case, Person, others.label("others"))
-            .outerjoin(Person, (Person.id == Case.primary_person_id) & (Person.tenant_id == tenant))
-            .where(Case.tenant_id == tenant, Case.case_type == case_type)
+            .outerjoin(Person, (Person.id == Case.primary_person_id) & self.in_county(Person))
+            .where(self.in_county(Case), Case.case_type == case_type)
             .order_by(Case.received_at, Case.number)
         )
         return self._scoped(statement, Case.org_unit_code, Case.received_at, register_filter, timestamps=True)
 
-    async def count(self, statement: RegisterSelect) -> int:
-        """How many rows the register has under this filter."""
-        counted = select(func.count()).select_from(statement.order_by(None).subquery())
-        return int((await self.session.execute(counted)).scalar_one())
-
-    async def page(self, statement: RegisterSelect, *, offset: int, limit: int) -> Sequence[RegisterRow]:
+    async def rows(self, statement: RegisterSelect, *, offset: int, limit: int) -> Sequence[RegisterRow]:
         """One page of rows, in register order."""
         return (await self.session.execute(statement.offset(offset).limit(limit))).all()
 
@@ -190,5 +178,5 @@ class RegisterRepository:
 
     async def unit_names(self) -> dict[str, str]:
         """Names of the county's org units by code (hundreds of rows, read once per request)."""
-        rows = await self.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.tenant_id == self.tenant_id))
+        rows = await self.session.execute(select(OrgUnit.code, OrgUnit.name).where(self.in_county(OrgUnit)))
         return {code: name for code, name in rows}

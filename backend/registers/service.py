@@ -29,9 +29,9 @@ from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import BREAK_GLASS_ACTIONS, Action
 from backend.core.clock import china_today
-from backend.core.crypto import personal_data_cipher
 from backend.core.pagination import PageParams
 from backend.models import Person
+from backend.persons.identifiers import phone_of, resident_id_of
 from backend.persons.resident_id import mask_phone, mask_resident_id
 from backend.registers.definitions import REGISTERS, Cell, Entry, EntryContext, Identifiers, Register
 from backend.registers.errors import ExportNotAllowed, InvalidPeriod, RegisterNotFound, RegisterUnitNotFound
@@ -106,7 +106,6 @@ class _IdentifierPolicy:
 
     def __init__(self, principal: Principal) -> None:
         self._principal = principal
-        self._cipher = personal_data_cipher()
         self._allowed: dict[str, bool] = {}
 
     def _may_read(self, unit_code: str) -> bool:
@@ -120,11 +119,9 @@ class _IdentifierPolicy:
             return Identifiers()
         in_full = all(self._may_read(unit) for unit in units)
         resident_id = phone = None
-        if person.resident_id_ciphertext is not None:
-            number = self._cipher.decrypt(person.resident_id_ciphertext, context="person.resident_id")
+        if (number := resident_id_of(person)) is not None:
             resident_id = number if in_full else mask_resident_id(number)
-        if with_phone and person.phone_ciphertext is not None:
-            number = self._cipher.decrypt(person.phone_ciphertext, context="person.phone")
+        if with_phone and (number := phone_of(person)) is not None:
             phone = number if in_full else mask_phone(number)
         return Identifiers(resident_id, phone, in_full and (resident_id is not None or phone is not None))
 
@@ -190,9 +187,9 @@ async def register_page(
     repository = RegisterRepository(session)
     resolved = await _resolve(repository, principal, query, export=False)
     statement = register.query(repository, resolved.register_filter)
-    total = await repository.count(statement)
+    total = await repository.count(statement.order_by(None))
     entries = _entries(
-        register, await repository.page(statement, offset=paging.offset, limit=paging.size), resolved.context
+        register, await repository.rows(statement, offset=paging.offset, limit=paging.size), resolved.context
     )
     for action in register.read_actions:
         if action in BREAK_GLASS_ACTIONS:
@@ -208,15 +205,14 @@ async def register_page(
         dict(zip(keys, [paging.offset + index, *register.cells(entry)], strict=True))
         for index, entry in enumerate(entries, start=1)
     ]
+    columns = [(SERIAL_KEY, SERIAL_HEADER), *((column.key, column.header) for column in register.columns)]
     return RegisterPage(
         code=register.code,
         title=register.title,
-        org_unit=query.org_unit,
         org_unit_name=resolved.unit_label,
-        period_from=query.period_from,
-        period_to=query.period_to,
-        columns=[RegisterColumnRead(key=SERIAL_KEY, header=SERIAL_HEADER)]
-        + [RegisterColumnRead(key=column.key, header=column.header) for column in register.columns],
+        # The unit and period as asked for.
+        **{name: getattr(query, name) for name in ("org_unit", "period_from", "period_to")},
+        columns=[RegisterColumnRead(key=key, header=header) for key, header in columns],
         items=items,
         total=total,
         page=paging.page,

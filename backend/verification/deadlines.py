@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -34,9 +33,10 @@ from backend.cases.deadlines import alert_ladder
 from backend.core import outbox
 from backend.core.clock import china_day, end_of_day
 from backend.core.divisions import county_of
-from backend.db.tenancy import current_tenant_id, set_tenant
-from backend.models import VerificationAlert, VerificationRequest, VerificationState
+from backend.db.tenancy import set_tenant
+from backend.models import VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
+from backend.verification.repository import VerificationRepository
 from workflows.cases.types import AlertKind
 from workflows.verification.types import (
     VerificationAlertInput,
@@ -93,14 +93,6 @@ def build_plan(request: VerificationRequest, calendar: WorkingDayCalendar) -> Ve
     )
 
 
-async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> VerificationRequest:
-    statement = select(VerificationRequest).where(VerificationRequest.id == request_id).with_for_update()
-    request = (await session.execute(statement)).scalar_one_or_none()
-    if request is None:
-        raise VerificationNotFound()
-    return request
-
-
 def deadline_tenant(request: VerificationRequest) -> uuid.UUID:
     """The county whose deadline the answer is: the responder's, or the requester's when the responder is off
     the platform (its officer chases the letter, and its own log records it)."""
@@ -132,9 +124,8 @@ def _message(request: VerificationRequest, kind: str, level: int) -> str:
 
 
 async def load_plan(session: AsyncSession, request: VerificationLoadInput) -> VerificationPlan:
-    row = (
-        await session.execute(select(VerificationRequest).where(VerificationRequest.id == request.request_id))
-    ).scalar_one_or_none()
+    """The request's deadline plan as it stands (closed, or its due moment, expiry and alert ladder)."""
+    row = await VerificationRepository(session).get(request.request_id)
     if row is None:
         raise VerificationNotFound()
     return build_plan(row, await responder_calendar(session, row.responder_tenant_id))
@@ -143,32 +134,50 @@ async def load_plan(session: AsyncSession, request: VerificationLoadInput) -> Ve
 async def _insert_alert(
     session: AsyncSession, request: VerificationRequest, kind: str, level: int, now: datetime
 ) -> tuple[uuid.UUID | None, str]:
+    """The alert row of one rung, in the deadline side's county (the transaction is scoped to it)."""
     unit, role, user_id = _recipient(request, level)
     message = _message(request, kind, level)
-    statement = (
-        insert(VerificationAlert)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=deadline_tenant(request),
-            request_id=request.id,
-            kind=kind,
-            level=level,
-            recipient_unit_code=unit,
-            recipient_role=role,
-            recipient_user_id=user_id,
-            message=message[:300],
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["request_id", "kind", "level"])
-        .returning(VerificationAlert.id)
+    alert_id = await VerificationRepository(session).insert_alert(
+        request.id,
+        kind,
+        level,
+        recipient_unit_code=unit,
+        recipient_role=role,
+        recipient_user_id=user_id,
+        message=message[:300],
+        created_at=now,
     )
-    return (await session.execute(statement)).scalar_one_or_none(), message
+    return alert_id, message
+
+
+async def _record(
+    session: AsyncSession,
+    row: VerificationRequest,
+    action: str,
+    changes: dict[str, Any],
+    *,
+    reason: str | None = None,
+    unit_code: str | None = None,
+) -> None:
+    """An event of the deadline in the current county's chain, under the request's correlation id; filed by
+    default under the unit whose deadline it is (the responder's, or the requester's chasing an off-platform
+    responder)."""
+    await audit.record(
+        session,
+        action=action,
+        entity_type="verification_request",
+        entity_id=row.id,
+        org_unit_code=unit_code or (row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code),
+        changes=changes,
+        reason=reason,
+        correlation_id=row.correlation_id,
+    )
 
 
 async def raise_alert(session: AsyncSession, request: VerificationAlertInput) -> VerificationAlertResult:
     """One rung, at most once, in the deadline side's county: the alert row, the request's overdue marks and
     an audit event (`verification.reminder|overdue|escalation`) carrying the correlation id."""
-    row = await lock_request(session, request.request_id)
+    row = await VerificationRepository(session).lock(request.request_id)
     if row.state != VerificationState.pending:
         return VerificationAlertResult(raised=False, open=False)
     await set_tenant(session, deadline_tenant(row))
@@ -181,31 +190,16 @@ async def raise_alert(session: AsyncSession, request: VerificationAlertInput) ->
         row.responder_overdue = True
         row.responder_escalation_level = max(row.responder_escalation_level, alert.level)
     await session.flush()
-    await audit.record(
-        session,
-        action=f"verification.{alert.kind.value}",
-        entity_type="verification_request",
-        entity_id=row.id,
-        org_unit_code=row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code,
-        changes=audit.diff(
-            before,
-            {
-                "responder_overdue": row.responder_overdue,
-                "responder_escalation_level": row.responder_escalation_level,
-                "alert_id": alert_id,
-                "level": alert.level,
-            },
-        ),
-        reason=message[:500],
-        correlation_id=row.correlation_id,
-    )
+    after = {"responder_overdue": row.responder_overdue, "responder_escalation_level": row.responder_escalation_level}
+    changes = audit.diff(before, after | {"alert_id": alert_id, "level": alert.level})
+    await _record(session, row, f"verification.{alert.kind.value}", changes, reason=message[:500])
     return VerificationAlertResult(raised=True)
 
 
 async def expire(session: AsyncSession, request: VerificationExpireInput) -> bool:
     """Mark a still-pending request expired: it counts as unanswered against the responder. Both counties'
     logs record it under the correlation id."""
-    row = await lock_request(session, request.request_id)
+    row = await VerificationRepository(session).lock(request.request_id)
     if row.state != VerificationState.pending:
         return False
     row.state = VerificationState.expired
@@ -216,15 +210,8 @@ async def expire(session: AsyncSession, request: VerificationExpireInput) -> boo
         await set_tenant(session, tenant_id)
         if tenant_id == deadline_tenant(row):
             await _insert_alert(session, row, "expired", EXPIRED_LEVEL, request.now)
-        await audit.record(
-            session,
-            action="verification.expired",
-            entity_type="verification_request",
-            entity_id=row.id,
-            org_unit_code=row.responder_unit_code if tenant_id == row.responder_tenant_id else row.requester_unit_code,
-            changes={"state": ["pending", "expired"]},
-            correlation_id=row.correlation_id,
-        )
+        unit = row.responder_unit_code if tenant_id == row.responder_tenant_id else row.requester_unit_code
+        await _record(session, row, "verification.expired", {"state": ["pending", "expired"]}, unit_code=unit)
     return True
 
 
@@ -235,18 +222,8 @@ async def recompute_answer_dues(
     recount the answer deadlines of the pending requests this county must answer (or, for a responder off the
     platform, chases itself) whose expiry runs through the changed dates, on the responder's calendar; audit
     each change (`verification.deadline_recomputed`) and tell its workflow to re-plan. Returns how many moved."""
-
-    tenant_id = current_tenant_id(session)
-    statement = select(VerificationRequest).where(
-        VerificationRequest.state == VerificationState.pending,
-        VerificationRequest.expires_at >= affected_from,
-        or_(
-            VerificationRequest.responder_tenant_id == tenant_id,
-            and_(VerificationRequest.responder_tenant_id.is_(None), VerificationRequest.tenant_id == tenant_id),
-        ),
-    )
     changed = 0
-    for row in (await session.execute(statement)).scalars().all():
+    for row in await VerificationRepository(session).answer_dues_from(affected_from):
         calendar = await responder_calendar(session, row.responder_tenant_id)
         answer_due_at, provisional = due_after(calendar, row.arrived_at, ANSWER_WORKING_DAYS)
         expires_at = expiry(calendar, answer_due_at)
@@ -255,16 +232,8 @@ async def recompute_answer_dues(
         before = {"answer_due_at": row.answer_due_at, "expires_at": row.expires_at}
         row.answer_due_at, row.answer_due_provisional, row.expires_at = answer_due_at, provisional, expires_at
         await session.flush()
-        await audit.record(
-            session,
-            action="verification.deadline_recomputed",
-            entity_type="verification_request",
-            entity_id=row.id,
-            org_unit_code=row.responder_unit_code if row.responder_tenant_id else row.requester_unit_code,
-            changes=audit.diff(before, {"answer_due_at": answer_due_at, "expires_at": expires_at}),
-            reason=reason,
-            correlation_id=row.correlation_id,
-        )
+        changes = audit.diff(before, {"answer_due_at": answer_due_at, "expires_at": expires_at})
+        await _record(session, row, "verification.deadline_recomputed", changes, reason=reason)
         await outbox.enqueue(
             session,
             outbox.ReplanVerification(workflow_id=verification_workflow_id(row.correlation_id), request_id=row.id),

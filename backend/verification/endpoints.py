@@ -16,7 +16,7 @@ from backend.core.routing import API_V1
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
 from backend.models import VerificationKind, VerificationRequest, VerificationState
-from backend.verification import flow_notices, rates, service
+from backend.verification import flow_notices, rates, records, service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.errors import InvalidVerification
 from backend.verification.repository import VerificationFilters, VerificationRepository
@@ -26,7 +26,6 @@ from backend.verification.schemas import (
     FlowNoticeFiled,
     FlowNoticeFiling,
     IncomingCreate,
-    RateFigures,
     RatesReport,
     ReasonBody,
     RecordedAnswer,
@@ -44,7 +43,7 @@ UnitQuery = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})
 def requester_view(row: VerificationRequest) -> VerificationRead:
     read = VerificationRead.model_validate(row)
     read.on_platform = row.responder_tenant_id is not None
-    read.subject_resident_id = service.subject_resident_id(row)
+    read.subject_resident_id = records.subject_resident_id(row)
     return read
 
 
@@ -214,18 +213,14 @@ async def reject(
 @router.post("/inbox/{request_id}/claim", response_model=VerificationRead, summary="Take an incoming request")
 async def claim(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
     row = await service.get_as_responder(session, principal, request_id)
-    if principal.kind != "user":
-        raise InvalidVerification("assignee_id", "只有用户可以认领 / only users claim requests")
-    return responder_view(await service.assign(session, principal, row, uuid.UUID(principal.id)))
+    return responder_view(await service.claim(session, principal, row))
 
 
 @router.post("/inbox/{request_id}/assign", response_model=VerificationRead, summary="Assign an incoming request")
 async def assign(
     session: SessionDep, principal: VerificationAssign, request_id: uuid.UUID, body: AssignBody
 ) -> VerificationRead:
-    row = await service.get_as_responder(session, principal, request_id)
-    if not principal.can(Action.case_assign, row.responder_unit_code):
-        raise service.VerificationNotFound()
+    row = await service.get_to_assign(session, principal, request_id)
     return responder_view(await service.assign(session, principal, row, body.assignee_id))
 
 
@@ -245,26 +240,4 @@ async def verification_rates(
     counterpart: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="the other county's code")] = None,
     as_of: datetime | None = None,
 ) -> RatesReport:
-    if period_end < period_start:
-        raise InvalidVerification("period_end", "结束日期早于开始日期 / the period ends before it starts")
-    county_code = principal.tenant_code or ""
-    start, end = rates.period_bounds(period_start, period_end)
-    moment = as_of or utc_now()
-    rows = await VerificationRepository(session).for_rates(start, end, counterpart)
-    county, townships = rates.figures_for(county_code, rows, start, end, moment)
-    visible = set(principal.scopes_for(Action.verification_request))
-    if "" not in visible and county_code not in visible:
-        # A township's officers see their own townships' figures, not the county's.
-        townships = [t for t in townships if any(t.unit_code.startswith(root) for root in visible)]
-        county = RateFigures(unit_code=county_code)
-    other = rates.figures_for(counterpart, rows, start, end, moment)[0] if counterpart else None
-    return RatesReport(
-        county_code=county_code,
-        counterpart_county_code=counterpart,
-        period_start=period_start,
-        period_end=period_end,
-        as_of=moment,
-        county=county,
-        townships=townships,
-        counterpart=other,
-    )
+    return await rates.report(session, principal, period_start, period_end, counterpart, as_of or utc_now())

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.repository import CaseRepository
-from backend.db.tenancy import current_tenant_id
-from backend.models import Case, Person, VerificationKind, VerificationRequest, VerificationState
+from backend.core.divisions import township_of
+from backend.models import Case
+from backend.persons.repository import PersonRepository
+from backend.verification.repository import VerificationRepository
 
 FIRST_CHILD_REGISTRATION = "first_child_registration"
 SPOUSE_PARTS = ("applicant", "spouse")
@@ -43,27 +44,13 @@ async def missing_spouse_verifications(session: AsyncSession, case: Case) -> lis
     spouse_ids = [subject.person_id for subject in subjects if subject.part in SPOUSE_PARTS]
     if not spouse_ids:
         spouse_ids = [subject.person_id for subject in subjects if subject.part != "child"]
-    tenant_id = current_tenant_id(session)
-    persons = (
-        await session.execute(select(Person).where(Person.tenant_id == tenant_id, Person.id.in_(spouse_ids)))
-    ).scalars()
-    asked = set(
-        (
-            await session.execute(
-                select(VerificationRequest.responder_unit_code).where(
-                    VerificationRequest.tenant_id == tenant_id,
-                    VerificationRequest.case_id == case.id,
-                    VerificationRequest.kind == VerificationKind.request,
-                    VerificationRequest.state != VerificationState.withdrawn,
-                )
-            )
-        ).scalars()
-    )
-    own_township = case.org_unit_code[:9]
+    persons = await PersonRepository(session).get_many(spouse_ids)
+    asked = await VerificationRepository(session).asked_townships(case.id)
+    own_township = township_of(case.org_unit_code) or case.org_unit_code
     missing = []
     for person in sorted(persons, key=lambda p: spouse_ids.index(p.id)):
         place = person.registration_division_code
-        township = place[:9] if place and len(place) >= 9 else None
+        township = township_of(place) if place else None
         if township is not None and (township == own_township or township in asked):
             continue
         missing.append(MissingVerification(str(person.id), person.name, place))

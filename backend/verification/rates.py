@@ -22,9 +22,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
 from backend.core.clock import start_of_day
 from backend.models import REPLIED_STATES, VerificationKind, VerificationRequest, VerificationState
-from backend.verification.schemas import RateFigures
+from backend.verification.errors import InvalidVerification
+from backend.verification.repository import VerificationRepository
+from backend.verification.schemas import RateFigures, RatesReport
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -86,3 +92,35 @@ def figures_for(
                 notices_accepted=int(row.state == VerificationState.answered),
             )
     return _finish(total), [_finish(townships[code]) for code in sorted(townships)]
+
+
+async def report(
+    session: AsyncSession,
+    principal: Principal,
+    period_start: date,
+    period_end: date,
+    counterpart: str | None,
+    as_of: datetime,
+) -> RatesReport:
+    """The caller's county's figures over the period (and its counterpart's, when one is named). A township's
+    officers see their own townships' figures, not the county's."""
+    if period_end < period_start:
+        raise InvalidVerification("period_end", "结束日期早于开始日期 / the period ends before it starts")
+    county_code = principal.tenant_code or ""
+    start, end = period_bounds(period_start, period_end)
+    rows = await VerificationRepository(session).for_rates(start, end, counterpart)
+    county, townships = figures_for(county_code, rows, start, end, as_of)
+    visible = set(principal.scopes_for(Action.verification_request))
+    if "" not in visible and county_code not in visible:
+        townships = [t for t in townships if any(t.unit_code.startswith(root) for root in visible)]
+        county = RateFigures(unit_code=county_code)
+    return RatesReport(
+        county_code=county_code,
+        counterpart_county_code=counterpart,
+        period_start=period_start,
+        period_end=period_end,
+        as_of=as_of,
+        county=county,
+        townships=townships,
+        counterpart=figures_for(counterpart, rows, start, end, as_of)[0] if counterpart else None,
+    )

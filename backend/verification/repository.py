@@ -1,21 +1,27 @@
-"""Every query on verification requests. The requester's outbox filters on `tenant_id` and the requesting
-unit's subtree, the responder's inbox on `responder_tenant_id` and the responding unit's subtree: the row-level
-policy admits both counties, the repository decides which side the caller is on."""
+"""Every query on verification requests. The row-level policy admits both counties of a request; the repository
+decides which side the caller is on:
+
+- `VerificationRepository`: rows either side of which is this county (a request it sent, or one addressed to
+  it), and the deadline work of the workflows' activities;
+- `SentRequests`: the requester's view (`tenant_id`, filed under the requesting unit's subtree);
+- `ReceivedRequests`: the responder's view (`responder_tenant_id`, filed under the responding unit's subtree).
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 
+from backend.db.repository import TenantScopedRepository
 from backend.db.scoping import subtree, under_roots
-from backend.db.tenancy import current_tenant_id
 from backend.models import VerificationAlert, VerificationKind, VerificationRequest, VerificationState
+from backend.verification.errors import VerificationNotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,37 +36,71 @@ class VerificationFilters:
     case_id: uuid.UUID | None = None
 
 
-class VerificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.tenant_id = current_tenant_id(session)
+class VerificationRepository(TenantScopedRepository[VerificationRequest]):
+    """Requests either side of which is this county."""
 
-    async def get(self, request_id: uuid.UUID) -> VerificationRequest | None:
-        """The request if the current county is either side of it (the policy hides it otherwise)."""
-        statement = select(VerificationRequest).where(
-            VerificationRequest.id == request_id,
-            or_(
-                VerificationRequest.tenant_id == self.tenant_id,
-                VerificationRequest.responder_tenant_id == self.tenant_id,
-            ),
+    model = VerificationRequest
+    entity_type = "verification_request"
+    not_found = VerificationNotFound
+    # Each side files the row under its own unit: see SentRequests and ReceivedRequests.
+    unit_column: ClassVar[str | None] = None
+
+    def addressed_here(self) -> ColumnElement[bool]:
+        """The condition "the request is addressed to this county" (the responder's side of the row)."""
+        return VerificationRequest.responder_tenant_id == self.tenant_id
+
+    def base(self) -> Select[VerificationRequest]:
+        """The requests this county sent or must answer (the policy hides the others)."""
+        return select(VerificationRequest).where(or_(self.in_county(), self.addressed_here()))
+
+    def sent(self) -> Select[VerificationRequest]:
+        """The requests and notices this county's units sent (not the incoming ones an off-platform county sent
+        us, which are also rows of this county)."""
+        return select(VerificationRequest).where(
+            self.in_county(),
+            VerificationRequest.requester_off_platform.is_(False),
+            VerificationRequest.requester_unit_code.is_not(None),
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    def received(self) -> Select[VerificationRequest]:
+        """The requests and notices addressed to this county's units."""
+        return select(VerificationRequest).where(self.addressed_here())
+
+    async def lock(self, request_id: uuid.UUID) -> VerificationRequest:
+        """The request, locked until commit (the deadline activities); 404 when it is not this county's."""
+        row = await self.get(request_id, for_update=True)
+        if row is None:
+            raise VerificationNotFound()
+        return row
 
     async def open_for(
         self, case_id: uuid.UUID, responder_unit_code: str, kind: VerificationKind
     ) -> VerificationRequest | None:
-        statement = select(VerificationRequest).where(
-            VerificationRequest.tenant_id == self.tenant_id,
-            VerificationRequest.case_id == case_id,
-            VerificationRequest.responder_unit_code == responder_unit_code,
-            VerificationRequest.kind == kind,
-            VerificationRequest.state == VerificationState.pending,
+        """The pending request of this kind that a case already has with a responding unit (at most one)."""
+        return await self.one_or_none(
+            self.county_rows(VerificationRequest).where(
+                VerificationRequest.case_id == case_id,
+                VerificationRequest.responder_unit_code == responder_unit_code,
+                VerificationRequest.kind == kind,
+                VerificationRequest.state == VerificationState.pending,
+            )
         )
-        return (await self.session.execute(statement)).scalar_one_or_none()
 
-    def _common(
-        self, statement: Select[VerificationRequest], f: VerificationFilters, unit: InstrumentedAttribute[Any]
+    async def asked_townships(self, case_id: uuid.UUID) -> set[str]:
+        """The townships a case has asked for a verification (requests not withdrawn)."""
+        statement = select(VerificationRequest.responder_unit_code).where(
+            self.in_county(),
+            VerificationRequest.case_id == case_id,
+            VerificationRequest.kind == VerificationKind.request,
+            VerificationRequest.state != VerificationState.withdrawn,
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    @staticmethod
+    def _filtered(
+        statement: Select[VerificationRequest], f: VerificationFilters, unit: InstrumentedAttribute[Any]
     ) -> Select[VerificationRequest]:
+        statement = statement.where(under_roots(unit, f.roots))
         if f.state is not None:
             statement = statement.where(VerificationRequest.state == f.state)
         if f.kind is not None:
@@ -72,61 +112,73 @@ class VerificationRepository:
         return statement.order_by(VerificationRequest.answer_due_at, VerificationRequest.correlation_id)
 
     async def outbox(self, f: VerificationFilters, *, offset: int, limit: int) -> tuple[list[VerificationRequest], int]:
-        """The requests and notices the caller's units sent (not the incoming ones an off-platform county sent
-        us, which are also rows of this county)."""
-        statement = select(VerificationRequest).where(
-            VerificationRequest.tenant_id == self.tenant_id,
-            VerificationRequest.requester_off_platform.is_(False),
-            under_roots(VerificationRequest.requester_unit_code, f.roots),
-        )
+        """One page of the requests and notices the caller's units sent, and the total."""
+        statement = self.sent()
         if f.case_id is not None:
             statement = statement.where(VerificationRequest.case_id == f.case_id)
-        return await self._page(self._common(statement, f, VerificationRequest.requester_unit_code), offset, limit)
+        return await self.page(
+            self._filtered(statement, f, VerificationRequest.requester_unit_code), offset=offset, limit=limit
+        )
 
     async def inbox(self, f: VerificationFilters, *, offset: int, limit: int) -> tuple[list[VerificationRequest], int]:
-        """The requests and notices addressed to the caller's units."""
-        statement = select(VerificationRequest).where(
-            VerificationRequest.responder_tenant_id == self.tenant_id,
-            under_roots(VerificationRequest.responder_unit_code, f.roots),
-        )
+        """One page of the requests and notices addressed to the caller's units, and the total."""
+        statement = self.received()
         if f.unassigned:
             statement = statement.where(VerificationRequest.responder_assignee_id.is_(None))
         elif f.assignee_id is not None:
             statement = statement.where(VerificationRequest.responder_assignee_id == f.assignee_id)
-        return await self._page(self._common(statement, f, VerificationRequest.responder_unit_code), offset, limit)
-
-    async def _page(
-        self, statement: Select[VerificationRequest], offset: int, limit: int
-    ) -> tuple[list[VerificationRequest], int]:
-        total = (await self.session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-        rows = (await self.session.execute(statement.offset(offset).limit(limit))).scalars().all()
-        return list(rows), int(total)
+        return await self.page(
+            self._filtered(statement, f, VerificationRequest.responder_unit_code), offset=offset, limit=limit
+        )
 
     async def alerts(self, roots: list[str], *, limit: int = 200) -> list[VerificationAlert]:
+        """The newest reminders and escalations addressed to units under `roots`."""
         statement = (
-            select(VerificationAlert)
-            .where(
-                VerificationAlert.tenant_id == self.tenant_id, under_roots(VerificationAlert.recipient_unit_code, roots)
-            )
+            self.county_rows(VerificationAlert)
+            .where(under_roots(VerificationAlert.recipient_unit_code, roots))
             .order_by(VerificationAlert.created_at.desc())
             .limit(limit)
         )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
+
+    async def insert_alert(self, request_id: uuid.UUID, kind: str, level: int, **values: Any) -> uuid.UUID | None:
+        """Add one rung's alert in the current county, at most once per (request, kind, level): its id, or None
+        when it was raised already (a retried activity)."""
+        statement = (
+            insert(VerificationAlert)
+            .values(id=uuid.uuid4(), tenant_id=self.tenant_id, request_id=request_id, kind=kind, level=level, **values)
+            .on_conflict_do_nothing(index_elements=["request_id", "kind", "level"])
+            .returning(VerificationAlert.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def answer_dues_from(self, affected_from: datetime) -> list[VerificationRequest]:
+        """Pending requests whose answer deadline runs on this county's calendar (it answers them, or chases a
+        responder off the platform itself) and whose expiry is on or after `affected_from`."""
+        statement = select(VerificationRequest).where(
+            VerificationRequest.state == VerificationState.pending,
+            VerificationRequest.expires_at >= affected_from,
+            or_(
+                self.addressed_here(),
+                and_(VerificationRequest.responder_tenant_id.is_(None), self.in_county()),
+            ),
+        )
+        return await self.all(statement)
 
     async def for_rates(
         self, start: datetime, end: datetime, counterpart_county_code: str | None
     ) -> list[VerificationRequest]:
         """Every request either side of which is this county, sent or arrived in [start, end)."""
         as_requester = and_(
-            VerificationRequest.tenant_id == self.tenant_id,
+            self.in_county(),
             VerificationRequest.materials_received_at >= start,
             VerificationRequest.materials_received_at < end,
         )
         as_responder = and_(
             or_(
-                VerificationRequest.responder_tenant_id == self.tenant_id,
+                self.addressed_here(),
                 # Within the county the requester's row is also the responder's.
-                VerificationRequest.tenant_id == self.tenant_id,
+                self.in_county(),
             ),
             VerificationRequest.arrived_at >= start,
             VerificationRequest.arrived_at < end,
@@ -139,7 +191,22 @@ class VerificationRepository:
                     VerificationRequest.responder_county_code == counterpart_county_code,
                 )
             )
-        return list((await self.session.execute(statement)).scalars().all())
+        return await self.all(statement)
 
-    def add(self, row: object) -> None:
-        self.session.add(row)
+
+class SentRequests(VerificationRepository):
+    """The requester's view: what this county's units sent, each in reach of those who may send for its unit."""
+
+    unit_column = "requester_unit_code"
+
+    def base(self) -> Select[VerificationRequest]:
+        return self.sent()
+
+
+class ReceivedRequests(VerificationRepository):
+    """The responder's view: what is addressed to this county's units, in reach of those who answer for them."""
+
+    unit_column = "responder_unit_code"
+
+    def base(self) -> Select[VerificationRequest]:
+        return self.received()

@@ -5,31 +5,28 @@ requester's and responder's views.
 Two counties share one row (see backend/models/verification.py). Each side acts in its own transaction, scoped
 to its own county, and writes its own audit events (its own chain) carrying the request's correlation id. The
 responder never sees the requester's case: it is not in the responder's view and answers 404 if asked for.
-Side effects (starting the deadline workflow, telling it the request is settled) go through the outbox.
+Side effects (starting the deadline workflow, telling it the request is settled) go through the outbox. What every
+change to a row does (its audit event, closing it, its workflow) is backend/verification/records.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
 from backend.cases.repository import CaseRepository
 from backend.cases.service import get_case
-from backend.core import outbox
-from backend.core.clock import china_day, utc_now
-from backend.core.crypto import personal_data_cipher
-from backend.core.divisions import county_of
+from backend.core.clock import utc_now
+from backend.core.divisions import county_of, township_of
 from backend.db.engine import Database
-from backend.db.tenancy import current_tenant_id
+from backend.documents import service as documents
 from backend.documents.repository import DocumentRepository
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
@@ -37,18 +34,20 @@ from backend.models import (
     Case,
     CaseStage,
     Channel,
+    DocumentKind,
     DocumentOwnerKind,
-    Person,
     VerificationKind,
     VerificationRequest,
     VerificationState,
 )
 from backend.org.repository import OrgUnitRepository
+from backend.persons.identifiers import resident_id_of
+from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import normalise_resident_id
 from backend.tenants.directory import route_division
-from backend.verification import deadlines
-from backend.verification.errors import InvalidVerification, NotPending, OpenRequestExists, VerificationNotFound
-from backend.verification.repository import VerificationRepository
+from backend.verification import deadlines, records
+from backend.verification.errors import InvalidVerification, OpenRequestExists, VerificationNotFound
+from backend.verification.repository import ReceivedRequests, SentRequests, VerificationRepository
 from backend.verification.schemas import (
     AnswerBody,
     Dispatch,
@@ -57,21 +56,7 @@ from backend.verification.schemas import (
     Reply,
     VerificationCreate,
 )
-from workflows.verification.types import verification_workflow_id
 
-RESIDENT_ID_CONTEXT = "verification.subject_resident_id"
-TRACKED = (
-    "state",
-    "responder_assignee_id",
-    "answered_at",
-    "answered_on_time",
-    "answer",
-    "answer_channel",
-    "answer_evidence",
-    "answer_evidence_document_id",
-    "close_reason",
-    "closed_at",
-)
 EVIDENCE_LABELS = {
     Channel.registered_mail: "签收日期",
     Channel.letter: "收文登记日期",
@@ -81,36 +66,6 @@ EVIDENCE_LABELS = {
 # Channels whose original record is a paper (a letter, a fax): its scan is the evidence the norm asks for
 # (「提供具有证据效力的原始记录」, seeds-spec P06). A call's original record is the call log: its reference will do.
 SCAN_REQUIRED = frozenset({Channel.registered_mail, Channel.letter, Channel.fax})
-
-
-def snapshot(row: VerificationRequest) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in TRACKED} | {"version": row.version}
-
-
-async def _record(
-    session: AsyncSession,
-    row: VerificationRequest,
-    action: str,
-    before: dict[str, Any] | None,
-    unit_code: str | None,
-    *,
-    reason: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """An event in the current county's chain under the request's correlation id."""
-    changes = audit.diff(before, snapshot(row))
-    if extra:
-        changes |= {name: [None, value] for name, value in extra.items()}
-    await audit.record(
-        session,
-        action=action,
-        entity_type="verification_request",
-        entity_id=row.id,
-        org_unit_code=unit_code,
-        changes=changes,
-        reason=reason,
-        correlation_id=row.correlation_id,
-    )
 
 
 def _aware_past(moment: datetime, field: str) -> datetime:
@@ -153,16 +108,11 @@ async def _subject(
     subjects = await CaseRepository(session).subjects(case_id)
     if body.person_id not in {subject.person_id for subject in subjects}:
         raise InvalidVerification("person_id", "该人员不是本案件的当事人 / the person is not a subject of the case")
-    person = await session.get(Person, body.person_id)
-    if person is None or person.tenant_id != current_tenant_id(session):
+    person = await PersonRepository(session).get(body.person_id)
+    if person is None:
         raise InvalidVerification("person_id", "人员不存在 / no such person")
-    resident_id = (
-        personal_data_cipher().decrypt(person.resident_id_ciphertext, context="person.resident_id")
-        if person.resident_id_ciphertext
-        else None
-    )
     place = person.residence_division_code if body.place == "residence" else person.registration_division_code
-    return person.name, resident_id, place
+    return person.name, resident_id_of(person), place
 
 
 async def _send_due(session: AsyncSession, case: Case, kind: VerificationKind, now: datetime) -> datetime:
@@ -175,11 +125,6 @@ async def _send_due(session: AsyncSession, case: Case, kind: VerificationKind, n
     if case.stage == CaseStage.follow_up and case.due_at is not None:
         return case.due_at
     return deadlines.due_after(calendar, now, deadlines.NOTICE_WORKING_DAYS)[0]
-
-
-def _correlation_id(kind: VerificationKind, county_code: str, now: datetime) -> str:
-    prefix = "XC" if kind == VerificationKind.request else "TB"
-    return f"{prefix}-{county_code}-{china_day(now).strftime('%Y%m%d')}-{uuid.uuid4().hex[:8].upper()}"
 
 
 async def send(
@@ -217,35 +162,24 @@ async def send(
     send_due_at = await _send_due(session, case, kind, now)
     # The answer is the responder's work: its 15 working days run on the responder county's calendar.
     calendar = await deadlines.responder_calendar(session, route.tenant_id)
-    answer_due_at, provisional = deadlines.due_after(calendar, arrived_at, deadlines.ANSWER_WORKING_DAYS)
-    requester_unit_code = case.org_unit_code[:9]
-    requester_unit = await OrgUnitRepository(session).get_by_code(requester_unit_code)
     county_code = principal.tenant_code or county_of(case.org_unit_code)
     repository = VerificationRepository(session)
-    responder_unit_code = route.township_code or division_code[:9]
-    existing = await repository.open_for(case.id, responder_unit_code, kind)
+    responder = records.addressed_to(route, division_code)
+    existing = await repository.open_for(case.id, responder["responder_unit_code"], kind)
     if existing is not None:
         raise OpenRequestExists(existing.correlation_id)
-    cipher = personal_data_cipher()
-    row = VerificationRequest(
-        id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+    requester = await records.requested_by(session, county_code, case.org_unit_code)
+    row = records.new_request(
+        calendar,
+        resident_id=resident_id,
+        arrived_at=arrived_at,
+        tenant_id=repository.tenant_id,
         kind=kind,
-        correlation_id=_correlation_id(kind, county_code, now),
-        state=VerificationState.pending,
+        correlation_id=records.correlation_id("XC" if kind == VerificationKind.request else "TB", county_code, now),
         case_id=case.id,
-        requester_county_code=county_code,
-        requester_unit_code=requester_unit_code,
-        requester_unit_name=requester_unit.name if requester_unit else requester_unit_code,
-        responder_tenant_id=route.tenant_id,
-        responder_county_code=route.county_code,
-        responder_unit_code=responder_unit_code,
-        responder_unit_name=route.township_name,
+        **requester,
+        **responder,
         subject_name=name,
-        subject_resident_id_ciphertext=cipher.encrypt(resident_id, context=RESIDENT_ID_CONTEXT)
-        if resident_id
-        else None,
-        subject_resident_id_hash=cipher.lookup_hash(resident_id, context=RESIDENT_ID_CONTEXT) if resident_id else None,
         question_type=body.question_type,
         question=body.question,
         attachment_document_ids=list(body.attachment_document_ids),
@@ -256,10 +190,6 @@ async def send(
         send_due_at=send_due_at,
         sent_at=sent_at,
         sent_on_time=sent_at <= send_due_at,
-        arrived_at=arrived_at,
-        answer_due_at=answer_due_at,
-        answer_due_provisional=provisional,
-        expires_at=deadlines.expiry(calendar, answer_due_at),
         created_by=principal.subject,
     )
     try:
@@ -269,26 +199,19 @@ async def send(
     except IntegrityError:
         # Another officer sent the same request a moment ago: the partial unique index refused this one.
         raise OpenRequestExists(None) from None
-    await _record(
+    await records.opened(
         session,
         row,
         f"verification.{'request' if kind == VerificationKind.request else 'notice'}",
-        None,
-        requester_unit_code,
-        extra={
+        row.requester_unit_code,
+        {
             "case_id": case.id,
             "case_number": case.number,
             "responder_county_code": row.responder_county_code,
             "responder_unit_code": row.responder_unit_code,
-            "channel": row.channel,
-            "arrived_at": row.arrived_at,
-            "answer_due_at": row.answer_due_at,
+            **records.arrival(row),
             "sent_on_time": row.sent_on_time,
         },
-    )
-    await outbox.enqueue(
-        session,
-        outbox.StartVerification(tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
     return row
 
@@ -298,39 +221,12 @@ async def send(
 
 async def get_as_requester(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
     """A request the caller's county sent, from a unit the caller may send for; 404 otherwise."""
-    row = await VerificationRepository(session).get(request_id)
-    if row is None or row.tenant_id != current_tenant_id(session) or row.requester_off_platform:
-        raise VerificationNotFound()
-    if row.requester_unit_code is None or not principal.can(Action.verification_request, row.requester_unit_code):
-        raise VerificationNotFound()
-    return row
+    return await SentRequests(session).get_in_reach(principal, Action.verification_request, request_id)
 
 
 async def get_as_responder(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
     """A request addressed to a unit the caller may answer for; 404 otherwise."""
-    row = await VerificationRepository(session).get(request_id)
-    if row is None or row.responder_tenant_id != current_tenant_id(session):
-        raise VerificationNotFound()
-    if not principal.can(Action.verification_answer, row.responder_unit_code):
-        raise VerificationNotFound()
-    return row
-
-
-def _require_pending(row: VerificationRequest) -> None:
-    if row.state != VerificationState.pending:
-        raise NotPending(row.state.value)
-
-
-async def _settle(session: AsyncSession, row: VerificationRequest) -> None:
-    await outbox.enqueue(
-        session,
-        outbox.SettleVerification(workflow_id=verification_workflow_id(row.correlation_id), request_id=row.id),
-    )
-
-
-def _close(row: VerificationRequest, state: VerificationState, at: datetime) -> None:
-    row.state = state
-    row.closed_at = at
+    return await ReceivedRequests(session).get_in_reach(principal, Action.verification_answer, request_id)
 
 
 # --- the responder ---------------------------------------------------------------------------------------------
@@ -374,15 +270,15 @@ async def _replied(session: AsyncSession, row: VerificationRequest, reply: Reply
 async def answer(session: AsyncSession, row: VerificationRequest, body: AnswerBody) -> VerificationRequest:
     """Answer a request (反馈) or acknowledge a notice (接收), in the responder's own log. The answer to an
     off-platform county records how it went back; it is on time if it was sent by the due moment."""
-    _require_pending(row)
-    before = snapshot(row)
+    records.require_pending(row)
+    before = records.snapshot(row)
     replied = await _replied(session, row, body.reply)
-    _close(row, VerificationState.answered, utc_now())
+    records.close(row, VerificationState.answered, utc_now())
     row.answered_at, row.answer = replied, body.answer
     row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
-    await _record(session, row, "verification.answer", before, row.responder_unit_code)
-    await _settle(session, row)
+    await records.record(session, row, "verification.answer", before, row.responder_unit_code)
+    await records.settle(session, row)
     return row
 
 
@@ -390,25 +286,43 @@ async def reject(
     session: AsyncSession, row: VerificationRequest, reason: str, reply: Reply | None = None
 ) -> VerificationRequest:
     """Send the request back with a stated reason (wrong township, no such person ...): a reply, not a silence."""
-    _require_pending(row)
-    before = snapshot(row)
+    records.require_pending(row)
+    before = records.snapshot(row)
     replied = await _replied(session, row, reply)
-    _close(row, VerificationState.rejected, utc_now())
+    records.close(row, VerificationState.rejected, utc_now())
     row.answered_at, row.close_reason = replied, reason
     row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
-    await _record(session, row, "verification.reject", before, row.responder_unit_code, reason=reason)
-    await _settle(session, row)
+    await records.record(session, row, "verification.reject", before, row.responder_unit_code, reason=reason)
+    await records.settle(session, row)
     return row
 
 
 async def record_incoming(
-    session: AsyncSession, database: Database, principal: Principal, body: IncomingCreate
+    session: AsyncSession,
+    database: Database,
+    principal: Principal,
+    body: IncomingCreate,
+    scan: documents.NewFile | None = None,
 ) -> VerificationRequest:
     """Record a request that reached one of our townships by letter, registered mail, fax or phone from a
     county that is not on the platform (来函协查). From then on it is an incoming request like the others: in
     the township's inbox, 15 working days from the arrival on our calendar, the same deadline workflow
-    (reminders, escalation on our side, expiry), the same rates. Audited as `verification.incoming_recorded`."""
+    (reminders, escalation on our side, expiry), the same rates. Audited as `verification.incoming_recorded`.
+
+    `scan`: the letter's or fax's scan, uploaded with the record (the pages' form) as its evidence."""
+    request_id = body.id or uuid.uuid4()
+    if scan is not None:
+        document = await documents.upload_document(
+            session,
+            principal,
+            owner_kind=DocumentOwnerKind.verification_request,
+            owner_id=request_id,
+            kind=DocumentKind.contact_evidence,
+            file=scan,
+            org_unit_code=body.responder_unit_code,
+        )
+        body = body.model_copy(update={"evidence_document_id": document.id})
     await authorize_unit(
         session,
         principal,
@@ -432,7 +346,6 @@ async def record_incoming(
                 "that county is on the platform and sends its requests there",
             )
     channel = Channel(body.channel)
-    request_id = body.id or uuid.uuid4()
     if body.evidence_document_id is not None:
         await _evidence_scan(session, body.evidence_document_id, request_id, "evidence_document_id")
     elif channel in SCAN_REQUIRED:
@@ -445,21 +358,19 @@ async def record_incoming(
     sent = _aware_past(body.sent_at, "sent_at") if body.sent_at else arrived
     if sent > arrived:
         raise InvalidVerification("sent_at", "发出时间晚于送达时间 / sent after it arrived")
-    calendar = await load_calendar(session)  # ours: we are the responder
-    answer_due_at, provisional = deadlines.due_after(calendar, arrived, deadlines.ANSWER_WORKING_DAYS)
-    resident_id = normalise_resident_id(body.subject_resident_id) if body.subject_resident_id else None
-    cipher = personal_data_cipher()
-    now = utc_now()
-    tenant_id = current_tenant_id(session)
-    row = VerificationRequest(
+    repository = VerificationRepository(session)
+    tenant_id = repository.tenant_id
+    row = records.new_request(
+        await load_calendar(session),  # ours: we are the responder
+        resident_id=normalise_resident_id(body.subject_resident_id) if body.subject_resident_id else None,
+        arrived_at=arrived,
         id=request_id,
         tenant_id=tenant_id,
         kind=VerificationKind.request,
-        correlation_id=f"LH-{county_code}-{china_day(now).strftime('%Y%m%d')}-{uuid.uuid4().hex[:8].upper()}",
-        state=VerificationState.pending,
+        correlation_id=records.correlation_id("LH", county_code, utc_now()),
         case_id=None,
         requester_county_code=county_of(requester_code) if requester_code else None,
-        requester_unit_code=requester_code[:9] if requester_code and len(requester_code) >= 9 else None,
+        requester_unit_code=township_of(requester_code) if requester_code else None,
         requester_unit_name=body.requester_unit_name,
         requester_off_platform=True,
         requester_reference=body.requester_reference,
@@ -468,10 +379,6 @@ async def record_incoming(
         responder_unit_code=body.responder_unit_code,
         responder_unit_name=township.name,
         subject_name=body.subject_name,
-        subject_resident_id_ciphertext=cipher.encrypt(resident_id, context=RESIDENT_ID_CONTEXT)
-        if resident_id
-        else None,
-        subject_resident_id_hash=cipher.lookup_hash(resident_id, context=RESIDENT_ID_CONTEXT) if resident_id else None,
         question_type=body.question_type,
         question=body.question,
         attachment_document_ids=[],
@@ -479,41 +386,27 @@ async def record_incoming(
         evidence=body.evidence,
         evidence_document_id=body.evidence_document_id,
         # The requester's own clock is not ours to keep: its fields say only when the request left.
-        materials_received_at=sent,
-        send_due_at=sent,
-        sent_at=sent,
-        sent_on_time=True,
-        arrived_at=arrived,
-        answer_due_at=answer_due_at,
-        answer_due_provisional=provisional,
-        expires_at=deadlines.expiry(calendar, answer_due_at),
+        **records.left_on_time(sent),
         created_by=principal.subject,
     )
     try:
         async with session.begin_nested():
-            VerificationRepository(session).add(row)
+            repository.add(row)
             await session.flush()
     except IntegrityError:
         raise InvalidVerification("id", "该标识已被使用 / this id is already taken") from None
-    await _record(
+    await records.opened(
         session,
         row,
         "verification.incoming_recorded",
-        None,
         row.responder_unit_code,
-        extra={
+        {
             "requester_unit_name": row.requester_unit_name,
             "requester_county_code": row.requester_county_code,
             "requester_reference": row.requester_reference,
-            "channel": row.channel,
-            "arrived_at": row.arrived_at,
-            "answer_due_at": row.answer_due_at,
+            **records.arrival(row),
             "evidence_document_id": row.evidence_document_id,
         },
-    )
-    await outbox.enqueue(
-        session,
-        outbox.StartVerification(tenant_id=tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
     return row
 
@@ -527,17 +420,32 @@ async def _can_answer(session: AsyncSession, user_id: uuid.UUID, unit_code: str)
     return principal.can(Action.verification_answer, unit_code)
 
 
+async def get_to_assign(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> VerificationRequest:
+    """A request addressed to a unit where the caller assigns work (a supervisor); 404 otherwise."""
+    row = await get_as_responder(session, principal, request_id)
+    if not principal.can(Action.case_assign, row.responder_unit_code):
+        raise VerificationNotFound()
+    return row
+
+
+async def claim(session: AsyncSession, principal: Principal, row: VerificationRequest) -> VerificationRequest:
+    """认领: the signed-in officer takes an incoming request (a department client cannot)."""
+    if principal.kind != "user":
+        raise InvalidVerification("assignee_id", "只有用户可以认领 / only users claim requests")
+    return await assign(session, principal, row, uuid.UUID(principal.id))
+
+
 async def assign(
     session: AsyncSession, principal: Principal, row: VerificationRequest, assignee_id: uuid.UUID | None
 ) -> VerificationRequest:
     """Give an incoming request to an officer of the responding unit (or back to its queue)."""
-    _require_pending(row)
+    records.require_pending(row)
     if assignee_id is not None and not await _can_answer(session, assignee_id, row.responder_unit_code):
         raise InvalidVerification("assignee_id", "该用户无权反馈此协查 / this user cannot answer the request")
-    before = snapshot(row)
+    before = records.snapshot(row)
     row.responder_assignee_id = assignee_id
     await session.flush()
-    await _record(session, row, "verification.assign", before, row.responder_unit_code)
+    await records.record(session, row, "verification.assign", before, row.responder_unit_code)
     return row
 
 
@@ -545,20 +453,20 @@ async def assign(
 
 
 async def withdraw(session: AsyncSession, row: VerificationRequest, reason: str) -> VerificationRequest:
-    _require_pending(row)
-    before = snapshot(row)
-    _close(row, VerificationState.withdrawn, utc_now())
+    records.require_pending(row)
+    before = records.snapshot(row)
+    records.close(row, VerificationState.withdrawn, utc_now())
     row.close_reason = reason
     await session.flush()
-    await _record(session, row, "verification.withdraw", before, row.requester_unit_code, reason=reason)
-    await _settle(session, row)
+    await records.record(session, row, "verification.withdraw", before, row.requester_unit_code, reason=reason)
+    await records.settle(session, row)
     return row
 
 
 async def record_answer(session: AsyncSession, row: VerificationRequest, body: RecordedAnswer) -> VerificationRequest:
     """The answer of an off-platform county, arrived by letter, fax or phone, recorded by the requester with
     the moment the channel's evidence shows; it is on time if that moment is by the due moment."""
-    _require_pending(row)
+    records.require_pending(row)
     if row.responder_tenant_id is not None:
         raise InvalidVerification(
             "channel", "对方在平台上，由对方反馈 / the responder is on the platform and answers there"
@@ -566,18 +474,12 @@ async def record_answer(session: AsyncSession, row: VerificationRequest, body: R
     arrived = _aware_past(body.arrived_at, "arrived_at")
     if arrived < row.arrived_at:
         raise InvalidVerification("arrived_at", "反馈早于协查送达 / the answer cannot precede the request")
-    before = snapshot(row)
-    _close(row, VerificationState.answered, utc_now())
+    before = records.snapshot(row)
+    records.close(row, VerificationState.answered, utc_now())
     row.answered_at, row.answer, row.answer_channel = arrived, body.answer, body.channel
     row.answer_evidence_document_id = body.evidence_document_id
     row.answered_on_time = arrived <= row.answer_due_at
     await session.flush()
-    await _record(session, row, "verification.answer_recorded", before, row.requester_unit_code)
-    await _settle(session, row)
+    await records.record(session, row, "verification.answer_recorded", before, row.requester_unit_code)
+    await records.settle(session, row)
     return row
-
-
-def subject_resident_id(row: VerificationRequest) -> str | None:
-    if row.subject_resident_id_ciphertext is None:
-        return None
-    return personal_data_cipher().decrypt(row.subject_resident_id_ciphertext, context=RESIDENT_ID_CONTEXT)

@@ -1,5 +1,5 @@
-"""Person detail and certificate pages (婚育证明): issue under a person, then inspect (查验), renew (换领) and
-revoke (注销, with a reason).
+"""Certificate pages (婚育证明): issue under a person (from her page, frontend/pages/persons.py), then inspect
+(查验), renew (换领) and revoke (注销, with a reason).
 Same services as /api/v1/persons/{id}/certificates and /api/v1/certificates (checked and audited there)."""
 
 from __future__ import annotations
@@ -18,75 +18,16 @@ from backend.certificates import service
 from backend.certificates.auth import PersonRead, PersonWrite
 from backend.certificates.repository import CertificateFilters
 from backend.certificates.schemas import CertificateIssue, CertificateRenew, CertificateRevoke, InspectionCreate
-from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
-from backend.models import CertificateStatus, Person, PersonStatus
-from backend.persons import service as persons
+from backend.models import CertificateStatus
 from frontend.forms import Form
+from frontend.pages.persons import person_page
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-_ACTION_FORMS = ("depart_", "merge_", "unmerge_")
 _ISSUE_FIELDS = ("number", "issue_date", "issuing_unit_code", "issuing_unit_name", "proxy_name")
-
-
-async def _person_page(
-    request: Request,
-    session: AsyncSession,
-    principal: Principal,
-    person_id: uuid.UUID,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    person = await persons.person_in_reach(session, principal, person_id, Action.person_read)
-    read = await persons.person_read(session, principal, person, reveal_identifiers=True)
-    views, _ = await service.list_person_certificates(
-        session, principal, person_id, CertificateFilters(), PageParams(page=1, size=50)
-    )
-    can_write = principal.can(Action.person_write, person.org_unit_code)
-    # Merge and unmerge (persons' pages): the duplicates to offer, and the record this one was merged into.
-    duplicates = (
-        await persons.duplicate_candidates(session, principal, person)
-        if can_write and person.status is PersonStatus.active
-        else []
-    )
-    merged_into: Person | None = None
-    if person.merged_into_id is not None:
-        try:
-            merged_into = await persons.person_in_reach(session, principal, person.merged_into_id, Action.person_read)
-        except DomainError:
-            merged_into = None  # out of this reader's reach: shown without a link
-    return render(
-        request,
-        "persons/detail.html",
-        {
-            "person": read,
-            "certificates": views,
-            "can_write": can_write,
-            "duplicates": duplicates,
-            "merged_into": merged_into,
-            "can_unmerge": person.status is PersonStatus.merged
-            and merged_into is not None
-            and persons.may_unmerge(principal, person, merged_into),
-            "can_open_case": principal.holds(Action.case_write),
-            "values": values or {},
-            # The certificate form's errors, and those of the deregister / merge / unmerge forms (prefixed).
-            "errors": {key: message for key, message in (errors or {}).items() if not key.startswith(_ACTION_FORMS)},
-            "action_errors": {key: message for key, message in (errors or {}).items() if key.startswith(_ACTION_FORMS)},
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/persons/{person_id}", response_class=HTMLResponse)
-async def person_detail(
-    request: Request, session: SessionDep, principal: PersonRead, person_id: uuid.UUID
-) -> HTMLResponse:
-    return await _person_page(request, session, principal, person_id)
 
 
 @router.post("/persons/{person_id}/certificates", response_class=HTMLResponse)
@@ -98,7 +39,7 @@ async def issue(request: Request, session: SessionDep, principal: PersonWrite, p
         lambda body: service.issue_certificate(session, principal, person_id, body),
         data=form.given(issued_by_proxy=bool(form.values["proxy_name"])),
         done=lambda view: f"/certificates/{view.certificate.id}?done=issued",
-        again=lambda errors: _person_page(
+        again=lambda errors: person_page(
             request, session, principal, person_id, values=form.values, errors=errors, status_code=422
         ),
     )

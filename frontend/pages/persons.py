@@ -1,60 +1,55 @@
-"""Person pages: the registry list and the inflow / outflow registration form, with every refused field shown
-next to the field (ID check digit, division codes from a picker); from the person's page, deregistration (注销),
-merging a duplicate record into another, and undoing a merge (county supervisors). Same services as
-/api/v1/persons (registration, /depart, /merge, /unmerge)."""
+"""Person pages: the registry list, the inflow / outflow registration form with every refused field shown next to
+the field (ID check digit, division codes from a picker), and the person's page with her certificates and the
+forms for deregistration (注销), merging a duplicate record into another, and undoing a merge (county
+supervisors). Same services as /api/v1/persons (registration, /depart, /merge, /unmerge); every form goes
+through frontend/forms.py."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
+from backend.certificates import service as certificates
+from backend.certificates.repository import CertificateFilters
 from backend.core.clock import china_today
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
-from backend.db.engine import Database
-from backend.db.session import SessionDep, get_database
-from backend.models import FlowDirection
+from backend.db.session import SessionDep
+from backend.models import FlowDirection, Person, PersonStatus
 from backend.org import service as org
-from backend.persons import service
+from backend.persons import merging, service
 from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.divisions import division_table
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
 from backend.persons.schemas import PersonCreate, PersonDepart, PersonMerge, PersonUnmerge
-from backend.verification import flow_notices
-from frontend.forms import field_errors
+from backend.persons.validation import check_text_fields
+from frontend.forms import FieldErrors, Form, field_errors
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-# The form's fields, in the order the registers list them; empty inputs are "not given".
+# The form's fields, by its two fieldsets (基本信息, 流动信息); empty inputs are "not given".
 FORM_FIELDS = (
-    "name",
-    "resident_id",
-    "sex",
-    "phone",
-    "org_unit_code",
-    "flow_date",
-    "registration_division_code",
-    "registration_address",
-    "residence_division_code",
-    "residence_address",
-    "flow_origin_destination",
-    "landlord_or_employer",
-    "marital_status",
+    *("name", "resident_id", "sex", "phone", "marital_status"),
+    *("org_unit_code", "flow_date", "registration_division_code", "registration_address", "residence_division_code"),
+    *("residence_address", "flow_origin_destination", "landlord_or_employer"),
 )
 _PICKER_LIMIT = 20
-# Fields the registry can check as plain text when the form as a whole did not parse.
-_TEXT_CHECKED = ("name", "resident_id", "phone", "org_unit_code", "registration_division_code")
 _ID_LIKE = re.compile(r"^[0-9]{15,17}[0-9Xx]?$")
+# The forms on the person's page, each with its own prefix for its values and errors.
+_ACTION_FORMS = ("depart_", "merge_", "unmerge_")
+_CONFIRM = "请勾选确认 / tick the box to confirm"
+_REASON = "请写明理由（至少2个字） / give the reason (at least 2 characters)"
 
 
 @router.get("/persons", response_class=HTMLResponse)
@@ -73,37 +68,13 @@ async def person_list(
         q=None if id_like or not text else text,
         resident_id=text if id_like else None,
     )
+    context = {"q": q, "direction": direction, "can_write": principal.holds(Action.person_write)}
     try:
         result = await service.list_persons(session, principal, query, PageParams(page=page, size=25))
     except DomainError as error:
-        return render(
-            request,
-            "persons/list.html",
-            {
-                "result": None,
-                "q": q,
-                "direction": direction,
-                "can_write": principal.holds(Action.person_write),
-                "errors": field_errors(error),
-            },
-            status_code=422,
-        )
-    return render(
-        request,
-        "persons/list.html",
-        {
-            "result": result,
-            "q": q,
-            "direction": direction,
-            "can_write": principal.holds(Action.person_write),
-            "errors": {},
-        },
-    )
-
-
-async def _units(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
-    units = await org.list_units_in_scopes(session, principal.scopes_for(Action.person_write))
-    return [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active]
+        context |= {"result": None, "errors": field_errors(error)}
+        return render(request, "persons/list.html", context, status_code=422)
+    return render(request, "persons/list.html", {**context, "result": result, "errors": {}})
 
 
 async def _form(
@@ -116,6 +87,7 @@ async def _form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    units = await org.list_units_in_scopes(session, principal.scopes_for(Action.person_write))
     return render(
         request,
         "persons/form.html",
@@ -123,7 +95,7 @@ async def _form(
             "direction": direction.value,
             "values": values or {},
             "errors": errors or {},
-            "units": await _units(session, principal),
+            "units": [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active],
         },
         status_code=status_code,
     )
@@ -141,42 +113,32 @@ async def registration_form(
 
 
 @router.post("/persons/new", response_class=HTMLResponse)
-async def register(
-    request: Request, session: SessionDep, database: Annotated[Database, Depends(get_database)], principal: PersonsWrite
-) -> Response:
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
-    direction = _direction(str(form.get("flow_direction", "")))
-    body: dict[str, Any] = {name: value for name, value in values.items() if value}
-    body["flow_direction"] = direction.value
-    if direction is FlowDirection.inflow and values["org_unit_code"] and not values["residence_division_code"]:
-        body["residence_division_code"] = values["org_unit_code"]  # an inflow person lives in the managing village
-    try:
-        person_create = PersonCreate.model_validate(body)
-    except ValidationError as invalid:
-        errors = {
-            str(error["loc"][0]): "格式不正确 / invalid format" if error["type"] != "missing" else "必填 / required"
-            for error in invalid.errors()
-        }
-        # Every problem at once: the registry's own checks on the text fields that are well-formed.
-        checkable = {name: body[name] for name in _TEXT_CHECKED if name in body and name not in errors}
-        _, problems = service.check_person_fields(checkable, rules=await service.load_rules(session, principal))
-        for problem in problems:
-            errors.setdefault(str(problem.loc[-1]), problem.msg)
-        return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            returning = await flow_notices.was_departed(session, person_create.resident_id)
-            person, merged = await service.register_person(session, principal, person_create)
-            if not merged or returning:  # the registration county is notified, as through the API
-                await flow_notices.notify_registration_place(
-                    session, database, person, "inflow_registered", person.flow_date, principal.subject
-                )
-    except DomainError as error:
-        errors = field_errors(error)
-        return await _form(request, session, principal, direction, values=values, errors=errors, status_code=422)
-    # To the person's page, not a search for her name: names stay out of URLs (and access logs).
-    return RedirectResponse(f"/persons/{person.id}?registered={'merged' if merged else 'new'}", status_code=303)
+async def register(request: Request, session: SessionDep, principal: PersonsWrite) -> Response:
+    form = await Form.read(request, (*FORM_FIELDS, "flow_direction"))
+    direction = _direction(form.values.pop("flow_direction"))
+    data = form.given(flow_direction=direction.value)
+    if direction is FlowDirection.inflow and "org_unit_code" in data and "residence_division_code" not in data:
+        data["residence_division_code"] = data["org_unit_code"]  # the form's managing village is where she lives
+    # A form that does not parse as a whole still shows the registry's own checks of its well-formed text fields.
+    refused = form.parse(PersonCreate, data)
+    checks = None
+    if isinstance(refused, FieldErrors):
+        problems = await check_text_fields(session, principal, data, refused=refused)
+        checks = {str(problem.loc[-1]): problem.msg for problem in reversed(problems)}
+    return await form.submit(
+        session,
+        PersonCreate,
+        lambda body: service.register_person(session, principal, body),
+        data=data,
+        checks=checks,
+        # To the person's page, not a search for her name: names stay out of URLs (and access logs).
+        done=lambda registration: (
+            f"/persons/{registration.person.id}?registered={'merged' if registration.merged_into_existing else 'new'}"
+        ),
+        again=lambda errors: _form(
+            request, session, principal, direction, values=form.values, errors=errors, status_code=422
+        ),
+    )
 
 
 @router.get("/persons/check-resident-id", response_class=HTMLResponse)
@@ -210,107 +172,140 @@ async def division_options(request: Request, principal: PersonsWrite) -> HTMLRes
     return render(request, "persons/division_options.html", {"divisions": matches})
 
 
-_CONFIRM = "请勾选确认 / tick the box to confirm"
-_REASON = "请写明理由（至少2个字） / give the reason (at least 2 characters)"
-
-
-def _checked(
-    form: Any, prefix: str, model: type[PersonDepart | PersonMerge | PersonUnmerge], body: dict[str, Any]
-) -> Any:
-    """The parsed body, or the form's errors keyed `<prefix>_<field>`; the confirmation box is required too."""
-    errors: dict[str, str] = {}
-    if str(form.get("confirm", "")) != "1":
-        errors[f"{prefix}_confirm"] = _CONFIRM
-    try:
-        parsed = model.model_validate({key: value for key, value in body.items() if value not in ("", None)})
-    except ValidationError as invalid:
-        for error in invalid.errors():
-            name = str(error["loc"][0])
-            message = (
-                _REASON
-                if name == "reason"
-                else ("必填 / required" if error["type"] == "missing" else "格式不正确 / invalid format")
-            )
-            errors.setdefault(f"{prefix}_{name}", message)
-        return errors
-    return errors or parsed
-
-
-async def _refused(
+async def person_page(
     request: Request,
     session: AsyncSession,
     principal: Principal,
     person_id: uuid.UUID,
-    prefix: str,
-    errors: dict[str, str],
-    values: dict[str, str],
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """The person's page again, the refused form's values and errors keyed `<prefix>_<field>`."""
-    from frontend.pages.certificates import _person_page
+    """The person's page: her record, her certificates, and the forms that change them (the refused one with its
+    values and errors)."""
+    person = await service.person_in_reach(session, principal, person_id, Action.person_read)
+    read = await service.person_read(session, principal, person, reveal_identifiers=True)
+    views, _ = await certificates.list_person_certificates(
+        session, principal, person_id, CertificateFilters(), PageParams(page=1, size=50)
+    )
+    can_write = principal.can(Action.person_write, person.org_unit_code)
+    # Merge and unmerge: the duplicates to offer, and the record this one was merged into.
+    duplicates = (
+        await merging.duplicate_candidates(session, principal, person)
+        if can_write and person.status is PersonStatus.active
+        else []
+    )
+    merged_into: Person | None = None
+    if person.merged_into_id is not None:
+        try:
+            merged_into = await service.person_in_reach(session, principal, person.merged_into_id, Action.person_read)
+        except DomainError:
+            merged_into = None  # out of this reader's reach: shown without a link
+    return render(
+        request,
+        "persons/detail.html",
+        {
+            "person": read,
+            "certificates": views,
+            "can_write": can_write,
+            "duplicates": duplicates,
+            "merged_into": merged_into,
+            "can_unmerge": person.status is PersonStatus.merged
+            and merged_into is not None
+            and merging.may_unmerge(principal, person, merged_into),
+            "can_open_case": principal.holds(Action.case_write),
+            "values": values or {},
+            # The certificate form's errors, and those of the deregister / merge / unmerge forms (prefixed).
+            "errors": {key: message for key, message in (errors or {}).items() if not key.startswith(_ACTION_FORMS)},
+            "action_errors": {key: message for key, message in (errors or {}).items() if key.startswith(_ACTION_FORMS)},
+        },
+        status_code=status_code,
+    )
 
-    shown = {f"{prefix}_{name}": value for name, value in values.items()}
-    return await _person_page(request, session, principal, person_id, values=shown, errors=errors, status_code=422)
 
-
-def _prefixed(error: DomainError, prefix: str) -> dict[str, str]:
-    return {f"{prefix}_{key}": message for key, message in field_errors(error).items()}
+async def _action(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    schema: type[BaseModel],
+    perform: Callable[[Any], Awaitable[Any]],
+    *,
+    names: tuple[str, ...],
+    prefix: str,
+    done: str | Callable[[Any], str],
+    messages: dict[str, str] | None = None,
+) -> Response:
+    """One of the person page's confirmed forms (deregister, merge, unmerge): the box ticked and the reason given,
+    the service in a savepoint, then `done`, or the person's page again with the form's values and errors."""
+    form = await Form.read(request, (*names, "confirm"), prefix=prefix)
+    form.messages.update({"reason": _REASON, **(messages or {})})
+    shown = {f"{prefix}{name}": value for name, value in form.values.items() if name != "confirm"}
+    return await form.submit(
+        session,
+        schema,
+        perform,
+        data=form.given(*names),
+        checks={f"{prefix}confirm": _CONFIRM} if form.values["confirm"] != "1" else None,
+        done=done,
+        again=lambda errors: person_page(
+            request, session, principal, person_id, values=shown, errors=errors, status_code=422
+        ),
+    )
 
 
 @router.post("/persons/{person_id}/depart", response_class=HTMLResponse)
-async def depart(
-    request: Request,
-    session: SessionDep,
-    database: Annotated[Database, Depends(get_database)],
-    principal: PersonsWrite,
-    person_id: uuid.UUID,
-) -> Response:
+async def depart(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
     person = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in ("departed_on", "reason", "version")}
-    body = _checked(form, "depart", PersonDepart, values)
-    if isinstance(body, dict):
-        return await _refused(request, session, principal, person_id, "depart", body, values)
-    try:
-        async with session.begin_nested():
-            await service.depart_person(session, principal, person, body)
-            # The registration county hears of the departure, as through the API.
-            await flow_notices.notify_registration_place(
-                session, database, person, "inflow_left", body.departed_on, principal.subject
-            )
-    except DomainError as error:
-        return await _refused(request, session, principal, person_id, "depart", _prefixed(error, "depart"), values)
-    return RedirectResponse(f"/persons/{person_id}?done=departed", status_code=303)
+    return await _action(
+        request,
+        session,
+        principal,
+        person_id,
+        PersonDepart,
+        lambda body: service.depart_person(session, principal, person, body),
+        names=("departed_on", "reason", "version"),
+        prefix="depart_",
+        done=f"/persons/{person_id}?done=departed",
+    )
 
 
 @router.post("/persons/{person_id}/merge", response_class=HTMLResponse)
 async def merge(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
     source = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in ("into_id", "reason")}
-    body = _checked(form, "merge", PersonMerge, values)
-    if isinstance(body, dict):
-        if "merge_into_id" in body:
-            body["merge_into_id"] = "请选择要保留的记录 / choose the record that stays"
-        return await _refused(request, session, principal, person_id, "merge", body, values)
-    try:
-        async with session.begin_nested():
-            _, target = await service.merge_persons(session, principal, source, body)
-    except DomainError as error:
-        return await _refused(request, session, principal, person_id, "merge", _prefixed(error, "merge"), values)
-    return RedirectResponse(f"/persons/{target.id}?done=merged", status_code=303)
+    return await _action(
+        request,
+        session,
+        principal,
+        person_id,
+        PersonMerge,
+        lambda body: merging.merge_persons(session, principal, source, body),
+        names=("into_id", "reason"),
+        prefix="merge_",
+        done=lambda merged: f"/persons/{merged[1].id}?done=merged",
+        messages={"into_id": "请选择要保留的记录 / choose the record that stays"},
+    )
 
 
 @router.post("/persons/{person_id}/unmerge", response_class=HTMLResponse)
 async def unmerge(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
     source = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    form = await request.form()
-    values = {"reason": str(form.get("reason", "")).strip()}
-    body = _checked(form, "unmerge", PersonUnmerge, values)
-    if isinstance(body, dict):
-        return await _refused(request, session, principal, person_id, "unmerge", body, values)
-    try:
-        async with session.begin_nested():
-            await service.unmerge_person(session, principal, source, body)
-    except DomainError as error:
-        return await _refused(request, session, principal, person_id, "unmerge", _prefixed(error, "unmerge"), values)
-    return RedirectResponse(f"/persons/{person_id}?done=unmerged", status_code=303)
+    return await _action(
+        request,
+        session,
+        principal,
+        person_id,
+        PersonUnmerge,
+        lambda body: merging.unmerge_person(session, principal, source, body),
+        names=("reason",),
+        prefix="unmerge_",
+        done=f"/persons/{person_id}?done=unmerged",
+    )
+
+
+@router.get("/persons/{person_id}", response_class=HTMLResponse)
+async def person_detail(
+    request: Request, session: SessionDep, principal: PersonsRead, person_id: uuid.UUID
+) -> HTMLResponse:
+    return await person_page(request, session, principal, person_id)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from backend.persons.importer import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
+from backend.persons.spreadsheet import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
 from tests.backend.persons.factories import make_id, with_wrong_check_digit
 from tests.fixtures.identity import County, SignIn
 
