@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from sqlalchemy import select
 
-from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
-from backend.cases import service
+from backend.cases import service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
 from backend.cases.errors import CaseNotFound, InvalidCase
 from backend.cases.repository import SORTS, CaseFilters
@@ -22,50 +19,28 @@ from backend.cases.schemas import (
     BulkReassignResult,
     CaseActionAccepted,
     CaseActionRequest,
-    CaseAlertRead,
     CaseCreate,
     CaseLinkCreate,
-    CaseLinkRead,
     CaseListItem,
     CaseRead,
-    CaseSubjectRead,
     CaseUpdate,
     WorkloadRow,
 )
 from backend.cases.timeline import Timeline, case_timeline
-from backend.core.crypto import personal_data_cipher
 from backend.core.divisions import county_of
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
-from backend.db.tenancy import current_tenant_id
-from backend.models import Case, CaseStage, CaseStatus, Person
-from backend.persons.names import name_search_keys
-from backend.persons.resident_id import normalise_resident_id
+from backend.models import Case, CaseStage, CaseStatus
 from workflows.cases.types import case_workflow_id
 
 router = APIRouter(prefix=f"{API_V1}/cases", tags=["cases"])
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
 
 async def _read(session: SessionDep, case: Case) -> CaseRead:
-    subjects, links, alerts = await service.subjects_links_and_alerts(session, case)
-    read = CaseRead.model_validate(case)
-    read.subjects = [CaseSubjectRead.model_validate(subject) for subject in subjects]
-    read.links = [CaseLinkRead.model_validate(link) for link in links]
-    read.alerts = [CaseAlertRead.model_validate(alert) for alert in alerts]
-    return read
-
-
-async def _person_ids_for_resident_id(session: SessionDep, raw: str) -> list[uuid.UUID]:
-    digest = personal_data_cipher().lookup_hash(normalise_resident_id(raw), context="person.resident_id")
-    rows = await session.execute(
-        select(Person.id).where(Person.tenant_id == current_tenant_id(session), Person.resident_id_hash == digest)
-    )
-    return list(rows.scalars().all())
+    return (await views.case_view(session, case)).read()
 
 
 @router.post("", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Open a case")
@@ -98,12 +73,7 @@ async def list_cases(
             assignee_id = uuid.UUID(assignee)
         except ValueError:
             raise InvalidCase("assignee", "应为用户标识、me 或 none / expected a user id, me or none") from None
-    name_query = pinyin_query = None
-    if q:
-        if _HAN.search(q):
-            name_query = q.strip()
-        else:
-            pinyin_query = name_search_keys(q).pinyin or None
+    name_query, pinyin_query = views.name_terms(q) if q else (None, None)
     filters = CaseFilters(
         roots=principal.scopes_for(Action.case_read),
         stage=stage,
@@ -117,13 +87,10 @@ async def list_cases(
         due_before=due_before,
         name_query=name_query,
         pinyin_query=pinyin_query,
-        person_ids=await _person_ids_for_resident_id(session, resident_id) if resident_id else None,
+        subject_resident_id_hash=views.resident_id_hash(resident_id) if resident_id else None,
         sort=sort,
     )
-    cases, total = await service.list_cases(session, filters, offset=paging.offset, limit=paging.size)
-    await audit_break_glass_listing(
-        session, principal, Action.case_read, entity_type="case", unit_codes={case.org_unit_code for case in cases}
-    )
+    cases, total = await views.list_cases(session, principal, filters, offset=paging.offset, limit=paging.size)
     return Page(
         items=[CaseListItem.model_validate(case) for case in cases], total=total, page=paging.page, size=paging.size
     )
@@ -133,7 +100,7 @@ async def list_cases(
 async def workload(session: SessionDep, principal: CasesAssign) -> list[WorkloadRow]:
     return [
         WorkloadRow(assignee_id=assignee, open_cases=open_count, overdue_cases=overdue_count, due_within_3_days=soon)
-        for assignee, open_count, overdue_count, soon in await service.workload(session, principal)
+        for assignee, open_count, overdue_count, soon in await views.workload(session, principal)
     ]
 
 

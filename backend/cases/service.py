@@ -11,7 +11,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -19,31 +18,32 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
-from backend.cases.case_types import DEFAULT_CASE_TYPES, CaseTypeDefinition
+from backend.case_types.definitions import DEFAULT_CASE_TYPES, CaseTypeDefinition
 from backend.cases.errors import (
     CaseChanged,
     IllegalTransition,
     InvalidCase,
     SpouseVerificationMissing,
+    SubjectsRefused,
 )
-from backend.cases.repository import CaseFilters, CaseRepository
+from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
     AssignRequest,
     CaseActionRequest,
     CaseCreate,
     CaseLinkCreate,
+    CaseSubjectIn,
     CaseUpdate,
 )
 from backend.core import outbox
 from backend.core.clock import china_day, end_of_day, utc_now
 from backend.core.divisions import county_of
-from backend.db.tenancy import current_tenant_id
+from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
 from backend.models import (
     Case,
-    CaseAlert,
     CaseLink,
     CaseOutcome,
     CaseStage,
@@ -54,6 +54,9 @@ from backend.models import (
 )
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
+from backend.persons.repository import PersonRepository
+from backend.persons.resident_id import normalise_resident_id
+from backend.persons.service import resident_id_digest
 from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
 from workflows.cases.types import (
     ActorRef,
@@ -81,7 +84,7 @@ TRACKED_FIELDS = (
 async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
     """The county's effective definition (defaults merged with its override, when that module is present)."""
     try:
-        from backend.cases.case_type_config import effective_case_type
+        from backend.case_types.service import effective_case_type
     except ImportError:  # pragma: no cover - the override module ships with the case-type configuration
         definition = DEFAULT_CASE_TYPES.get(code)
         if definition is None:
@@ -125,28 +128,42 @@ async def compute_due_at(
     return end_of_day(day), provisional
 
 
-async def _readable_persons(session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]) -> list[Person]:
-    if not person_ids:
-        return []
-    rows = (
-        (
-            await session.execute(
-                select(Person).where(Person.tenant_id == current_tenant_id(session), Person.id.in_(person_ids))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    found = {person.id: person for person in rows}
-    for index, person_id in enumerate(person_ids):
-        person = found.get(person_id)
+SUBJECT_NOT_IN_REACH = "人员不存在或无权查看 / no such person in your reach"
+RESIDENT_ID_NOT_IN_REACH = "未找到该身份证号码的人员，或不在您的范围内 / no person with this ID number in your reach"
+SPOUSE_IS_APPLICANT = "配偶不能是申请人本人 / the spouse cannot be the applicant"
+SUBJECT_REPEATED = "同一人员不能重复列为当事人 / the same person cannot be a subject twice"
+
+
+async def _subject(repository: PersonRepository, subject: CaseSubjectIn) -> Person | None:
+    if subject.person_id is not None:
+        return await repository.get(subject.person_id)
+    assert subject.resident_id is not None  # the schema requires one of the two
+    return await repository.by_resident_id_hash(resident_id_digest(normalise_resident_id(subject.resident_id)))
+
+
+async def _readable_persons(session: AsyncSession, principal: Principal, subjects: list[CaseSubjectIn]) -> list[Person]:
+    """The registered (not merged) persons the subjects name, by id or by ID number, each one the caller may read;
+    every subject that names nobody in reach (or a person already named) is refused at its field."""
+    repository = PersonRepository(session)
+    persons: list[Person] = []
+    problems: list[FieldError] = []
+    for index, subject in enumerate(subjects):
+        person = await _subject(repository, subject)
+        by_id = subject.person_id is not None
+        loc = ("body", f"subjects.{index}.{'person_id' if by_id else 'resident_id'}")
         if (
             person is None
             or person.status == PersonStatus.merged
             or not principal.can(Action.person_read, person.org_unit_code)
         ):
-            raise InvalidCase(f"subjects.{index}.person_id", "人员不存在或无权查看 / no such person in your reach")
-    return [found[person_id] for person_id in person_ids]
+            problems.append(FieldError(loc, SUBJECT_NOT_IN_REACH if by_id else RESIDENT_ID_NOT_IN_REACH))
+        elif any(named.id == person.id for named in persons):
+            problems.append(FieldError(loc, SPOUSE_IS_APPLICANT if subject.part == "spouse" else SUBJECT_REPEATED))
+        else:
+            persons.append(person)
+    if problems:
+        raise SubjectsRefused(problems)
+    return persons
 
 
 EVIDENCED_CHANNELS = {
@@ -186,7 +203,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
     if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
-    persons = await _readable_persons(session, principal, [subject.person_id for subject in case_create.subjects])
+    persons = await _readable_persons(session, principal, case_create.subjects)
     repository = CaseRepository(session)
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
@@ -196,7 +213,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     keys = name_search_keys(primary.name) if primary else None
     case = Case(
         id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=repository.tenant_id,
         number=await repository.next_number(county_code, china_day(received_at).year),
         case_type=definition.code,
         title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
@@ -218,14 +235,16 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         created_by=principal.subject,
     )
     repository.add(case)
-    await session.flush()
-    for subject, person in zip(case_create.subjects, persons, strict=True):
-        repository.add(
+    await repository.flush()
+    repository.add_all(
+        [
             CaseSubject(
                 id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, person_id=person.id, part=subject.part
             )
-        )
-    await session.flush()
+            for subject, person in zip(case_create.subjects, persons, strict=True)
+        ]
+    )
+    await repository.flush()
     await _record(session, case, "case.open", None)
     # The case workflow drives stages and owns the timers; it is started after commit, through the outbox.
     await outbox.enqueue(
@@ -331,26 +350,17 @@ async def bulk_reassign(
     return len(cases)
 
 
-async def list_cases(session: AsyncSession, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
-    return await CaseRepository(session).search(filters, offset=offset, limit=limit)
-
-
-async def workload(session: AsyncSession, principal: Principal) -> list[tuple[uuid.UUID | None, int, int, int]]:
-    now = utc_now()
-    return await CaseRepository(session).workload(
-        principal.scopes_for(Action.case_assign), now, now + timedelta(days=3)
-    )
-
-
 async def link_cases(session: AsyncSession, principal: Principal, case: Case, link: CaseLinkCreate) -> CaseLink:
-    other = await CaseRepository(session).get(link.linked_case_id)
+    """Link a related case the caller may read (once per pair), audited."""
+    repository = CaseRepository(session)
+    other = await repository.get(link.linked_case_id)
     if other is None or other.id == case.id or not principal.can(Action.case_read, other.org_unit_code):
         raise InvalidCase("linked_case_id", "案件不存在或无权查看 / no such case in your reach")
-    if any(existing.linked_case_id == other.id for existing in await CaseRepository(session).links(case.id)):
+    if any(existing.linked_case_id == other.id for existing in await repository.links(case.id)):
         raise InvalidCase("linked_case_id", "已关联 / already linked")
     row = CaseLink(id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, linked_case_id=other.id, kind=link.kind)
-    session.add(row)
-    await session.flush()
+    repository.add(row)
+    await repository.flush()
     await audit.record(
         session,
         action="case.link",
@@ -361,14 +371,6 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
         correlation_id=case.number,
     )
     return row
-
-
-async def subjects_links_and_alerts(
-    session: AsyncSession, case: Case
-) -> tuple[list[CaseSubject], list[CaseLink], list[CaseAlert]]:
-    """What the case view shows beside the row: its subjects, linked cases and raised deadline alerts."""
-    repository = CaseRepository(session)
-    return await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
 
 
 def _decides_first_child_registration(case: Case, request: CaseActionRequest) -> bool:
@@ -458,14 +460,8 @@ async def recompute_due_dates(
 
     Suspended cases keep their remaining budget; they are recounted when the clock resumes.
     """
-    statement = select(Case).where(
-        Case.tenant_id == current_tenant_id(session),
-        Case.stage != CaseStage.closed,
-        Case.due_at >= affected_from,
-        Case.suspended_at.is_(None),
-    )
     changed = 0
-    for case in (await session.execute(statement)).scalars().all():
+    for case in await CaseRepository(session).running_due_from(affected_from):
         definition = await _case_type(session, case.case_type)
         if case.extension_used:
             continue  # an approved extension was counted on the old schedule: the workflow re-plans it

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -34,6 +34,7 @@ from backend.db.tenancy import current_tenant_id
 
 ModelT = TypeVar("ModelT")
 RowT = TypeVar("RowT")
+OtherT = TypeVar("OtherT")
 
 
 class Repository:
@@ -94,6 +95,16 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
     def base(self) -> Select[ModelT]:
         """Every row of the model in the current county: the start of every query."""
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
+
+    def in_county(self, *models: Any) -> ColumnElement[bool]:
+        """The condition "these models' (or aliases') rows are this county's" (default: the repository's model): for
+        statements that select columns or aggregates, or that join another tenant-owned model."""
+        return and_(*(model.tenant_id == self.tenant_id for model in models or (self.model,)))
+
+    def base_of(self, model: type[OtherT]) -> Select[OtherT]:
+        """Every row of another tenant-owned model in the current county: the rows a repository keeps beside its
+        own (a case's subjects, links and alerts)."""
+        return select(model).where(self.in_county(model))
 
     def _unit(self) -> InstrumentedAttribute[str]:
         if self.unit_column is None:

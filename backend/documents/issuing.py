@@ -14,6 +14,10 @@ The token starts with the county code (`330106-...`) so the public page can scop
 county (row-level security stays on); the page shows number, kind, issuing unit, issue date, validity and
 state, nothing about the person.
 
+Which kinds a case may have (`ISSUABLE_FROM_CASE`, `not_issuable_reason`): a kind that contradicts how the case
+was closed is refused, by the API as by the pages; the case page offers its buttons for the kinds that need nothing
+but the case.
+
 Other domains call `issue_document(session, principal, kind, case_id, context)`.
 """
 
@@ -31,7 +35,6 @@ from typing import Any
 import anyio.to_thread
 import qrcode
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -41,29 +44,30 @@ from backend.authz.vocabulary import Action
 from backend.cases.repository import CaseRepository
 from backend.certificates.service import valid_until_for
 from backend.core.clock import china_today
-from backend.db.tenancy import current_tenant_id, set_tenant
-from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound
+from backend.core.divisions import township_of
+from backend.db.tenancy import set_tenant
+from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, OwnerNotFound
 from backend.documents.repository import DocumentRepository
 from backend.documents.schemas import IssuedDocumentRead, VerificationRead
-from backend.documents.service import NewFile, store_document
 from backend.documents.storage import document_settings
+from backend.documents.storing import NewFile, store_document
 from backend.models import (
     Case,
-    CaseSubject,
+    CaseOutcome,
+    CaseStage,
     Document,
     DocumentKind,
     DocumentOwnerKind,
     IssuedDocument,
     IssuedDocumentKind,
     IssuedDocumentStatus,
-    OrgUnit,
-    Person,
 )
+from backend.org.repository import OrgUnitRepository
+from backend.persons.repository import PersonRepository
 from backend.tenants.repository import TenantRepository
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ENTITY_TYPE = "issued_document"
-TOWNSHIP_CODE_LENGTH = 9
 
 KIND_LABELS: dict[IssuedDocumentKind, str] = {
     IssuedDocumentKind.marriage_birth_certificate: "流动人口婚育证明",
@@ -90,6 +94,36 @@ REQUIRED_CONTEXT: dict[IssuedDocumentKind, tuple[str, ...]] = {
     IssuedDocumentKind.verification_request_letter: ("recipient",),
 }
 MAX_CONTEXT_TEXT = 2000
+
+# What the case page offers to issue with one button, by case type, once the case is registered: kinds that need
+# nothing but the case. (A refusal letter needs a written reason, a verification letter a recipient, and the 婚育证明
+# has its own pages: those go through their own forms or the API.)
+ISSUABLE_FROM_CASE: dict[str, tuple[IssuedDocumentKind, ...]] = {
+    "first_child_registration": (IssuedDocumentKind.first_child_registration,),
+}
+GRANTED = frozenset({CaseOutcome.registered, CaseOutcome.completed})
+PROOFS = frozenset({IssuedDocumentKind.first_child_registration, IssuedDocumentKind.marriage_birth_certificate})
+
+
+def not_issuable_reason(case: Case, kind: IssuedDocumentKind) -> tuple[str, str] | None:
+    """Why `kind` cannot be issued for the case as it stands (Chinese, English), or None when it can: a proof
+    (证明) for a case closed without being granted, a refusal letter for a case granted, a verification letter for
+    a closed case. An open case may have any kind."""
+    if kind in PROOFS and case.stage is CaseStage.closed and case.outcome not in GRANTED:
+        return "案件未予办理，不能出具证明", "the case was closed without being granted: no certificate for it"
+    if kind is IssuedDocumentKind.refusal_letter and case.outcome in GRANTED:
+        return "案件已予办理，不能出具不予办理说明", "the case was granted: no refusal letter for it"
+    if kind is IssuedDocumentKind.verification_request_letter and case.stage is CaseStage.closed:
+        return "案件已办结，不能再发协查函", "the case is closed: no verification letter for it"
+    return None
+
+
+def issuable_kinds(case: Case) -> tuple[IssuedDocumentKind, ...]:
+    """The kinds the case page offers to issue for the case (one button each)."""
+    if case.outcome != CaseOutcome.registered:
+        return ()
+    kinds = ISSUABLE_FROM_CASE.get(case.case_type, ())
+    return tuple(kind for kind in kinds if not_issuable_reason(case, kind) is None)
 
 
 def verify_url(token: str) -> str:
@@ -186,8 +220,7 @@ def _clean_context(kind: IssuedDocumentKind, context: dict[str, Any]) -> dict[st
 
 
 async def _case_in_reach(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
-    from backend.documents.errors import OwnerNotFound
-
+    """The case if `action` on documents is allowed on its unit; the documents' 404 otherwise."""
     case = await CaseRepository(session).get(case_id)
     if case is None:
         raise OwnerNotFound()
@@ -204,25 +237,16 @@ async def _case_in_reach(session: AsyncSession, principal: Principal, case_id: u
 
 
 async def _subject_names(session: AsyncSession, case: Case) -> list[str]:
-    statement = (
-        select(Person.name)
-        .join(CaseSubject, CaseSubject.person_id == Person.id)
-        .where(CaseSubject.case_id == case.id, Person.tenant_id == case.tenant_id)
-        .order_by(Person.name)
-    )
-    names = list((await session.execute(statement)).scalars().all())
+    names = await CaseRepository(session).subject_names(case.id)
     if not names and case.primary_person_id is not None:
-        person = await session.get(Person, case.primary_person_id)
+        person = await PersonRepository(session).get(case.primary_person_id)
         names = [person.name] if person else []
     return names
 
 
 async def _issuing_unit(session: AsyncSession, case: Case) -> tuple[str, str]:
     """The township handling the case (or the county, for a case kept at county level)."""
-    code = case.org_unit_code[:TOWNSHIP_CODE_LENGTH]
-    unit = (
-        await session.execute(select(OrgUnit).where(OrgUnit.tenant_id == case.tenant_id, OrgUnit.code == code))
-    ).scalar_one_or_none()
+    unit = await OrgUnitRepository(session).get_by_code(township_of(case.org_unit_code) or case.org_unit_code)
     if unit is not None:
         return unit.code, unit.name
     tenant = await TenantRepository(session).get(case.tenant_id)
@@ -231,11 +255,10 @@ async def _issuing_unit(session: AsyncSession, case: Case) -> tuple[str, str]:
 
 
 async def _next_number(session: AsyncSession, county_code: str, kind: IssuedDocumentKind, issue_date: date) -> str:
+    repository = DocumentRepository(session)
     # One issuer at a time per county: numbers are consecutive and the count below is then exact.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"issued-documents:{county_code}"}
-    )
-    issued = await DocumentRepository(session).count_issued(issue_date.year)
+    await repository.lock_issuing(county_code)
+    issued = await repository.count_issued(issue_date.year)
     return f"{county_code}-{issue_date.year}-{NUMBER_PREFIXES[kind]}{issued + 1:05d}"
 
 
@@ -254,11 +277,15 @@ async def issue_document(
     other kinds are valid until `valid_until` if given. Audited; flushes, never commits.
 
     `context` holds the kind's own fields as text: `reason` (required for refusal_letter), `recipient`
-    (required for verification_request_letter), and any of `subject_name`, `details`, `notes`.
+    (required for verification_request_letter), and any of `subject_name`, `details`, `notes`. A kind the case
+    cannot have (`not_issuable_reason`) is refused naming `kind`.
     """
     cleaned = _clean_context(kind, context)
     case = await _case_in_reach(session, principal, case_id, Action.document_write)
-    tenant = await TenantRepository(session).get(current_tenant_id(session))
+    refused = not_issuable_reason(case, kind)
+    if refused is not None:
+        raise DocumentRejected("kind", *refused)
+    tenant = await TenantRepository(session).get(case.tenant_id)
     assert tenant is not None
     issue_date = china_today()
     if kind is IssuedDocumentKind.marriage_birth_certificate:

@@ -16,8 +16,8 @@ from backend.authz.vocabulary import ClientScope
 from backend.calendar import service as calendar
 from backend.calendar.auth import ConfigManage
 from backend.calendar.schemas import CountyHolidayCreate
-from backend.cases import case_type_config as case_types
-from backend.cases.case_type_config import CaseTypeOverrideUpdate, DeadlineRuleBody
+from backend.case_types import service as case_types
+from backend.case_types.schemas import CaseTypeOverrideUpdate, DeadlineRuleBody
 from backend.clients import service as clients
 from backend.clients.auth import ClientsManage
 from backend.clients.schemas import ApiClientCreate, Department

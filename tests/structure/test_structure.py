@@ -18,21 +18,12 @@ QUERY_HOMES = ("backend/db/",)
 PENDING_QUERIES: frozenset[str] = frozenset(
     {
         "backend/calendar/service.py",
-        "backend/cases/case_type_config.py",
-        "backend/cases/deadlines.py",
-        "backend/cases/endpoints.py",
-        "backend/cases/service.py",
         "backend/clients/service.py",
         "backend/core/outbox.py",
-        "backend/documents/issuing.py",
-        "backend/followups/service.py",
         "backend/health/endpoints.py",
         "backend/intake/service.py",
         "backend/verification/deadlines.py",
         "backend/verification/gating.py",
-        "frontend/pages/case_open.py",
-        "frontend/pages/cases.py",
-        "frontend/pages/triage.py",
     }
 )
 PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
@@ -46,23 +37,15 @@ PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
         ("backend/calendar/endpoints.py", "backend.verification.deadlines"),
         ("backend/calendar/publishing.py", "backend.cases.service"),
         ("backend/calendar/publishing.py", "backend.verification.deadlines"),
-        ("backend/cases/case_type_config.py", "backend.authz.dependencies"),
         ("backend/core/error_handlers.py", "frontend.rendering"),
         ("backend/core/outbox.py", "backend.tenants.service"),
         ("backend/core/temporal.py", "workflows.client"),
         ("backend/intake/transaction.py", "backend.authz.dependencies"),
     }
 )
-PENDING_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        ("backend.documents.issuing", "backend.documents.service"),
-        ("frontend.pages.case_panels", "frontend.pages.cases", "frontend.pages.documents"),
-    }
-)
-PENDING_PREFIX_FILTERS: frozenset[str] = frozenset({"frontend/pages/triage.py"})
-PENDING_LARGE: frozenset[str] = frozenset(
-    {"backend/persons/service.py", "backend/documents/service.py", "backend/persons/importer.py"}
-)
+PENDING_CYCLES: frozenset[tuple[str, ...]] = frozenset()
+PENDING_PREFIX_FILTERS: frozenset[str] = frozenset()
+PENDING_LARGE: frozenset[str] = frozenset({"backend/persons/service.py", "backend/persons/importer.py"})
 
 
 def _settled(found: set, pending: frozenset, what: str) -> None:  # type: ignore[type-arg]
