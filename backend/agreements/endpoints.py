@@ -26,12 +26,12 @@ from backend.models import AgreementKind
 router = APIRouter(prefix=f"{API_V1}/agreements", tags=["documents"])
 
 
-@router.post("", response_model=AgreementOut, status_code=status.HTTP_201_CREATED, summary="Record an agreement")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Record an agreement")
 async def create_agreement(session: SessionDep, principal: AgreementWrite, body: AgreementCreate) -> AgreementOut:
     return AgreementOut.model_validate(await service.create_agreement(session, principal, body))
 
 
-@router.get("", response_model=Page[AgreementOut], summary="Agreements within my reach, filtered")
+@router.get("", summary="Agreements within my reach, filtered")
 async def list_agreements(
     session: SessionDep,
     principal: AgreementRead,
@@ -51,7 +51,7 @@ async def list_agreements(
     )
 
 
-@router.get("/{agreement_id}", response_model=AgreementOut, summary="One agreement")
+@router.get("/{agreement_id}", summary="One agreement")
 async def get_agreement(session: SessionDep, principal: AgreementRead, agreement_id: uuid.UUID) -> AgreementOut:
     agreement = await service.agreement_in_reach(session, principal, agreement_id, Action.document_read)
     return AgreementOut.model_validate(agreement)
@@ -73,7 +73,6 @@ async def attach_signed_scan(
 
 @router.post(
     "/{agreement_id}/renew",
-    response_model=AgreementOut,
     status_code=status.HTTP_201_CREATED,
     summary="Renew (续签): a new agreement linked to this one",
 )

@@ -52,6 +52,15 @@ def agreement_snapshot(agreement: Agreement) -> dict[str, Any]:
     return dict(to_jsonable_python({name: getattr(agreement, name) for name in fields}))
 
 
+async def _record(session: AsyncSession, agreement: Agreement, action: str, **changes: Any) -> None:
+    where: dict[str, Any] = {
+        "entity_type": ENTITY_TYPE,
+        "entity_id": agreement.id,
+        "org_unit_code": agreement.org_unit_code,
+    }
+    await audit.record(session, action=action, changes=changes, **where)
+
+
 async def _agreement_unit(session: AsyncSession, principal: Principal, body: AgreementCreate) -> str:
     if body.person_id is not None:
         return await owner_unit(session, principal, DocumentOwnerKind.person, body.person_id, Action.document_write)
@@ -99,13 +108,8 @@ async def create_agreement(
     )
     repository.add(agreement)
     await repository.flush()
-    await audit.record(
-        session,
-        action="agreement.renew" if renews else "agreement.create",
-        entity_type=ENTITY_TYPE,
-        entity_id=agreement.id,
-        org_unit_code=unit,
-        changes={"after": agreement_snapshot(agreement)},
+    await _record(
+        session, agreement, "agreement.renew" if renews else "agreement.create", after=agreement_snapshot(agreement)
     )
     return agreement
 
@@ -166,14 +170,7 @@ async def attach_signed_scan(
         agreement.signed_document_id = document.id
         agreement.version += 1
         await session.flush()
-        await audit.record(
-            session,
-            action="agreement.sign",
-            entity_type=ENTITY_TYPE,
-            entity_id=agreement.id,
-            org_unit_code=agreement.org_unit_code,
-            changes={"signed_document_id": str(document.id), "sha256": document.sha256},
-        )
+        await _record(session, agreement, "agreement.sign", signed_document_id=str(document.id), sha256=document.sha256)
 
     return await store_document(
         session,

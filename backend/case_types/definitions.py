@@ -53,6 +53,7 @@ class CaseTypeDefinition:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def deadline_for(self, stage: CaseStage) -> DeadlineRule | None:
+        """The deadline rule of `stage`, if the type has one."""
         return next((rule for rule in self.deadlines if rule.stage == stage), None)
 
 

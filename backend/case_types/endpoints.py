@@ -17,33 +17,29 @@ CaseTypeCode = Annotated[str, Path(min_length=1, max_length=40)]
 router = APIRouter(prefix=f"{API_V1}/case-types", tags=["case-types"])
 
 
-@router.get("", response_model=list[CaseTypeRead], summary="Case types as this county uses them")
+@router.get("", summary="Case types as this county uses them")
 async def list_types(session: SessionDep, _: CaseTypesRead) -> list[CaseTypeRead]:
     return await service.list_case_types(session)
 
 
-@router.get("/{code}", response_model=CaseTypeRead, summary="One case type as this county uses it")
+@router.get("/{code}", summary="One case type as this county uses it")
 async def get_type(session: SessionDep, _: CaseTypesRead, code: CaseTypeCode) -> CaseTypeRead:
     return await service.get_case_type(session, code)
 
 
-@router.get(
-    "/{code}/override", response_model=CaseTypeRead, summary="One case type with its override version (for admins)"
-)
+@router.get("/{code}/override", summary="One case type with its override version (for admins)")
 async def get_override(session: SessionDep, _: CaseTypesConfigure, code: CaseTypeCode) -> CaseTypeRead:
     return await service.get_case_type(session, code)
 
 
-@router.put("/{code}", response_model=CaseTypeRead, summary="Set this county's override of a case type")
+@router.put("/{code}", summary="Set this county's override of a case type")
 async def configure(
     session: SessionDep, principal: CaseTypesConfigure, code: CaseTypeCode, update: CaseTypeOverrideUpdate
 ) -> CaseTypeRead:
     return await service.configure_case_type(session, principal, code, update)
 
 
-@router.delete(
-    "/{code}/override", response_model=CaseTypeRead, summary="Back to the shipped default (answers the default)"
-)
+@router.delete("/{code}/override", summary="Back to the shipped default (answers the default)")
 async def reset(
     session: SessionDep,
     principal: CaseTypesConfigure,

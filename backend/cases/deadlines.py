@@ -39,7 +39,7 @@ from backend.calendar.workdays import WorkingDayCalendar
 from backend.case_types.definitions import AlertPolicy, CaseTypeDefinition
 from backend.cases.errors import CaseNotFound
 from backend.cases.repository import CaseRepository
-from backend.cases.service import _case_type, compute_due_at, snapshot
+from backend.cases.service import _case_type, compute_due_at, record, snapshot
 from backend.core.clock import china_day, end_of_day
 from backend.core.divisions import county_of, township_of
 from backend.identity.repository import IdentityRepository
@@ -145,6 +145,7 @@ def extended_due(calendar: WorkingDayCalendar, due_at: datetime, days: int) -> t
 
 
 def next_stage(definition: CaseTypeDefinition, stage: CaseStage) -> CaseStage | None:
+    """The stage after `stage` in the type's order; None after the last (or for a stage the type lacks)."""
     stages = list(definition.stages)
     if stage not in stages or stages.index(stage) + 1 >= len(stages):
         return None
@@ -209,15 +210,7 @@ async def load_plan(session: AsyncSession, case_id: uuid.UUID, now: datetime) ->
             )
         if audit.diff(before, _audit_snapshot(case)):
             await session.flush()
-            await audit.record(
-                session,
-                action="case.deadline",
-                entity_type="case",
-                entity_id=case.id,
-                org_unit_code=case.org_unit_code,
-                changes=audit.diff(before, _audit_snapshot(case)),
-                correlation_id=case.number,
-            )
+            await record(session, case, "case.deadline", audit.diff(before, _audit_snapshot(case)))
     return build_plan(case, definition, await load_calendar(session))
 
 
@@ -293,16 +286,7 @@ async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseA
         "recipient_role": role,
         "recipient_user_id": user_id,
     }
-    await audit.record(
-        session,
-        action=f"case.{alert.kind.value}",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, after),
-        reason=message[:500],
-        correlation_id=case.number,
-    )
+    await record(session, case, f"case.{alert.kind.value}", audit.diff(before, after), reason=message[:500])
     return RaiseAlertResult(raised=True)
 
 
@@ -403,14 +387,6 @@ async def apply_action(session: AsyncSession, request: ApplyActionInput) -> Appl
             case.due_at, case.due_provisional, case.overdue = None, False, False
             case.suspended_at, case.remaining_working_days = None, None
     await session.flush()
-    await audit.record(
-        session,
-        action=f"case.{action.action.value}",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, _audit_snapshot(case)),
-        reason=action.reason,
-        correlation_id=case.number,
-    )
+    changes = audit.diff(before, _audit_snapshot(case))
+    await record(session, case, f"case.{action.action.value}", changes, reason=action.reason)
     return AppliedAction(plan=build_plan(case, definition, calendar), message=_action_message(action, case))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from backend.authz.vocabulary import Action
 from backend.cases import service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
-from backend.cases.errors import CaseNotFound, InvalidCase
+from backend.cases.errors import CaseNotFound
 from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import (
     AssignRequest,
@@ -43,12 +43,12 @@ async def _read(session: SessionDep, case: Case) -> CaseRead:
     return (await views.case_view(session, case)).read()
 
 
-@router.post("", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Open a case")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Open a case")
 async def open_case(session: SessionDep, principal: CasesWrite, case_create: CaseCreate) -> CaseRead:
     return await _read(session, await service.open_case(session, principal, case_create))
 
 
-@router.get("", response_model=Page[CaseListItem], summary="Cases in my reach: filter, search, sort")
+@router.get("", summary="Cases in my reach: filter, search, sort")
 async def list_cases(
     session: SessionDep,
     principal: CasesRead,
@@ -65,14 +65,7 @@ async def list_cases(
     resident_id: Annotated[str | None, Query(max_length=24, description="exact ID number")] = None,
     sort: Annotated[Literal[tuple(SORTS)], Query()] = "due_at",  # type: ignore[valid-type]
 ) -> Page[CaseListItem]:
-    assignee_id: uuid.UUID | None = None
-    if assignee == "me":
-        assignee_id = uuid.UUID(principal.id) if principal.kind == "user" else uuid.UUID(int=0)
-    elif assignee not in (None, "none"):
-        try:
-            assignee_id = uuid.UUID(assignee)
-        except ValueError:
-            raise InvalidCase("assignee", "应为用户标识、me 或 none / expected a user id, me or none") from None
+    assignee_id, unassigned = views.assignee_terms(principal, assignee)
     name_query, pinyin_query = views.name_terms(q) if q else (None, None)
     filters = CaseFilters(
         roots=principal.scopes_for(Action.case_read),
@@ -81,7 +74,7 @@ async def list_cases(
         case_type=case_type,
         org_unit=org_unit,
         assignee_id=assignee_id,
-        unassigned=assignee == "none",
+        unassigned=unassigned,
         overdue=overdue,
         open_only=open_only,
         due_before=due_before,
@@ -96,7 +89,7 @@ async def list_cases(
     )
 
 
-@router.get("/workload", response_model=list[WorkloadRow], summary="Open, overdue and due-soon cases per assignee")
+@router.get("/workload", summary="Open, overdue and due-soon cases per assignee")
 async def workload(session: SessionDep, principal: CasesAssign) -> list[WorkloadRow]:
     return [
         WorkloadRow(assignee_id=assignee, open_cases=open_count, overdue_cases=overdue_count, due_within_3_days=soon)
@@ -104,47 +97,43 @@ async def workload(session: SessionDep, principal: CasesAssign) -> list[Workload
     ]
 
 
-@router.post("/bulk-reassign", response_model=BulkReassignResult, summary="Reassign many cases at once")
+@router.post("/bulk-reassign", summary="Reassign many cases at once")
 async def bulk_reassign(session: SessionDep, principal: CasesAssign, body: BulkReassign) -> BulkReassignResult:
     count = await service.bulk_reassign(session, principal, body.case_ids, body.assignee_id)
     return BulkReassignResult(reassigned=count)
 
 
-@router.get(
-    "/{case_id}/timeline", response_model=Timeline, summary="Audit events and workflow history of a case, in time order"
-)
+@router.get("/{case_id}/timeline", summary="Audit events and workflow history of a case, in time order")
 async def timeline(request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> Timeline:
     case = await service.get_case(session, principal, case_id, Action.case_read)
     workflow_id = case_workflow_id(county_of(case.org_unit_code), case.id)
     return await case_timeline(session, await temporal_client(request), case, workflow_id)
 
 
-@router.get("/{case_id}", response_model=CaseRead, summary="One case")
+@router.get("/{case_id}", summary="One case")
 async def get_case(session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> CaseRead:
     return await _read(session, await service.get_case(session, principal, case_id, Action.case_read))
 
 
-@router.patch("/{case_id}", response_model=CaseRead, summary="Edit a case (optimistic lock)")
+@router.patch("/{case_id}", summary="Edit a case (optimistic lock)")
 async def update_case(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, update: CaseUpdate) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     return await _read(session, await service.update_case(session, case, update))
 
 
-@router.post("/{case_id}/assign", response_model=CaseRead, summary="Assign or return to the queue")
+@router.post("/{case_id}/assign", summary="Assign or return to the queue")
 async def assign(session: SessionDep, principal: CasesAssign, case_id: uuid.UUID, body: AssignRequest) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_assign)
     return await _read(session, await service.assign_case(session, case, body))
 
 
-@router.post("/{case_id}/claim", response_model=CaseRead, summary="Take an unassigned case")
+@router.post("/{case_id}/claim", summary="Take an unassigned case")
 async def claim(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     return await _read(session, await service.claim_case(session, principal, case))
 
 
-@router.post(
-    "/{case_id}/links", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Link a related case"
-)
+@router.post("/{case_id}/links", status_code=status.HTTP_201_CREATED, summary="Link a related case")
 async def link(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, body: CaseLinkCreate) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     await service.link_cases(session, principal, case, body)
@@ -153,7 +142,6 @@ async def link(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, b
 
 @router.post(
     "/{case_id}/actions",
-    response_model=CaseActionAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a human action (advance, request materials, extend, refuse, close)",
 )
@@ -165,9 +153,7 @@ async def request_action(
     return CaseActionAccepted(request_id=request_id, status="pending")
 
 
-@router.get(
-    "/{case_id}/actions/{request_id}", response_model=CaseActionAccepted, summary="What became of an action request"
-)
+@router.get("/{case_id}/actions/{request_id}", summary="What became of an action request")
 async def action_status(
     session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
 ) -> CaseActionAccepted:

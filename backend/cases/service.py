@@ -19,13 +19,7 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
 from backend.case_types.definitions import DEFAULT_CASE_TYPES, CaseTypeDefinition
-from backend.cases.errors import (
-    CaseChanged,
-    IllegalTransition,
-    InvalidCase,
-    SpouseVerificationMissing,
-    SubjectsRefused,
-)
+from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SpouseVerificationMissing, SubjectsRefused
 from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
@@ -42,29 +36,14 @@ from backend.core.divisions import county_of
 from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import (
-    Case,
-    CaseLink,
-    CaseOutcome,
-    CaseStage,
-    CaseStatus,
-    CaseSubject,
-    Person,
-    PersonStatus,
-)
+from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import normalise_resident_id
 from backend.persons.service import resident_id_digest
 from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
-from workflows.cases.types import (
-    ActorRef,
-    CaseAction,
-    CaseActionInput,
-    CaseWorkflowInput,
-    case_workflow_id,
-)
+from workflows.cases.types import ActorRef, CaseAction, CaseActionInput, CaseWorkflowInput, case_workflow_id
 
 START_CASE, ACT_ON_CASE = "case.start", "case.act"
 TRACKED_FIELDS = (
@@ -94,22 +73,23 @@ async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
 
 
 def snapshot(case: Case) -> dict[str, Any]:
+    """The audited fields of a case, with its version."""
     return {name: getattr(case, name) for name in TRACKED_FIELDS} | {"version": case.version}
+
+
+async def record(
+    session: AsyncSession, case: Case, action: str, changes: dict[str, Any], *, reason: str | None = None
+) -> None:
+    """Append an event of the case to the audit log: on the case's unit, correlated by the case number."""
+    where: dict[str, Any] = {"entity_type": CaseRepository.entity_type, "entity_id": case.id}
+    where |= {"org_unit_code": case.org_unit_code, "correlation_id": case.number}
+    await audit.record(session, action=action, changes=changes, reason=reason, **where)
 
 
 async def _record(
     session: AsyncSession, case: Case, action: str, before: dict[str, Any] | None, *, reason: str | None = None
 ) -> None:
-    await audit.record(
-        session,
-        action=action,
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, snapshot(case)),
-        reason=reason,
-        correlation_id=case.number,
-    )
+    await record(session, case, action, audit.diff(before, snapshot(case)), reason=reason)
 
 
 async def compute_due_at(
@@ -287,6 +267,7 @@ async def _check_version(session: AsyncSession, case: Case, version: int | None)
 
 
 async def update_case(session: AsyncSession, case: Case, update: CaseUpdate) -> Case:
+    """Edit the title, priority or details of a case (optimistic lock on `version`), audited."""
     await _check_version(session, case, update.version)
     before = snapshot(case)
     for name, value in update.model_dump(exclude_unset=True, exclude={"version"}).items():
@@ -307,6 +288,7 @@ async def _can_work_on(session: AsyncSession, assignee_id: uuid.UUID, unit_code:
 
 
 async def assign_case(session: AsyncSession, case: Case, request: AssignRequest) -> Case:
+    """Assign the case to a user who may work on it, or (no assignee) return it to the unit's queue; audited."""
     await _check_version(session, case, request.version)
     if request.assignee_id is not None and not await _can_work_on(session, request.assignee_id, case.org_unit_code):
         raise InvalidCase("assignee_id", "该用户无权办理此案件 / this user cannot work on the case")
@@ -318,6 +300,7 @@ async def assign_case(session: AsyncSession, case: Case, request: AssignRequest)
 
 
 async def claim_case(session: AsyncSession, principal: Principal, case: Case) -> Case:
+    """The caller takes an unassigned case (a user, not a client); audited."""
     if case.assignee_id is not None and str(case.assignee_id) != principal.id:
         raise IllegalTransition("案件已分配给他人 / the case is assigned to someone else")
     if principal.kind != "user":
@@ -361,15 +344,7 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
     row = CaseLink(id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, linked_case_id=other.id, kind=link.kind)
     repository.add(row)
     await repository.flush()
-    await audit.record(
-        session,
-        action="case.link",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes={"linked": [None, other.number], "kind": [None, link.kind]},
-        correlation_id=case.number,
-    )
+    await record(session, case, "case.link", {"linked": [None, other.number], "kind": [None, link.kind]})
     return row
 
 
@@ -435,16 +410,8 @@ async def request_action(
         },
         message_id=request_id,
     )
-    await audit.record(
-        session,
-        action="case.action_requested",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        reason=request.reason,
-        correlation_id=case.number,
-        changes={"action": [None, request.action.value], "request_id": [None, str(request_id)]},
-    )
+    changes = {"action": [None, request.action.value], "request_id": [None, str(request_id)]}
+    await record(session, case, "case.action_requested", changes, reason=request.reason)
     return request_id
 
 

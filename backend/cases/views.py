@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
+from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
 from backend.core.clock import utc_now
@@ -81,6 +82,19 @@ def name_terms(text: str) -> tuple[str | None, str | None]:
     if _HAN.search(text):
         return text.strip(), None
     return None, name_search_keys(text).pinyin or None
+
+
+def assignee_terms(principal: Principal, assignee: str | None) -> tuple[uuid.UUID | None, bool]:
+    """(assignee, unassigned only) from a queue's `assignee` parameter: a user id, `me` or `none` (a client's `me`
+    is nobody)."""
+    if assignee in (None, "none"):
+        return None, assignee == "none"
+    if assignee == "me":
+        return (uuid.UUID(principal.id) if principal.kind == "user" else uuid.UUID(int=0)), False
+    try:
+        return uuid.UUID(assignee), False
+    except ValueError:
+        raise InvalidCase("assignee", "应为用户标识、me 或 none / expected a user id, me or none") from None
 
 
 def resident_id_hash(raw: str) -> str:

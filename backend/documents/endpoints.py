@@ -31,9 +31,7 @@ from backend.documents.schemas import (
     Revocation,
     VerificationRead,
 )
-from backend.documents.schemas import (
-    DocumentRead as DocumentOut,
-)
+from backend.documents.schemas import DocumentRead as DocumentOut
 from backend.documents.storage import document_settings
 from backend.documents.storing import NewFile
 from backend.models import DocumentKind, DocumentOwnerKind
@@ -64,7 +62,7 @@ async def committing_refusal(request: Request, action: Awaitable[T]) -> T | Resp
         return error_response(request, refusal.status_code, code=refusal.code, detail=refusal.detail)
 
 
-@router.post(DOCUMENTS, response_model=DocumentOut, status_code=status.HTTP_201_CREATED, summary="Upload a scan")
+@router.post(DOCUMENTS, status_code=status.HTTP_201_CREATED, summary="Upload a scan")
 async def upload(
     session: SessionDep,
     principal: DocumentWrite,
@@ -86,7 +84,7 @@ async def upload(
     return DocumentOut.model_validate(document)
 
 
-@router.get(DOCUMENTS, response_model=list[DocumentOut], summary="An owner's documents, newest first")
+@router.get(DOCUMENTS, summary="An owner's documents, newest first")
 async def list_documents(
     session: SessionDep,
     principal: DocumentRead,
@@ -98,7 +96,7 @@ async def list_documents(
     return [DocumentOut.model_validate(document) for document in documents]
 
 
-@router.get(f"{DOCUMENTS}/{{document_id}}", response_model=DocumentOut, summary="One document's metadata")
+@router.get(f"{DOCUMENTS}/{{document_id}}", summary="One document's metadata")
 async def get_document(session: SessionDep, principal: DocumentRead, document_id: uuid.UUID) -> DocumentOut:
     return DocumentOut.model_validate(await service.get_document(session, principal, document_id))
 
@@ -142,7 +140,6 @@ async def preview(
 
 @router.post(
     f"{DOCUMENTS}/{{document_id}}/versions",
-    response_model=DocumentOut,
     status_code=status.HTTP_201_CREATED,
     summary="Upload a new version: a new object linked to this one, which stays unchanged",
 )
@@ -170,7 +167,6 @@ async def delete_document(
 
 @router.get(
     f"{API_V1}/document-retention",
-    response_model=Page[RetentionItem],
     summary="Documents past their retention period, awaiting an administrator's decision",
 )
 async def retention_report(session: SessionDep, principal: DocumentDestroy, page: PageDep) -> Page[RetentionItem]:
@@ -185,7 +181,6 @@ async def retention_report(session: SessionDep, principal: DocumentDestroy, page
 
 @router.post(
     f"{DOCUMENTS}/{{document_id}}/destroy",
-    response_model=DocumentOut,
     summary="Approve destroying one document past retention (audited; the row stays as a tombstone)",
 )
 async def destroy(
@@ -199,7 +194,6 @@ async def destroy(
 
 @router.post(
     f"{API_V1}/cases/{{case_id}}/issued-documents",
-    response_model=IssuedDocumentRead,
     status_code=status.HTTP_201_CREATED,
     summary="Issue a document for the case from the county's template (PDF with a verification QR code)",
 )
@@ -212,18 +206,13 @@ async def issue(
     return issuing.issued_read(issued)
 
 
-@router.get(
-    f"{API_V1}/cases/{{case_id}}/issued-documents",
-    response_model=list[IssuedDocumentRead],
-    summary="The case's issued-documents register",
-)
+@router.get(f"{API_V1}/cases/{{case_id}}/issued-documents", summary="The case's issued-documents register")
 async def issued_register(session: SessionDep, principal: DocumentRead, case_id: uuid.UUID) -> list[IssuedDocumentRead]:
     return [issuing.issued_read(issued) for issued in await issuing.case_register(session, principal, case_id)]
 
 
 @router.post(
     f"{API_V1}/issued-documents/{{issued_id}}/revoke",
-    response_model=IssuedDocumentRead,
     summary="Revoke an issued document (its verification page then says so)",
 )
 async def revoke_issued(

@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
-from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.cases.repository import CaseRepository
 from backend.certificates.service import valid_until_for
@@ -127,23 +126,14 @@ def issuable_kinds(case: Case) -> tuple[IssuedDocumentKind, ...]:
 
 
 def verify_url(token: str) -> str:
+    """The public verification page of a token: what the QR code encodes."""
     return f"{document_settings().public_base_url.rstrip('/')}/verify/{token}"
 
 
 def issued_read(issued: IssuedDocument) -> IssuedDocumentRead:
-    return IssuedDocumentRead(
-        id=issued.id,
-        kind=issued.kind,
-        number=issued.number,
-        case_id=issued.case_id,
-        document_id=issued.document_id,
-        issuing_unit_code=issued.issuing_unit_code,
-        issuing_unit_name=issued.issuing_unit_name,
-        issue_date=issued.issue_date,
-        valid_until=issued.valid_until,
-        status=issued.status,
-        verify_url=verify_url(issued.verify_token),
-    )
+    """The API's view of an issued document, with the address its QR code encodes."""
+    fields = {name: getattr(issued, name) for name in IssuedDocumentRead.model_fields if name != "verify_url"}
+    return IssuedDocumentRead(**fields, verify_url=verify_url(issued.verify_token))
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -221,19 +211,7 @@ def _clean_context(kind: IssuedDocumentKind, context: dict[str, Any]) -> dict[st
 
 async def _case_in_reach(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
     """The case if `action` on documents is allowed on its unit; the documents' 404 otherwise."""
-    case = await CaseRepository(session).get(case_id)
-    if case is None:
-        raise OwnerNotFound()
-    await authorize_unit(
-        session,
-        principal,
-        action,
-        case.org_unit_code,
-        entity_type="case",
-        entity_id=str(case.id),
-        not_found=OwnerNotFound(),
-    )
-    return case
+    return await CaseRepository(session).get_in_reach(principal, action, case_id, not_found=OwnerNotFound())
 
 
 async def _subject_names(session: AsyncSession, case: Case) -> list[str]:
@@ -331,14 +309,8 @@ async def issue_document(
             )
         )
         await session.flush()
-        await audit.record(
-            session,
-            action="document.issue",
-            entity_type=ENTITY_TYPE,
-            entity_id=issued_id,
-            org_unit_code=case.org_unit_code,
-            changes={"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)},
-        )
+        changes = {"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)}
+        await _record(session, issued_id, case, "document.issue", changes)
 
     # The register row is written before the PDF object, which goes last (see store_document).
     await store_document(
@@ -362,27 +334,33 @@ async def case_register(session: AsyncSession, principal: Principal, case_id: uu
     return await DocumentRepository(session).issued_for_case(case_id)
 
 
+async def _issued_in_reach(
+    session: AsyncSession, principal: Principal, issued_id: uuid.UUID
+) -> tuple[IssuedDocument, Case]:
+    """An issued document and its case, if the caller may write documents on the case's unit; 404 otherwise."""
+    issued = await DocumentRepository(session).issued(issued_id)
+    if issued is None:
+        raise IssuedDocumentNotFound()
+    return issued, await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+
+
+async def _record(
+    session: AsyncSession, issued_id: uuid.UUID, case: Case, action: str, changes: dict[str, Any], reason: str = ""
+) -> None:
+    where: dict[str, Any] = {"entity_type": ENTITY_TYPE, "entity_id": issued_id, "org_unit_code": case.org_unit_code}
+    await audit.record(session, action=action, changes=changes, reason=reason or None, **where)
+
+
 async def revoke_issued(
     session: AsyncSession, principal: Principal, issued_id: uuid.UUID, reason: str
 ) -> IssuedDocument:
     """Revoke an issued document: its verification page says so from now on (audited)."""
-    issued = await DocumentRepository(session).issued(issued_id)
-    if issued is None:
-        raise IssuedDocumentNotFound()
-    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    issued, case = await _issued_in_reach(session, principal, issued_id)
     if issued.status is not IssuedDocumentStatus.valid:
         raise DocumentRejected("status", "该文书已撤销或被取代", "the document is already revoked or superseded")
     issued.status = IssuedDocumentStatus.revoked
     await session.flush()
-    await audit.record(
-        session,
-        action="document.revoke",
-        entity_type=ENTITY_TYPE,
-        entity_id=issued.id,
-        org_unit_code=case.org_unit_code,
-        reason=reason,
-        changes={"number": issued.number},
-    )
+    await _record(session, issued.id, case, "document.revoke", {"number": issued.number}, reason)
     return issued
 
 
@@ -390,21 +368,12 @@ async def supersede_issued(
     session: AsyncSession, principal: Principal, issued_id: uuid.UUID, replacement: IssuedDocument
 ) -> IssuedDocument:
     """Mark an issued document superseded by `replacement` (e.g. a renewed 婚育证明)."""
-    issued = await DocumentRepository(session).issued(issued_id)
-    if issued is None:
-        raise IssuedDocumentNotFound()
-    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    issued, case = await _issued_in_reach(session, principal, issued_id)
     issued.status = IssuedDocumentStatus.superseded
     issued.superseded_by_id = replacement.id
     await session.flush()
-    await audit.record(
-        session,
-        action="document.supersede",
-        entity_type=ENTITY_TYPE,
-        entity_id=issued.id,
-        org_unit_code=case.org_unit_code,
-        changes={"number": issued.number, "superseded_by": replacement.number},
-    )
+    changes = {"number": issued.number, "superseded_by": replacement.number}
+    await _record(session, issued.id, case, "document.supersede", changes)
     return issued
 
 

@@ -8,12 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.models import (
-    DocumentKind,
-    DocumentOwnerKind,
-    IssuedDocumentKind,
-    IssuedDocumentStatus,
-)
+from backend.models import DocumentKind, DocumentOwnerKind, IssuedDocumentKind, IssuedDocumentStatus
 
 
 class DocumentRead(BaseModel):

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agreements.repository import AgreementRepository
-from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
@@ -33,32 +32,20 @@ from backend.cases.repository import CaseRepository
 from backend.core.clock import china_today, utc_now
 from backend.core.storage import ObjectRetained, ObjectStorage, ObjectStream
 from backend.documents import issuing
-from backend.documents.errors import (
-    DocumentDestroyed,
-    DocumentRejected,
-    OwnerNotFound,
-    RetentionNotPassed,
-)
+from backend.documents.errors import DocumentDestroyed, DocumentRejected, OwnerNotFound, RetentionNotPassed
 from backend.documents.previews import render_preview
 from backend.documents.repository import DocumentRepository
 from backend.documents.storage import document_settings, document_storage
 from backend.documents.storing import (
-    ENTITY_TYPE,
     STORED_AT_METADATA,
     NewFile,
+    record,
     refuse_locked,
     snapshot,
     store_document,
     tenant_prefix,
 )
-from backend.models import (
-    Case,
-    Document,
-    DocumentKind,
-    DocumentOwnerKind,
-    IssuedDocument,
-    IssuedDocumentKind,
-)
+from backend.models import Case, Document, DocumentKind, DocumentOwnerKind
 from backend.persons.repository import PersonRepository
 
 ORPHAN_GRACE = timedelta(hours=1)
@@ -202,15 +189,7 @@ async def _destroy(
     document.destroyed_by = principal.label[:100]
     document.destruction_reason = reason
     await session.flush()
-    await audit.record(
-        session,
-        action=action,
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        org_unit_code=document.org_unit_code,
-        reason=reason,
-        changes={"before": snapshot(document)},
-    )
+    await record(session, document, action, reason=reason, before=snapshot(document))
     # Last, as for writes: if the storage refuses, the request fails and the row keeps its object.
     storage = await document_storage()
     await storage.delete(document.object_key)
@@ -261,13 +240,12 @@ async def download(session: AsyncSession, principal: Principal, document_id: uui
         if url is not None
         else Download(document=document, stream=await storage.open_stream(document.object_key))
     )
-    await audit.record(
+    await record(
         session,
-        action="document.download",
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        org_unit_code=document.org_unit_code,
-        changes={"via": "presigned_url" if url is not None else "stream", "sha256": document.sha256},
+        document,
+        "document.download",
+        via="presigned_url" if url is not None else "stream",
+        sha256=document.sha256,
     )
     return result
 
@@ -278,13 +256,7 @@ async def preview(session: AsyncSession, principal: Principal, document_id: uuid
     storage = await document_storage()
     data = await storage.get(document.object_key)
     png = await render_preview(data, document.media_type, width=width)
-    await audit.record(
-        session,
-        action="document.preview",
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        org_unit_code=document.org_unit_code,
-    )
+    await record(session, document, "document.preview")
     return png
 
 
@@ -318,19 +290,9 @@ async def destroy_document(
 
 # --- issued documents ----------------------------------------------------------------------------------------
 
-
-async def issue_document(
-    session: AsyncSession,
-    principal: Principal,
-    kind: IssuedDocumentKind,
-    case_id: uuid.UUID,
-    context: dict[str, Any],
-    *,
-    valid_until: date | None = None,
-) -> IssuedDocument:
-    """Issue a document for a case from the county's template (see `backend.documents.issuing.issue_document`):
-    the entry point for other domains, e.g. a verification request letter or a refusal letter."""
-    return await issuing.issue_document(session, principal, kind, case_id, context, valid_until=valid_until)
+# The entry point for other domains (a verification request letter, a refusal letter): issuing renders, stores and
+# registers the document (see `backend.documents.issuing.issue_document`).
+issue_document = issuing.issue_document
 
 
 # --- orphans ---------------------------------------------------------------------------------------------------

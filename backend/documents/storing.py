@@ -60,6 +60,18 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
+async def record(
+    session: AsyncSession, document: Document, action: str, *, reason: str | None = None, **changes: Any
+) -> None:
+    """Append an event of the document to the audit log, on the unit keeping it (`changes` as given, if any)."""
+    where: dict[str, Any] = {
+        "entity_type": ENTITY_TYPE,
+        "entity_id": document.id,
+        "org_unit_code": document.org_unit_code,
+    }
+    await audit.record(session, action=action, changes=changes or None, reason=reason, **where)
+
+
 def snapshot(document: Document) -> dict[str, Any]:
     """The audited fields of a document (no display name: it may carry a person's name)."""
     fields = ("owner_kind", "owner_id", "kind", "org_unit_code", "sha256", "size_bytes", "media_type", "locked")
@@ -116,13 +128,8 @@ async def store_document(
     )
     repository.add(document)
     await repository.flush()
-    await audit.record(
-        session,
-        action="document.upload" if supersedes is None else "document.new_version",
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        org_unit_code=org_unit_code,
-        changes={"after": snapshot(document)},
+    await record(
+        session, document, "document.upload" if supersedes is None else "document.new_version", after=snapshot(document)
     )
     if before_write is not None:
         await before_write(document)
@@ -142,12 +149,5 @@ async def store_document(
 
 async def refuse_locked(session: AsyncSession, document: Document, attempted: str) -> None:
     """Audit the refused attempt on a signed scan (kept: the endpoint commits the refusal), then refuse."""
-    await audit.record(
-        session,
-        action=f"document.{attempted}_refused",
-        entity_type=ENTITY_TYPE,
-        entity_id=document.id,
-        org_unit_code=document.org_unit_code,
-        reason="signed agreement scan is locked",
-    )
+    await record(session, document, f"document.{attempted}_refused", reason="signed agreement scan is locked")
     raise SignedScanLocked()

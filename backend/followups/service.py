@@ -24,13 +24,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.audit import service as audit
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Role
 from backend.case_types.repository import CaseTypeConfigRepository
 from backend.case_types.service import effective_case_types
 from backend.cases.schemas import Arrival, ArrivalChannel, CaseCreate, CaseSubjectIn
-from backend.cases.service import open_case
+from backend.cases.service import open_case, record
 from backend.core.clock import end_of_day
 from backend.followups.repository import FollowUpRepository
 from backend.followups.rules import (
@@ -85,6 +84,7 @@ class FollowUpDue:
 
     @property
     def case_type(self) -> str:
+        """The case type a follow-up of this kind opens."""
         return CASE_TYPE_FOR_KIND[self.kind]
 
 
@@ -369,16 +369,8 @@ async def _open_one(session: AsyncSession, principal: Principal, due: FollowUpDu
         before = case.due_at
         case.due_at, case.due_provisional = due_at, False
         await session.flush()
-        await audit.record(
-            session,
-            action=DUE_ACTION,
-            entity_type="case",
-            entity_id=case.id,
-            org_unit_code=case.org_unit_code,
-            changes={"due_at": [before, due_at], "version": [case.version - 1, case.version]},
-            reason="随访计划的到期日 / the follow-up's own due date",
-            correlation_id=case.number,
-        )
+        changes = {"due_at": [before, due_at], "version": [case.version - 1, case.version]}
+        await record(session, case, DUE_ACTION, changes, reason="随访计划的到期日 / the follow-up's own due date")
     return case
 
 
