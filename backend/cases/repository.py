@@ -115,46 +115,32 @@ class CaseRepository(TenantScopedRepository[Case]):
         ordered = self._filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["due_at"]))
         return await self.page(ordered, offset=offset, limit=limit)
 
-    def _open_in(self, roots: list[str], *columns: Any) -> Select[Any]:
-        """Chosen columns of the open cases under `roots`."""
-        return select(*columns).where(self.in_county(), Case.stage != CaseStage.closed, self.in_subtrees(roots))
+    async def _open_counts(
+        self, roots: list[str], group: Any, soon: Any, order: Any, assignee_id: uuid.UUID | None = None
+    ) -> list[tuple[Any, int, int, int]]:
+        """(group, open, overdue, due soon) of the open cases under `roots` (of one assignee, when given)."""
+        statement = select(
+            group, func.count(), func.count().filter(Case.overdue.is_(True)), func.count().filter(soon)
+        ).where(self.in_county(), Case.stage != CaseStage.closed, self.in_subtrees(roots))
+        if assignee_id is not None:
+            statement = statement.where(Case.assignee_id == assignee_id)
+        rows = await self.session.execute(statement.group_by(group).order_by(order))
+        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in rows]
 
     async def workload(
         self, roots: list[str], now: datetime, soon: datetime
     ) -> list[tuple[uuid.UUID | None, int, int, int]]:
-        """(assignee, open, overdue, due soon) for open cases in the subtrees."""
-        statement = (
-            self._open_in(
-                roots,
-                Case.assignee_id,
-                func.count(),
-                func.count().filter(Case.overdue.is_(True)),
-                func.count().filter(Case.due_at >= now, Case.due_at < soon),
-            )
-            .group_by(Case.assignee_id)
-            .order_by(func.count().desc())
-        )
-        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in await self.session.execute(statement)]
+        """(assignee, open, overdue, due soon) for open cases in the subtrees, busiest first."""
+        due_soon = (Case.due_at >= now) & (Case.due_at < soon)
+        return await self._open_counts(roots, Case.assignee_id, due_soon, func.count().desc())
 
     async def counts_by_unit(
         self, roots: list[str], soon: datetime, assignee_id: uuid.UUID | None = None
     ) -> list[tuple[str, int, int, int]]:
         """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit; only one assignee's
         cases when `assignee_id` is given (the dashboards)."""
-        statement = (
-            self._open_in(
-                roots,
-                Case.org_unit_code,
-                func.count(),
-                func.count().filter(Case.overdue.is_(True)),
-                func.count().filter(Case.overdue.is_(False), Case.due_at < soon),
-            )
-            .group_by(Case.org_unit_code)
-            .order_by(Case.org_unit_code)
-        )
-        if assignee_id is not None:
-            statement = statement.where(Case.assignee_id == assignee_id)
-        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in await self.session.execute(statement)]
+        due_soon = Case.overdue.is_(False) & (Case.due_at < soon)
+        return await self._open_counts(roots, Case.org_unit_code, due_soon, Case.org_unit_code, assignee_id)
 
     async def running_due_from(self, moment: datetime) -> list[Case]:
         """Open cases whose clock runs (not suspended) and whose due moment is at or after `moment`: the

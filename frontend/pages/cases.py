@@ -7,10 +7,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
@@ -21,7 +25,7 @@ from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import AssignRequest, BulkReassign, CaseActionRequest
 from backend.core.clock import utc_now
 from backend.db.session import SessionDep
-from backend.models import CaseStage, CaseStatus
+from backend.models import Case, CaseStage, CaseStatus
 from frontend.forms import FieldErrors, Form
 from frontend.pages.case_page import detail_page
 from frontend.pages.common import page_count, page_number, users_by_id
@@ -150,36 +154,61 @@ def _again(
     return lambda errors: detail_page(request, session, principal, case_id, errors=errors, status_code=422)
 
 
-@router.post("/cases/{case_id}/actions", response_class=HTMLResponse)
-async def case_action(request: Request, session: SessionDep, principal: CasesWrite, case_id: uuid.UUID) -> Response:
-    case = await service.get_case(session, principal, case_id, Action.case_write)
-    form = await Form.read(request, ("action", "version", "reason", "outcome", "extension_working_days"))
+@dataclass(frozen=True, slots=True)
+class CaseForm:
+    """A form of the case page: the permission it needs on the case, its schema and inputs, the query string of the
+    page it returns to, the message at a malformed input, and the input whose empty choice means null."""
+
+    action: Action
+    schema: type[BaseModel]
+    names: tuple[str, ...]
+    done: str
+    message: str
+    nullable: str | None = None
+
+
+ACTION_INPUTS = ("action", "version", "reason", "outcome", "extension_working_days")
+ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "submitted=1", INVALID_VALUE)
+ASSIGN_INPUTS = ("assignee_id", "version")
+ASSIGN_FORM = CaseForm(Action.case_assign, AssignRequest, ASSIGN_INPUTS, "assigned=1", CHOOSE_ASSIGNEE, "assignee_id")
+
+
+async def _case_form(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    case_form: CaseForm,
+    perform: Callable[[Case, Any], Awaitable[object]],
+) -> Response:
+    """The case if the caller may perform the form's action on it (404 otherwise), then `perform` with the validated
+    body; the case page again with the form's message at a malformed input."""
+    case = await service.get_case(session, principal, case_id, case_form.action)
+    form = await Form.read(request, case_form.names)
+    nullable = case_form.nullable
     return await form.submit(
         session,
-        CaseActionRequest,
-        lambda body: service.request_action(session, principal, case, body),
-        done=f"/cases/{case.id}?submitted=1",
+        case_form.schema,
+        lambda body: perform(case, body),
+        data=form.given(**{nullable: form.values[nullable] or None}) if nullable else None,
+        done=f"/cases/{case.id}?{case_form.done}",
         again=_again(request, session, principal, case_id),
-        missing=INVALID_VALUE,
-        invalid_format=INVALID_VALUE,
+        missing=case_form.message,
+        invalid_format=case_form.message,
     )
+
+
+@router.post("/cases/{case_id}/actions", response_class=HTMLResponse)
+async def case_action(request: Request, session: SessionDep, principal: CasesWrite, case_id: uuid.UUID) -> Response:
+    """Submit a human action (advance, request materials, extend, refuse, close) for the case workflow."""
+    perform = partial(service.request_action, session, principal)
+    return await _case_form(request, session, principal, case_id, ACTION_FORM, perform)
 
 
 @router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
 async def case_assign(request: Request, session: SessionDep, principal: CasesAssign, case_id: uuid.UUID) -> Response:
     """Assign the case to someone who may work on it, or (empty choice) return it to the unit's queue."""
-    case = await service.get_case(session, principal, case_id, Action.case_assign)
-    form = await Form.read(request, ("assignee_id", "version"))
-    return await form.submit(
-        session,
-        AssignRequest,
-        lambda body: service.assign_case(session, case, body),
-        data=form.given(assignee_id=form.values["assignee_id"] or None),
-        done=f"/cases/{case.id}?assigned=1",
-        again=_again(request, session, principal, case_id),
-        missing=CHOOSE_ASSIGNEE,
-        invalid_format=CHOOSE_ASSIGNEE,
-    )
+    return await _case_form(request, session, principal, case_id, ASSIGN_FORM, partial(service.assign_case, session))
 
 
 @router.post("/cases/{case_id}/claim", response_class=HTMLResponse)

@@ -66,14 +66,15 @@ async def _page(
         request,
         "triage/list.html",
         {
+            # A refused decision is shown at its notification (`failed_id`).
+            "errors": errors or {},
+            "failed_id": failed_id,
             "items": items,
             "show": show,
+            "params": {"show": show},
             "total": total,
             "page": page,
             "pages": page_count(total, PAGE_SIZE),
-            "params": {"show": show},
-            "errors": errors or {},
-            "failed_id": failed_id,
         },
         status_code=status_code,
     )
