@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
-from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage
+from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage, User
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
@@ -71,6 +72,20 @@ async def readable_subjects(
             continue
         people.append((subject.part, await persons.person_read(session, principal, person)))
     return people
+
+
+def assignees_for_case(users: Iterable[User], case: Case) -> list[User]:
+    """The active users who could be given the case: those placed on its branch of the org tree (its unit or a unit
+    above it), by username. The service checks the grant when the case is assigned."""
+    placed = [user for user in users if user.active and case.org_unit_code.startswith(user.org_unit_code)]
+    return sorted(placed, key=lambda user: user.username)
+
+
+def assignees_under(users: Iterable[User], roots: list[str]) -> list[User]:
+    """The active users placed under one of `roots` (where a supervisor assigns), by username: whom a bulk
+    reassignment may go to."""
+    placed = [user for user in users if user.active and any(user.org_unit_code.startswith(root) for root in roots)]
+    return sorted(placed, key=lambda user: user.username)
 
 
 # --- the queues ----------------------------------------------------------------------------------------------

@@ -93,8 +93,7 @@ async def detail_page(
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),
             "assignee_options": [
                 (str(user.id), f"{user.display_name}（{user.username}）")
-                for user in sorted(users.values(), key=lambda user: user.username)
-                if user.active and case.org_unit_code.startswith(user.org_unit_code)
+                for user in views.assignees_for_case(users.values(), case)
             ],
             "alerts": view.alerts,
             **await _panels(session, principal, case),

@@ -82,13 +82,7 @@ async def _list_page(
     )
     users = await users_by_id(session, principal, Action.case_read)
     can_assign = principal.holds(Action.case_assign)
-    assignees = []
-    if can_assign:
-        roots = principal.scopes_for(Action.case_assign)
-        assignees = [
-            user for user in users.values() if user.active and any(user.org_unit_code.startswith(r) for r in roots)
-        ]
-        assignees.sort(key=lambda user: user.username)
+    assignees = views.assignees_under(users.values(), principal.scopes_for(Action.case_assign)) if can_assign else []
     return render(
         request,
         "cases/list.html",
