@@ -28,7 +28,7 @@ from backend.core.clock import china_today
 from backend.documents.errors import DocumentRejected, OwnerNotFound
 from backend.documents.repository import DocumentRepository
 from backend.documents.service import owner_unit
-from backend.documents.storing import NewFile, refuse_locked, store_document
+from backend.documents.storing import NewFile, kept_with, refuse_locked, store_document
 from backend.models import Agreement, Document, DocumentKind, DocumentOwnerKind
 
 ENTITY_TYPE = AgreementRepository.entity_type
@@ -172,14 +172,7 @@ async def attach_signed_scan(
         await session.flush()
         await _record(session, agreement, "agreement.sign", signed_document_id=str(document.id), sha256=document.sha256)
 
+    owner = kept_with(DocumentOwnerKind.agreement, agreement)
     return await store_document(
-        session,
-        principal,
-        owner_kind=DocumentOwnerKind.agreement,
-        owner_id=agreement.id,
-        org_unit_code=agreement.org_unit_code,
-        kind=DocumentKind.agreement,
-        file=file,
-        locked=True,
-        before_write=link,
+        session, principal, **owner, kind=DocumentKind.agreement, file=file, locked=True, before_write=link
     )

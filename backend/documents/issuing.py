@@ -49,7 +49,7 @@ from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, O
 from backend.documents.repository import DocumentRepository
 from backend.documents.schemas import IssuedDocumentRead, VerificationRead
 from backend.documents.storage import document_settings
-from backend.documents.storing import NewFile, store_document
+from backend.documents.storing import NewFile, kept_with, store_document
 from backend.models import (
     Case,
     CaseOutcome,
@@ -291,21 +291,14 @@ async def issue_document(
     pdf = await anyio.to_thread.run_sync(render_pdf, tenant.code, kind, values)
     issued_id = uuid.uuid4()
 
+    # The register row, as far as it is known before the PDF is stored.
+    entry = {"kind": kind, "number": number, "case_id": case.id, "verify_token": token, "issue_date": issue_date}
+    entry |= {"issuing_unit_code": unit_code, "issuing_unit_name": unit_name, "valid_until": valid_until}
+
     async def register(document: Document) -> None:
         DocumentRepository(session).add(
             IssuedDocument(
-                id=issued_id,
-                tenant_id=tenant.id,
-                kind=kind,
-                number=number,
-                case_id=case.id,
-                document_id=document.id,
-                verify_token=token,
-                issuing_unit_code=unit_code,
-                issuing_unit_name=unit_name,
-                issue_date=issue_date,
-                valid_until=valid_until,
-                status=IssuedDocumentStatus.valid,
+                id=issued_id, tenant_id=tenant.id, document_id=document.id, status=IssuedDocumentStatus.valid, **entry
             )
         )
         await session.flush()
@@ -313,16 +306,9 @@ async def issue_document(
         await _record(session, issued_id, case, "document.issue", changes)
 
     # The register row is written before the PDF object, which goes last (see store_document).
-    await store_document(
-        session,
-        principal,
-        owner_kind=DocumentOwnerKind.case,
-        owner_id=case.id,
-        org_unit_code=case.org_unit_code,
-        kind=DocumentKind.issued,
-        file=NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf"),
-        before_write=register,
-    )
+    file = NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf")
+    owner = kept_with(DocumentOwnerKind.case, case)
+    await store_document(session, principal, **owner, kind=DocumentKind.issued, file=file, before_write=register)
     issued = await DocumentRepository(session).issued(issued_id)
     assert issued is not None
     return issued

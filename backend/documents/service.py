@@ -39,6 +39,7 @@ from backend.documents.storage import document_settings, document_storage
 from backend.documents.storing import (
     STORED_AT_METADATA,
     NewFile,
+    next_version_of,
     record,
     refuse_locked,
     snapshot,
@@ -153,17 +154,7 @@ async def upload_new_version(
         raise DocumentRejected(
             "document_id", "该材料已有新版本，请在最新版本上更新", "a newer version exists; update the latest one"
         )
-    return await store_document(
-        session,
-        principal,
-        owner_kind=previous.owner_kind,
-        owner_id=previous.owner_id,
-        org_unit_code=previous.org_unit_code,
-        kind=previous.kind,
-        file=file,
-        locked=previous.locked,
-        supersedes=previous,
-    )
+    return await store_document(session, principal, file=file, **next_version_of(previous))
 
 
 async def delete_document(session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> Document:

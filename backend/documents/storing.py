@@ -50,6 +50,17 @@ class NewFile:
     filename: str
 
 
+def kept_with(owner_kind: DocumentOwnerKind, owner: Any) -> dict[str, Any]:
+    """The owner fields of a document attached to `owner` (a case, a person, an agreement), kept by its unit."""
+    return {"owner_kind": owner_kind, "owner_id": owner.id, "org_unit_code": owner.org_unit_code}
+
+
+def next_version_of(document: Document) -> dict[str, Any]:
+    """What a new version of `document` keeps: its owner, unit, kind and lock, and the link to it."""
+    kept = {name: getattr(document, name) for name in ("owner_kind", "owner_id", "org_unit_code", "kind", "locked")}
+    return kept | {"supersedes": document}
+
+
 def tenant_prefix(tenant_id: uuid.UUID) -> str:
     """Where all of one county's document objects live."""
     return f"tenants/{tenant_id}/documents/"
