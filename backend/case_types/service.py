@@ -25,7 +25,6 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -204,13 +203,8 @@ async def configure_case_type(
     else:
         row.enabled = enabled
         row.overrides = overrides
-    try:
-        await repository.flush()
-    except IntegrityError as error:
-        # Two first configurations of the same type at once: the second loses, like any stale write.
-        if "uq_case_type_configs_tenant_id_code" in str(error.orig):
-            raise CaseTypeConfigConflict() from None
-        raise
+    # Two first configurations of the same type at once: the second loses, like any stale write.
+    await repository.flush_unique("uq_case_type_configs_tenant_id_code", CaseTypeConfigConflict)
     changes = audit.diff(before, _document(enabled, overrides))
     if changes:
         await _audit(session, principal, code, CONFIGURE_ACTION, changes)

@@ -151,16 +151,18 @@ class CaseRepository(TenantScopedRepository[Case]):
 
     async def subjects(self, case_id: uuid.UUID) -> list[CaseSubject]:
         """The case's subjects (applicant, spouse, ...)."""
-        return await self.all(self.base_of(CaseSubject).where(CaseSubject.case_id == case_id))
+        return await self.all(self.county_rows(CaseSubject).where(CaseSubject.case_id == case_id))
 
     async def links(self, case_id: uuid.UUID) -> list[CaseLink]:
         """The cases this case is linked to."""
-        return await self.all(self.base_of(CaseLink).where(CaseLink.case_id == case_id))
+        return await self.all(self.county_rows(CaseLink).where(CaseLink.case_id == case_id))
 
     async def alerts(self, case_id: uuid.UUID) -> list[CaseAlert]:
         """The reminders, overdue notices and escalations raised on the case, oldest first."""
         return await self.all(
-            self.base_of(CaseAlert).where(CaseAlert.case_id == case_id).order_by(CaseAlert.created_at, CaseAlert.level)
+            self.county_rows(CaseAlert)
+            .where(CaseAlert.case_id == case_id)
+            .order_by(CaseAlert.created_at, CaseAlert.level)
         )
 
     async def subject_names(self, case_id: uuid.UUID) -> list[str]:
@@ -196,7 +198,7 @@ class CaseRepository(TenantScopedRepository[Case]):
         return await self.first(statement.limit(1)) is not None
 
     async def _counter(self, year: int) -> CaseCounter | None:
-        return await self.one_or_none(self.base_of(CaseCounter).where(CaseCounter.year == year).with_for_update())
+        return await self.one_or_none(self.county_rows(CaseCounter).where(CaseCounter.year == year).with_for_update())
 
     async def next_number(self, county_code: str, year: int) -> str:
         """330106-2026-000123: a per-county, per-year sequence; the row lock serialises concurrent creations."""

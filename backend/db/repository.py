@@ -18,10 +18,11 @@ endpoints and workflows call repositories.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -77,6 +78,16 @@ class Repository:
         """Send the staged changes to the database (within the transaction)."""
         await self.session.flush()
 
+    async def flush_unique(self, constraint: str, taken: Callable[[], Exception]) -> None:
+        """Flush; a row that breaks the unique constraint `constraint` (written by another request a moment ago,
+        after this one checked) raises the domain's `taken()` error instead of a 500."""
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            if constraint in str(error.orig):
+                raise taken() from None
+            raise
+
 
 class TenantScopedRepository(Repository, Generic[ModelT]):
     """A repository of one county's rows of `model`.
@@ -95,18 +106,18 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
         """The county this transaction is scoped to; raises when it was never scoped."""
         return current_tenant_id(self.session)
 
+    def in_county(self, model: Any = None) -> ColumnElement[bool]:
+        """The condition "the row belongs to the current county" on `model`, a model or an alias of one (default:
+        this repository's), for the other tables of an aggregate (a person's children, a certificate's
+        inspections), joins and subqueries."""
+        return (self.model if model is None else model).tenant_id == self.tenant_id
+
     def base(self) -> Select[ModelT]:
         """Every row of the model in the current county: the start of every query."""
-        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+        return select(self.model).where(self.in_county())
 
-    def in_county(self, *models: Any) -> ColumnElement[bool]:
-        """The condition "these models' (or aliases') rows are this county's" (default: the repository's model): for
-        statements that select columns or aggregates, or that join another tenant-owned model."""
-        return and_(*(model.tenant_id == self.tenant_id for model in models or (self.model,)))
-
-    def base_of(self, model: type[OtherT]) -> Select[OtherT]:
-        """Every row of another tenant-owned model in the current county: the rows a repository keeps beside its
-        own (a case's subjects, links and alerts)."""
+    def county_rows(self, model: type[OtherT]) -> Select[OtherT]:
+        """Every row of another county-owned model in the current county (the other tables of an aggregate)."""
         return select(model).where(self.in_county(model))
 
     def _unit(self) -> InstrumentedAttribute[str]:

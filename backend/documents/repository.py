@@ -48,7 +48,7 @@ class DocumentRepository(TenantScopedRepository[Document]):
     # --- the issued-documents register ---------------------------------------------------------------------
 
     def _issued(self) -> Select[IssuedDocument]:
-        return self.base_of(IssuedDocument)
+        return self.county_rows(IssuedDocument)
 
     async def issued_for_case(self, case_id: uuid.UUID) -> list[IssuedDocument]:
         """The case's issued-documents register, oldest first."""

@@ -66,7 +66,8 @@ class FollowUpRepository(TenantScopedRepository[Person]):
             )
             .join(Person, Person.id == Certificate.person_id)
             .where(
-                self.in_county(Certificate, Person),
+                self.in_county(Certificate),
+                self.in_county(Person),
                 Person.status == PersonStatus.active,
                 Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
                 ~exists().where(self.in_county(successor), successor.renews_id == Certificate.id),
@@ -99,7 +100,8 @@ class FollowUpRepository(TenantScopedRepository[Person]):
             select(Person.id, Person.name, Person.org_unit_code, PersonChild.birth_date, PersonChild.birth_order)
             .join(PersonChild, PersonChild.person_id == Person.id)
             .where(
-                self.in_county(Person, PersonChild),
+                self.in_county(Person),
+                self.in_county(PersonChild),
                 Person.status == PersonStatus.active,
                 Person.sex == Sex.female,
                 Person.flow_direction != FlowDirection.outflow,
@@ -118,7 +120,8 @@ class FollowUpRepository(TenantScopedRepository[Person]):
             select(Agreement.id, Agreement.title, Agreement.valid_until, Person.id, Person.name, Person.org_unit_code)
             .join(Person, Person.id == Agreement.person_id)
             .where(
-                self.in_county(Agreement, Person),
+                self.in_county(Agreement),
+                self.in_county(Person),
                 Agreement.valid_until >= first,
                 Agreement.valid_until <= last,
                 Person.status == PersonStatus.active,

@@ -12,11 +12,9 @@ ExtensionNotAuthorized); anything else (the database unreachable, a deadlock) is
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -35,37 +33,33 @@ from workflows.cases.types import (
 )
 
 CASE_NOT_FOUND = "CaseNotFound"
-ResultT = TypeVar("ResultT")
 
 
 class CaseActivities:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def _in_county(self, tenant_id: uuid.UUID, work: Callable[[AsyncSession], Awaitable[ResultT]]) -> ResultT:
-        """`work` in one transaction scoped to the county; its domain refusals as non-retryable errors."""
-        try:
-            async with self.database.sessionmaker() as session, session.begin():
-                await set_tenant(session, tenant_id)
-                return await work(session)
-        except CaseNotFound as error:
-            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
-        except deadlines.ActionRefused as refused:
-            raise ApplicationError(refused.message, type=type(refused).__name__, non_retryable=True) from None
-
     @activity.defn(name="cases.load_plan")
     async def load_plan(self, request: LoadPlanInput) -> DeadlinePlan:
         """The plan of the case's current stage; stores its start and due date on the case if not yet."""
         actor_var.set(SYSTEM_ACTOR)
-        return await self._in_county(
-            request.tenant_id, lambda session: deadlines.load_plan(session, request.case_id, request.now)
-        )
+        try:
+            async with self.database.sessionmaker() as session, session.begin():
+                await set_tenant(session, request.tenant_id)
+                return await deadlines.load_plan(session, request.case_id, request.now)
+        except CaseNotFound as error:
+            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
 
     @activity.defn(name="cases.raise_alert")
     async def raise_alert(self, request: RaiseAlertInput) -> RaiseAlertResult:
         """One rung of the ladder: a CaseAlert row and its audit event, at most once."""
         actor_var.set(SYSTEM_ACTOR)
-        return await self._in_county(request.tenant_id, lambda session: deadlines.raise_alert(session, request))
+        try:
+            async with self.database.sessionmaker() as session, session.begin():
+                await set_tenant(session, request.tenant_id)
+                return await deadlines.raise_alert(session, request)
+        except CaseNotFound as error:
+            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
 
     @activity.defn(name="cases.apply_action")
     async def apply_action(self, request: ApplyActionInput) -> AppliedAction:
@@ -73,7 +67,14 @@ class CaseActivities:
         sender = request.action.actor
         actor_var.set(Actor(kind=sender.kind, id=sender.id, label=sender.label))
         request_id_var.set(deadlines.audit_request_id(request.action.request_id))
-        return await self._in_county(request.tenant_id, lambda session: deadlines.apply_action(session, request))
+        try:
+            async with self.database.sessionmaker() as session, session.begin():
+                await set_tenant(session, request.tenant_id)
+                return await deadlines.apply_action(session, request)
+        except CaseNotFound as error:
+            raise ApplicationError(str(error), type=CASE_NOT_FOUND, non_retryable=True) from None
+        except deadlines.ActionRefused as refused:
+            raise ApplicationError(refused.message, type=type(refused).__name__, non_retryable=True) from None
 
     @property
     def all(self) -> list[Callable[..., Any]]:
