@@ -6,11 +6,12 @@ time: then a route's own path is its full template, which metrics and the route-
 
 from fastapi import APIRouter
 
+from backend.agreements.endpoints import router as agreements_router
 from backend.audit.endpoints import router as audit_router
 from backend.breakglass.endpoints import router as break_glass_router
 from backend.calendar.endpoints import platform_router as calendar_platform_router
 from backend.calendar.endpoints import router as calendar_router
-from backend.cases.case_type_config import router as case_types_router
+from backend.case_types.endpoints import router as case_types_router
 from backend.cases.endpoints import router as cases_router
 from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
@@ -51,6 +52,7 @@ for router in (
     calendar_platform_router,
     verification_router,
     documents_router,
+    agreements_router,
     document_verify_router,
     intake_platform_router,
 ):

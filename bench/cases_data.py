@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Role
-from backend.cases.case_types import DEFAULT_CASE_TYPES
+from backend.case_types.definitions import DEFAULT_CASE_TYPES
 from backend.core.context import Actor, actor_var
 from backend.core.crypto import PersonalDataCipher, personal_data_cipher
 from backend.db.engine import Database

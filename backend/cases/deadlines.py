@@ -30,23 +30,21 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.vocabulary import Action, Role
 from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
-from backend.cases.case_types import AlertPolicy, CaseTypeDefinition
+from backend.case_types.definitions import AlertPolicy, CaseTypeDefinition
 from backend.cases.errors import CaseNotFound
-from backend.cases.service import _case_type, compute_due_at, snapshot
+from backend.cases.repository import CaseRepository
+from backend.cases.service import _case_type, compute_due_at, record, snapshot
 from backend.core.clock import china_day, end_of_day
-from backend.core.divisions import county_of
-from backend.db.tenancy import current_tenant_id
+from backend.core.divisions import county_of, township_of
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import AuditEvent, Case, CaseAlert, CaseOutcome, CaseStage, CaseStatus
+from backend.models import Case, CaseOutcome, CaseStage, CaseStatus
 from workflows.cases.rules import extension_days, refusal
 from workflows.cases.types import (
     AlertKind,
@@ -147,6 +145,7 @@ def extended_due(calendar: WorkingDayCalendar, due_at: datetime, days: int) -> t
 
 
 def next_stage(definition: CaseTypeDefinition, stage: CaseStage) -> CaseStage | None:
+    """The stage after `stage` in the type's order; None after the last (or for a stage the type lacks)."""
     stages = list(definition.stages)
     if stage not in stages or stages.index(stage) + 1 >= len(stages):
         return None
@@ -183,8 +182,7 @@ def build_plan(case: Case, definition: CaseTypeDefinition, calendar: WorkingDayC
 async def lock_case(session: AsyncSession, case_id: uuid.UUID) -> Case:
     """The case row of the session's tenant, locked for this transaction (the workflow's activities and the
     API serialise on it)."""
-    statement = select(Case).where(Case.tenant_id == current_tenant_id(session), Case.id == case_id).with_for_update()
-    case = (await session.execute(statement)).scalar_one_or_none()
+    case = await CaseRepository(session).get(case_id, for_update=True)
     if case is None:
         raise CaseNotFound()
     return case
@@ -212,15 +210,7 @@ async def load_plan(session: AsyncSession, case_id: uuid.UUID, now: datetime) ->
             )
         if audit.diff(before, _audit_snapshot(case)):
             await session.flush()
-            await audit.record(
-                session,
-                action="case.deadline",
-                entity_type="case",
-                entity_id=case.id,
-                org_unit_code=case.org_unit_code,
-                changes=audit.diff(before, _audit_snapshot(case)),
-                correlation_id=case.number,
-            )
+            await record(session, case, "case.deadline", audit.diff(before, _audit_snapshot(case)))
     return build_plan(case, definition, await load_calendar(session))
 
 
@@ -229,8 +219,9 @@ def _recipient(case: Case, alert: PlannedAlert) -> tuple[str, str | None, uuid.U
     unit = case.org_unit_code
     if alert.kind in (AlertKind.reminder, AlertKind.overdue):
         return unit, None, case.assignee_id
-    if alert.level == 2 and len(unit) >= 9:
-        return unit[:9], Role.township_supervisor.value, None
+    township = township_of(unit)
+    if alert.level == 2 and township is not None:
+        return township, Role.township_supervisor.value, None
     return county_of(unit), Role.county_supervisor.value, None
 
 
@@ -265,25 +256,18 @@ async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseA
     alert = request.alert
     unit, role, user_id = _recipient(case, alert)
     message = _alert_message(case, alert, request.due_at, definition.alerts)
-    statement = (
-        insert(CaseAlert)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=case.tenant_id,
-            case_id=case.id,
-            deadline_key=request.deadline_key,
-            kind=alert.kind.value,
-            level=alert.level,
-            recipient_unit_code=unit,
-            recipient_role=role,
-            recipient_user_id=user_id,
-            message=message[:300],
-            created_at=request.now,
-        )
-        .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "level"])
-        .returning(CaseAlert.id)
+    alert_id = await CaseRepository(session).add_alert_once(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        deadline_key=request.deadline_key,
+        kind=alert.kind.value,
+        level=alert.level,
+        recipient_unit_code=unit,
+        recipient_role=role,
+        recipient_user_id=user_id,
+        message=message[:300],
+        created_at=request.now,
     )
-    alert_id = (await session.execute(statement)).scalar_one_or_none()
     if alert_id is None:
         return RaiseAlertResult(raised=False)
     before = {"overdue": case.overdue, "escalation_level": case.escalation_level}
@@ -302,16 +286,7 @@ async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseA
         "recipient_role": role,
         "recipient_user_id": user_id,
     }
-    await audit.record(
-        session,
-        action=f"case.{alert.kind.value}",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, after),
-        reason=message[:500],
-        correlation_id=case.number,
-    )
+    await record(session, case, f"case.{alert.kind.value}", audit.diff(before, after), reason=message[:500])
     return RaiseAlertResult(raised=True)
 
 
@@ -324,17 +299,7 @@ def audit_request_id(request_id: str) -> str:
 
 async def _already_applied(session: AsyncSession, case: Case, request_id: str) -> bool:
     """Whether an action with this request id was applied: its audit event carries the id."""
-    statement = (
-        select(AuditEvent.id)
-        .where(
-            AuditEvent.tenant_id == current_tenant_id(session),
-            AuditEvent.entity_type == "case",
-            AuditEvent.entity_id == str(case.id),
-            AuditEvent.request_id == request_id,
-        )
-        .limit(1)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return await CaseRepository(session).action_recorded(case.id, request_id)
 
 
 async def _authorize_extension(session: AsyncSession, case: Case, action: CaseActionInput) -> None:
@@ -422,14 +387,6 @@ async def apply_action(session: AsyncSession, request: ApplyActionInput) -> Appl
             case.due_at, case.due_provisional, case.overdue = None, False, False
             case.suspended_at, case.remaining_working_days = None, None
     await session.flush()
-    await audit.record(
-        session,
-        action=f"case.{action.action.value}",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, _audit_snapshot(case)),
-        reason=action.reason,
-        correlation_id=case.number,
-    )
+    changes = audit.diff(before, _audit_snapshot(case))
+    await record(session, case, f"case.{action.action.value}", changes, reason=action.reason)
     return AppliedAction(plan=build_plan(case, definition, calendar), message=_action_message(action, case))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from sqlalchemy import select
 
-from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
-from backend.cases import service
+from backend.cases import service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
-from backend.cases.errors import CaseNotFound, InvalidCase
+from backend.cases.errors import CaseNotFound
 from backend.cases.repository import SORTS, CaseFilters
 from backend.cases.schemas import (
     AssignRequest,
@@ -22,57 +19,35 @@ from backend.cases.schemas import (
     BulkReassignResult,
     CaseActionAccepted,
     CaseActionRequest,
-    CaseAlertRead,
     CaseCreate,
     CaseLinkCreate,
-    CaseLinkRead,
     CaseListItem,
     CaseRead,
-    CaseSubjectRead,
     CaseUpdate,
     WorkloadRow,
 )
 from backend.cases.timeline import Timeline, case_timeline
-from backend.core.crypto import personal_data_cipher
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
-from backend.db.tenancy import current_tenant_id
-from backend.models import Case, CaseStage, CaseStatus, Person
-from backend.persons.names import name_search_keys
-from backend.persons.resident_id import normalise_resident_id
+from backend.models import Case, CaseStage, CaseStatus
 from workflows.cases.types import case_workflow_id_for
 
 router = APIRouter(prefix=f"{API_V1}/cases", tags=["cases"])
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
 
 async def _read(session: SessionDep, case: Case) -> CaseRead:
-    subjects, links, alerts = await service.subjects_links_and_alerts(session, case)
-    read = CaseRead.model_validate(case)
-    read.subjects = [CaseSubjectRead.model_validate(subject) for subject in subjects]
-    read.links = [CaseLinkRead.model_validate(link) for link in links]
-    read.alerts = [CaseAlertRead.model_validate(alert) for alert in alerts]
-    return read
+    return (await views.case_view(session, case)).read()
 
 
-async def _person_ids_for_resident_id(session: SessionDep, raw: str) -> list[uuid.UUID]:
-    digest = personal_data_cipher().lookup_hash(normalise_resident_id(raw), context="person.resident_id")
-    rows = await session.execute(
-        select(Person.id).where(Person.tenant_id == current_tenant_id(session), Person.resident_id_hash == digest)
-    )
-    return list(rows.scalars().all())
-
-
-@router.post("", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Open a case")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Open a case")
 async def open_case(session: SessionDep, principal: CasesWrite, case_create: CaseCreate) -> CaseRead:
     return await _read(session, await service.open_case(session, principal, case_create))
 
 
-@router.get("", response_model=Page[CaseListItem], summary="Cases in my reach: filter, search, sort")
+@router.get("", summary="Cases in my reach: filter, search, sort")
 async def list_cases(
     session: SessionDep,
     principal: CasesRead,
@@ -89,20 +64,8 @@ async def list_cases(
     resident_id: Annotated[str | None, Query(max_length=24, description="exact ID number")] = None,
     sort: Annotated[Literal[tuple(SORTS)], Query()] = "due_at",  # type: ignore[valid-type]
 ) -> Page[CaseListItem]:
-    assignee_id: uuid.UUID | None = None
-    if assignee == "me":
-        assignee_id = uuid.UUID(principal.id) if principal.kind == "user" else uuid.UUID(int=0)
-    elif assignee not in (None, "none"):
-        try:
-            assignee_id = uuid.UUID(assignee)
-        except ValueError:
-            raise InvalidCase("assignee", "应为用户标识、me 或 none / expected a user id, me or none") from None
-    name_query = pinyin_query = None
-    if q:
-        if _HAN.search(q):
-            name_query = q.strip()
-        else:
-            pinyin_query = name_search_keys(q).pinyin or None
+    assignee_id, unassigned = views.assignee_terms(principal, assignee)
+    name_query, pinyin_query = views.name_terms(q) if q else (None, None)
     filters = CaseFilters(
         roots=principal.scopes_for(Action.case_read),
         stage=stage,
@@ -110,73 +73,66 @@ async def list_cases(
         case_type=case_type,
         org_unit=org_unit,
         assignee_id=assignee_id,
-        unassigned=assignee == "none",
+        unassigned=unassigned,
         overdue=overdue,
         open_only=open_only,
         due_before=due_before,
         name_query=name_query,
         pinyin_query=pinyin_query,
-        person_ids=await _person_ids_for_resident_id(session, resident_id) if resident_id else None,
+        subject_resident_id_hash=views.resident_id_hash(resident_id) if resident_id else None,
         sort=sort,
     )
-    cases, total = await service.list_cases(session, filters, offset=paging.offset, limit=paging.size)
-    await audit_break_glass_listing(
-        session, principal, Action.case_read, entity_type="case", unit_codes={case.org_unit_code for case in cases}
-    )
+    cases, total = await views.list_cases(session, principal, filters, offset=paging.offset, limit=paging.size)
     return Page(
         items=[CaseListItem.model_validate(case) for case in cases], total=total, page=paging.page, size=paging.size
     )
 
 
-@router.get("/workload", response_model=list[WorkloadRow], summary="Open, overdue and due-soon cases per assignee")
+@router.get("/workload", summary="Open, overdue and due-soon cases per assignee")
 async def workload(session: SessionDep, principal: CasesAssign) -> list[WorkloadRow]:
     return [
         WorkloadRow(assignee_id=assignee, open_cases=open_count, overdue_cases=overdue_count, due_within_3_days=soon)
-        for assignee, open_count, overdue_count, soon in await service.workload(session, principal)
+        for assignee, open_count, overdue_count, soon in await views.workload(session, principal)
     ]
 
 
-@router.post("/bulk-reassign", response_model=BulkReassignResult, summary="Reassign many cases at once")
+@router.post("/bulk-reassign", summary="Reassign many cases at once")
 async def bulk_reassign(session: SessionDep, principal: CasesAssign, body: BulkReassign) -> BulkReassignResult:
     count = await service.bulk_reassign(session, principal, body.case_ids, body.assignee_id)
     return BulkReassignResult(reassigned=count)
 
 
-@router.get(
-    "/{case_id}/timeline", response_model=Timeline, summary="Audit events and workflow history of a case, in time order"
-)
+@router.get("/{case_id}/timeline", summary="Audit events and workflow history of a case, in time order")
 async def timeline(request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> Timeline:
     case = await service.get_case(session, principal, case_id, Action.case_read)
     workflow_id = case_workflow_id_for(case)
     return await case_timeline(session, await temporal_client(request), case, workflow_id)
 
 
-@router.get("/{case_id}", response_model=CaseRead, summary="One case")
+@router.get("/{case_id}", summary="One case")
 async def get_case(session: SessionDep, principal: CasesRead, case_id: uuid.UUID) -> CaseRead:
     return await _read(session, await service.get_case(session, principal, case_id, Action.case_read))
 
 
-@router.patch("/{case_id}", response_model=CaseRead, summary="Edit a case (optimistic lock)")
+@router.patch("/{case_id}", summary="Edit a case (optimistic lock)")
 async def update_case(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, update: CaseUpdate) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     return await _read(session, await service.update_case(session, case, update))
 
 
-@router.post("/{case_id}/assign", response_model=CaseRead, summary="Assign or return to the queue")
+@router.post("/{case_id}/assign", summary="Assign or return to the queue")
 async def assign(session: SessionDep, principal: CasesAssign, case_id: uuid.UUID, body: AssignRequest) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_assign)
     return await _read(session, await service.assign_case(session, case, body))
 
 
-@router.post("/{case_id}/claim", response_model=CaseRead, summary="Take an unassigned case")
+@router.post("/{case_id}/claim", summary="Take an unassigned case")
 async def claim(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     return await _read(session, await service.claim_case(session, principal, case))
 
 
-@router.post(
-    "/{case_id}/links", response_model=CaseRead, status_code=status.HTTP_201_CREATED, summary="Link a related case"
-)
+@router.post("/{case_id}/links", status_code=status.HTTP_201_CREATED, summary="Link a related case")
 async def link(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, body: CaseLinkCreate) -> CaseRead:
     case = await service.get_case(session, principal, case_id, Action.case_write)
     await service.link_cases(session, principal, case, body)
@@ -185,7 +141,6 @@ async def link(session: SessionDep, principal: CasesWrite, case_id: uuid.UUID, b
 
 @router.post(
     "/{case_id}/actions",
-    response_model=CaseActionAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a human action (advance, request materials, extend, refuse, close)",
 )
@@ -197,9 +152,7 @@ async def request_action(
     return CaseActionAccepted(request_id=request_id, status="pending")
 
 
-@router.get(
-    "/{case_id}/actions/{request_id}", response_model=CaseActionAccepted, summary="What became of an action request"
-)
+@router.get("/{case_id}/actions/{request_id}", summary="What became of an action request")
 async def action_status(
     session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
 ) -> CaseActionAccepted:

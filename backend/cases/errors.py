@@ -1,3 +1,5 @@
+"""Typed errors of the cases domain, each carrying its HTTP status."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,9 +12,19 @@ class CaseNotFound(NotFound):
         super().__init__("案件不存在 / Case not found")
 
 
+INVALID_CASE = "案件数据有误 / Invalid case"
+
+
 class InvalidCase(InvalidInput):
-    def __init__(self, field: str, reason: str, detail: str = "案件数据有误 / Invalid case") -> None:
+    def __init__(self, field: str, reason: str, detail: str = INVALID_CASE) -> None:
         super().__init__(detail, [FieldError(("body", field), reason)])
+
+
+class SubjectsRefused(InvalidInput):
+    """Subjects that name no registered person in the caller's reach (or one person twice), each at its field."""
+
+    def __init__(self, problems: list[FieldError]) -> None:
+        super().__init__(INVALID_CASE, problems)
 
 
 class CaseChanged(Conflict):

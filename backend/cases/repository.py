@@ -1,4 +1,5 @@
-"""Every query on cases. Lists filter in SQL on the org subtrees the caller may reach."""
+"""Every query on cases, their subjects, links, alerts and counters, and the triage cases behind department
+notifications. Built on the tenant-scoped base: lists filter in SQL on the org subtrees the caller may reach."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from sqlalchemy.dialects.postgresql import insert
 
 from backend.cases.errors import CaseNotFound
 from backend.db.repository import TenantScopedRepository
-from backend.db.scoping import under_roots
-from backend.models import Case, CaseAlert, CaseCounter, CaseLink, CasePriority, CaseStage, CaseStatus, CaseSubject
+from backend.models import (
+    AuditEvent,
+    Case,
+    CaseAlert,
+    CaseCounter,
+    CaseLink,
+    CasePriority,
+    CaseStage,
+    CaseStatus,
+    CaseSubject,
+    IntakeTriage,
+    Person,
+)
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "due_at": (Case.due_at.asc().nulls_last(), Case.number),
@@ -33,6 +45,8 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class CaseFilters:
+    """What the case list can be narrowed to: `roots` is the caller's reach, the rest is optional."""
+
     roots: list[str]
     stage: CaseStage | None = None
     status: CaseStatus | None = None
@@ -46,6 +60,8 @@ class CaseFilters:
     name_query: str | None = None
     pinyin_query: str | None = None
     person_ids: list[uuid.UUID] | None = None
+    # Cases with a subject holding this ID number (its lookup digest), merged records included.
+    subject_resident_id_hash: str | None = None
     sort: str = "due_at"
 
 
@@ -57,6 +73,9 @@ class CaseRepository(TenantScopedRepository[Case]):
     async def get_many(self, case_ids: list[uuid.UUID]) -> list[Case]:
         """The cases with these ids, locked for update (bulk reassignment)."""
         return await self.all(self.base().where(Case.id.in_(case_ids)).with_for_update())
+
+    def _subject_cases(self, person_ids: Select[Any] | list[uuid.UUID]) -> Select[uuid.UUID]:
+        return select(CaseSubject.case_id).where(self.in_county(CaseSubject), CaseSubject.person_id.in_(person_ids))
 
     def _filtered(self, filters: CaseFilters) -> Select[Case]:
         statement = self.base().where(self.in_subtrees(filters.roots))
@@ -83,10 +102,12 @@ class CaseRepository(TenantScopedRepository[Case]):
         if filters.pinyin_query:
             statement = statement.where(Case.subject_pinyin.contains(filters.pinyin_query, autoescape=True))
         if filters.person_ids is not None:
-            subjects = select(CaseSubject.case_id).where(
-                CaseSubject.tenant_id == self.tenant_id, CaseSubject.person_id.in_(filters.person_ids)
+            statement = statement.where(Case.id.in_(self._subject_cases(filters.person_ids)))
+        if filters.subject_resident_id_hash is not None:
+            holders = select(Person.id).where(
+                self.in_county(Person), Person.resident_id_hash == filters.subject_resident_id_hash
             )
-            statement = statement.where(Case.id.in_(subjects))
+            statement = statement.where(Case.id.in_(self._subject_cases(holders)))
         return statement
 
     async def search(self, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
@@ -94,83 +115,122 @@ class CaseRepository(TenantScopedRepository[Case]):
         ordered = self._filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["due_at"]))
         return await self.page(ordered, offset=offset, limit=limit)
 
+    async def _open_counts(
+        self, roots: list[str], group: Any, soon: Any, order: Any, assignee_id: uuid.UUID | None = None
+    ) -> list[tuple[Any, int, int, int]]:
+        """(group, open, overdue, due soon) of the open cases under `roots` (of one assignee, when given)."""
+        statement = select(
+            group, func.count(), func.count().filter(Case.overdue.is_(True)), func.count().filter(soon)
+        ).where(self.in_county(), Case.stage != CaseStage.closed, self.in_subtrees(roots))
+        if assignee_id is not None:
+            statement = statement.where(Case.assignee_id == assignee_id)
+        rows = await self.session.execute(statement.group_by(group).order_by(order))
+        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in rows]
+
     async def workload(
         self, roots: list[str], now: datetime, soon: datetime
     ) -> list[tuple[uuid.UUID | None, int, int, int]]:
-        """(assignee, open, overdue, due soon) for open cases in the subtrees."""
-        statement = (
-            select(
-                Case.assignee_id,
-                func.count(),
-                func.count().filter(Case.overdue.is_(True)),
-                func.count().filter(Case.due_at >= now, Case.due_at < soon),
-            )
-            .where(
-                Case.tenant_id == self.tenant_id, Case.stage != CaseStage.closed, under_roots(Case.org_unit_code, roots)
-            )
-            .group_by(Case.assignee_id)
-            .order_by(func.count().desc())
-        )
-        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in await self.session.execute(statement)]
-
-    async def subjects(self, case_id: uuid.UUID) -> list[CaseSubject]:
-        statement = select(CaseSubject).where(CaseSubject.tenant_id == self.tenant_id, CaseSubject.case_id == case_id)
-        return list((await self.session.execute(statement)).scalars().all())
-
-    async def links(self, case_id: uuid.UUID) -> list[CaseLink]:
-        statement = select(CaseLink).where(CaseLink.tenant_id == self.tenant_id, CaseLink.case_id == case_id)
-        return list((await self.session.execute(statement)).scalars().all())
-
-    async def alerts(self, case_id: uuid.UUID) -> list[CaseAlert]:
-        """The reminders, overdue notices and escalations raised on the case, oldest first."""
-        statement = (
-            select(CaseAlert)
-            .where(CaseAlert.tenant_id == self.tenant_id, CaseAlert.case_id == case_id)
-            .order_by(CaseAlert.created_at, CaseAlert.level)
-        )
-        return list((await self.session.execute(statement)).scalars().all())
-
-    async def next_number(self, county_code: str, year: int) -> str:
-        """330106-2026-000123: a per-county, per-year sequence; the row lock serialises concurrent creations."""
-        counter = (
-            await self.session.execute(
-                select(CaseCounter)
-                .where(CaseCounter.tenant_id == self.tenant_id, CaseCounter.year == year)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if counter is None:
-            await self.session.execute(
-                insert(CaseCounter).values(tenant_id=self.tenant_id, year=year, last_number=0).on_conflict_do_nothing()
-            )
-            counter = (
-                await self.session.execute(
-                    select(CaseCounter)
-                    .where(CaseCounter.tenant_id == self.tenant_id, CaseCounter.year == year)
-                    .with_for_update()
-                )
-            ).scalar_one()
-        counter.last_number += 1
-        return f"{county_code}-{year}-{counter.last_number:06d}"
+        """(assignee, open, overdue, due soon) for open cases in the subtrees, busiest first."""
+        due_soon = (Case.due_at >= now) & (Case.due_at < soon)
+        return await self._open_counts(roots, Case.assignee_id, due_soon, func.count().desc())
 
     async def counts_by_unit(
         self, roots: list[str], soon: datetime, assignee_id: uuid.UUID | None = None
     ) -> list[tuple[str, int, int, int]]:
         """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit; only one assignee's
         cases when `assignee_id` is given (the dashboards)."""
-        statement = (
-            select(
-                Case.org_unit_code,
-                func.count(),
-                func.count().filter(Case.overdue.is_(True)),
-                func.count().filter(Case.overdue.is_(False), Case.due_at < soon),
-            )
-            .where(
-                Case.tenant_id == self.tenant_id, Case.stage != CaseStage.closed, under_roots(Case.org_unit_code, roots)
-            )
-            .group_by(Case.org_unit_code)
-            .order_by(Case.org_unit_code)
+        due_soon = Case.overdue.is_(False) & (Case.due_at < soon)
+        return await self._open_counts(roots, Case.org_unit_code, due_soon, Case.org_unit_code, assignee_id)
+
+    async def running_due_from(self, moment: datetime) -> list[Case]:
+        """Open cases whose clock runs (not suspended) and whose due moment is at or after `moment`: the
+        deadlines a calendar change can move."""
+        return await self.all(
+            self.base().where(Case.stage != CaseStage.closed, Case.due_at >= moment, Case.suspended_at.is_(None))
         )
-        if assignee_id is not None:
-            statement = statement.where(Case.assignee_id == assignee_id)
-        return [(row[0], int(row[1]), int(row[2]), int(row[3])) for row in await self.session.execute(statement)]
+
+    async def subjects(self, case_id: uuid.UUID) -> list[CaseSubject]:
+        """The case's subjects (applicant, spouse, ...)."""
+        return await self.all(self.county_rows(CaseSubject).where(CaseSubject.case_id == case_id))
+
+    async def links(self, case_id: uuid.UUID) -> list[CaseLink]:
+        """The cases this case is linked to."""
+        return await self.all(self.county_rows(CaseLink).where(CaseLink.case_id == case_id))
+
+    async def alerts(self, case_id: uuid.UUID) -> list[CaseAlert]:
+        """The reminders, overdue notices and escalations raised on the case, oldest first."""
+        return await self.all(
+            self.county_rows(CaseAlert)
+            .where(CaseAlert.case_id == case_id)
+            .order_by(CaseAlert.created_at, CaseAlert.level)
+        )
+
+    async def subject_names(self, case_id: uuid.UUID) -> list[str]:
+        """The names of the case's subjects, in name order (printed on the documents issued for it)."""
+        statement = (
+            select(Person.name)
+            .join(CaseSubject, CaseSubject.person_id == Person.id)
+            .where(CaseSubject.case_id == case_id, self.in_county(Person))
+            .order_by(Person.name)
+        )
+        return await self.all(statement)
+
+    async def add_alert_once(self, **values: Any) -> uuid.UUID | None:
+        """Insert one rung of a deadline's ladder unless (case, deadline, kind, level) is already there: the new
+        alert's id, or None when it was raised before."""
+        statement = (
+            insert(CaseAlert)
+            .values(tenant_id=self.tenant_id, **values)
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline_key", "kind", "level"])
+            .returning(CaseAlert.id)
+        )
+        alert_id: uuid.UUID | None = (await self.session.execute(statement)).scalar_one_or_none()
+        return alert_id
+
+    async def action_recorded(self, case_id: uuid.UUID, request_id: str) -> bool:
+        """Whether the case's audit trail holds an event of this request (an action already applied)."""
+        statement = select(AuditEvent.id).where(
+            self.in_county(AuditEvent),
+            AuditEvent.entity_type == self.entity_type,
+            AuditEvent.entity_id == str(case_id),
+            AuditEvent.request_id == request_id,
+        )
+        return await self.first(statement.limit(1)) is not None
+
+    async def _counter(self, year: int) -> CaseCounter | None:
+        return await self.one_or_none(self.county_rows(CaseCounter).where(CaseCounter.year == year).with_for_update())
+
+    async def next_number(self, county_code: str, year: int) -> str:
+        """330106-2026-000123: a per-county, per-year sequence; the row lock serialises concurrent creations."""
+        counter = await self._counter(year)
+        if counter is None:
+            await self.session.execute(
+                insert(CaseCounter).values(tenant_id=self.tenant_id, year=year, last_number=0).on_conflict_do_nothing()
+            )
+            counter = await self._counter(year)
+            assert counter is not None  # inserted above, or by the concurrent creation that won
+        counter.last_number += 1
+        return f"{county_code}-{year}-{counter.last_number:06d}"
+
+    async def triage_page(
+        self, roots: list[str], *, open_only: bool, offset: int, limit: int
+    ) -> tuple[list[tuple[IntakeTriage, Case]], int]:
+        """One page of the triage cases (部门通报核实: a department notification behind each) of the units under
+        `roots`, newest first, with the notification's county copy, and how many there are in all."""
+        if not roots:
+            return [], 0
+        statement = (
+            select(IntakeTriage)
+            .join(Case, Case.id == IntakeTriage.case_id)
+            .where(self.in_county(IntakeTriage), self.in_subtrees(roots))
+        )
+        if open_only:
+            statement = statement.where(IntakeTriage.decision.is_(None))
+        total = await self.count(statement)
+        rows = await self.session.execute(
+            statement.add_columns(Case)
+            .order_by(IntakeTriage.created_at.desc(), IntakeTriage.case_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [(triage, triaged) for triage, triaged in rows.all()], total

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
@@ -16,8 +16,28 @@ Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
 
 
 class CaseSubjectIn(InputSchema):
-    person_id: uuid.UUID
+    """A person the case is about: a registered person, by id or by ID number (身份证号码, which the case service
+    looks up among the registered persons the caller may read)."""
+
+    person_id: uuid.UUID | None
+    resident_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None, description="instead of person_id: the registered person's ID number"
+    )
     part: Literal["subject", "applicant", "spouse", "child", "other"] = "subject"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_resident_id(cls, data: Any) -> Any:
+        # person_id is required unless the ID number is given instead.
+        if isinstance(data, dict) and data.get("resident_id") is not None and "person_id" not in data:
+            return {**data, "person_id": None}
+        return data
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CaseSubjectIn:
+        if (self.person_id is None) == (self.resident_id is None):
+            raise ValueError("give person_id or resident_id, not both")
+        return self
 
 
 class ArrivalChannel(StrEnum):

@@ -11,7 +11,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -19,42 +18,31 @@ from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
-from backend.cases.case_type_config import effective_case_type
-from backend.cases.case_types import CaseTypeDefinition
-from backend.cases.errors import (
-    CaseChanged,
-    IllegalTransition,
-    InvalidCase,
-    SpouseVerificationMissing,
-)
-from backend.cases.repository import CaseFilters, CaseRepository
+from backend.case_types.definitions import CaseTypeDefinition
+from backend.case_types.service import effective_case_type
+from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SpouseVerificationMissing, SubjectsRefused
+from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
     AssignRequest,
     CaseActionRequest,
     CaseCreate,
     CaseLinkCreate,
+    CaseSubjectIn,
     CaseUpdate,
 )
 from backend.core import outbox
 from backend.core.clock import china_day, end_of_day, utc_now
 from backend.core.divisions import county_of
-from backend.db.tenancy import current_tenant_id
+from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import (
-    Case,
-    CaseAlert,
-    CaseLink,
-    CaseOutcome,
-    CaseStage,
-    CaseStatus,
-    CaseSubject,
-    Person,
-    PersonStatus,
-)
+from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
+from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
+from backend.persons.repository import PersonRepository
+from backend.persons.resident_id import normalise_resident_id
 from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
 from workflows.cases.types import (
     ActorRef,
@@ -83,22 +71,23 @@ async def _case_type(session: AsyncSession, code: str) -> CaseTypeDefinition:
 
 
 def snapshot(case: Case) -> dict[str, Any]:
+    """The audited fields of a case, with its version."""
     return {name: getattr(case, name) for name in TRACKED_FIELDS} | {"version": case.version}
+
+
+async def record(
+    session: AsyncSession, case: Case, action: str, changes: dict[str, Any], *, reason: str | None = None
+) -> None:
+    """Append an event of the case to the audit log: on the case's unit, correlated by the case number."""
+    where: dict[str, Any] = {"entity_type": CaseRepository.entity_type, "entity_id": case.id}
+    where |= {"org_unit_code": case.org_unit_code, "correlation_id": case.number}
+    await audit.record(session, action=action, changes=changes, reason=reason, **where)
 
 
 async def _record(
     session: AsyncSession, case: Case, action: str, before: dict[str, Any] | None, *, reason: str | None = None
 ) -> None:
-    await audit.record(
-        session,
-        action=action,
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes=audit.diff(before, snapshot(case)),
-        reason=reason,
-        correlation_id=case.number,
-    )
+    await record(session, case, action, audit.diff(before, snapshot(case)), reason=reason)
 
 
 async def compute_due_at(
@@ -117,28 +106,42 @@ async def compute_due_at(
     return end_of_day(day), provisional
 
 
-async def _readable_persons(session: AsyncSession, principal: Principal, person_ids: list[uuid.UUID]) -> list[Person]:
-    if not person_ids:
-        return []
-    rows = (
-        (
-            await session.execute(
-                select(Person).where(Person.tenant_id == current_tenant_id(session), Person.id.in_(person_ids))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    found = {person.id: person for person in rows}
-    for index, person_id in enumerate(person_ids):
-        person = found.get(person_id)
+SUBJECT_NOT_IN_REACH = "人员不存在或无权查看 / no such person in your reach"
+RESIDENT_ID_NOT_IN_REACH = "未找到该身份证号码的人员，或不在您的范围内 / no person with this ID number in your reach"
+SPOUSE_IS_APPLICANT = "配偶不能是申请人本人 / the spouse cannot be the applicant"
+SUBJECT_REPEATED = "同一人员不能重复列为当事人 / the same person cannot be a subject twice"
+
+
+async def _subject(repository: PersonRepository, subject: CaseSubjectIn) -> Person | None:
+    if subject.person_id is not None:
+        return await repository.get(subject.person_id)
+    assert subject.resident_id is not None  # the schema requires one of the two
+    return await repository.by_resident_id_hash(resident_id_digest(normalise_resident_id(subject.resident_id)))
+
+
+async def _readable_persons(session: AsyncSession, principal: Principal, subjects: list[CaseSubjectIn]) -> list[Person]:
+    """The registered (not merged) persons the subjects name, by id or by ID number, each one the caller may read;
+    every subject that names nobody in reach (or a person already named) is refused at its field."""
+    repository = PersonRepository(session)
+    persons: list[Person] = []
+    problems: list[FieldError] = []
+    for index, subject in enumerate(subjects):
+        person = await _subject(repository, subject)
+        by_id = subject.person_id is not None
+        loc = ("body", f"subjects.{index}.{'person_id' if by_id else 'resident_id'}")
         if (
             person is None
             or person.status == PersonStatus.merged
             or not principal.can(Action.person_read, person.org_unit_code)
         ):
-            raise InvalidCase(f"subjects.{index}.person_id", "人员不存在或无权查看 / no such person in your reach")
-    return [found[person_id] for person_id in person_ids]
+            problems.append(FieldError(loc, SUBJECT_NOT_IN_REACH if by_id else RESIDENT_ID_NOT_IN_REACH))
+        elif any(named.id == person.id for named in persons):
+            problems.append(FieldError(loc, SPOUSE_IS_APPLICANT if subject.part == "spouse" else SUBJECT_REPEATED))
+        else:
+            persons.append(person)
+    if problems:
+        raise SubjectsRefused(problems)
+    return persons
 
 
 EVIDENCED_CHANNELS = {
@@ -178,7 +181,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
     if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
-    persons = await _readable_persons(session, principal, [subject.person_id for subject in case_create.subjects])
+    persons = await _readable_persons(session, principal, case_create.subjects)
     repository = CaseRepository(session)
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
@@ -188,7 +191,7 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
     keys = name_search_keys(primary.name) if primary else None
     case = Case(
         id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=repository.tenant_id,
         number=await repository.next_number(county_code, china_day(received_at).year),
         case_type=definition.code,
         title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
@@ -210,14 +213,16 @@ async def open_case(session: AsyncSession, principal: Principal, case_create: Ca
         created_by=principal.subject,
     )
     repository.add(case)
-    await session.flush()
-    for subject, person in zip(case_create.subjects, persons, strict=True):
-        repository.add(
+    await repository.flush()
+    repository.add_all(
+        [
             CaseSubject(
                 id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, person_id=person.id, part=subject.part
             )
-        )
-    await session.flush()
+            for subject, person in zip(case_create.subjects, persons, strict=True)
+        ]
+    )
+    await repository.flush()
     await _record(session, case, "case.open", None)
     # The case workflow drives stages and owns the timers; it is started after commit, through the outbox.
     await outbox.enqueue(
@@ -259,6 +264,7 @@ async def _check_version(session: AsyncSession, case: Case, version: int | None)
 
 
 async def update_case(session: AsyncSession, case: Case, update: CaseUpdate) -> Case:
+    """Edit the title, priority or details of a case (optimistic lock on `version`), audited."""
     await _check_version(session, case, update.version)
     before = snapshot(case)
     for name, value in update.model_dump(exclude_unset=True, exclude={"version"}).items():
@@ -279,6 +285,7 @@ async def _can_work_on(session: AsyncSession, assignee_id: uuid.UUID, unit_code:
 
 
 async def assign_case(session: AsyncSession, case: Case, request: AssignRequest) -> Case:
+    """Assign the case to a user who may work on it, or (no assignee) return it to the unit's queue; audited."""
     await _check_version(session, case, request.version)
     if request.assignee_id is not None and not await _can_work_on(session, request.assignee_id, case.org_unit_code):
         raise InvalidCase("assignee_id", "该用户无权办理此案件 / this user cannot work on the case")
@@ -290,6 +297,7 @@ async def assign_case(session: AsyncSession, case: Case, request: AssignRequest)
 
 
 async def claim_case(session: AsyncSession, principal: Principal, case: Case) -> Case:
+    """The caller takes an unassigned case (a user, not a client); audited."""
     if case.assignee_id is not None and str(case.assignee_id) != principal.id:
         raise IllegalTransition("案件已分配给他人 / the case is assigned to someone else")
     if principal.kind != "user":
@@ -322,44 +330,19 @@ async def bulk_reassign(
     return len(cases)
 
 
-async def list_cases(session: AsyncSession, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
-    return await CaseRepository(session).search(filters, offset=offset, limit=limit)
-
-
-async def workload(session: AsyncSession, principal: Principal) -> list[tuple[uuid.UUID | None, int, int, int]]:
-    now = utc_now()
-    return await CaseRepository(session).workload(
-        principal.scopes_for(Action.case_assign), now, now + timedelta(days=3)
-    )
-
-
 async def link_cases(session: AsyncSession, principal: Principal, case: Case, link: CaseLinkCreate) -> CaseLink:
-    other = await CaseRepository(session).get(link.linked_case_id)
+    """Link a related case the caller may read (once per pair), audited."""
+    repository = CaseRepository(session)
+    other = await repository.get(link.linked_case_id)
     if other is None or other.id == case.id or not principal.can(Action.case_read, other.org_unit_code):
         raise InvalidCase("linked_case_id", "案件不存在或无权查看 / no such case in your reach")
-    if any(existing.linked_case_id == other.id for existing in await CaseRepository(session).links(case.id)):
+    if any(existing.linked_case_id == other.id for existing in await repository.links(case.id)):
         raise InvalidCase("linked_case_id", "已关联 / already linked")
     row = CaseLink(id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, linked_case_id=other.id, kind=link.kind)
-    session.add(row)
-    await session.flush()
-    await audit.record(
-        session,
-        action="case.link",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        changes={"linked": [None, other.number], "kind": [None, link.kind]},
-        correlation_id=case.number,
-    )
+    repository.add(row)
+    await repository.flush()
+    await record(session, case, "case.link", {"linked": [None, other.number], "kind": [None, link.kind]})
     return row
-
-
-async def subjects_links_and_alerts(
-    session: AsyncSession, case: Case
-) -> tuple[list[CaseSubject], list[CaseLink], list[CaseAlert]]:
-    """What the case view shows beside the row: its subjects, linked cases and raised deadline alerts."""
-    repository = CaseRepository(session)
-    return await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
 
 
 def _decides_first_child_registration(case: Case, request: CaseActionRequest) -> bool:
@@ -422,16 +405,8 @@ async def request_action(
         ),
         message_id=request_id,
     )
-    await audit.record(
-        session,
-        action="case.action_requested",
-        entity_type="case",
-        entity_id=case.id,
-        org_unit_code=case.org_unit_code,
-        reason=request.reason,
-        correlation_id=case.number,
-        changes={"action": [None, request.action.value], "request_id": [None, str(request_id)]},
-    )
+    changes = {"action": [None, request.action.value], "request_id": [None, str(request_id)]}
+    await record(session, case, "case.action_requested", changes, reason=request.reason)
     return request_id
 
 
@@ -444,14 +419,8 @@ async def recompute_due_dates(
 
     Suspended cases keep their remaining budget; they are recounted when the clock resumes.
     """
-    statement = select(Case).where(
-        Case.tenant_id == current_tenant_id(session),
-        Case.stage != CaseStage.closed,
-        Case.due_at >= affected_from,
-        Case.suspended_at.is_(None),
-    )
     changed = 0
-    for case in (await session.execute(statement)).scalars().all():
+    for case in await CaseRepository(session).running_due_from(affected_from):
         definition = await _case_type(session, case.case_type)
         if case.extension_used:
             continue  # an approved extension was counted on the old schedule: the workflow re-plans it

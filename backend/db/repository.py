@@ -67,12 +67,15 @@ class Repository:
         return await self.all(statement.offset(offset).limit(limit)), total
 
     def add(self, row: object) -> None:
+        """Stage a new row; the caller flushes."""
         self.session.add(row)
 
     def add_all(self, rows: Sequence[object]) -> None:
+        """Stage new rows; the caller flushes."""
         self.session.add_all(rows)
 
     async def flush(self) -> None:
+        """Send the staged changes to the database (within the transaction)."""
         await self.session.flush()
 
     async def flush_unique(self, constraint: str, taken: Callable[[], Exception]) -> None:
@@ -150,16 +153,19 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
         *,
         for_update: bool = False,
         visible_with: Action | None = None,
+        not_found: NotFound | None = None,
     ) -> ModelT:
         """The row if the principal may perform `action` on its unit; the domain's 404 otherwise, exactly as if
         it did not exist. A read that only a break-glass grant allows is audited with the grant's reason.
 
         `visible_with`: a caller who holds this action on the row (she may see it) but not `action` gets 403,
-        not 404: she already knows the row exists.
+        not 404: she already knows the row exists. `not_found`: another domain's 404 instead (documents answer
+        "the owner was not found" for a case out of reach).
         """
+        missing = not_found or self.not_found()
         row = await self.get(row_id, for_update=for_update)
         if row is None:
-            raise self.not_found()
+            raise missing
         unit_code = getattr(row, self._unit().key)
         if visible_with is not None and not principal.can(action, unit_code) and principal.can(visible_with, unit_code):
             raise Forbidden()
@@ -170,6 +176,6 @@ class TenantScopedRepository(Repository, Generic[ModelT]):
             unit_code,
             entity_type=self.entity_type or self.model.__tablename__,
             entity_id=str(row_id),
-            not_found=self.not_found(),
+            not_found=missing,
         )
         return row

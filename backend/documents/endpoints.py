@@ -1,5 +1,5 @@
 """Document routes: upload and list under /documents, download/preview/versions/withdrawal of one document,
-responsibility agreements, the retention report, and the case's issued documents.
+the retention report, and the case's issued documents (agreements have their own, backend/agreements/).
 
 Uploads are multipart forms with the file in the field `file`. The upload is read up to the size limit plus
 one byte, so an oversized file is refused without reading all of it into memory.
@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from backend.core.clock import china_today
 from backend.core.error_handlers import error_response
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
@@ -25,11 +23,7 @@ from backend.db.session import SessionDep
 from backend.documents import issuing, service
 from backend.documents.auth import DocumentDestroy, DocumentRead, DocumentWrite
 from backend.documents.errors import SignedScanLocked
-from backend.documents.repository import AgreementFilters
 from backend.documents.schemas import (
-    AgreementCreate,
-    AgreementRead,
-    AgreementRenew,
     DestructionApproval,
     IssuedDocumentRead,
     IssueRequest,
@@ -37,15 +31,13 @@ from backend.documents.schemas import (
     Revocation,
     VerificationRead,
 )
-from backend.documents.schemas import (
-    DocumentRead as DocumentOut,
-)
+from backend.documents.schemas import DocumentRead as DocumentOut
 from backend.documents.storage import document_settings
-from backend.models import AgreementKind, DocumentKind, DocumentOwnerKind
+from backend.documents.storing import NewFile
+from backend.models import DocumentKind, DocumentOwnerKind
 
 router = APIRouter(tags=["documents"])
 DOCUMENTS = f"{API_V1}/documents"
-AGREEMENTS = f"{API_V1}/agreements"
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 UploadDep = Annotated[UploadFile, File(description="PDF, JPEG, PNG or TIFF; the type is read from the bytes")]
@@ -55,12 +47,13 @@ _FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy":
 T = TypeVar("T")
 
 
-async def _read_upload(upload: UploadFile) -> service.NewFile:
+async def read_upload(upload: UploadFile) -> NewFile:
+    """The uploaded file, read up to the size limit plus one byte (more is refused without reading it all)."""
     data = await upload.read(document_settings().upload_max_bytes + 1)
-    return service.NewFile(data=data, filename=upload.filename or "")
+    return NewFile(data=data, filename=upload.filename or "")
 
 
-async def _committing_refusal(request: Request, action: Awaitable[T]) -> T | Response:
+async def committing_refusal(request: Request, action: Awaitable[T]) -> T | Response:
     """Answer a refused change to a signed scan without rolling the request back, so the audit event of the
     refusal is committed (nothing else was written)."""
     try:
@@ -69,7 +62,7 @@ async def _committing_refusal(request: Request, action: Awaitable[T]) -> T | Res
         return error_response(request, refusal.status_code, code=refusal.code, detail=refusal.detail)
 
 
-@router.post(DOCUMENTS, response_model=DocumentOut, status_code=status.HTTP_201_CREATED, summary="Upload a scan")
+@router.post(DOCUMENTS, status_code=status.HTTP_201_CREATED, summary="Upload a scan")
 async def upload(
     session: SessionDep,
     principal: DocumentWrite,
@@ -85,13 +78,13 @@ async def upload(
         owner_kind=owner_kind,
         owner_id=owner_id,
         kind=kind,
-        file=await _read_upload(file),
+        file=await read_upload(file),
         org_unit_code=org_unit_code,
     )
     return DocumentOut.model_validate(document)
 
 
-@router.get(DOCUMENTS, response_model=list[DocumentOut], summary="An owner's documents, newest first")
+@router.get(DOCUMENTS, summary="An owner's documents, newest first")
 async def list_documents(
     session: SessionDep,
     principal: DocumentRead,
@@ -103,7 +96,7 @@ async def list_documents(
     return [DocumentOut.model_validate(document) for document in documents]
 
 
-@router.get(f"{DOCUMENTS}/{{document_id}}", response_model=DocumentOut, summary="One document's metadata")
+@router.get(f"{DOCUMENTS}/{{document_id}}", summary="One document's metadata")
 async def get_document(session: SessionDep, principal: DocumentRead, document_id: uuid.UUID) -> DocumentOut:
     return DocumentOut.model_validate(await service.get_document(session, principal, document_id))
 
@@ -147,14 +140,13 @@ async def preview(
 
 @router.post(
     f"{DOCUMENTS}/{{document_id}}/versions",
-    response_model=DocumentOut,
     status_code=status.HTTP_201_CREATED,
     summary="Upload a new version: a new object linked to this one, which stays unchanged",
 )
 async def new_version(
     session: SessionDep, principal: DocumentWrite, document_id: uuid.UUID, file: UploadDep
 ) -> DocumentOut:
-    document = await service.upload_new_version(session, principal, document_id, await _read_upload(file))
+    document = await service.upload_new_version(session, principal, document_id, await read_upload(file))
     return DocumentOut.model_validate(document)
 
 
@@ -166,7 +158,7 @@ async def new_version(
 async def delete_document(
     request: Request, session: SessionDep, principal: DocumentWrite, document_id: uuid.UUID
 ) -> DocumentOut | Response:
-    result = await _committing_refusal(request, service.delete_document(session, principal, document_id))
+    result = await committing_refusal(request, service.delete_document(session, principal, document_id))
     return result if isinstance(result, Response) else DocumentOut.model_validate(result)
 
 
@@ -175,7 +167,6 @@ async def delete_document(
 
 @router.get(
     f"{API_V1}/document-retention",
-    response_model=Page[RetentionItem],
     summary="Documents past their retention period, awaiting an administrator's decision",
 )
 async def retention_report(session: SessionDep, principal: DocumentDestroy, page: PageDep) -> Page[RetentionItem]:
@@ -190,7 +181,6 @@ async def retention_report(session: SessionDep, principal: DocumentDestroy, page
 
 @router.post(
     f"{DOCUMENTS}/{{document_id}}/destroy",
-    response_model=DocumentOut,
     summary="Approve destroying one document past retention (audited; the row stays as a tombstone)",
 )
 async def destroy(
@@ -199,74 +189,11 @@ async def destroy(
     return DocumentOut.model_validate(await service.destroy_document(session, principal, document_id, body.reason))
 
 
-# --- agreements ----------------------------------------------------------------------------------------------
-
-
-@router.post(
-    AGREEMENTS, response_model=AgreementRead, status_code=status.HTTP_201_CREATED, summary="Record an agreement"
-)
-async def create_agreement(session: SessionDep, principal: DocumentWrite, body: AgreementCreate) -> AgreementRead:
-    return AgreementRead.model_validate(await service.create_agreement(session, principal, body))
-
-
-@router.get(AGREEMENTS, response_model=Page[AgreementRead], summary="Agreements within my reach, filtered")
-async def list_agreements(
-    session: SessionDep,
-    principal: DocumentRead,
-    page: PageDep,
-    kind: AgreementKind | None = None,
-    org_unit_code: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
-    expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
-) -> Page[AgreementRead]:
-    expiring_before = china_today() + timedelta(days=expiring_within_days) if expiring_within_days is not None else None
-    filters = AgreementFilters(kind=kind, org_unit_code=org_unit_code, expiring_before=expiring_before)
-    agreements, total = await service.list_agreements(session, principal, filters, offset=page.offset, limit=page.size)
-    return Page[AgreementRead](
-        items=[AgreementRead.model_validate(agreement) for agreement in agreements],
-        total=total,
-        page=page.page,
-        size=page.size,
-    )
-
-
-@router.get(f"{AGREEMENTS}/{{agreement_id}}", response_model=AgreementRead, summary="One agreement")
-async def get_agreement(session: SessionDep, principal: DocumentRead, agreement_id: uuid.UUID) -> AgreementRead:
-    agreement = await service.agreement_in_reach(session, principal, agreement_id, service.Action.document_read)
-    return AgreementRead.model_validate(agreement)
-
-
-@router.post(
-    f"{AGREEMENTS}/{{agreement_id}}/signed-scan",
-    response_model=DocumentOut,
-    status_code=status.HTTP_201_CREATED,
-    summary="Attach the signed scan (once: it is then locked; a replacement is refused and audited)",
-)
-async def attach_signed_scan(
-    request: Request, session: SessionDep, principal: DocumentWrite, agreement_id: uuid.UUID, file: UploadDep
-) -> DocumentOut | Response:
-    new_file = await _read_upload(file)
-    result = await _committing_refusal(request, service.attach_signed_scan(session, principal, agreement_id, new_file))
-    return result if isinstance(result, Response) else DocumentOut.model_validate(result)
-
-
-@router.post(
-    f"{AGREEMENTS}/{{agreement_id}}/renew",
-    response_model=AgreementRead,
-    status_code=status.HTTP_201_CREATED,
-    summary="Renew (续签): a new agreement linked to this one",
-)
-async def renew_agreement(
-    session: SessionDep, principal: DocumentWrite, agreement_id: uuid.UUID, body: AgreementRenew
-) -> AgreementRead:
-    return AgreementRead.model_validate(await service.renew_agreement(session, principal, agreement_id, body))
-
-
 # --- issued documents ------------------------------------------------------------------------------------------
 
 
 @router.post(
     f"{API_V1}/cases/{{case_id}}/issued-documents",
-    response_model=IssuedDocumentRead,
     status_code=status.HTTP_201_CREATED,
     summary="Issue a document for the case from the county's template (PDF with a verification QR code)",
 )
@@ -279,18 +206,13 @@ async def issue(
     return issuing.issued_read(issued)
 
 
-@router.get(
-    f"{API_V1}/cases/{{case_id}}/issued-documents",
-    response_model=list[IssuedDocumentRead],
-    summary="The case's issued-documents register",
-)
+@router.get(f"{API_V1}/cases/{{case_id}}/issued-documents", summary="The case's issued-documents register")
 async def issued_register(session: SessionDep, principal: DocumentRead, case_id: uuid.UUID) -> list[IssuedDocumentRead]:
     return [issuing.issued_read(issued) for issued in await issuing.case_register(session, principal, case_id)]
 
 
 @router.post(
     f"{API_V1}/issued-documents/{{issued_id}}/revoke",
-    response_model=IssuedDocumentRead,
     summary="Revoke an issued document (its verification page then says so)",
 )
 async def revoke_issued(

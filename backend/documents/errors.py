@@ -113,11 +113,6 @@ class OwnerNotFound(NotFound):
         super().__init__("材料所属的人员、案件或协议不存在 / The owner of the document was not found")
 
 
-class AgreementNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("协议不存在 / Agreement not found")
-
-
 class IssuedDocumentNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("文书不存在或验证码无效 / No issued document has this verification code")

@@ -14,6 +14,10 @@ The token starts with the county code (`330106-...`) so the public page can scop
 county (row-level security stays on); the page shows number, kind, issuing unit, issue date, validity and
 state, nothing about the person.
 
+Which kinds a case may have (`ISSUABLE_FROM_CASE`, `not_issuable_reason`): a kind that contradicts how the case
+was closed is refused, by the API as by the pages; the case page offers its buttons for the kinds that need nothing
+but the case.
+
 Other domains call `issue_document(session, principal, kind, case_id, context)`.
 """
 
@@ -31,39 +35,38 @@ from typing import Any
 import anyio.to_thread
 import qrcode
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
-from backend.authz.service import authorize_unit
 from backend.authz.vocabulary import Action
 from backend.cases.repository import CaseRepository
 from backend.certificates.service import valid_until_for
 from backend.core.clock import china_today
-from backend.db.tenancy import current_tenant_id, set_tenant
-from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound
+from backend.core.divisions import township_of
+from backend.db.tenancy import set_tenant
+from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, OwnerNotFound
 from backend.documents.repository import DocumentRepository
 from backend.documents.schemas import IssuedDocumentRead, VerificationRead
-from backend.documents.service import NewFile, store_document
 from backend.documents.storage import document_settings
+from backend.documents.storing import NewFile, kept_with, store_document
 from backend.models import (
     Case,
-    CaseSubject,
+    CaseOutcome,
+    CaseStage,
     Document,
     DocumentKind,
     DocumentOwnerKind,
     IssuedDocument,
     IssuedDocumentKind,
     IssuedDocumentStatus,
-    OrgUnit,
-    Person,
 )
+from backend.org.repository import OrgUnitRepository
+from backend.persons.repository import PersonRepository
 from backend.tenants.repository import TenantRepository
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 ENTITY_TYPE = "issued_document"
-TOWNSHIP_CODE_LENGTH = 9
 
 KIND_LABELS: dict[IssuedDocumentKind, str] = {
     IssuedDocumentKind.marriage_birth_certificate: "流动人口婚育证明",
@@ -91,25 +94,46 @@ REQUIRED_CONTEXT: dict[IssuedDocumentKind, tuple[str, ...]] = {
 }
 MAX_CONTEXT_TEXT = 2000
 
+# What the case page offers to issue with one button, by case type, once the case is registered: kinds that need
+# nothing but the case. (A refusal letter needs a written reason, a verification letter a recipient, and the 婚育证明
+# has its own pages: those go through their own forms or the API.)
+ISSUABLE_FROM_CASE: dict[str, tuple[IssuedDocumentKind, ...]] = {
+    "first_child_registration": (IssuedDocumentKind.first_child_registration,),
+}
+GRANTED = frozenset({CaseOutcome.registered, CaseOutcome.completed})
+PROOFS = frozenset({IssuedDocumentKind.first_child_registration, IssuedDocumentKind.marriage_birth_certificate})
+
+
+def not_issuable_reason(case: Case, kind: IssuedDocumentKind) -> tuple[str, str] | None:
+    """Why `kind` cannot be issued for the case as it stands (Chinese, English), or None when it can: a proof
+    (证明) for a case closed without being granted, a refusal letter for a case granted, a verification letter for
+    a closed case. An open case may have any kind."""
+    if kind in PROOFS and case.stage is CaseStage.closed and case.outcome not in GRANTED:
+        return "案件未予办理，不能出具证明", "the case was closed without being granted: no certificate for it"
+    if kind is IssuedDocumentKind.refusal_letter and case.outcome in GRANTED:
+        return "案件已予办理，不能出具不予办理说明", "the case was granted: no refusal letter for it"
+    if kind is IssuedDocumentKind.verification_request_letter and case.stage is CaseStage.closed:
+        return "案件已办结，不能再发协查函", "the case is closed: no verification letter for it"
+    return None
+
+
+def issuable_kinds(case: Case) -> tuple[IssuedDocumentKind, ...]:
+    """The kinds the case page offers to issue for the case (one button each)."""
+    if case.outcome != CaseOutcome.registered:
+        return ()
+    kinds = ISSUABLE_FROM_CASE.get(case.case_type, ())
+    return tuple(kind for kind in kinds if not_issuable_reason(case, kind) is None)
+
 
 def verify_url(token: str) -> str:
+    """The public verification page of a token: what the QR code encodes."""
     return f"{document_settings().public_base_url.rstrip('/')}/verify/{token}"
 
 
 def issued_read(issued: IssuedDocument) -> IssuedDocumentRead:
-    return IssuedDocumentRead(
-        id=issued.id,
-        kind=issued.kind,
-        number=issued.number,
-        case_id=issued.case_id,
-        document_id=issued.document_id,
-        issuing_unit_code=issued.issuing_unit_code,
-        issuing_unit_name=issued.issuing_unit_name,
-        issue_date=issued.issue_date,
-        valid_until=issued.valid_until,
-        status=issued.status,
-        verify_url=verify_url(issued.verify_token),
-    )
+    """The API's view of an issued document, with the address its QR code encodes."""
+    fields = {name: getattr(issued, name) for name in IssuedDocumentRead.model_fields if name != "verify_url"}
+    return IssuedDocumentRead(**fields, verify_url=verify_url(issued.verify_token))
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -186,43 +210,21 @@ def _clean_context(kind: IssuedDocumentKind, context: dict[str, Any]) -> dict[st
 
 
 async def _case_in_reach(session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: Action) -> Case:
-    from backend.documents.errors import OwnerNotFound
-
-    case = await CaseRepository(session).get(case_id)
-    if case is None:
-        raise OwnerNotFound()
-    await authorize_unit(
-        session,
-        principal,
-        action,
-        case.org_unit_code,
-        entity_type="case",
-        entity_id=str(case.id),
-        not_found=OwnerNotFound(),
-    )
-    return case
+    """The case if `action` on documents is allowed on its unit; the documents' 404 otherwise."""
+    return await CaseRepository(session).get_in_reach(principal, action, case_id, not_found=OwnerNotFound())
 
 
 async def _subject_names(session: AsyncSession, case: Case) -> list[str]:
-    statement = (
-        select(Person.name)
-        .join(CaseSubject, CaseSubject.person_id == Person.id)
-        .where(CaseSubject.case_id == case.id, Person.tenant_id == case.tenant_id)
-        .order_by(Person.name)
-    )
-    names = list((await session.execute(statement)).scalars().all())
+    names = await CaseRepository(session).subject_names(case.id)
     if not names and case.primary_person_id is not None:
-        person = await session.get(Person, case.primary_person_id)
+        person = await PersonRepository(session).get(case.primary_person_id)
         names = [person.name] if person else []
     return names
 
 
 async def _issuing_unit(session: AsyncSession, case: Case) -> tuple[str, str]:
     """The township handling the case (or the county, for a case kept at county level)."""
-    code = case.org_unit_code[:TOWNSHIP_CODE_LENGTH]
-    unit = (
-        await session.execute(select(OrgUnit).where(OrgUnit.tenant_id == case.tenant_id, OrgUnit.code == code))
-    ).scalar_one_or_none()
+    unit = await OrgUnitRepository(session).get_by_code(township_of(case.org_unit_code) or case.org_unit_code)
     if unit is not None:
         return unit.code, unit.name
     tenant = await TenantRepository(session).get(case.tenant_id)
@@ -231,11 +233,10 @@ async def _issuing_unit(session: AsyncSession, case: Case) -> tuple[str, str]:
 
 
 async def _next_number(session: AsyncSession, county_code: str, kind: IssuedDocumentKind, issue_date: date) -> str:
+    repository = DocumentRepository(session)
     # One issuer at a time per county: numbers are consecutive and the count below is then exact.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"issued-documents:{county_code}"}
-    )
-    issued = await DocumentRepository(session).count_issued(issue_date.year)
+    await repository.lock_issuing(county_code)
+    issued = await repository.count_issued(issue_date.year)
     return f"{county_code}-{issue_date.year}-{NUMBER_PREFIXES[kind]}{issued + 1:05d}"
 
 
@@ -254,11 +255,15 @@ async def issue_document(
     other kinds are valid until `valid_until` if given. Audited; flushes, never commits.
 
     `context` holds the kind's own fields as text: `reason` (required for refusal_letter), `recipient`
-    (required for verification_request_letter), and any of `subject_name`, `details`, `notes`.
+    (required for verification_request_letter), and any of `subject_name`, `details`, `notes`. A kind the case
+    cannot have (`not_issuable_reason`) is refused naming `kind`.
     """
     cleaned = _clean_context(kind, context)
     case = await _case_in_reach(session, principal, case_id, Action.document_write)
-    tenant = await TenantRepository(session).get(current_tenant_id(session))
+    refused = not_issuable_reason(case, kind)
+    if refused is not None:
+        raise DocumentRejected("kind", *refused)
+    tenant = await TenantRepository(session).get(case.tenant_id)
     assert tenant is not None
     issue_date = china_today()
     if kind is IssuedDocumentKind.marriage_birth_certificate:
@@ -286,44 +291,24 @@ async def issue_document(
     pdf = await anyio.to_thread.run_sync(render_pdf, tenant.code, kind, values)
     issued_id = uuid.uuid4()
 
+    # The register row, as far as it is known before the PDF is stored.
+    entry = {"kind": kind, "number": number, "case_id": case.id, "verify_token": token, "issue_date": issue_date}
+    entry |= {"issuing_unit_code": unit_code, "issuing_unit_name": unit_name, "valid_until": valid_until}
+
     async def register(document: Document) -> None:
         DocumentRepository(session).add(
             IssuedDocument(
-                id=issued_id,
-                tenant_id=tenant.id,
-                kind=kind,
-                number=number,
-                case_id=case.id,
-                document_id=document.id,
-                verify_token=token,
-                issuing_unit_code=unit_code,
-                issuing_unit_name=unit_name,
-                issue_date=issue_date,
-                valid_until=valid_until,
-                status=IssuedDocumentStatus.valid,
+                id=issued_id, tenant_id=tenant.id, document_id=document.id, status=IssuedDocumentStatus.valid, **entry
             )
         )
         await session.flush()
-        await audit.record(
-            session,
-            action="document.issue",
-            entity_type=ENTITY_TYPE,
-            entity_id=issued_id,
-            org_unit_code=case.org_unit_code,
-            changes={"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)},
-        )
+        changes = {"kind": kind.value, "number": number, "case_id": str(case.id), "document_id": str(document.id)}
+        await _record(session, issued_id, case, "document.issue", changes)
 
     # The register row is written before the PDF object, which goes last (see store_document).
-    await store_document(
-        session,
-        principal,
-        owner_kind=DocumentOwnerKind.case,
-        owner_id=case.id,
-        org_unit_code=case.org_unit_code,
-        kind=DocumentKind.issued,
-        file=NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf"),
-        before_write=register,
-    )
+    file = NewFile(data=pdf, filename=f"{KIND_LABELS[kind]}-{number}.pdf")
+    owner = kept_with(DocumentOwnerKind.case, case)
+    await store_document(session, principal, **owner, kind=DocumentKind.issued, file=file, before_write=register)
     issued = await DocumentRepository(session).issued(issued_id)
     assert issued is not None
     return issued
@@ -335,27 +320,33 @@ async def case_register(session: AsyncSession, principal: Principal, case_id: uu
     return await DocumentRepository(session).issued_for_case(case_id)
 
 
+async def _issued_in_reach(
+    session: AsyncSession, principal: Principal, issued_id: uuid.UUID
+) -> tuple[IssuedDocument, Case]:
+    """An issued document and its case, if the caller may write documents on the case's unit; 404 otherwise."""
+    issued = await DocumentRepository(session).issued(issued_id)
+    if issued is None:
+        raise IssuedDocumentNotFound()
+    return issued, await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+
+
+async def _record(
+    session: AsyncSession, issued_id: uuid.UUID, case: Case, action: str, changes: dict[str, Any], reason: str = ""
+) -> None:
+    where: dict[str, Any] = {"entity_type": ENTITY_TYPE, "entity_id": issued_id, "org_unit_code": case.org_unit_code}
+    await audit.record(session, action=action, changes=changes, reason=reason or None, **where)
+
+
 async def revoke_issued(
     session: AsyncSession, principal: Principal, issued_id: uuid.UUID, reason: str
 ) -> IssuedDocument:
     """Revoke an issued document: its verification page says so from now on (audited)."""
-    issued = await DocumentRepository(session).issued(issued_id)
-    if issued is None:
-        raise IssuedDocumentNotFound()
-    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    issued, case = await _issued_in_reach(session, principal, issued_id)
     if issued.status is not IssuedDocumentStatus.valid:
         raise DocumentRejected("status", "该文书已撤销或被取代", "the document is already revoked or superseded")
     issued.status = IssuedDocumentStatus.revoked
     await session.flush()
-    await audit.record(
-        session,
-        action="document.revoke",
-        entity_type=ENTITY_TYPE,
-        entity_id=issued.id,
-        org_unit_code=case.org_unit_code,
-        reason=reason,
-        changes={"number": issued.number},
-    )
+    await _record(session, issued.id, case, "document.revoke", {"number": issued.number}, reason)
     return issued
 
 
@@ -363,21 +354,12 @@ async def supersede_issued(
     session: AsyncSession, principal: Principal, issued_id: uuid.UUID, replacement: IssuedDocument
 ) -> IssuedDocument:
     """Mark an issued document superseded by `replacement` (e.g. a renewed 婚育证明)."""
-    issued = await DocumentRepository(session).issued(issued_id)
-    if issued is None:
-        raise IssuedDocumentNotFound()
-    case = await _case_in_reach(session, principal, issued.case_id, Action.document_write)
+    issued, case = await _issued_in_reach(session, principal, issued_id)
     issued.status = IssuedDocumentStatus.superseded
     issued.superseded_by_id = replacement.id
     await session.flush()
-    await audit.record(
-        session,
-        action="document.supersede",
-        entity_type=ENTITY_TYPE,
-        entity_id=issued.id,
-        org_unit_code=case.org_unit_code,
-        changes={"number": issued.number, "superseded_by": replacement.number},
-    )
+    changes = {"number": issued.number, "superseded_by": replacement.number}
+    await _record(session, issued.id, case, "document.supersede", changes)
     return issued
 
 

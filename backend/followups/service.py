@@ -22,18 +22,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from backend.audit import service as audit
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Role
-from backend.cases.case_types import DEFAULT_CASE_TYPES
+from backend.case_types.repository import CaseTypeConfigRepository
+from backend.case_types.service import effective_case_types
 from backend.cases.schemas import Arrival, ArrivalChannel, CaseCreate, CaseSubjectIn
-from backend.cases.service import open_case
+from backend.cases.service import open_case, record
 from backend.core.clock import end_of_day
-from backend.db.tenancy import current_tenant_id
+from backend.followups.repository import FollowUpRepository
 from backend.followups.rules import (
     CASE_TYPE_FOR_KIND,
     RULES_CONFIG_CODE,
@@ -50,22 +48,8 @@ from backend.followups.rules import (
     renewal_due,
     rules_from_override,
 )
-from backend.models import (
-    Agreement,
-    Case,
-    CaseTypeConfig,
-    Certificate,
-    CertificateInspection,
-    CertificateStatus,
-    FlowDirection,
-    MaritalStatus,
-    OrgUnit,
-    Person,
-    PersonChild,
-    PersonStatus,
-    Sex,
-    Tenant,
-)
+from backend.models import Case, CertificateStatus, FlowDirection, Tenant
+from backend.org.repository import OrgUnitRepository
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +57,6 @@ FOLLOWUP_KEY = "followup_key"
 DUE_ACTION = "case.followup_due"
 PLANNER_ID = "followup-planner"
 PLANNER_LABEL = "随访计划 / follow-up planner"
-MARRIED = (MaritalStatus.first_marriage, MaritalStatus.remarried)
 KEY_LOOKUP_CHUNK = 1000
 
 TITLES: dict[FollowUpKind, str] = {
@@ -101,6 +84,7 @@ class FollowUpDue:
 
     @property
     def case_type(self) -> str:
+        """The case type a follow-up of this kind opens."""
         return CASE_TYPE_FOR_KIND[self.kind]
 
 
@@ -138,16 +122,12 @@ async def load_rules(session: AsyncSession) -> FollowUpRules | None:
 
     Raises InvalidFollowUpRules when the saved override cannot be read.
     """
-    statement = select(CaseTypeConfig.enabled, CaseTypeConfig.overrides).where(
-        CaseTypeConfig.tenant_id == current_tenant_id(session), CaseTypeConfig.code == RULES_CONFIG_CODE
-    )
-    row = (await session.execute(statement)).first()
+    row = await CaseTypeConfigRepository(session).by_code(RULES_CONFIG_CODE)
     if row is None:
         return rules_from_override(None)
-    enabled, overrides = row
-    if enabled is False:
+    if row.enabled is False:
         return None
-    return rules_from_override(overrides)
+    return rules_from_override(row.overrides)
 
 
 def enabled_kinds(rules: FollowUpRules, enabled_case_types: set[str]) -> set[FollowUpKind]:
@@ -165,58 +145,47 @@ def enabled_kinds(rules: FollowUpRules, enabled_case_types: set[str]) -> set[Fol
 
 async def enabled_case_type_codes(session: AsyncSession) -> set[str]:
     """The case types the county has enabled (shipped defaults merged with its case-type overrides)."""
-    try:
-        from backend.cases.case_type_config import effective_case_types
-    except ImportError:  # pragma: no cover - as in backend/cases/service.py, until case-type configuration ships
-        return {code for code, definition in DEFAULT_CASE_TYPES.items() if definition.enabled}
     return {code for code, definition in (await effective_case_types(session)).items() if definition.enabled}
 
 
 # --- what is due -----------------------------------------------------------------------------------------
 
 
+def _due(
+    kind: FollowUpKind,
+    ref: object,
+    period: str,
+    person: tuple[uuid.UUID, str, str],
+    due: date,
+    details: dict[str, Any],
+    *,
+    title: str | None = None,
+    title_note: str = "",
+) -> FollowUpDue:
+    """A follow-up of `kind` about `ref` (a certificate, a person, an agreement) for `period`, for the person
+    (id, name, unit); titled "<kind><note>：<name>" unless `title` is given."""
+    person_id, name, unit = person
+    return FollowUpDue(
+        kind=kind,
+        key=followup_key(kind, ref, period),
+        person_id=person_id,
+        person_name=name,
+        org_unit_code=unit,
+        due=due,
+        title=title or f"{TITLES[kind]}{title_note}：{name}",
+        details=details,
+    )
+
+
 async def _certificate_dues(
-    session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
+    repository: FollowUpRepository, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
 ) -> list[FollowUpDue]:
     """Inspections and renewal reminders of the certificates not superseded, held by active persons."""
-    tenant_id = current_tenant_id(session)
-    last_inspected = (
-        select(func.max(CertificateInspection.inspected_on))
-        .where(
-            CertificateInspection.tenant_id == Certificate.tenant_id,
-            CertificateInspection.certificate_id == Certificate.id,
-        )
-        .scalar_subquery()
-    )
-    successor = aliased(Certificate)
-    statement = (
-        select(
-            Certificate.id,
-            Certificate.number,
-            Certificate.issue_date,
-            Certificate.valid_until,
-            Certificate.permanent,
-            Certificate.status,
-            Certificate.org_unit_code,
-            Person.id,
-            Person.name,
-            Person.flow_direction,
-            Person.flow_date,
-            last_inspected,
-        )
-        .join(Person, and_(Person.id == Certificate.person_id, Person.tenant_id == Certificate.tenant_id))
-        .where(
-            Certificate.tenant_id == tenant_id,
-            Person.status == PersonStatus.active,
-            Certificate.status.in_((CertificateStatus.valid, CertificateStatus.expired)),
-            ~exists().where(successor.tenant_id == Certificate.tenant_id, successor.renews_id == Certificate.id),
-        )
-        .order_by(Certificate.id)
-    )
     dues: list[FollowUpDue] = []
-    for row in await session.execute(statement):
+    for row in await repository.certificates():
         cert_id, number, issued_on, valid_until, permanent, status, unit = row[:7]
         person_id, name, flow, arrived_on, last = row[7:]
+        holder = (person_id, name, unit)
         in_force = status is CertificateStatus.valid and (permanent or (valid_until is not None and valid_until >= day))
         certificate = {"certificate_id": str(cert_id), "certificate_number": number}
         if FollowUpKind.certificate_inspection in kinds and in_force and flow is not FlowDirection.outflow:
@@ -230,172 +199,105 @@ async def _certificate_dues(
                 rules=rules,
             )
             if due is not None:
-                dues.append(
-                    FollowUpDue(
-                        kind=FollowUpKind.certificate_inspection,
-                        key=followup_key(FollowUpKind.certificate_inspection, cert_id, due.isoformat()),
-                        person_id=person_id,
-                        person_name=name,
-                        org_unit_code=unit,
-                        due=due,
-                        title=f"{TITLES[FollowUpKind.certificate_inspection]}：{name}",
-                        details=certificate
-                        | {"last_inspected_on": last.isoformat() if last else None, "first_inspection": last is None},
-                    )
-                )
+                inspected = {"last_inspected_on": last.isoformat() if last else None, "first_inspection": last is None}
+                kind = FollowUpKind.certificate_inspection
+                dues.append(_due(kind, cert_id, due.isoformat(), holder, due, certificate | inspected))
         if FollowUpKind.certificate_renewal in kinds:
             due = renewal_due(valid_until=valid_until, permanent=permanent, day=day, rules=rules)
             if due is not None:
-                dues.append(
-                    FollowUpDue(
-                        kind=FollowUpKind.certificate_renewal,
-                        key=followup_key(FollowUpKind.certificate_renewal, cert_id, due.isoformat()),
-                        person_id=person_id,
-                        person_name=name,
-                        org_unit_code=unit,
-                        due=due,
-                        title=f"{TITLES[FollowUpKind.certificate_renewal]}：{name}",
-                        details=certificate | {"valid_until": due.isoformat()},
-                    )
-                )
+                details = certificate | {"valid_until": due.isoformat()}
+                dues.append(_due(FollowUpKind.certificate_renewal, cert_id, due.isoformat(), holder, due, details))
     return dues
 
 
 async def _women_dues(
-    session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
+    repository: FollowUpRepository, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
 ) -> list[FollowUpDue]:
     """Check rounds (women living here) and mail-back notices (out-migrant women): married, in the age band."""
     wants_rounds = FollowUpKind.check_round in kinds
     notice = mail_back_notice(day, rules.mail_back_lead_months) if FollowUpKind.mail_back_notice in kinds else None
     if not wants_rounds and notice is None:
         return []
-    born_after, born_by = birth_date_bounds(day, rules.min_age, rules.max_age)
-    statement = (
-        select(Person.id, Person.name, Person.org_unit_code, Person.flow_direction, Person.key_subject)
-        .where(
-            Person.tenant_id == current_tenant_id(session),
-            Person.status == PersonStatus.active,
-            Person.sex == Sex.female,
-            Person.marital_status.in_(MARRIED),
-            Person.birth_date > born_after,
-            Person.birth_date <= born_by,
-        )
-        .order_by(Person.id)
-    )
     dues: list[FollowUpDue] = []
-    for person_id, name, unit, flow, key_subject in await session.execute(statement):
+    for person_id, name, unit, flow, key_subject in await repository.married_women(
+        *birth_date_bounds(day, rules.min_age, rules.max_age)
+    ):
+        woman = (person_id, name, unit)
         if flow is FlowDirection.outflow:
             if notice is None:
                 continue
+            details: dict[str, Any] = {
+                "task": "mail_back_check_report",
+                "note": "通知本人在季度末前寄回孕情环情检查报告单 / "
+                "notify her to mail back the check report before the quarter ends",
+                "quarter": notice.period,
+                "notice_from": notice.opens_on.isoformat(),
+            }
+            note = f"（{notice.year}年第{notice.quarter}季度）"
             dues.append(
-                FollowUpDue(
-                    kind=FollowUpKind.mail_back_notice,
-                    key=followup_key(FollowUpKind.mail_back_notice, person_id, notice.period),
-                    person_id=person_id,
-                    person_name=name,
-                    org_unit_code=unit,
-                    due=notice.due,
-                    title=f"{TITLES[FollowUpKind.mail_back_notice]}（{notice.year}年第{notice.quarter}季度）：{name}",
-                    details={
-                        "task": "mail_back_check_report",
-                        "note": "通知本人在季度末前寄回孕情环情检查报告单 / "
-                        "notify her to mail back the check report before the quarter ends",
-                        "quarter": notice.period,
-                        "notice_from": notice.opens_on.isoformat(),
-                    },
+                _due(
+                    FollowUpKind.mail_back_notice, person_id, notice.period, woman, notice.due, details, title_note=note
                 )
             )
         elif wants_rounds:
             window = check_round_window(day, rules.rounds_per_year(key_subject))
+            details = {
+                "round": window.round,
+                "rounds_per_year": window.rounds,
+                "year": window.year,
+                "window_start": window.start.isoformat(),
+                "key_subject": key_subject,
+            }
+            note = f"（{window.year}年第{window.round}/{window.rounds}轮）"
             dues.append(
-                FollowUpDue(
-                    kind=FollowUpKind.check_round,
-                    key=followup_key(FollowUpKind.check_round, person_id, window.period),
-                    person_id=person_id,
-                    person_name=name,
-                    org_unit_code=unit,
-                    due=window.end,
-                    title=f"{TITLES[FollowUpKind.check_round]}（{window.year}年第{window.round}/{window.rounds}轮）：{name}",
-                    details={
-                        "round": window.round,
-                        "rounds_per_year": window.rounds,
-                        "year": window.year,
-                        "window_start": window.start.isoformat(),
-                        "key_subject": key_subject,
-                    },
-                )
+                _due(FollowUpKind.check_round, person_id, window.period, woman, window.end, details, title_note=note)
             )
     return dues
 
 
-async def _postpartum_dues(session: AsyncSession, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
+async def _postpartum_dues(repository: FollowUpRepository, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
     """Postpartum visits of women living here whose child was born inside the planning window."""
-    earliest, latest = postpartum_birth_bounds(day, rules)
-    tenant_id = current_tenant_id(session)
-    statement = (
-        select(Person.id, Person.name, Person.org_unit_code, PersonChild.birth_date, PersonChild.birth_order)
-        .join(PersonChild, and_(PersonChild.person_id == Person.id, PersonChild.tenant_id == Person.tenant_id))
-        .where(
-            Person.tenant_id == tenant_id,
-            Person.status == PersonStatus.active,
-            Person.sex == Sex.female,
-            Person.flow_direction != FlowDirection.outflow,
-            PersonChild.birth_date >= earliest,
-            PersonChild.birth_date <= latest,
-        )
-        .order_by(Person.id, PersonChild.birth_order)
-    )
     dues: dict[str, FollowUpDue] = {}
-    for person_id, name, unit, birth_date, birth_order in await session.execute(statement):
+    for person_id, name, unit, birth_date, birth_order in await repository.births(*postpartum_birth_bounds(day, rules)):
         due = postpartum_visit_due(birth_date, day, rules)
         if due is None:
             continue
-        # Twins share a birth date, and so one visit.
-        key = followup_key(FollowUpKind.postpartum_visit, person_id, birth_date.isoformat())
-        dues[key] = FollowUpDue(
-            kind=FollowUpKind.postpartum_visit,
-            key=key,
-            person_id=person_id,
-            person_name=name,
-            org_unit_code=unit,
-            due=due,
-            title=f"{TITLES[FollowUpKind.postpartum_visit]}（产后{rules.postpartum_visit_days}天）：{name}",
-            details={"visit": "postpartum", "child_birth_date": birth_date.isoformat(), "birth_order": birth_order},
+        details = {"visit": "postpartum", "child_birth_date": birth_date.isoformat(), "birth_order": birth_order}
+        note = f"（产后{rules.postpartum_visit_days}天）"
+        visit = _due(
+            FollowUpKind.postpartum_visit,
+            person_id,
+            birth_date.isoformat(),
+            (person_id, name, unit),
+            due,
+            details,
+            title_note=note,
         )
+        # Twins share a birth date, and so one visit.
+        dues[visit.key] = visit
     return list(dues.values())
 
 
-async def _agreement_dues(session: AsyncSession, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
+async def _agreement_dues(repository: FollowUpRepository, day: date, rules: FollowUpRules) -> list[FollowUpDue]:
     """Renewal reminders of the agreements concerning a person that end inside the lead window."""
-    tenant_id = current_tenant_id(session)
-    renewal = aliased(Agreement)
-    statement = (
-        select(Agreement.id, Agreement.title, Agreement.valid_until, Person.id, Person.name, Person.org_unit_code)
-        .join(Person, and_(Person.id == Agreement.person_id, Person.tenant_id == Agreement.tenant_id))
-        .where(
-            Agreement.tenant_id == tenant_id,
-            Agreement.valid_until >= day,
-            Agreement.valid_until <= day + timedelta(days=rules.agreement_renewal_lead_days),
-            Person.status == PersonStatus.active,
-            ~exists().where(renewal.tenant_id == Agreement.tenant_id, renewal.renews_id == Agreement.id),
-        )
-        .order_by(Agreement.valid_until, Agreement.id)
-    )
     dues: list[FollowUpDue] = []
-    for agreement_id, title, valid_until, person_id, name, unit in await session.execute(statement):
+    for agreement_id, title, valid_until, person_id, name, unit in await repository.agreements_ending(
+        day, day + timedelta(days=rules.agreement_renewal_lead_days)
+    ):
         due = agreement_renewal_due(valid_until, day, rules)
         if due is None or valid_until is None:  # pragma: no cover - the query selects the same window
             continue
+        kind = FollowUpKind.agreement_renewal
+        details = {"agreement_id": str(agreement_id), "valid_until": valid_until.isoformat()}
         dues.append(
-            FollowUpDue(
-                kind=FollowUpKind.agreement_renewal,
-                key=followup_key(FollowUpKind.agreement_renewal, person_id, f"{agreement_id}:{valid_until}"),
-                person_id=person_id,
-                person_name=name,
-                org_unit_code=unit,
-                due=due,
-                title=f"{TITLES[FollowUpKind.agreement_renewal]}：{title}（{name}）",
-                details={"agreement_id": str(agreement_id), "valid_until": valid_until.isoformat()},
+            _due(
+                kind,
+                person_id,
+                f"{agreement_id}:{valid_until}",
+                (person_id, name, unit),
+                due,
+                details,
+                title=f"{TITLES[kind]}：{title}（{name}）",
             )
         )
     return dues
@@ -405,14 +307,15 @@ async def plan_followups(
     session: AsyncSession, day: date, rules: FollowUpRules, kinds: set[FollowUpKind]
 ) -> list[FollowUpDue]:
     """Every follow-up of the given kinds that should have a case in this county on `day`."""
+    repository = FollowUpRepository(session)
     dues: list[FollowUpDue] = []
     if kinds & {FollowUpKind.certificate_inspection, FollowUpKind.certificate_renewal}:
-        dues += await _certificate_dues(session, day, rules, kinds)
-    dues += await _women_dues(session, day, rules, kinds)
+        dues += await _certificate_dues(repository, day, rules, kinds)
+    dues += await _women_dues(repository, day, rules, kinds)
     if FollowUpKind.postpartum_visit in kinds:
-        dues += await _postpartum_dues(session, day, rules)
+        dues += await _postpartum_dues(repository, day, rules)
     if FollowUpKind.agreement_renewal in kinds:
-        dues += await _agreement_dues(session, day, rules)
+        dues += await _agreement_dues(repository, day, rules)
     return dues
 
 
@@ -421,10 +324,7 @@ async def plan_followups(
 
 async def lock_county_followups(session: AsyncSession) -> None:
     """Serialise follow-up opening in this county until the transaction ends (overlapping sweeps, retries)."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
-        {"name": f"liuguan.followups:{current_tenant_id(session)}"},
-    )
+    await FollowUpRepository(session).lock_county()
 
 
 def _chunks(items: Sequence[FollowUpDue], size: int) -> Iterable[Sequence[FollowUpDue]]:
@@ -434,24 +334,20 @@ def _chunks(items: Sequence[FollowUpDue], size: int) -> Iterable[Sequence[Follow
 
 async def existing_followup_keys(session: AsyncSession, dues: Sequence[FollowUpDue]) -> set[str]:
     """The keys among `dues` that already have a case (open or closed), found through the subjects' index."""
+    repository = FollowUpRepository(session)
     found: set[str] = set()
     wanted = {due.key for due in dues}
-    key = Case.details[FOLLOWUP_KEY].astext
     for chunk in _chunks(dues, KEY_LOOKUP_CHUNK):
-        statement = select(key).where(
-            Case.tenant_id == current_tenant_id(session),
-            Case.primary_person_id.in_({due.person_id for due in chunk}),
-            Case.case_type.in_({due.case_type for due in chunk}),
-            Case.details.has_key(FOLLOWUP_KEY),
+        keys = await repository.followup_keys(
+            FOLLOWUP_KEY, (due.person_id for due in chunk), (due.case_type for due in chunk)
         )
-        found.update(value for value in (await session.execute(statement)).scalars() if value in wanted)
+        found.update(keys & wanted)
     return found
 
 
 async def active_unit_codes(session: AsyncSession) -> set[str]:
     """The county's active org units: a follow-up of a person kept by a closed unit cannot be opened."""
-    statement = select(OrgUnit.code).where(OrgUnit.tenant_id == current_tenant_id(session), OrgUnit.active.is_(True))
-    return set((await session.execute(statement)).scalars())
+    return {unit.code for unit in await OrgUnitRepository(session).list_under_roots([""])}
 
 
 async def _open_one(session: AsyncSession, principal: Principal, due: FollowUpDue) -> Case:
@@ -473,16 +369,8 @@ async def _open_one(session: AsyncSession, principal: Principal, due: FollowUpDu
         before = case.due_at
         case.due_at, case.due_provisional = due_at, False
         await session.flush()
-        await audit.record(
-            session,
-            action=DUE_ACTION,
-            entity_type="case",
-            entity_id=case.id,
-            org_unit_code=case.org_unit_code,
-            changes={"due_at": [before, due_at], "version": [case.version - 1, case.version]},
-            reason="随访计划的到期日 / the follow-up's own due date",
-            correlation_id=case.number,
-        )
+        changes = {"due_at": [before, due_at], "version": [case.version - 1, case.version]}
+        await record(session, case, DUE_ACTION, changes, reason="随访计划的到期日 / the follow-up's own due date")
     return case
 
 

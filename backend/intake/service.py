@@ -40,9 +40,10 @@ from backend.models import (
     PersonChild,
     PersonStatus,
 )
+from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
 from backend.persons.schemas import PersonDepart
-from backend.persons.service import depart_person, resident_id_digest
+from backend.persons.service import depart_person
 from backend.tenants.directory import DivisionRoute
 from workflows.cases.types import CaseAction
 

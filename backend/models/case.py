@@ -1,6 +1,6 @@
 """Cases: every piece of work about a person (登记、办证、查验、协查、随访 ...), assigned, tracked and closed.
 
-A case has a type (configuration: stages, required documents, deadline rules; see backend/cases/case_types.py),
+A case has a type (configuration: stages, required documents, deadline rules; see backend/case_types/definitions.py),
 subjects, a stage and a status within it, an assignee, a priority, due dates and an outcome. Rows are edited by
 people, so they carry an optimistic-lock version.
 """

@@ -7,28 +7,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
+from backend.agreements import service
+from backend.agreements.auth import AgreementRead, AgreementWrite
+from backend.agreements.repository import AgreementFilters
+from backend.agreements.schemas import AgreementCreate, AgreementRenew
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import china_today
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
-from backend.documents import service
-from backend.documents.auth import DocumentRead, DocumentWrite
+from backend.documents import service as documents
 from backend.documents.errors import SignedScanLocked
-from backend.documents.repository import AgreementFilters
-from backend.documents.schemas import AgreementCreate, AgreementRenew
 from backend.models import AgreementKind, DocumentOwnerKind
 from backend.org import service as org
-from frontend.forms import field_errors
+from frontend.forms import FieldErrors, Form, field_errors
 from frontend.pages.common import page_count
 from frontend.rendering import render
 
@@ -41,29 +41,15 @@ AGREEMENT_FIELDS = ("kind", "title", "template_name", "signed_on", "valid_from",
 RENEW_FIELDS = ("title", "signed_on", "valid_from", "valid_until")
 
 
-def _validation_errors(invalid: ValidationError, prefix: str = "") -> dict[str, str]:
-    """Pydantic's refusals by field ("parties" for any party row), in the pages' bilingual wording."""
-    errors: dict[str, str] = {}
-    for error in invalid.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        if name == "parties":
-            message = "至少填写两方（角色和名称） / give at least two parties (role and name)"
-        elif error["type"] == "missing":
-            message = "必填 / required"
-        else:
-            message = "格式不正确 / invalid format"
-        errors.setdefault(prefix + name, message)
-    return errors
+PARTY_FIELDS = tuple(f"party_{part}_{index}" for index in range(PARTY_ROWS) for part in ("role", "name"))
+PARTIES_REQUIRED = "至少填写两方（角色和名称） / give at least two parties (role and name)"
+FILE_REQUIRED = "请选择文件 / choose a file"
 
 
-def _parties(form: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def _parties(values: dict[str, str]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(the rows as typed, to show again; the complete ones, for the service)."""
     rows = [
-        {
-            "role": str(form.get(f"party_role_{index}", "")).strip(),
-            "name": str(form.get(f"party_name_{index}", "")).strip(),
-        }
-        for index in range(PARTY_ROWS)
+        {"role": values[f"party_role_{index}"], "name": values[f"party_name_{index}"]} for index in range(PARTY_ROWS)
     ]
     return rows, [row for row in rows if row["role"] or row["name"]]
 
@@ -77,7 +63,7 @@ async def _units(session: AsyncSession, principal: Principal, action: Action) ->
 async def agreement_list(
     request: Request,
     session: SessionDep,
-    principal: DocumentRead,
+    principal: AgreementRead,
     kind: str = "",
     expiring: str = "",
     unit: Annotated[str, Query(max_length=12)] = "",
@@ -134,31 +120,28 @@ async def _form(
 
 
 @router.get("/agreements/new", response_class=HTMLResponse)
-async def agreement_form(request: Request, session: SessionDep, principal: DocumentWrite) -> HTMLResponse:
+async def agreement_form(request: Request, session: SessionDep, principal: AgreementWrite) -> HTMLResponse:
     return await _form(request, session, principal)
 
 
 @router.post("/agreements/new", response_class=HTMLResponse)
-async def create(request: Request, session: SessionDep, principal: DocumentWrite) -> Response:
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in AGREEMENT_FIELDS}
-    rows, parties = _parties(form)
-    body = {name: value for name, value in values.items() if value}
-    try:
-        agreement_create = AgreementCreate.model_validate({**body, "parties": parties})
-    except ValidationError as invalid:
-        errors = _validation_errors(invalid)
-        return await _form(request, session, principal, values=values, parties=rows, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            agreement = await service.create_agreement(session, principal, agreement_create)
-    except DomainError as error:
-        if error.status_code == 404:  # a unit outside the writer's reach reads as a wrong choice, not a 404 page
-            errors = {"org_unit_code": "请选择您管理范围内的单位 / choose a unit within your reach"}
-        else:
-            errors = field_errors(error)
-        return await _form(request, session, principal, values=values, parties=rows, errors=errors, status_code=422)
-    return RedirectResponse(f"/agreements/{agreement.id}?done=created", status_code=303)
+async def create(request: Request, session: SessionDep, principal: AgreementWrite) -> Response:
+    form = await Form.read(request, (*AGREEMENT_FIELDS, *PARTY_FIELDS))
+    form.messages["parties"] = PARTIES_REQUIRED
+    rows, parties = _parties(form.values)
+    values = {name: form.values[name] for name in AGREEMENT_FIELDS}
+    return await form.submit(
+        session,
+        AgreementCreate,
+        lambda body: service.create_agreement(session, principal, body),
+        data=form.given(*AGREEMENT_FIELDS, parties=parties),
+        # A unit outside the writer's reach reads as a wrong choice, not a 404 page.
+        not_found=lambda _: {"org_unit_code": "请选择您管理范围内的单位 / choose a unit within your reach"},
+        done=lambda agreement: f"/agreements/{agreement.id}?done=created",
+        again=lambda errors: _form(
+            request, session, principal, values=values, parties=rows, errors=errors, status_code=422
+        ),
+    )
 
 
 async def _detail_page(
@@ -172,9 +155,9 @@ async def _detail_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     agreement = await service.agreement_in_reach(session, principal, agreement_id, Action.document_read)
-    documents = await service.list_documents(session, principal, DocumentOwnerKind.agreement, agreement.id)
-    superseded = {document.supersedes_id for document in documents if document.supersedes_id is not None}
-    latest = next((document for document in documents if document.id not in superseded), None)
+    scans = await documents.list_documents(session, principal, DocumentOwnerKind.agreement, agreement.id)
+    superseded = {document.supersedes_id for document in scans if document.supersedes_id is not None}
+    latest = next((document for document in scans if document.id not in superseded), None)
     previous = None
     if agreement.renews_id is not None:
         try:
@@ -186,7 +169,7 @@ async def _detail_page(
         "agreements/detail.html",
         {
             "agreement": agreement,
-            "documents": documents,
+            "documents": scans,
             "latest_scan": latest if agreement.signed_document_id is not None else None,
             "previous": previous,
             "renewals": await service.agreement_renewals(session, principal, agreement),
@@ -201,33 +184,35 @@ async def _detail_page(
 
 @router.get("/agreements/{agreement_id}", response_class=HTMLResponse)
 async def agreement_detail(
-    request: Request, session: SessionDep, principal: DocumentRead, agreement_id: uuid.UUID
+    request: Request, session: SessionDep, principal: AgreementRead, agreement_id: uuid.UUID
 ) -> HTMLResponse:
     return await _detail_page(request, session, principal, agreement_id)
 
 
-async def _uploaded_file(request: Request, error_key: str) -> service.NewFile | dict[str, str]:
-    form = await request.form()
-    upload = form.get("file")
+async def _uploaded_file(request: Request, error_key: str) -> documents.NewFile | dict[str, str]:
+    posted = await request.form()
+    upload = posted.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return {error_key: "请选择文件 / choose a file"}
-    return service.NewFile(data=await upload.read(), filename=upload.filename or "")
+        return {error_key: FILE_REQUIRED}
+    return documents.NewFile(data=await upload.read(), filename=upload.filename or "")
 
 
-def _upload_errors(error: DomainError, key: str) -> dict[str, str]:
-    return {key: error.fields[0].msg if error.fields else error.detail}
+def _upload_errors(errors: dict[str, str], key: str) -> dict[str, str]:
+    """Every refusal of an upload (the bytes, the name) at the file input."""
+    return {key: next(iter(errors.values()))}
 
 
 @router.post("/agreements/{agreement_id}/signed-scan", response_class=HTMLResponse)
 async def attach_signed_scan(
-    request: Request, session: SessionDep, principal: DocumentWrite, agreement_id: uuid.UUID
+    request: Request, session: SessionDep, principal: AgreementWrite, agreement_id: uuid.UUID
 ) -> Response:
     file = await _uploaded_file(request, "scan_file")
     if isinstance(file, dict):
         await service.agreement_in_reach(session, principal, agreement_id, Action.document_write)  # 404 first
         return await _detail_page(request, session, principal, agreement_id, errors=file, status_code=422)
     try:
-        # No savepoint around the refusal of a second scan: its audit event must be committed with the page.
+        # Not through Form.run's savepoint: the refusal of a second scan is audited, and its audit event must be
+        # committed with the page.
         await service.attach_signed_scan(session, principal, agreement_id, file)
     except SignedScanLocked:
         errors = {
@@ -238,52 +223,45 @@ async def attach_signed_scan(
     except DomainError as error:
         if error.status_code == 404:
             raise
-        errors = _upload_errors(error, "scan_file")
+        errors = _upload_errors(field_errors(error), "scan_file")
         return await _detail_page(request, session, principal, agreement_id, errors=errors, status_code=422)
     return RedirectResponse(f"/agreements/{agreement_id}?done=signed", status_code=303)
 
 
 @router.post("/agreements/{agreement_id}/scan-version", response_class=HTMLResponse)
 async def new_scan_version(
-    request: Request, session: SessionDep, principal: DocumentWrite, agreement_id: uuid.UUID
+    request: Request, session: SessionDep, principal: AgreementWrite, agreement_id: uuid.UUID
 ) -> Response:
     agreement = await service.agreement_in_reach(session, principal, agreement_id, Action.document_write)
-    form = await request.form()
+    form = await Form.read(request, ("document_id",))
     file = await _uploaded_file(request, "version_file")
-    document_id = str(form.get("document_id", ""))
-    documents = await service.list_documents(session, principal, DocumentOwnerKind.agreement, agreement.id)
-    if isinstance(file, dict) or document_id not in {str(document.id) for document in documents}:
+    scans = await documents.list_documents(session, principal, DocumentOwnerKind.agreement, agreement.id)
+    document_id = form.values["document_id"]
+    if isinstance(file, dict) or document_id not in {str(document.id) for document in scans}:
         errors = file if isinstance(file, dict) else {"version_file": "请先上传签署件 / attach the signed scan first"}
         return await _detail_page(request, session, principal, agreement_id, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            await service.upload_new_version(session, principal, uuid.UUID(document_id), file)
-    except DomainError as error:
-        errors = _upload_errors(error, "version_file")
+    new_file = file
+    uploaded = await form.run(
+        session,
+        lambda: documents.upload_new_version(session, principal, uuid.UUID(document_id), new_file),
+        not_found=field_errors,
+    )
+    if isinstance(uploaded, FieldErrors):
+        errors = _upload_errors(uploaded, "version_file")
         return await _detail_page(request, session, principal, agreement_id, errors=errors, status_code=422)
     return RedirectResponse(f"/agreements/{agreement_id}?done=version", status_code=303)
 
 
 @router.post("/agreements/{agreement_id}/renew", response_class=HTMLResponse)
-async def renew(request: Request, session: SessionDep, principal: DocumentWrite, agreement_id: uuid.UUID) -> Response:
-    form = await request.form()
-    values = {name: str(form.get(name, "")).strip() for name in RENEW_FIELDS}
-    try:
-        body = AgreementRenew.model_validate({name: value for name, value in values.items() if value})
-    except ValidationError as invalid:
-        await service.agreement_in_reach(session, principal, agreement_id, Action.document_write)  # 404 first
-        errors = _validation_errors(invalid, prefix="renew_")
-        return await _detail_page(
-            request, session, principal, agreement_id, errors=errors, values=values, status_code=422
-        )
-    try:
-        async with session.begin_nested():
-            renewal = await service.renew_agreement(session, principal, agreement_id, body)
-    except DomainError as error:
-        if error.status_code == 404:
-            raise
-        errors = {f"renew_{key}": message for key, message in field_errors(error).items()}
-        return await _detail_page(
-            request, session, principal, agreement_id, errors=errors, values=values, status_code=422
-        )
-    return RedirectResponse(f"/agreements/{renewal.id}?done=renewed", status_code=303)
+async def renew(request: Request, session: SessionDep, principal: AgreementWrite, agreement_id: uuid.UUID) -> Response:
+    form = await Form.read(request, RENEW_FIELDS, prefix="renew_")
+    await service.agreement_in_reach(session, principal, agreement_id, Action.document_write)  # 404 first
+    return await form.submit(
+        session,
+        AgreementRenew,
+        lambda body: service.renew_agreement(session, principal, agreement_id, body),
+        done=lambda renewal: f"/agreements/{renewal.id}?done=renewed",
+        again=lambda errors: _detail_page(
+            request, session, principal, agreement_id, errors=errors, values=form.values, status_code=422
+        ),
+    )

@@ -3,23 +3,18 @@ on the server: no chart library to ship), and the entry points of the role's wor
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from backend.authz.dependencies import Authenticated
 from backend.authz.vocabulary import ROLE_LABELS, Action
-from backend.cases.repository import CaseRepository
+from backend.cases import views
 from backend.core.clock import utc_now
 from backend.db.session import SessionDep
 from backend.org import service as org
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
-
-SOON = timedelta(days=3)
 
 
 def _unit_level(code: str, roots: list[str]) -> str:
@@ -35,12 +30,7 @@ async def dashboard(request: Request, session: SessionDep, principal: Authentica
     context: dict[str, object] = {"roles": roles, "casework": principal.holds(Action.case_read)}
     if principal.holds(Action.case_read) and principal.tenant_id is not None:
         roots = principal.scopes_for(Action.case_read)
-        repository = CaseRepository(session)
-        soon = utc_now() + SOON
-        mine_rows = (
-            await repository.counts_by_unit(roots, soon, uuid.UUID(principal.id)) if principal.kind == "user" else []
-        )
-        all_rows = await repository.counts_by_unit(roots, soon)
+        mine_rows, all_rows = await views.unit_counts(session, principal, utc_now())
         by_unit: dict[str, list[int]] = {}
         for code, open_count, overdue, due_soon in all_rows:
             bucket = by_unit.setdefault(_unit_level(code, roots), [0, 0, 0])

@@ -1,12 +1,12 @@
-"""Documents on the case detail page: upload a scan (multipart) and issue a document from the county's
-template (a PDF with its verification QR code). Same services and checks as /api/v1/documents."""
+"""Documents on the case page: upload a scan (multipart) and issue a document from the county's template (a PDF
+with its verification QR code). Same services and checks as /api/v1/documents; what a case may issue is decided by
+backend/documents/issuing.py."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -14,33 +14,26 @@ from backend.authz.vocabulary import Action
 from backend.cases import service as cases
 from backend.core.errors import DomainError
 from backend.db.session import SessionDep
-from backend.documents import service
+from backend.documents import issuing, service
 from backend.documents.auth import DocumentWrite
-from backend.models import Case, CaseOutcome, DocumentKind, DocumentOwnerKind, IssuedDocumentKind
+from backend.models import DocumentKind, DocumentOwnerKind
+from frontend.forms import FieldErrors, Form
+from frontend.pages.case_page import detail_page
 
 router = APIRouter(include_in_schema=False)
 
-# What a case page may issue from its buttons, by case type, once the case is registered: kinds that need nothing
-# but the case. (A refusal letter needs a written reason, a verification letter a recipient, and the 婚育证明 has
-# its own pages: those go through their own forms or the API.)
-ISSUABLE_FROM_CASE: dict[str, tuple[IssuedDocumentKind, ...]] = {
-    "first_child_registration": (IssuedDocumentKind.first_child_registration,),
-}
+NOT_ISSUABLE = "本案不能签发该类文书 / this document cannot be issued for this case"
 
 
-def issuable(case: Case) -> tuple[IssuedDocumentKind, ...]:
-    if case.outcome != CaseOutcome.registered:
-        return ()
-    return ISSUABLE_FROM_CASE.get(case.case_type, ())
+def _first_message(error: DomainError) -> dict[str, str]:
+    return {"document_file": error.fields[0].msg if error.fields else error.detail}
 
 
 @router.post("/cases/{case_id}/documents", response_class=HTMLResponse)
 async def upload(request: Request, session: SessionDep, principal: DocumentWrite, case_id: uuid.UUID) -> Response:
-    from frontend.pages.cases import detail_page
-
-    form = await request.form()
-    upload = form.get("file")
-    kind = str(form.get("kind", ""))
+    posted = await request.form()
+    upload = posted.get("file")
+    kind = str(posted.get("kind", ""))
     errors: dict[str, str] = {}
     if kind not in DocumentKind.__members__ or kind == DocumentKind.issued.value:
         errors["document_kind"] = "请选择材料类型 / choose the kind of document"
@@ -48,40 +41,40 @@ async def upload(request: Request, session: SessionDep, principal: DocumentWrite
         errors["document_file"] = "请选择文件 / choose a file"
     if errors or not isinstance(upload, UploadFile):
         return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
-    data = await upload.read()
-    try:
-        async with session.begin_nested():
-            await service.upload_document(
-                session,
-                principal,
-                owner_kind=DocumentOwnerKind.case,
-                owner_id=case_id,
-                kind=DocumentKind(kind),
-                file=service.NewFile(data=data, filename=upload.filename or ""),
-            )
-    except DomainError as error:
-        errors = {"document_file": error.fields[0].msg if error.fields else error.detail}
+    file = service.NewFile(data=await upload.read(), filename=upload.filename or "")
+    uploaded = await Form({}).run(
+        session,
+        lambda: service.upload_document(
+            session,
+            principal,
+            owner_kind=DocumentOwnerKind.case,
+            owner_id=case_id,
+            kind=DocumentKind(kind),
+            file=file,
+        ),
+        not_found=_first_message,
+    )
+    if isinstance(uploaded, FieldErrors):
+        # Every refusal of the upload (the bytes, the name, the case out of reach) is shown at the file input.
+        errors = {"document_file": next(iter(uploaded.values()))}
         return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
     return RedirectResponse(f"/cases/{case_id}?uploaded=1#documents-title", status_code=303)
 
 
 @router.post("/cases/{case_id}/issue", response_class=HTMLResponse)
-async def issue(
-    request: Request,
-    session: SessionDep,
-    principal: DocumentWrite,
-    case_id: uuid.UUID,
-    kind: Annotated[str, Form()] = "",
-) -> Response:
-    from frontend.pages.cases import detail_page
-
+async def issue(request: Request, session: SessionDep, principal: DocumentWrite, case_id: uuid.UUID) -> Response:
+    """Issue one of the kinds the case page offers for this case (`issuing.issuable_kinds`)."""
+    form = await Form.read(request, ("kind",))
     case = await cases.get_case(session, principal, case_id, Action.case_read)
-    if kind not in {allowed.value for allowed in issuable(case)}:
-        errors = {"form": "本案不能签发该类文书 / this document cannot be issued for this case"}
+    kind = next((allowed for allowed in issuing.issuable_kinds(case) if allowed.value == form.values["kind"]), None)
+    if kind is None:
+        return await detail_page(request, session, principal, case_id, errors={"form": NOT_ISSUABLE}, status_code=422)
+    issued = await form.run(
+        session,
+        lambda: service.issue_document(session, principal, kind, case_id, {}),
+        not_found=lambda error: {"form": error.detail},
+    )
+    if isinstance(issued, FieldErrors):
+        errors = {"form": next(iter(issued.values()))}
         return await detail_page(request, session, principal, case_id, errors=errors, status_code=422)
-    try:
-        async with session.begin_nested():
-            await service.issue_document(session, principal, IssuedDocumentKind(kind), case_id, {})
-    except DomainError as error:
-        return await detail_page(request, session, principal, case_id, errors={"form": error.detail}, status_code=422)
     return RedirectResponse(f"/cases/{case_id}?issued=1#issued-title", status_code=303)

@@ -16,8 +16,8 @@ from backend.authz.vocabulary import ClientScope
 from backend.calendar import service as calendar
 from backend.calendar.auth import ConfigManage
 from backend.calendar.schemas import CountyHolidayCreate
-from backend.cases import case_type_config as case_types
-from backend.cases.case_type_config import CaseTypeOverrideUpdate
+from backend.case_types import service as case_types
+from backend.case_types.schemas import CaseTypeOverrideUpdate, CaseTypeRead
 from backend.clients import service as clients
 from backend.clients.auth import ClientsManage
 from backend.clients.schemas import ApiClientCreate, Department
@@ -138,7 +138,7 @@ async def case_type_list(request: Request, session: SessionDep, principal: Confi
     return render(request, "admin/case_types.html", {"types": await case_types.list_case_types(session)})
 
 
-def _stages(case_type: case_types.CaseTypeRead) -> list[CaseStage]:
+def _stages(case_type: CaseTypeRead) -> list[CaseStage]:
     """The stages that can have a deadline: every one but the closed end."""
     return [stage for stage in case_type.stages if stage != CaseStage.closed]
 

@@ -1,62 +1,33 @@
 """Department notification triage (部门通报核实): the township's triage cases, each with the notification as the
 department sent it and the persons it matched; verify, accept into the registry, or reject with a reason.
-Same services and checks as /api/v1/intake/triages."""
+Same services and checks as /api/v1/intake/triages; the list comes from the cases' reading side
+(backend/cases/views.py), as triage cases are cases of the type `department_notification`."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.core.errors import DomainError
+from backend.cases import views
 from backend.db.session import SessionDep
-from backend.db.tenancy import current_tenant_id
 from backend.intake import service
 from backend.intake.auth import TriageRead, TriageWrite
 from backend.intake.schemas import TriageDecision
-from backend.models import Case, IntakeTriage
-from frontend.forms import field_errors
+from frontend.forms import FieldErrors, Form
 from frontend.pages.common import page_count, page_number
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 PERSON_KEYS = ("person", "mother", "wife", "husband", "father")
-
-
-async def _triage_cases(
-    session: AsyncSession, roots: list[str], *, open_only: bool, page: int
-) -> tuple[list[tuple[IntakeTriage, Case]], int]:
-    """One page of the triage cases of the units under `roots`, newest first, and how many there are in all
-    (a read helper: the cases' own reach rules)."""
-    if not roots:
-        return [], 0
-    condition = and_(
-        IntakeTriage.tenant_id == current_tenant_id(session),
-        or_(*[Case.org_unit_code.startswith(root) for root in roots]),
-    )
-    if open_only:
-        condition = and_(condition, IntakeTriage.decision.is_(None))
-    joined = select(IntakeTriage, Case).join(Case, Case.id == IntakeTriage.case_id).where(condition)
-    total = (
-        await session.execute(
-            select(func.count()).select_from(IntakeTriage).join(Case, Case.id == IntakeTriage.case_id).where(condition)
-        )
-    ).scalar_one()
-    statement = (
-        joined.order_by(IntakeTriage.created_at.desc(), IntakeTriage.case_id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    return [(triage, case) for triage, case in (await session.execute(statement)).all()], int(total)
 
 
 def _subjects(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -76,8 +47,8 @@ async def _page(
     if show not in ("open", "all"):
         show = "open"
     page = page_number(request.query_params.get("page"))
-    rows, total = await _triage_cases(
-        session, principal.scopes_for(Action.case_read), open_only=show != "all", page=page
+    rows, total = await views.triage_cases(
+        session, principal, open_only=show != "all", offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     items = []
     for triage, case in rows:
@@ -95,14 +66,15 @@ async def _page(
         request,
         "triage/list.html",
         {
+            # A refused decision is shown at its notification (`failed_id`).
+            "errors": errors or {},
+            "failed_id": failed_id,
             "items": items,
             "show": show,
+            "params": {"show": show},
             "total": total,
             "page": page,
             "pages": page_count(total, PAGE_SIZE),
-            "params": {"show": show},
-            "errors": errors or {},
-            "failed_id": failed_id,
         },
         status_code=status_code,
     )
@@ -113,52 +85,42 @@ async def triage_list(request: Request, session: SessionDep, principal: TriageRe
     return await _page(request, session, principal)
 
 
-async def _decided(
-    request: Request, session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: str, reason: str
-) -> Response:
-    try:
-        async with session.begin_nested():
-            if action == "verify":
-                await service.verify(session, principal, case_id)
-            elif action == "accept":
-                await service.accept(session, principal, case_id)
-            else:
-                await service.reject(session, principal, case_id, reason)
-    except DomainError as error:
-        if error.status_code == 404:
-            raise
-        return await _page(
-            request, session, principal, errors=field_errors(error), failed_id=str(case_id), status_code=422
-        )
-    # Back to the list as it was (range and page), with the outcome.
-    kept = {key: value for key, value in request.query_params.items() if key in ("show", "page")}
-    return RedirectResponse(f"/triage?{urlencode({**kept, 'done': action})}", status_code=303)
+def _decided(
+    request: Request, session: AsyncSession, principal: Principal, case_id: uuid.UUID, action: str
+) -> Callable[[Callable[[], Awaitable[Any]]], Awaitable[Response]]:
+    """Run a decision on one notification: back to the list as it was (range and page) with the outcome, or the
+    list again with the refusal at that notification (a 404 stays a 404)."""
+
+    async def decide(perform: Callable[[], Awaitable[Any]]) -> Response:
+        decided = await Form({}).run(session, perform)
+        if isinstance(decided, FieldErrors):
+            return await _page(request, session, principal, errors=decided, failed_id=str(case_id), status_code=422)
+        kept = {key: value for key, value in request.query_params.items() if key in ("show", "page")}
+        return RedirectResponse(f"/triage?{urlencode({**kept, 'done': action})}", status_code=303)
+
+    return decide
 
 
 @router.post("/triage/{case_id}/verify", response_class=HTMLResponse)
 async def verify(request: Request, session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> Response:
-    return await _decided(request, session, principal, case_id, "verify", "")
+    decide = _decided(request, session, principal, case_id, "verify")
+    return await decide(lambda: service.verify(session, principal, case_id))
 
 
 @router.post("/triage/{case_id}/accept", response_class=HTMLResponse)
 async def accept(request: Request, session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> Response:
-    return await _decided(request, session, principal, case_id, "accept", "")
+    decide = _decided(request, session, principal, case_id, "accept")
+    return await decide(lambda: service.accept(session, principal, case_id))
 
 
 @router.post("/triage/{case_id}/reject", response_class=HTMLResponse)
-async def reject(
-    request: Request,
-    session: SessionDep,
-    principal: TriageWrite,
-    case_id: uuid.UUID,
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        body = TriageDecision.model_validate({"reason": reason.strip()})
-    except ValidationError:
-        body = TriageDecision(reason=None)
-    if not body.reason:
+async def reject(request: Request, session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> Response:
+    form = await Form.read(request, ("reason",))
+    body = form.parse(TriageDecision)
+    if isinstance(body, FieldErrors) or not body.reason:
         await service.read_triage(session, principal, case_id)  # 404 outside reach, before the form error
         errors = {"reason": "退回须写明理由 / a reason is required"}
         return await _page(request, session, principal, errors=errors, failed_id=str(case_id), status_code=422)
-    return await _decided(request, session, principal, case_id, "reject", body.reason)
+    reason = body.reason
+    decide = _decided(request, session, principal, case_id, "reject")
+    return await decide(lambda: service.reject(session, principal, case_id, reason))

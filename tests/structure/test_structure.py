@@ -1,10 +1,6 @@
-"""The structure rules of docs/development.md ("Adding a domain module"), each checked over the syntax trees of
-backend/, frontend/ and workflows/. Each rule fails on one bad line; `tests/structure/test_rules_bite.py` shows
-it by feeding each check a deliberately bad module.
-
-`PENDING_*` lists what the house still has to move (issue #15); an entry that no longer applies fails too, so
-the lists only shrink.
-"""
+"""The structure rules of docs/development.md ("Structure the tests enforce"), each checked over the syntax trees
+of backend/, frontend/ and workflows/. Each rule fails on one bad line; `tests/structure/test_rules_bite.py`
+shows it by feeding each check a deliberately bad module."""
 
 from __future__ import annotations
 
@@ -15,41 +11,9 @@ MAX_MODULE_LINES = 600
 # Query-building outside repositories: the db layer's own session settings are the one place allowed.
 QUERY_HOMES = ("backend/db/",)
 
-PENDING_QUERIES: frozenset[str] = frozenset(
-    {
-        "backend/cases/case_type_config.py",
-        "backend/cases/deadlines.py",
-        "backend/cases/endpoints.py",
-        "backend/cases/service.py",
-        "backend/documents/issuing.py",
-        "backend/followups/service.py",
-        "frontend/pages/case_open.py",
-        "frontend/pages/cases.py",
-        "frontend/pages/triage.py",
-    }
-)
-PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("backend/cases/case_type_config.py", "backend.authz.dependencies"),
-    }
-)
-PENDING_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        ("backend.documents.issuing", "backend.documents.service"),
-        ("frontend.pages.case_panels", "frontend.pages.cases", "frontend.pages.documents"),
-    }
-)
-PENDING_PREFIX_FILTERS: frozenset[str] = frozenset({"frontend/pages/triage.py"})
-PENDING_LARGE: frozenset[str] = frozenset({"backend/documents/service.py"})
 
-
-def _settled(found: set, pending: frozenset, what: str) -> None:  # type: ignore[type-arg]
-    new = sorted(found - pending)
-    gone = sorted(pending - found)
-    assert not new, f"{what}:\n" + "\n".join(map(str, new))
-    assert not gone, "fixed, so take these off the PENDING list in tests/structure/test_structure.py:\n" + "\n".join(
-        map(str, gone)
-    )
+def _listed(found: object) -> str:
+    return "\n".join(map(str, sorted(found)))  # type: ignore[call-overload]
 
 
 def query_violations() -> dict[str, list[int]]:
@@ -73,20 +37,21 @@ def upward_imports() -> dict[tuple[str, str], str]:
 
 def test_queries_live_in_repositories() -> None:
     violations = query_violations()
-    _settled(
-        set(violations),
-        PENDING_QUERIES,
+    assert not violations, (
         "select()/text()/insert()/update()/delete() outside a repository.py: move the query into the domain's "
-        "repository (built on backend/db/repository.py)",
+        f"repository (built on backend/db/repository.py):\n{_listed(violations.items())}"
     )
 
 
 def test_no_subtree_filter_by_prefix_match() -> None:
-    found = {module.relative for module in codebase.modules().values() if codebase.prefix_subtree_filters(module)}
-    _settled(
-        found,
-        PENDING_PREFIX_FILTERS,
-        "org subtrees are filtered with backend/db/scoping.py (leakproof ranges), never startswith/LIKE",
+    found = {
+        f"{module.relative}:{line}"
+        for module in codebase.modules().values()
+        for line in codebase.prefix_subtree_filters(module)
+    }
+    assert not found, (
+        f"org subtrees are filtered with backend/db/scoping.py (leakproof ranges), never startswith/LIKE:\n"
+        f"{_listed(found)}"
     )
 
 
@@ -102,17 +67,18 @@ def test_every_module_sits_in_a_layer() -> None:
 
 def test_layers_point_one_way() -> None:
     found = upward_imports()
-    _settled(
-        set(found),
-        PENDING_UPWARD,
-        "imports running up the layers (tests/structure/layers.py)",
-    )
+    assert not found, f"imports running up the layers (tests/structure/layers.py):\n{_listed(found.items())}"
 
 
 def test_no_import_cycles() -> None:
-    _settled({tuple(cycle) for cycle in codebase.import_cycles()}, PENDING_CYCLES, "modules importing each other")
+    cycles = codebase.import_cycles()
+    assert not cycles, f"modules importing each other:\n{_listed(cycles)}"
 
 
 def test_modules_stay_readable() -> None:
-    large = {module.relative for module in codebase.modules().values() if module.lines > MAX_MODULE_LINES}
-    _settled(large, PENDING_LARGE, f"modules over {MAX_MODULE_LINES} lines: split them along their seams")
+    large = {
+        f"{module.relative} ({module.lines} lines)"
+        for module in codebase.modules().values()
+        if module.lines > MAX_MODULE_LINES
+    }
+    assert not large, f"modules over {MAX_MODULE_LINES} lines: split them along their seams:\n{_listed(large)}"

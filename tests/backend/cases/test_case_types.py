@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from backend.authz.vocabulary import Role
-from backend.cases.case_types import DEFAULT_CASE_TYPES
+from backend.case_types.definitions import DEFAULT_CASE_TYPES
 from backend.db.engine import Database
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county

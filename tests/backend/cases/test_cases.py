@@ -88,6 +88,25 @@ class TestOpening:
         response = await _open(officer, county, "t2", subjects=[{"person_id": str(person.id)}])
         assert response.json()["fields"][0]["loc"] == ["body", "subjects.0.person_id"]
 
+    async def test_subjects_are_found_by_id_number_within_reach(
+        self, county: County, sign_in: SignIn, add_person: AddPerson
+    ) -> None:
+        """A subject may be named by its ID number instead of its id (as typed: lower-case x); a number of nobody in
+        reach, or the same person twice, is refused at that subject."""
+        officer = await sign_in(county, "t1.officer")
+        person = await add_person(county, "张三丰", resident_id=RESIDENT_ID)
+        opened = await _open(officer, county, subjects=[{"resident_id": "11010519491231002x", "part": "applicant"}])
+        assert opened.status_code == 201, opened.text
+        assert opened.json()["subjects"] == [{"person_id": str(person.id), "part": "applicant"}]
+        outsider = await sign_in(county, "t2.officer")
+        refused = await _open(outsider, county, "t2", subjects=[{"resident_id": RESIDENT_ID}])
+        assert refused.status_code == 422
+        assert refused.json()["fields"][0]["loc"] == ["body", "subjects.0.resident_id"]
+        twice = [{"person_id": str(person.id)}, {"resident_id": RESIDENT_ID, "part": "spouse"}]
+        repeated = await _open(officer, county, subjects=twice)
+        assert repeated.status_code == 422
+        assert repeated.json()["fields"][0]["loc"] == ["body", "subjects.1.resident_id"]
+
 
 class TestQueues:
     async def test_subtrees_and_counties_never_mix(

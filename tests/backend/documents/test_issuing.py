@@ -17,12 +17,13 @@ from pypdf import PdfReader
 
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Role
+from backend.cases.repository import CaseRepository
 from backend.core.storage import ObjectStorage
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.documents import issuing, service
 from backend.documents.storage import document_settings
-from backend.models import IssuedDocumentKind
+from backend.models import CaseOutcome, CaseStage, CaseStatus, IssuedDocumentKind
 from tests.backend.documents.conftest import AddPerson, create_case
 from tests.fixtures.identity import County, SignIn
 
@@ -141,6 +142,31 @@ async def test_issuing_for_a_case_outside_reach_is_404(
         assert response.status_code == 404
         assert (await outsider.get(f"/api/v1/cases/{case['id']}/issued-documents")).status_code == 404
     assert await local_store.list_keys(f"tenants/{county.tenant.id}/") == []
+
+
+async def test_a_kind_the_case_cannot_have_is_refused_naming_the_kind(
+    county: County, sign_in: SignIn, add_person: AddPerson, local_store: ObjectStorage, database: Database
+) -> None:
+    """A case closed as refused gets its refusal letter, but no proof of registration, no 婚育证明 and no
+    verification letter: the API refuses what the case page would never offer."""
+    officer = await sign_in(county, "officer")
+    case = await create_case(officer, county, await add_person(county))
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        row = await CaseRepository(session).get(uuid.UUID(case["id"]))
+        assert row is not None
+        row.stage, row.status, row.outcome = CaseStage.closed, CaseStatus.done, CaseOutcome.refused
+    for kind in (
+        IssuedDocumentKind.first_child_registration,
+        IssuedDocumentKind.marriage_birth_certificate,
+        IssuedDocumentKind.verification_request_letter,
+    ):
+        response = await issue(officer, case["id"], kind)
+        assert response.status_code == 422, kind
+        assert response.json()["fields"][0]["loc"] == ["body", "kind"]
+    assert (await officer.get(f"/api/v1/cases/{case['id']}/issued-documents")).json() == []
+    assert await local_store.list_keys(f"tenants/{county.tenant.id}/") == []
+    assert (await issue(officer, case["id"], IssuedDocumentKind.refusal_letter)).status_code == 201
 
 
 def override_templates(directory: Path) -> None:

@@ -19,7 +19,7 @@ from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from backend.cases.case_types import DEFAULT_CASE_TYPES, DeadlineRule
+from backend.case_types.definitions import DEFAULT_CASE_TYPES, DeadlineRule
 from backend.db.tenancy import set_tenant
 from backend.models import Case, CaseStage, CaseStatus
 from tests.workflows.cases.conftest import CHINA, Harness, china, end_of_china_day, kinds

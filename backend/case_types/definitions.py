@@ -53,6 +53,7 @@ class CaseTypeDefinition:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def deadline_for(self, stage: CaseStage) -> DeadlineRule | None:
+        """The deadline rule of `stage`, if the type has one."""
         return next((rule for rule in self.deadlines if rule.stage == stage), None)
 
 
@@ -295,26 +296,10 @@ def _deadline_problems(rules: Any, stages: tuple[CaseStage, ...], loc: Loc) -> l
                     "of working_days and calendar_days",
                 )
             )
-        elif working is not None and (
-            isinstance(working, bool) or not isinstance(working, int) or not 1 <= working <= MAX_WORKING_DAYS
-        ):
-            problems.append(
-                FieldError(
-                    (*at, "working_days"),
-                    f"工作日须为1至{MAX_WORKING_DAYS}之间的整数 / working_days must be "
-                    f"a whole number from 1 to {MAX_WORKING_DAYS}",
-                )
-            )
-        elif calendar is not None and (
-            isinstance(calendar, bool) or not isinstance(calendar, int) or not 1 <= calendar <= MAX_CALENDAR_DAYS
-        ):
-            problems.append(
-                FieldError(
-                    (*at, "calendar_days"),
-                    f"自然日须为1至{MAX_CALENDAR_DAYS}之间的整数 / calendar_days must "
-                    f"be a whole number from 1 to {MAX_CALENDAR_DAYS}",
-                )
-            )
+        elif working is not None and not _whole_number(working, 1, MAX_WORKING_DAYS):
+            problems.append(_days_problem(at, "working_days", "工作日", MAX_WORKING_DAYS))
+        elif calendar is not None and not _whole_number(calendar, 1, MAX_CALENDAR_DAYS):
+            problems.append(_days_problem(at, "calendar_days", "自然日", MAX_CALENDAR_DAYS))
         source = rule.get("source", "")
         if not isinstance(source, str) or len(source) > MAX_SOURCE_LENGTH:
             problems.append(
@@ -324,6 +309,10 @@ def _deadline_problems(rules: Any, stages: tuple[CaseStage, ...], loc: Loc) -> l
                 )
             )
     return problems
+
+
+def _days_problem(at: Loc, name: str, label: str, most: int) -> FieldError:
+    return FieldError((*at, name), f"{label}须为1至{most}之间的整数 / {name} must be a whole number from 1 to {most}")
 
 
 def _whole_number(value: Any, low: int, high: int) -> bool:

@@ -1,0 +1,69 @@
+"""Pydantic models of the case-type API: a county's override of one type, and the effective definition."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from backend.core.schemas import InputSchema, OutputSchema
+from backend.models import CaseStage
+
+
+class DeadlineRuleBody(InputSchema):
+    stage: CaseStage
+    working_days: int | None = Field(default=None, description="1 to 60 working days; or give calendar_days")
+    calendar_days: int | None = Field(default=None, description="calendar days (自然日); or give working_days")
+    source: Annotated[str, StringConstraints(max_length=200)] = Field(
+        default="", description="where the rule comes from, quoted for officers"
+    )
+
+
+class AlertPolicyBody(InputSchema):
+    reminder_working_days: int = Field(default=2, description="reminder this many working days before the due day")
+    escalation_working_days: list[int] = Field(
+        default=[2, 5],
+        description="working days after the due day for rung 2 (township supervisor) and rung 3 (county supervisor)",
+    )
+
+
+class AlertPolicyRead(OutputSchema):
+    reminder_working_days: int
+    escalation_working_days: list[int]
+
+
+class CaseTypeOverrideUpdate(InputSchema):
+    """The county's whole override of one type; a key left out (or null) follows the shipped default."""
+
+    enabled: bool | None = None
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    required_documents: list[str] | None = None
+    stages: list[CaseStage] | None = None
+    deadlines: list[DeadlineRuleBody] | None = None
+    alerts: AlertPolicyBody | None = None
+    version: int | None = Field(
+        default=None, description="The override version you read; required once the county has an override row"
+    )
+
+
+class DeadlineRuleRead(OutputSchema):
+    stage: CaseStage
+    working_days: int | None
+    calendar_days: int | None
+    source: str
+
+
+class CaseTypeRead(OutputSchema):
+    """The effective definition in this county, and what the county changed."""
+
+    code: str
+    label: str
+    enabled: bool
+    abolished: bool
+    stages: list[CaseStage]
+    required_documents: list[str]
+    deadlines: list[DeadlineRuleRead]
+    alerts: AlertPolicyRead
+    note: str
+    overridden_fields: list[str]
+    version: int | None = Field(description="The override row's version (null: never configured)")

@@ -1,0 +1,101 @@
+"""The case detail page (person, stage and deadline countdown, alerts, verification requests, documents, issued
+documents, assignment, actions, timeline), shared by every route that shows it: the case's own routes
+(frontend/pages/cases.py), its documents (frontend/pages/documents.py) and its verification requests, which show it
+again with a refused form's errors next to the fields.
+
+Each panel shows only when the user holds the permission for it on the case's unit. Same services and checks as
+/api/v1/cases, /api/v1/documents and /api/v1/verification.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+from backend.cases import service, views
+from backend.cases.timeline import case_timeline
+from backend.core.temporal import temporal_client
+from backend.documents import issuing
+from backend.documents import service as documents
+from backend.models import Case, DocumentKind, QuestionType
+from backend.verification.repository import VerificationFilters, VerificationRepository
+from frontend.pages.common import users_by_id, working_days_left
+from frontend.rendering import render
+from workflows.cases.types import case_workflow_id_for
+
+UPLOAD_KINDS = [kind for kind in DocumentKind if kind is not DocumentKind.issued]
+
+
+async def _panels(session: AsyncSession, principal: Principal, case: Case) -> dict[str, Any]:
+    """The case's verification requests (with the form that sends one), its documents (with the upload form) and
+    its issued documents (with the buttons of what it may issue)."""
+    unit = case.org_unit_code
+    can_verify = principal.can(Action.verification_request, unit) and principal.can(Action.case_write, unit)
+    verifications: list[Any] = []
+    if can_verify:
+        filters = VerificationFilters(roots=principal.scopes_for(Action.verification_request), case_id=case.id)
+        verifications, _total = await VerificationRepository(session).outbox(filters, offset=0, limit=100)
+    can_read_documents = principal.can(Action.document_read, unit)
+    case_documents: list[Any] = []
+    issued: list[Any] = []
+    if can_read_documents:
+        case_documents = await documents.case_documents(session, principal, case)
+        issued = [issuing.issued_read(row) for row in await issuing.case_register(session, principal, case.id)]
+    return {
+        "can_verify": can_verify,
+        "verifications": verifications,
+        "question_types": list(QuestionType),
+        "can_read_documents": can_read_documents,
+        "can_write_documents": principal.can(Action.document_write, unit),
+        "documents": case_documents,
+        "upload_kinds": UPLOAD_KINDS,
+        "issued": issued,
+        "issuable": issuing.issuable_kinds(case),
+        "issued_labels": issuing.KIND_LABELS,
+    }
+
+
+async def detail_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The case page (404 outside the caller's reach), with a refused form's errors when given."""
+    case = await service.get_case(session, principal, case_id, Action.case_read)
+    view = await views.case_view(session, case)
+    users = await users_by_id(session, principal, Action.case_read)
+    timeline = await case_timeline(session, await temporal_client(request), case, case_workflow_id_for(case))
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "people": await views.readable_subjects(session, principal, view),
+            "links": view.links,
+            "assignee": users.get(case.assignee_id) if case.assignee_id else None,
+            "days_left": await working_days_left(session, case.due_at),
+            "timeline": timeline,
+            "can_write": principal.can(Action.case_write, case.org_unit_code),
+            "can_assign": principal.can(Action.case_assign, case.org_unit_code),
+            "assignee_options": [
+                (str(user.id), f"{user.display_name}（{user.username}）")
+                for user in views.assignees_for_case(users.values(), case)
+            ],
+            "alerts": view.alerts,
+            **await _panels(session, principal, case),
+            "errors": errors or {},
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
