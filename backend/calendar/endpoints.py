@@ -64,16 +64,14 @@ async def county_holidays(
     summary="Declare a county holiday",
 )
 async def add_county_holiday(session: SessionDep, _: ConfigManage, body: CountyHolidayCreate) -> CountyHolidayRead:
-    holiday = await service.add_county_holiday(session, body.date, body.name, body.source)
     # Open deadlines counted over the day move by a working day; their workflows re-plan their timers.
-    await service.working_days_changed(session, body.date, "county holiday declared")
+    holiday = await service.declare_county_holiday(session, body.date, body.name, body.source)
     return CountyHolidayRead.model_validate(holiday)
 
 
 @router.delete("/county-holidays/{day}", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw a county holiday")
 async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.date) -> Response:
-    await service.remove_county_holiday(session, day)
-    await service.working_days_changed(session, day, "county holiday withdrawn")
+    await service.withdraw_county_holiday(session, day)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -386,7 +386,7 @@ async def add_county_holiday(
 
     Days before `today` (default: today in China) are refused: deadlines already counted over them must not
     move. A date that already is a county holiday is refused with `CountyHolidayExists`. Due dates counted
-    over `day` change from now on; the endpoint then has the stored ones recounted (`working_days_changed`).
+    over `day` change from now on: `declare_county_holiday` also has the stored ones recounted.
     """
     _refuse_past(day, today)
     repository = CountyHolidayRepository(session)
@@ -419,6 +419,20 @@ async def remove_county_holiday(session: AsyncSession, day: dt.date, *, today: d
     await repository.remove(holiday)
     await session.flush()
     await _audit_holiday(session, COUNTY_HOLIDAY_REMOVE_ACTION, None, holiday)
+
+
+async def declare_county_holiday(session: AsyncSession, day: dt.date, name: str, source: str) -> CountyHoliday:
+    """Declare a county holiday and have the open deadlines counted over it recounted in this transaction: what
+    the API and the admin page both do."""
+    holiday = await add_county_holiday(session, day, name, source)
+    await working_days_changed(session, day, "county holiday declared")
+    return holiday
+
+
+async def withdraw_county_holiday(session: AsyncSession, day: dt.date) -> None:
+    """Withdraw a county holiday and have the open deadlines counted over it recounted in this transaction."""
+    await remove_county_holiday(session, day)
+    await working_days_changed(session, day, "county holiday withdrawn")
 
 
 async def working_days_changed(session: AsyncSession, first_day: dt.date, reason: str) -> None:

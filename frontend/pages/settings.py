@@ -122,7 +122,7 @@ async def calendar_import(request: Request, session: SessionDep, principal: Conf
 
     async def add_all() -> None:
         for holiday in holidays:
-            await calendar.add_county_holiday(session, holiday.date, holiday.name, holiday.source)
+            await calendar.declare_county_holiday(session, holiday.date, holiday.name, holiday.source)
 
     added = await form.run(session, add_all, not_found=field_errors)
     if isinstance(added, FieldErrors):

@@ -159,3 +159,27 @@ async def test_importing_a_notice_makes_provisional_due_dates_final(
     assert after["due_provisional"] is False and after["due_at"].startswith("2037-01-08")
     bad = await import_notice("date,kind,name,source\n2038-13-01,public_holiday,x,y\n")
     assert bad.status_code == 422
+
+
+async def test_holidays_imported_on_the_admin_page_recount_open_deadlines_like_the_api(
+    county: County, sign_in: SignIn, moved_clock: None
+) -> None:
+    clock.advance(datetime(2026, 9, 10, 4, tzinfo=UTC) - clock.now())
+    officer = await sign_in(county, "officer")
+    case = (
+        await officer.post(
+            "/api/v1/cases",
+            json={
+                "case_type": "first_child_registration",
+                "org_unit_code": county.units["t1"],
+                "received_at": "2026-09-10T09:00:00+08:00",
+            },
+        )
+    ).json()
+    assert case["due_at"] == "2026-09-20T15:59:59Z"
+    admin = await sign_in(county, "admin")
+    imported = await admin.post(
+        "/admin/calendar/county-holidays", data={"lines": "2026-09-15,县庆,县政府令第3号"}, follow_redirects=False
+    )
+    assert imported.status_code == 303, imported.text
+    assert (await officer.get(f"/api/v1/cases/{case['id']}")).json()["due_at"] == "2026-09-21T15:59:59Z"
