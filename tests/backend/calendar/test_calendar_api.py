@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -78,9 +79,8 @@ async def test_county_holiday_moves_only_that_countys_deadlines(
     assert (await admin.delete("/api/v1/calendar/county-holidays/2026-09-15")).status_code == 204
 
 
-async def test_declaring_and_withdrawing_a_county_holiday_recounts_open_deadlines(
-    county: County, sign_in: SignIn, database: Database, moved_clock: None
-) -> None:
+async def _case_due_on_20_september(county: County, sign_in: SignIn) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+    """On 10 September 2026 an officer opens a first-child registration; its first stage falls due on 20 September."""
     clock.advance(datetime(2026, 9, 10, 4, tzinfo=UTC) - clock.now())
     officer = await sign_in(county, "officer")
     case = (
@@ -94,6 +94,13 @@ async def test_declaring_and_withdrawing_a_county_holiday_recounts_open_deadline
         )
     ).json()
     assert case["due_at"] == "2026-09-20T15:59:59Z"
+    return officer, case
+
+
+async def test_declaring_and_withdrawing_a_county_holiday_recounts_open_deadlines(
+    county: County, sign_in: SignIn, database: Database, moved_clock: None
+) -> None:
+    officer, case = await _case_due_on_20_september(county, sign_in)
     admin = await sign_in(county, "admin")
     added = await admin.post(
         "/api/v1/calendar/county-holidays", json={"date": "2026-09-15", "name": "县庆", "source": "县政府令第2号"}
@@ -164,19 +171,7 @@ async def test_importing_a_notice_makes_provisional_due_dates_final(
 async def test_holidays_imported_on_the_admin_page_recount_open_deadlines_like_the_api(
     county: County, sign_in: SignIn, moved_clock: None
 ) -> None:
-    clock.advance(datetime(2026, 9, 10, 4, tzinfo=UTC) - clock.now())
-    officer = await sign_in(county, "officer")
-    case = (
-        await officer.post(
-            "/api/v1/cases",
-            json={
-                "case_type": "first_child_registration",
-                "org_unit_code": county.units["t1"],
-                "received_at": "2026-09-10T09:00:00+08:00",
-            },
-        )
-    ).json()
-    assert case["due_at"] == "2026-09-20T15:59:59Z"
+    officer, case = await _case_due_on_20_september(county, sign_in)
     admin = await sign_in(county, "admin")
     imported = await admin.post(
         "/admin/calendar/county-holidays", data={"lines": "2026-09-15,县庆,县政府令第3号"}, follow_redirects=False
