@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from backend.core.outbox import (
@@ -39,15 +40,21 @@ def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
     """The handler of every kind, bound to a Temporal client (the case and the verification workflows)."""
 
     async def start(workflow: str, workflow_input: Any, workflow_id: str) -> dict[str, Any]:
-        # USE_EXISTING: a second delivery of the same start finds the running workflow instead of failing.
-        handle = await client.start_workflow(
-            workflow,
-            workflow_input,
-            id=workflow_id,
-            task_queue=CASES_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            rpc_timeout=RPC_TIMEOUT,
-        )
+        # Exactly one workflow per case or request, however often the start is delivered: USE_EXISTING finds
+        # the running workflow, REJECT_DUPLICATE refuses a new run after it has finished (a relay killed before
+        # its commit delivers the start again, perhaps after a quick case has already closed).
+        try:
+            handle = await client.start_workflow(
+                workflow,
+                workflow_input,
+                id=workflow_id,
+                task_queue=CASES_TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                rpc_timeout=RPC_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            return {"workflow_id": workflow_id, "already_finished": True}
         return {"workflow_id": handle.id, "run_id": handle.result_run_id}
 
     async def signal_if_running(workflow_id: str, signal: str) -> dict[str, Any]:

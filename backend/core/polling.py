@@ -3,18 +3,24 @@ after commit (the outbox relay, the intake router, the webhook dispatcher).
 
 A worker claims a batch of due rows (`FOR UPDATE SKIP LOCKED`, so several may run), handles each one, and on a
 failure pushes the row's next attempt back exponentially (`backoff`). `run()` polls until its stop event is
-set: straight on while there is work, after `idle_poll_seconds` when a pass found nothing, and a pass that
-fails as a whole is logged and tried again, never fatal.
+set: straight on while there is work; when a pass found nothing it sleeps until PostgreSQL notifies its channel
+(`notify_channel`: a statement trigger on the table notifies when a transaction that inserted rows commits) or
+`idle_poll_seconds` pass, whichever comes first (the slow poll also catches rows whose retry time came, and a
+notification lost while the listening connection was down). A pass that fails as a whole is logged and tried
+again, never fatal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
+
+from backend.db.engine import Database
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +48,12 @@ class PollingWorker(ABC):
     claimed (0: nothing was due)."""
 
     name: ClassVar[str] = "polling worker"
+    notify_channel: ClassVar[str | None] = None
+    """The PostgreSQL channel that announces new rows (None: poll only)."""
 
-    def __init__(self, settings: PollSettings) -> None:
+    def __init__(self, settings: PollSettings, database: Database) -> None:
         self.settings = settings
+        self.database = database
 
     def backoff(self, attempts: int) -> timedelta:
         """How long a row waits after its `attempts`-th failure."""
@@ -56,15 +65,55 @@ class PollingWorker(ABC):
         """One pass: claim the due rows (at most a batch), handle them; how many were claimed."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; wait `idle_poll_seconds` (or for `stop`) after a pass that found nothing."""
+        """Poll until `stop` is set; after a pass that found nothing, wait for a notification on the channel,
+        `idle_poll_seconds`, or `stop`."""
+        wake = asyncio.Event()
+        listener = asyncio.create_task(self._listen(wake, stop)) if self.notify_channel else None
+        try:
+            while not stop.is_set():
+                wake.clear()  # before the pass: a notification during it makes the next wait return at once
+                try:
+                    claimed = await self.poll()
+                except Exception:
+                    log.exception(f"{self.name} pass failed")
+                    claimed = 0
+                if claimed == 0:
+                    await _first_of(stop, wake, timeout=self.settings.idle_poll_seconds)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Keep one connection listening on the channel; after a lost connection, listen again (the slow poll
+        covers the gap)."""
+        assert self.notify_channel is not None
         while not stop.is_set():
             try:
-                claimed = await self.poll()
+                connection = await self.database.connect_driver()
             except Exception:
-                log.exception(f"{self.name} pass failed")
-                claimed = 0
-            if claimed == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), self.settings.idle_poll_seconds)
-                except TimeoutError:
-                    pass
+                log.warning(f"{self.name}: cannot listen for notifications; polling only for now")
+                await _first_of(stop, timeout=self.settings.idle_poll_seconds)
+                continue
+            closed = asyncio.Event()
+            try:
+                connection.add_termination_listener(lambda _connection, lost=closed: lost.set())
+                await connection.add_listener(self.notify_channel, lambda *_notification: wake.set())
+                wake.set()  # anything written before we listened is found by the next pass
+                await _first_of(stop, closed)
+            except Exception:
+                log.warning(f"{self.name}: listening for notifications failed; trying again")
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=5)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Wait until one of the events is set, or `timeout` seconds pass."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -48,15 +48,21 @@ class Database:
             pool_size=settings.database_pool_size,
         )
 
+    def driver_dsn(self) -> str:
+        """The engine's URL with asyncpg's scheme: query options (ssl, host of a socket) carry over."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect_driver(self) -> asyncpg.Connection:
+        """A plain asyncpg connection of its own (same role and database), e.g. to LISTEN for notifications."""
+        return await asyncpg.connect(self.driver_dsn())
+
     async def driver_pool(self) -> asyncpg.Pool:
         """The asyncpg pool, opened on first use with the engine's URL (same role, same database)."""
         if self._driver_pool is None:
             async with self._driver_pool_lock:
                 if self._driver_pool is None:
-                    # The engine's URL with asyncpg's scheme: query options (ssl, host of a socket) carry over.
-                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                     self._driver_pool = await asyncpg.create_pool(
-                        dsn, min_size=1, max_size=self.pool_size, reset=_nothing_to_reset
+                        self.driver_dsn(), min_size=1, max_size=self.pool_size, reset=_nothing_to_reset
                     )
         return self._driver_pool
 

@@ -28,6 +28,8 @@ from backend.models import IntakeNotification, NotificationStatus
 from backend.tenants.directory import DivisionRoute, route_division
 
 log = logging.getLogger(__name__)
+NOTIFY_CHANNEL = "liuguan_intake"
+"""Every insert into `intake_notifications` notifies this channel at commit (a statement trigger, migration 0015)."""
 
 
 @dataclass
@@ -41,10 +43,10 @@ class RouterSettings(PollSettings):
 
 class IntakeRouter(PollingWorker):
     name = "intake router"
+    notify_channel = NOTIFY_CHANNEL
 
     def __init__(self, database: Database, settings: RouterSettings | None = None) -> None:
-        super().__init__(settings or RouterSettings())
-        self.database = database
+        super().__init__(settings or RouterSettings(), database)
 
     async def poll(self) -> int:
         """Route up to a batch of due notifications in one transaction; returns how many were claimed."""

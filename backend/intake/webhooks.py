@@ -146,8 +146,7 @@ class WebhookDispatcher(PollingWorker):
     settings: WebhookSettings
 
     def __init__(self, database: Database, settings: WebhookSettings | None = None) -> None:
-        super().__init__(settings or WebhookSettings())
-        self.database = database
+        super().__init__(settings or WebhookSettings(), database)
 
     async def _send(self, client: httpx.AsyncClient, url: str, secret: str, delivery: WebhookDelivery) -> None:
         body = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()

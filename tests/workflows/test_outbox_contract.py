@@ -94,7 +94,7 @@ async def test_the_relay_hands_handlers_their_model_and_refuses_what_it_cannot_r
                 )
             )
     relay = OutboxRelay(database, {OutboxKind.case_replan: replan})
-    while await relay._process_one(tenant.id):
+    while await relay.process_county(tenant.id):
         pass
     async with database.sessionmaker() as session, session.begin():
         await set_tenant(session, tenant.id)

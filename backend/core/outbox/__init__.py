@@ -25,6 +25,10 @@ from backend.core.outbox.repository import OutboxRepository
 from backend.db.tenancy import current_tenant_id
 from backend.models import OutboxMessage
 
+NOTIFY_CHANNEL = "liuguan_outbox"
+"""The PostgreSQL channel on which every insert into `outbox_messages` wakes the relays, at its transaction's
+commit (a statement trigger, migration 0015: no round trip of its own)."""
+
 
 class OutboxKind(StrEnum):
     """Every kind of message the outbox carries."""

@@ -33,14 +33,14 @@ class OutboxRepository:
         """The county's message with this id, or None."""
         return (await self.session.scalars(self._base().where(OutboxMessage.id == message_id))).one_or_none()
 
-    async def claim_next(self, now: datetime) -> OutboxMessage | None:
-        """The county's oldest message due at `now` and not yet processed, locked for this transaction; other
-        relays skip it (several may run)."""
+    async def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """The county's oldest `limit` messages due at `now` and not yet processed, oldest first, locked for this
+        transaction; other relays skip them (several may run)."""
         statement = (
             self._base()
             .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
             .order_by(OutboxMessage.created_at)
-            .limit(1)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return (await self.session.scalars(statement)).one_or_none()
+        return list((await self.session.scalars(statement)).all())

@@ -122,7 +122,7 @@ class CaseWork:
 
     async def drain(self, *tenant_ids: uuid.UUID) -> None:
         for tenant_id in tenant_ids:
-            while await self.relay._process_one(tenant_id):
+            while await self.relay.process_county(tenant_id):
                 pass
 
     async def act(

@@ -116,7 +116,7 @@ def _not_a_scan(directory: Path) -> Path:
 
 
 async def _drain(relay: OutboxRelay, county: County) -> None:
-    while await relay._process_one(county.tenant.id):
+    while await relay.process_county(county.tenant.id):
         pass
 
 

@@ -23,7 +23,7 @@ from workflows.worker import build_case_worker
 async def _drain(relay: OutboxRelay, *tenant_ids: uuid.UUID) -> None:
     """Perform the due messages of these counties only (other tests' counties share the database)."""
     for tenant_id in tenant_ids:
-        while await relay._process_one(tenant_id):
+        while await relay.process_county(tenant_id):
             pass
 
 
