@@ -44,7 +44,8 @@ async def _read(session: SessionDep, case: Case) -> CaseRead:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Open a case")
 async def open_case(session: SessionDep, principal: CasesWrite, case_create: CaseCreate) -> CaseRead:
-    return await _read(session, await service.open_case(session, principal, case_create))
+    case = await service.open_case(session, principal, case_create)
+    return (await views.opened_case_view(session, case, with_subjects=bool(case_create.subjects))).read()
 
 
 @router.get("", summary="Cases in my reach: filter, search, sort")

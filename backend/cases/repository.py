@@ -197,20 +197,20 @@ class CaseRepository(TenantScopedRepository[Case]):
         )
         return await self.first(statement.limit(1)) is not None
 
-    async def _counter(self, year: int) -> CaseCounter | None:
-        return await self.one_or_none(self.county_rows(CaseCounter).where(CaseCounter.year == year).with_for_update())
-
     async def next_number(self, county_code: str, year: int) -> str:
-        """330106-2026-000123: a per-county, per-year sequence; the row lock serialises concurrent creations."""
-        counter = await self._counter(year)
-        if counter is None:
-            await self.session.execute(
-                insert(CaseCounter).values(tenant_id=self.tenant_id, year=year, last_number=0).on_conflict_do_nothing()
+        """330106-2026-000123: a per-county, per-year sequence, counted up in one statement (the first case of a
+        year creates the counter); the row lock it takes serialises concurrent creations until commit."""
+        statement = (
+            insert(CaseCounter)
+            .values(tenant_id=self.tenant_id, year=year, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[CaseCounter.tenant_id, CaseCounter.year],
+                set_={"last_number": CaseCounter.last_number + 1},
             )
-            counter = await self._counter(year)
-            assert counter is not None  # inserted above, or by the concurrent creation that won
-        counter.last_number += 1
-        return f"{county_code}-{year}-{counter.last_number:06d}"
+            .returning(CaseCounter.last_number)
+        )
+        number = (await self.session.execute(statement)).scalar_one()
+        return f"{county_code}-{year}-{number:06d}"
 
     async def triage_page(
         self, roots: list[str], *, open_only: bool, offset: int, limit: int

@@ -60,6 +60,13 @@ async def case_view(session: AsyncSession, case: Case) -> CaseView:
     )
 
 
+async def opened_case_view(session: AsyncSession, case: Case, *, with_subjects: bool) -> CaseView:
+    """The view of a case this transaction just opened: no link or alert can exist yet, and its subjects are read
+    only when it was given any (the answer to POST /cases without three reads of empty tables)."""
+    subjects = await CaseRepository(session).subjects(case.id) if with_subjects else []
+    return CaseView(case, subjects, [], [])
+
+
 async def readable_subjects(
     session: AsyncSession, principal: Principal, view: CaseView
 ) -> list[tuple[str, PersonRead]]:
