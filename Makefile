@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
+# Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
+TEST_WORKERS ?= auto
 
 .PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake relock clean replay-capture
 
@@ -68,10 +70,10 @@ lint: install
 	$(BIN)/mypy backend workflows frontend bench
 
 test: install system-deps assets lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install assets
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 
 # Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).
 replay-capture: install
