@@ -102,12 +102,15 @@ def bootstrap(server: PostgresServer, database: str, *, recreate: bool = False) 
         server,
         f"""
         DO $$ BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+          -- Parallel test workers bootstrap the same server at once: whoever loses the race finds the role made.
+          BEGIN
             CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{password}' NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
-          END IF;
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+          END;
+          BEGIN
             CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{password}' NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
-          END IF;
+          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+          END;
         END $$;
     """,
     )
