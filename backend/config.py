@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Per-client token bucket of the intake API, per API process (backend/intake/ratelimit.py).
     intake_rate_per_second: float = 1000.0
     intake_rate_burst: int = 2000
+    # Department callbacks may reach internal addresses only in these networks (CIDR, e.g. a county's
+    # e-government network); loopback, private and link-local are refused otherwise (backend/core/outbound.py).
+    callback_allowed_networks: list[str] = Field(default_factory=list)
     # Break-glass read access outside one's scope.
     break_glass_default_minutes: int = 120
     break_glass_max_minutes: int = 480

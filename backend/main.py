@@ -23,7 +23,7 @@ from backend.config import Settings, get_settings
 from backend.core.error_handlers import install_error_handlers
 from backend.core.events import DomainEvents, domain_events
 from backend.core.logging import configure_logging
-from backend.core.middleware import RequestContextMiddleware
+from backend.core.middleware import PageUrlGuard, RequestContextMiddleware
 from backend.core.storage import build_storage
 from backend.db.engine import Database
 from backend.documents.storage import install_document_storage
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_authenticator(app, authenticate)
     subscribe_domain_events()
+    app.add_middleware(PageUrlGuard)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app, render_html=render_error_page)
     app.include_router(health_router)

@@ -20,6 +20,7 @@ from backend.config import Settings
 from backend.core.clock import utc_now
 from backend.core.context import Actor, actor_var
 from backend.core.errors import StaleVersion
+from backend.core.input import refuses_control_characters
 from backend.db.tenancy import set_tenant
 from backend.identity import security
 from backend.identity.errors import (
@@ -252,6 +253,10 @@ async def sign_in(
     client_addr: str | None,
 ) -> SignedIn | None:
     """Check the credentials; None for any failure (counted and audited where an account exists)."""
+    if refuses_control_characters(username):
+        # No username holds one (the schema and the page's form refuse it too); it must not reach the database.
+        security.verify_secret(None, password)
+        return None
     try:
         tenant = await get_tenant_by_code(session, tenant_code)
     except TenantNotFound:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from backend.authz.dependencies import declares
 from backend.authz.vocabulary import Action
 from backend.core.errors import FieldError
+from backend.core.input import Code, Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.intake import reconciliation, routing, service, submit, webhooks
@@ -38,10 +39,10 @@ router = APIRouter(prefix=API_V1, tags=["intake"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/intake", tags=["platform"])
 
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=100, description="The sender's key for this request (stored)"),
+    Annotated[str, Text(100)] | None,
+    Header(alias="Idempotency-Key", description="The sender's key for this request (stored)"),
 ]
-Month = Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str, Code(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", 7), Query(examples=["2026-11"])]
 
 SINGLE_EXAMPLES = {name: {"summary": name, "value": value} for name, value in EXAMPLES.items()}
 BATCH_EXAMPLES = {

@@ -4,13 +4,14 @@ the responder's inbox (read, claim, assign, answer, reject), alerts, and the two
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
 from backend.authz.vocabulary import Action
 from backend.core.clock import utc_now
+from backend.core.input import AnyDate, AnyDateTime, CountyCode
+from backend.core.list_filters import AssigneeQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.engine import Database
@@ -37,7 +38,6 @@ from backend.verification.schemas import (
 
 router = APIRouter(prefix=f"{API_V1}/verification", tags=["verification"])
 DatabaseDep = Annotated[Database, Depends(get_database)]
-UnitQuery = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 
 
 def requester_view(row: VerificationRequest) -> VerificationRead:
@@ -139,7 +139,7 @@ async def inbox(
     kind: VerificationKind | None = None,
     org_unit: UnitQuery = None,
     overdue: bool | None = None,
-    assignee: Annotated[str | None, Query(description="a user id, `me` or `none`")] = None,
+    assignee: AssigneeQuery = None,
 ) -> Page[VerificationRead]:
     assignee_id: uuid.UUID | None = None
     if assignee == "me":
@@ -235,9 +235,9 @@ async def alerts(session: SessionDep, principal: VerificationAnswer) -> list[Ver
 async def verification_rates(
     session: SessionDep,
     principal: VerificationSend,
-    period_start: date,
-    period_end: date,
-    counterpart: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="the other county's code")] = None,
-    as_of: datetime | None = None,
+    period_start: Annotated[AnyDate, Query()],
+    period_end: Annotated[AnyDate, Query()],
+    counterpart: Annotated[CountyCode | None, Query(description="the other county's code")] = None,
+    as_of: Annotated[AnyDateTime | None, Query()] = None,
 ) -> RatesReport:
     return await rates.report(session, principal, period_start, period_end, counterpart, as_of or utc_now())
