@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from backend.authz.vocabulary import Role
-from backend.core.input import Code, CountyCode, Omittable, Text, UnitCode
+from backend.core.input import Code, CountyCode, MultilineText, Omittable, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 
 Username = Annotated[str, Code(r"^[A-Za-z0-9_.-]{3,64}$", 64)]
@@ -45,6 +45,26 @@ class RoleGrantRead(OutputSchema):
     org_unit_code: str
     granted_by: str
     granted_at: datetime
+
+
+class GrantRequestRead(OutputSchema):
+    """A grant waiting for a second administrator (separation of duties), or how it was decided."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    org_unit_code: str
+    status: str = Field(description="pending, approved or refused")
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    grant_id: uuid.UUID | None
+
+
+class GrantRequestDecision(InputSchema):
+    reason: Annotated[str, MultilineText(500, min_length=2)] | None = None
 
 
 class UserCreate(InputSchema):
