@@ -24,6 +24,7 @@ from backend.core.error_handlers import install_error_handlers
 from backend.core.events import DomainEvents, domain_events
 from backend.core.logging import configure_logging
 from backend.core.middleware import PageUrlGuard, RequestContextMiddleware
+from backend.core.outbound import OutboundPolicy, install_outbound_policy
 from backend.core.storage import build_storage
 from backend.db.engine import Database
 from backend.documents.storage import install_document_storage
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database.from_settings(settings)
         app.state.temporal_client = None
         install_document_storage(build_storage(settings), settings)
+        install_outbound_policy(OutboundPolicy.from_settings(settings))
         # Everything loaded so far (routes, schemas, templates, policies) lives as long as the process: moved
         # out of the collector's generations, it is no longer rescanned by every full collection, which
         # otherwise shows as latency spikes on the busy department submit path (bench/intake.py, p99).

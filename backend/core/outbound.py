@@ -132,10 +132,13 @@ def _allowed(address: IPAddress, policy: OutboundPolicy) -> bool:
 
 
 async def safe_outbound_url(
-    url: str, policy: OutboundPolicy, *, field_name: str = "url", resolve: Resolver = system_resolver
+    url: str, policy: OutboundPolicy | None = None, *, field_name: str = "url", resolve: Resolver | None = None
 ) -> PinnedUrl:
-    """Check `url` against the policy and resolve its host: the URL pinned to an address that passed, or
-    `UnsafeOutboundUrl` naming the reason. Every address of the name must pass, not just one."""
+    """Check `url` against the policy (default: the process's) and resolve its host (default: the process's
+    resolver): the URL pinned to an address that passed, or `UnsafeOutboundUrl` naming the reason. Every address
+    of the name must pass, not just one."""
+    policy = policy or outbound_policy()
+    resolve = resolve or _installed.resolver or system_resolver
     parts, host, port = _parts(url, policy, field_name)
     try:
         addresses = [ipaddress.ip_address(host)]
@@ -167,14 +170,17 @@ async def safe_outbound_url(
 @dataclass
 class _Installed:
     policy: OutboundPolicy | None = None
+    resolver: Resolver | None = None
 
 
 _installed = _Installed()
 
 
-def install_outbound_policy(policy: OutboundPolicy | None) -> None:
-    """The policy of this process (the API's and the worker's from their settings; None: the strict default)."""
+def install_outbound_policy(policy: OutboundPolicy | None, *, resolver: Resolver | None = None) -> None:
+    """The policy of this process (the API's and the worker's from their settings; None: the strict default), and
+    the resolver (None: the system's; a test plays the name server that changes its answer)."""
     _installed.policy = policy
+    _installed.resolver = resolver
 
 
 def outbound_policy() -> OutboundPolicy:
