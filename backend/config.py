@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     break_glass_default_minutes: int = 120
     break_glass_max_minutes: int = 480
 
+    # The API's documentation (/docs, /openapi.json): served unless in production, where API_DOCS=true turns it on.
+    api_docs: bool | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -116,6 +119,11 @@ class Settings(BaseSettings):
             # pydantic turns this into a ValidationError naming every problem; the process exits at start-up.
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """Whether /docs and /openapi.json are served: the setting, or off in production and on elsewhere."""
+        return self.api_docs if self.api_docs is not None else self.environment != Environment.production
 
     @property
     def app_role(self) -> str:
