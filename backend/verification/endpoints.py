@@ -41,16 +41,26 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def requester_view(row: VerificationRequest) -> VerificationRead:
+    """The requester's view, the subject's ID number masked (lists and the answers to changes)."""
     read = VerificationRead.model_validate(row)
     read.on_platform = row.responder_tenant_id is not None
-    read.subject_resident_id = records.subject_resident_id(row)
+    read.subject_resident_id = records.masked_subject_resident_id(row)
     return read
 
 
 def responder_view(row: VerificationRequest) -> VerificationRead:
-    """The responder's view: never the requester's case."""
+    """The responder's view: never the requester's case; the subject's ID number masked."""
     read = requester_view(row)
     read.case_id = None
+    return read
+
+
+async def _in_full(
+    session: SessionDep, read: VerificationRead, row: VerificationRequest, *, responder: bool
+) -> VerificationRead:
+    """The one request's view with the subject's ID number in full, the read audited."""
+    shown = await records.subject_resident_ids_shown(session, [row], responder=responder)
+    read.subject_resident_id = shown[row.id]
     return read
 
 
@@ -102,9 +112,14 @@ async def outbox(
     return _page(rows, total, paging, requester_view)
 
 
-@router.get("/outbox/{request_id}", response_model=VerificationRead, summary="One request my unit sent")
+@router.get(
+    "/outbox/{request_id}",
+    response_model=VerificationRead,
+    summary="One request my unit sent (the ID number in full, the read audited)",
+)
 async def get_sent(session: SessionDep, principal: VerificationSend, request_id: uuid.UUID) -> VerificationRead:
-    return requester_view(await service.get_as_requester(session, principal, request_id))
+    row = await service.get_as_requester(session, principal, request_id)
+    return await _in_full(session, requester_view(row), row, responder=False)
 
 
 @router.post("/outbox/{request_id}/withdraw", response_model=VerificationRead, summary="Withdraw a pending request")
@@ -174,9 +189,14 @@ async def record_incoming(
     return responder_view(await service.record_incoming(session, database, principal, body))
 
 
-@router.get("/inbox/{request_id}", response_model=VerificationRead, summary="One request addressed to my unit")
+@router.get(
+    "/inbox/{request_id}",
+    response_model=VerificationRead,
+    summary="One request addressed to my unit (the ID number in full, the read audited)",
+)
 async def get_received(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
-    return responder_view(await service.get_as_responder(session, principal, request_id))
+    row = await service.get_as_responder(session, principal, request_id)
+    return await _in_full(session, responder_view(row), row, responder=True)
 
 
 @router.post("/inbox/{request_id}/answer", response_model=VerificationRead, summary="Answer (反馈) or acknowledge")
