@@ -126,6 +126,12 @@ async def pending_requests(session: AsyncSession, principal: Principal) -> list[
     return await IdentityRepository(session).pending_grant_requests(roots)
 
 
+async def pending_for(session: AsyncSession, principal: Principal, user: User) -> list[RoleGrantRequest]:
+    """The requests waiting for a decision about one user, among those the principal may see."""
+    subject = user_subject(user.id)
+    return [request for request in await pending_requests(session, principal) if request.subject == subject]
+
+
 async def _decidable(session: AsyncSession, principal: Principal, request_id: uuid.UUID) -> RoleGrantRequest:
     request = await IdentityRepository(session).grant_request(request_id)
     if request is None or request.decided_at is not None or not _may_decide(principal, request):

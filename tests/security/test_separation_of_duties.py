@@ -170,3 +170,30 @@ async def test_the_last_active_administrator_cannot_be_deactivated_or_lose_admin
         user = await identity.get_user_in_reach(session, operator, county.users["admin"].id)
         with pytest.raises(AdministratorRequired):
             await identity.update_user(session, operator, user, UserUpdate(version=user.version, active=False))
+
+
+async def test_the_admin_user_page_files_the_request_and_another_administrator_approves_it(
+    county: County, sign_in: SignIn, database: Database
+) -> None:
+    from backend.authz.vocabulary import Role
+    from tests.fixtures.identity import add_user
+
+    await add_user(database, county, "admin3", "county", [(Role.county_admin, "county")])
+    admin, admin3 = await sign_in(county, "admin"), await sign_in(county, "admin3")
+    target = county.users["admin2"].id
+    page = await admin.get(f"/admin/users/{target}")
+    csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    posted = await admin.post(
+        f"/admin/users/{target}/grants",
+        data={"role": "county_officer", "org_unit_code": county.code, "csrf_token": csrf},
+    )
+    assert posted.status_code == 303 and posted.headers["location"].endswith("?requested=1")
+    shown = await admin3.get(f"/admin/users/{target}", headers={"Accept": "text/html"})
+    assert "待另一位管理员批准的授权" in shown.text
+    request_id = (await admin3.get("/api/v1/admin/grant-requests")).json()[0]["id"]
+    csrf3 = shown.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    approved = await admin3.post(
+        f"/admin/users/{target}/grant-requests/{request_id}/approve", data={"csrf_token": csrf3}
+    )
+    assert approved.status_code == 303, approved.text[:300]
+    assert "county_officer" in await _roles(admin, county, "admin2")
