@@ -177,6 +177,28 @@ async def _resolve(
     )
 
 
+async def _audit_read(
+    session: AsyncSession, action: str, query: RegisterQuery, resolved: _Resolved, **what: Any
+) -> None:
+    """The audit event of a read of a register (an export, a page with identifiers in full): what was read,
+    never the contents."""
+    register = query.register
+    await audit.record(
+        session,
+        action=action,
+        entity_type="register",
+        entity_id=register.code,
+        org_unit_code=resolved.audit_unit,
+        changes={
+            "register": register.code,
+            "org_unit": query.org_unit,
+            "period_from": query.period_from,
+            "period_to": query.period_to,
+            **what,
+        },
+    )
+
+
 def _entries(register: Register[Any], rows: Sequence[RegisterRow], context: EntryContext) -> list[Entry]:
     return [register.entry(row, context) for row in rows]
 
@@ -196,20 +218,8 @@ async def register_page(
     in_full = sum(1 for entry in entries if entry.ids.in_full)
     if in_full:
         # A page showing full ID or phone numbers is a read of them, like an export: recorded, without them.
-        await audit.record(
-            session,
-            action=VIEW_IDENTIFIERS_ACTION,
-            entity_type="register",
-            entity_id=register.code,
-            org_unit_code=resolved.audit_unit,
-            changes={
-                "register": register.code,
-                "org_unit": query.org_unit,
-                "period_from": query.period_from,
-                "period_to": query.period_to,
-                "page": paging.page,
-                "rows_with_identifiers_in_full": in_full,
-            },
+        await _audit_read(
+            session, VIEW_IDENTIFIERS_ACTION, query, resolved, page=paging.page, rows_with_identifiers_in_full=in_full
         )
     for action in register.read_actions:
         if action in BREAK_GLASS_ACTIONS:
@@ -280,22 +290,15 @@ async def export_register(
     except BaseException:
         writer.discard()
         raise
-    await audit.record(
+    await _audit_read(
         session,
-        action=EXPORT_ACTION,
-        entity_type="register",
-        entity_id=register.code,
-        org_unit_code=resolved.audit_unit,
-        changes={
-            "register": register.code,
-            "org_unit": query.org_unit,
-            "period_from": query.period_from,
-            "period_to": query.period_to,
-            "format": file_format.value,
-            "rows": rows,
-            "identifiers_in_full": in_full > 0,
-            "rows_with_identifiers_in_full": in_full,
-        },
+        EXPORT_ACTION,
+        query,
+        resolved,
+        format=file_format.value,
+        rows=rows,
+        identifiers_in_full=in_full > 0,
+        rows_with_identifiers_in_full=in_full,
     )
     filename, ascii_filename = _filenames(query, resolved.unit_label, writer.extension)
     return RegisterFile(content, filename, ascii_filename, writer.media_type, rows)
