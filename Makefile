@@ -36,6 +36,8 @@ $(VENDOR)/.built: frontend/package.json frontend/package-lock.json
 	mkdir -p $(VENDOR)
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp frontend/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
+	mkdir -p $(VENDOR)/swagger-ui
+	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	@touch $@
 
 run: install assets

@@ -20,7 +20,7 @@ from backend.clients.endpoints import platform_router as clients_platform_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
-from backend.identity.endpoints import auth_router
+from backend.identity.endpoints import auth_router, platform_requests_router, requests_router
 from backend.intake.endpoints import platform_router as intake_platform_router
 from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
@@ -39,6 +39,8 @@ for router in (
     org_router,
     persons_router,
     users_admin_router,
+    requests_router,
+    platform_requests_router,
     clients_admin_router,
     break_glass_router,
     audit_router,

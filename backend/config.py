@@ -79,9 +79,15 @@ class Settings(BaseSettings):
     # Per-client token bucket of the intake API, per API process (backend/intake/ratelimit.py).
     intake_rate_per_second: float = 1000.0
     intake_rate_burst: int = 2000
+    # Department callbacks may reach internal addresses only in these networks (CIDR, e.g. a county's
+    # e-government network); loopback, private and link-local are refused otherwise (backend/core/outbound.py).
+    callback_allowed_networks: list[str] = Field(default_factory=list)
     # Break-glass read access outside one's scope.
     break_glass_default_minutes: int = 120
     break_glass_max_minutes: int = 480
+
+    # The API's documentation (/docs, /openapi.json): served unless in production, where API_DOCS=true turns it on.
+    api_docs: bool | None = None
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -113,6 +119,11 @@ class Settings(BaseSettings):
             # pydantic turns this into a ValidationError naming every problem; the process exits at start-up.
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        """Whether /docs and /openapi.json are served: the setting, or off in production and on elsewhere."""
+        return self.api_docs if self.api_docs is not None else self.environment != Environment.production
 
     @property
     def app_role(self) -> str:

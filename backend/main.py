@@ -20,10 +20,13 @@ from backend.authz.dependencies import install_authenticator
 from backend.calendar.events import WorkingDaysChanged
 from backend.cases.service import recompute_due_dates
 from backend.config import Settings, get_settings
+from backend.core.api_docs import install_api_docs, openapi_url
 from backend.core.error_handlers import install_error_handlers
 from backend.core.events import DomainEvents, domain_events
 from backend.core.logging import configure_logging
-from backend.core.middleware import RequestContextMiddleware
+from backend.core.middleware import PageUrlGuard, RequestContextMiddleware
+from backend.core.outbound import OutboundPolicy, install_outbound_policy
+from backend.core.security_headers import SecurityHeadersMiddleware
 from backend.core.storage import build_storage
 from backend.db.engine import Database
 from backend.documents.storage import install_document_storage
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database.from_settings(settings)
         app.state.temporal_client = None
         install_document_storage(build_storage(settings), settings)
+        install_outbound_policy(OutboundPolicy.from_settings(settings))
         # Everything loaded so far (routes, schemas, templates, policies) lives as long as the process: moved
         # out of the collector's generations, it is no longer rescanned by every full collection, which
         # otherwise shows as latency spikes on the busy department submit path (bench/intake.py, p99).
@@ -71,14 +75,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="流动人口计划生育服务管理 / Floating-population family-planning service management",
         lifespan=lifespan,
+        openapi_url=openapi_url(settings.api_docs_enabled),
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_authenticator(app, authenticate)
     subscribe_domain_events()
+    app.add_middleware(PageUrlGuard)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app, render_html=render_error_page)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(pages_router)
+    install_api_docs(app)
     mount_static(app)
     return app

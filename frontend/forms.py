@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import DomainError
+from backend.core.input import policy_message
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
@@ -77,7 +78,9 @@ def validation_errors(
     for error in invalid.errors():
         parts = [str(part) for part in error["loc"]]
         name = ".".join(parts if depth is None else parts[:depth]) or "form"
-        message = (messages or {}).get(name) or (missing if error["type"] in _MISSING_TYPES else invalid_format)
+        message = (messages or {}).get(name) or (
+            missing if error["type"] in _MISSING_TYPES else policy_message(error) or invalid_format
+        )
         errors.setdefault(prefix + name, message)
     return errors or FieldErrors({prefix + "form": invalid_format})
 

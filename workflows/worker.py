@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from backend.config import Settings, get_settings
 from backend.core.logging import configure_logging
+from backend.core.outbound import OutboundPolicy
 from backend.core.temporal import connect
 from backend.db.engine import Database
 from workflows.cases.activities import CaseActivities
@@ -105,7 +106,7 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker started", extra={"task_queues": [settings.temporal_task_queue, CASES_TASK_QUEUE]})
         # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
         relay = asyncio.create_task(run_relay(settings, database, stop))
-        intake = asyncio.create_task(run_intake(database, stop))
+        intake = asyncio.create_task(run_intake(database, stop, OutboundPolicy.from_settings(settings)))
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
         await relay

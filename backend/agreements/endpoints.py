@@ -16,6 +16,7 @@ from backend.agreements.schemas import AgreementCreate, AgreementRenew
 from backend.agreements.schemas import AgreementRead as AgreementOut
 from backend.authz.vocabulary import Action
 from backend.core.clock import china_today
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -37,7 +38,7 @@ async def list_agreements(
     principal: AgreementRead,
     page: PageDep,
     kind: AgreementKind | None = None,
-    org_unit_code: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit_code: UnitQuery = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
 ) -> Page[AgreementOut]:
     expiring_before = china_today() + timedelta(days=expiring_within_days) if expiring_within_days is not None else None

@@ -6,46 +6,44 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.input import AnyDate, Omittable, PastDate, Text, UnitCode
+from backend.core.schemas import InputSchema
 from backend.models import AgreementKind
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text100 = Annotated[str, Text(100, min_length=1)]
+Title = Annotated[str, Text(200, min_length=1)]
 
 
-class AgreementParty(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = Field(
+class AgreementParty(InputSchema):
+    role: Annotated[str, Text(40, min_length=1)] = Field(
         description="landlord 房东, employer 用工单位, woman 育龄妇女, county 县（区）, township 乡镇 ..."
     )
     name: Text100
 
 
-class AgreementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgreementCreate(InputSchema):
     kind: AgreementKind
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Title
     parties: list[AgreementParty] = Field(min_length=2, max_length=10)
     template_name: Text100 | None = None
-    signed_on: date
-    valid_from: date
-    valid_until: date | None = None
+    signed_on: PastDate = Field(description="签订日期: today or earlier")
+    valid_from: AnyDate
+    valid_until: AnyDate | None = None
     person_id: uuid.UUID | None = None
     org_unit_code: UnitCode | None = None
 
 
-class AgreementRenew(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AgreementRenew(InputSchema):
+    """The renewed agreement; a title or parties left out are the old ones (null is refused)."""
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    parties: list[AgreementParty] | None = Field(default=None, min_length=2, max_length=10)
+    title: Omittable[Title] = None
+    parties: Omittable[list[AgreementParty]] = Field(default=None, min_length=2, max_length=10)
     template_name: Text100 | None = None
-    signed_on: date
-    valid_from: date
-    valid_until: date | None = None
+    signed_on: PastDate = Field(description="签订日期: today or earlier")
+    valid_from: AnyDate
+    valid_until: AnyDate | None = None
 
 
 class AgreementRead(BaseModel):

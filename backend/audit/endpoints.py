@@ -11,6 +11,7 @@ from backend.audit.auth import AuditRead
 from backend.audit.repository import AuditRepository
 from backend.audit.schemas import AuditEventRead, ChainVerificationRead
 from backend.authz.vocabulary import Action
+from backend.core.input import Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 
@@ -21,9 +22,9 @@ router = APIRouter(prefix=f"{API_V1}/audit", tags=["audit"])
 async def search_events(
     session: SessionDep,
     principal: AuditRead,
-    entity_type: Annotated[str | None, Query(max_length=64)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    correlation_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_type: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
+    entity_id: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
+    correlation_id: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventRead]:
     events = await AuditRepository(session).search(

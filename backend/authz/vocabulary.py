@@ -122,6 +122,17 @@ COUNTY_WIDE_ROLES = frozenset(
 )
 TOWNSHIP_ROLES = frozenset({Role.township_officer, Role.township_supervisor})
 
+# Separation of duties (backend/identity/duties.py): roles that administer accounts, and roles that read personal
+# data. One user holding both needs a second administrator's approval.
+ADMINISTRATION_ROLES = frozenset(
+    role.value for role, actions in ROLE_TEMPLATES.items() if Action.users_manage in actions
+)
+PERSONAL_DATA_ROLES = frozenset(
+    role.value
+    for role, actions in ROLE_TEMPLATES.items()
+    if actions & {Action.person_read, Action.person_read_identifiers, Action.case_read, Action.document_read}
+)
+
 # What a break-glass grant lets its holder do in the borrowed subtree: read, nothing else.
 BREAK_GLASS_ACTIONS = frozenset({Action.org_read, Action.person_read, Action.case_read, Action.document_read})
 

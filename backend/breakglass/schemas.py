@@ -4,14 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import MultilineText, TownshipOrVillageCode
 from backend.core.schemas import InputSchema, OutputSchema
 
 
 class BreakGlassRequest(InputSchema):
-    org_unit_code: Annotated[str, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})$")]
-    reason: Annotated[str, StringConstraints(min_length=10, max_length=500)] = Field(
+    org_unit_code: TownshipOrVillageCode
+    reason: Annotated[str, MultilineText(500, min_length=10)] = Field(
         description="书面理由，至少10个字 / written reason, at least 10 characters"
     )
     minutes: int | None = Field(default=None, ge=5, description="Defaults to 120; at most 480")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import BaseModel
 
 from backend.calendar import service
@@ -14,8 +13,12 @@ from backend.calendar.notice_import import NoticeFormat
 from backend.calendar.publishing import publish_official_notice
 from backend.calendar.schemas import CalendarDayRead, CountyHolidayCreate, CountyHolidayRead, OfficialImportResult
 from backend.core.clock import china_today
+from backend.core.input import AnyDate, MultilineText
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
+
+# A State Council notice as CSV or JSON: a year's holidays fit in a few kilobytes.
+NOTICE_MAX_CHARACTERS = 200_000
 
 router = APIRouter(prefix=f"{API_V1}/calendar", tags=["calendar"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/calendar", tags=["platform"])
@@ -70,7 +73,7 @@ async def add_county_holiday(session: SessionDep, _: ConfigManage, body: CountyH
 
 
 @router.delete("/county-holidays/{day}", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw a county holiday")
-async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.date) -> Response:
+async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: Annotated[AnyDate, Path()]) -> Response:
     await service.withdraw_county_holiday(session, day)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -79,7 +82,11 @@ async def remove_county_holiday(session: SessionDep, _: ConfigManage, day: dt.da
 async def import_notice(
     session: SessionDep,
     _: PlatformProvision,
-    text: Annotated[str, Body(media_type="text/plain", description="the notice as CSV or JSON")],
+    text: Annotated[
+        str,
+        MultilineText(NOTICE_MAX_CHARACTERS),
+        Body(media_type="text/plain", description="the notice as CSV or JSON"),
+    ],
     fmt: Annotated[NoticeFormat, Query(alias="format")] = "csv",
     replace: bool = False,
 ) -> OfficialImportResult:

@@ -6,22 +6,21 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from backend.calendar.workdays import DayKind
+from backend.core.input import AnyDate, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models.calendar_day import NAME_LENGTH, SOURCE_LENGTH
 
-HolidayName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LENGTH), Field(examples=["三月三"])]
-Source = Annotated[
-    str, StringConstraints(min_length=1, max_length=SOURCE_LENGTH), Field(examples=["某县人民政府令第3号"])
-]
+HolidayName = Annotated[str, Text(NAME_LENGTH, min_length=1), Field(examples=["三月三"])]
+Source = Annotated[str, Text(SOURCE_LENGTH, min_length=1), Field(examples=["某县人民政府令第3号"])]
 
 
 class CountyHolidayCreate(InputSchema):
     """A county-level extra day off (县级增设假日) and the county decision that declares it."""
 
-    date: dt.date
+    date: AnyDate
     name: HolidayName
     source: Source
 

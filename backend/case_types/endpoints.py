@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from backend.case_types import service
 from backend.case_types.auth import CaseTypesConfigure, CaseTypesRead
-from backend.case_types.schemas import CaseTypeOverrideUpdate, CaseTypeRead
+from backend.case_types.schemas import CaseTypeCode, CaseTypeOverrideUpdate, CaseTypeRead
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-
-CaseTypeCode = Annotated[str, Path(min_length=1, max_length=40)]
 
 router = APIRouter(prefix=f"{API_V1}/case-types", tags=["case-types"])
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from backend.authz.vocabulary import Action
+from backend.case_types.schemas import CaseTypeCode
 from backend.cases import service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
 from backend.cases.errors import CaseNotFound
@@ -27,6 +27,8 @@ from backend.cases.schemas import (
     WorkloadRow,
 )
 from backend.cases.timeline import Timeline, case_timeline
+from backend.core.input import AnyDateTime, Text
+from backend.core.list_filters import AssigneeQuery, NameSearchQuery, UnitQuery
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
@@ -55,14 +57,14 @@ async def list_cases(
     paging: Annotated[PageParams, Depends(page_params)],
     stage: CaseStage | None = None,
     case_status: Annotated[CaseStatus | None, Query(alias="status")] = None,
-    case_type: Annotated[str | None, Query(max_length=40)] = None,
-    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
-    assignee: Annotated[str | None, Query(description="a user id, `me` or `none`")] = None,
+    case_type: Annotated[CaseTypeCode | None, Query()] = None,
+    org_unit: UnitQuery = None,
+    assignee: AssigneeQuery = None,
     overdue: bool | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
-    due_before: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=50, description="name, in Chinese characters or pinyin")] = None,
-    resident_id: Annotated[str | None, Query(max_length=24, description="exact ID number")] = None,
+    due_before: Annotated[AnyDateTime | None, Query()] = None,
+    q: NameSearchQuery = None,
+    resident_id: Annotated[Annotated[str, Text(24)] | None, Query(description="exact ID number")] = None,
     sort: Annotated[Literal[tuple(SORTS)], Query()] = "due_at",  # type: ignore[valid-type]
 ) -> Page[CaseListItem]:
     assignee_id, unassigned = views.assignee_terms(principal, assignee)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from backend.cases.errors import CaseNotFound
 from backend.db.repository import TenantScopedRepository
+from backend.db.search import contains
 from backend.models import (
     AuditEvent,
     Case,
@@ -98,9 +99,9 @@ class CaseRepository(TenantScopedRepository[Case]):
         if filters.due_before is not None:
             statement = statement.where(Case.due_at < filters.due_before)
         if filters.name_query:
-            statement = statement.where(Case.subject_name.contains(filters.name_query, autoescape=True))
+            statement = statement.where(contains(Case.subject_name, filters.name_query))
         if filters.pinyin_query:
-            statement = statement.where(Case.subject_pinyin.contains(filters.pinyin_query, autoescape=True))
+            statement = statement.where(contains(Case.subject_pinyin, filters.pinyin_query))
         if filters.person_ids is not None:
             statement = statement.where(Case.id.in_(self._subject_cases(filters.person_ids)))
         if filters.subject_resident_id_hash is not None:

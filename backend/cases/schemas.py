@@ -5,14 +5,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
+from backend.case_types.schemas import CaseTypeCode
+from backend.core.input import JsonObject, MultilineText, Omittable, PastDateTime, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
 from workflows.cases.types import MAX_EXTENSION_WORKING_DAYS, CaseAction
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+Reason = Annotated[str, MultilineText(2000, min_length=2)]
+Title = Annotated[str, Text(200, min_length=1)]
+# A case's free-form details (the case type's own fields): 16 KiB of JSON at most, read back on every view.
+Details = Annotated[dict[str, Any], JsonObject(max_bytes=16 * 1024)]
 
 
 class CaseSubjectIn(InputSchema):
@@ -20,7 +24,7 @@ class CaseSubjectIn(InputSchema):
     looks up among the registered persons the caller may read)."""
 
     person_id: uuid.UUID | None
-    resident_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+    resident_id: Annotated[str, Text(40, min_length=1)] | None = Field(
         default=None, description="instead of person_id: the registered person's ID number"
     )
     part: Literal["subject", "applicant", "spouse", "child", "other"] = "subject"
@@ -53,29 +57,31 @@ class Arrival(InputSchema):
     time printed on a fax, or the time in the call record; those channels need that time and its evidence."""
 
     channel: ArrivalChannel = ArrivalChannel.in_person
-    at: datetime | None = Field(default=None, description="signed-for / printed / call-record time")
-    evidence: Annotated[str, StringConstraints(min_length=2, max_length=300)] | None = Field(
+    at: PastDateTime | None = Field(default=None, description="signed-for / printed / call-record time")
+    evidence: Annotated[str, Text(300, min_length=2)] | None = Field(
         default=None, description="tracking number, fax header, call-record reference ..."
     )
     evidence_document_id: uuid.UUID | None = None
 
 
 class CaseCreate(InputSchema):
-    case_type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    case_type: CaseTypeCode
     org_unit_code: UnitCode
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    title: Title | None = None
     subjects: list[CaseSubjectIn] = Field(default_factory=list, max_length=20)
     priority: CasePriority = CasePriority.normal
-    received_at: datetime | None = Field(default=None, description="When the request arrived; defaults to now")
+    received_at: PastDateTime | None = Field(default=None, description="When the request arrived; defaults to now")
     arrival: Arrival = Field(default_factory=Arrival)
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: Details = Field(default_factory=dict)
 
 
 class CaseUpdate(InputSchema):
+    """Change some fields; a field left out keeps its value (null is refused: these are never empty)."""
+
     version: int
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    priority: CasePriority | None = None
-    details: dict[str, Any] | None = None
+    title: Omittable[Title] = None
+    priority: Omittable[CasePriority] = None
+    details: Omittable[Details] = None
 
 
 class AssignRequest(InputSchema):

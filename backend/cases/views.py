@@ -99,11 +99,12 @@ def assignees_under(users: Iterable[User], roots: list[str]) -> list[User]:
 
 
 def name_terms(text: str) -> tuple[str | None, str | None]:
-    """(characters, pinyin) to search the subjects' names by: text with Chinese characters as typed, anything else
-    as pinyin (拼音, spaces and tones dropped)."""
+    """(characters, pinyin) to search the subjects' names by: text with Chinese characters as typed, letters as
+    pinyin (拼音, spaces and tones dropped), anything else as typed (`%` finds a percent sign, never every case)."""
     if _HAN.search(text):
         return text.strip(), None
-    return None, name_search_keys(text).pinyin or None
+    pinyin = name_search_keys(text).pinyin
+    return (None, pinyin) if pinyin else (text.strip() or None, None)
 
 
 def assignee_terms(principal: Principal, assignee: str | None) -> tuple[uuid.UUID | None, bool]:

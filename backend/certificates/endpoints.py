@@ -14,12 +14,14 @@ from backend.certificates.repository import CertificateFilters
 from backend.certificates.schemas import (
     CertificateIssue,
     CertificateListItem,
+    CertificateNumber,
     CertificateRead,
     CertificateRenew,
     CertificateRevoke,
     InspectionCreate,
     InspectionRead,
 )
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -33,15 +35,13 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def certificate_filters(
-    org_unit_code: Annotated[
-        str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="Only this unit's subtree")
-    ] = None,
+    org_unit_code: UnitQuery = None,
     certificate_status: Annotated[
         CertificateStatus | None, Query(alias="status", description="Effective status (expired counted from today)")
     ] = None,
     inspection_due: Annotated[bool | None, Query()] = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
-    number: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    number: Annotated[CertificateNumber | None, Query()] = None,
 ) -> CertificateFilters:
     return CertificateFilters(
         org_unit_code=org_unit_code,

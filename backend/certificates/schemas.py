@@ -6,16 +6,15 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import AnyDate, Code, MultilineText, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CertificateStatus, InspectionResult
 
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+DivisionCode = UnitCode
 # Printed numbers mix digits, Latin letters, Chinese characters and a few separators (浙杭西字第2024-001号).
-CertificateNumber = Annotated[
-    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z\u4e00-\u9fff()（）\-_/.#]+$")
-]
+CertificateNumber = Annotated[str, Code(r"^[0-9A-Za-z\u4e00-\u9fff()（）\-_/.#]{1,40}$", 40)]
 
 
 class CertificateIssue(InputSchema):
@@ -26,13 +25,13 @@ class CertificateIssue(InputSchema):
     """
 
     number: CertificateNumber
-    issue_date: date
+    issue_date: PastDate = Field(description="发证日期: today or earlier")
     issuing_unit_code: DivisionCode
-    issuing_unit_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    issuing_unit_name: Annotated[str, Text(100, min_length=1)] | None = None
     issued_by_proxy: bool = Field(default=False, description="家人代办: a family member applied for her")
-    proxy_name: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    proxy_name: Annotated[str, Text(50, min_length=1)] | None = None
     permanent: bool = Field(default=False, description="长期有效: only when sterilisation is recorded for the person")
-    valid_until: date | None = Field(
+    valid_until: AnyDate | None = Field(
         default=None, description="Optional check: computed as issue_date + 3 years; anything else is refused"
     )
 
@@ -44,14 +43,14 @@ class CertificateRenew(CertificateIssue):
 
 
 class CertificateRevoke(InputSchema):
-    reason: Annotated[str, StringConstraints(min_length=2, max_length=500)] = Field(description="注销理由")
+    reason: Annotated[str, MultilineText(500, min_length=2)] = Field(description="注销理由")
     version: int = Field(description="The version you read; a stale one answers 409")
 
 
 class InspectionCreate(InputSchema):
-    inspected_on: date
+    inspected_on: PastDate
     result: InspectionResult
-    notes: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+    notes: Annotated[str, MultilineText(2000)] | None = Field(
         default=None, description="Required when the result is status_changed: what changed"
     )
 

@@ -13,6 +13,7 @@ from backend.clients import service
 from backend.clients.auth import ClientsManage
 from backend.clients.errors import InvalidClient, UnsupportedGrantType
 from backend.clients.schemas import ApiClientCreate, ApiClientRead, ApiClientWithSecret, TokenResponse
+from backend.core.input import Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.tenants.auth import TenantsProvision
@@ -36,10 +37,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 async def token(
     request: Request,
     session: SessionDep,
-    grant_type: Annotated[str, Form()],
-    scope: Annotated[str | None, Form()] = None,
-    client_id: Annotated[str | None, Form()] = None,
-    client_secret: Annotated[str | None, Form()] = None,
+    grant_type: Annotated[str, Text(64), Form()],
+    scope: Annotated[Annotated[str, Text(500)] | None, Form()] = None,
+    client_id: Annotated[Annotated[str, Text(100)] | None, Form()] = None,
+    client_secret: Annotated[Annotated[str, Text(256, verbatim=True)] | None, Form()] = None,
 ) -> TokenResponse:
     if grant_type != "client_credentials":
         raise UnsupportedGrantType()

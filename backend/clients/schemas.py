@@ -5,9 +5,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, HttpUrl, StringConstraints
+from pydantic import Field
 
 from backend.authz.vocabulary import ClientScope
+from backend.core.input import Text
+from backend.core.outbound import OutboundUrl
 from backend.core.schemas import InputSchema, OutputSchema
 
 
@@ -18,10 +20,12 @@ class Department(StrEnum):
 
 
 class ApiClientCreate(InputSchema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(examples=["西湖区公安分局人口系统"])
+    name: Annotated[str, Text(100, min_length=1)] = Field(examples=["西湖区公安分局人口系统"])
     department: Department
-    scopes: list[ClientScope] = Field(min_length=1)
-    webhook_url: HttpUrl | None = None
+    scopes: list[ClientScope] = Field(min_length=1, max_length=len(ClientScope))
+    webhook_url: OutboundUrl | None = Field(
+        default=None, description="https:// (http only in development); a public address, checked when registered"
+    )
 
 
 class ApiClientRead(OutputSchema):

@@ -33,6 +33,7 @@ from backend.clients.schemas import ApiClientCreate, Department
 from backend.config import Settings
 from backend.core.clock import utc_now
 from backend.core.context import Actor, actor_var
+from backend.core.outbound import safe_outbound_url
 from backend.db.tenancy import current_tenant_id, set_platform_context, set_tenant
 from backend.identity import security
 from backend.models import ApiClient
@@ -72,7 +73,10 @@ async def _enter_owner_context(session: AsyncSession, client_id: str) -> str | N
 async def create_client(
     session: AsyncSession, client_create: ApiClientCreate, *, tenant_code: str | None
 ) -> tuple[ApiClient, str]:
-    """Register a client for the current county (or instance-wide when tenant_code is None)."""
+    """Register a client for the current county (or instance-wide when tenant_code is None); a callback URL must
+    meet the outbound policy (backend/core/outbound.py)."""
+    if client_create.webhook_url is not None:
+        await safe_outbound_url(client_create.webhook_url, field_name="webhook_url")
     allowed = DEPARTMENT_SCOPES[client_create.department]
     for index, scope in enumerate(client_create.scopes):
         if scope not in allowed:
@@ -89,7 +93,7 @@ async def create_client(
         scopes=sorted(scope.value for scope in client_create.scopes),
         secret_hash=security.hash_secret(secret),
         secret_version=1,
-        webhook_url=str(client_create.webhook_url) if client_create.webhook_url else None,
+        webhook_url=client_create.webhook_url,
     )
     repository = ApiClientRepository(session)
     repository.add(client)

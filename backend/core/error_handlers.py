@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.errors import DomainError, FieldError
+from backend.core.input import policy_message
 
 # Messages for Pydantic's error types that users meet; anything else falls back to Pydantic's English.
 _VALIDATION_MESSAGES = {
@@ -42,6 +43,12 @@ _VALIDATION_MESSAGES = {
     "model_attributes_type": "应为对象 / expected an object",
     "dict_type": "应为对象 / expected an object",
     "list_type": "应为列表 / expected a list",
+    "string_unicode": "文本编码无效 / invalid text encoding",
+    "too_long": "条目过多 / too many items",
+    "too_short": "条目过少 / too few items",
+    "date_type": "日期格式应为 YYYY-MM-DD / expected a date YYYY-MM-DD",
+    "datetime_parsing": "时间格式应为 ISO 8601 / expected a date-time (ISO 8601)",
+    "datetime_from_date_parsing": "时间格式应为 ISO 8601 / expected a date-time (ISO 8601)",
 }
 
 _STATUS_CODES = {
@@ -120,7 +127,7 @@ def error_response(
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     fields = []
     for error in exc.errors():
-        message = _VALIDATION_MESSAGES.get(error["type"])
+        message = policy_message(error) or _VALIDATION_MESSAGES.get(error["type"])
         if message is None:
             message = f"输入无效 / {error.get('msg', 'invalid value')}"
         fields.append(FieldError(tuple(error.get("loc", ())), message))

@@ -10,12 +10,18 @@ from typing import Annotated
 from fastapi import Query
 
 from backend.core.errors import DomainError
+from backend.core.input import Code, Text, UnitCode
 
-UNIT_CODE_PATTERN = r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$"  # a county, township or village division code
-UnitQuery = Annotated[str | None, Query(pattern=UNIT_CODE_PATTERN, description="only this unit's subtree")]
+UnitQuery = Annotated[UnitCode | None, Query(description="only this unit's subtree")]
 
 ME = "me"
 NOBODY = "none"
+AssigneeQuery = Annotated[
+    Annotated[str, Code(r"^(me|none|[0-9a-fA-F-]{32,36})$", 36)] | None,
+    Query(description="a user id, `me` or `none`"),
+]
+# A name typed into a search box: characters or pinyin.
+NameSearchQuery = Annotated[Annotated[str, Text(50)] | None, Query(description="name, in Chinese characters or pinyin")]
 NOT_AN_ASSIGNEE = "应为用户标识、me 或 none / expected a user id, me or none"
 
 

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request id, client address and access log with Prometheus metrics."""
+"""Pure ASGI middleware: request id, client address and access log with Prometheus metrics; the pages' URL guard."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.context import client_addr_var, request_id_var
+from backend.core.errors import FieldError
+from backend.core.input import CONTROL_CHARACTERS_MESSAGE, refuses_control_characters
 
 log = logging.getLogger("liuguan.access")
 
@@ -89,3 +92,34 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(request_token)
             client_addr_var.reset(client_token)
+
+
+def _control_characters_in_url(scope: Scope) -> tuple[str | int, ...] | None:
+    """Where the URL carries a control character (decoded): ("path",) or ("query", name); None when it does not."""
+    if refuses_control_characters(scope["path"]):
+        return ("path",)
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace"):
+        if refuses_control_characters(name) or refuses_control_characters(value):
+            return ("query", name)
+    return None
+
+
+class PageUrlGuard:
+    """Pages read their filters and search boxes from the query string by hand: a control character in a page's
+    URL (NUL, which PostgreSQL refuses in text, and the rest) is answered 422 here, before a handler could carry
+    it to the database. The API declares every parameter with the shared types of backend/core/input.py."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+            where = _control_characters_in_url(scope)
+            if where is not None:
+                from backend.core.error_handlers import error_response
+
+                refusal = error_response(Request(scope), 422, fields=[FieldError(where, CONTROL_CHARACTERS_MESSAGE)])
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

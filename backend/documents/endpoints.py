@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Awaitable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from backend.core.error_handlers import error_response
+from backend.core.input import Code, UnitCode
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.core.storage import content_disposition
@@ -46,6 +48,9 @@ _FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy":
 
 T = TypeVar("T")
 
+# The token of an issued document's QR code: `<county code>-<random>` (backend/documents/issuing.py).
+VerifyToken = Annotated[str, Code(r"^[0-9]{6}-[A-Za-z0-9_-]{1,64}$", 80), Path()]
+
 
 async def read_upload(upload: UploadFile) -> NewFile:
     """The uploaded file, read up to the size limit plus one byte (more is refused without reading it all)."""
@@ -70,7 +75,7 @@ async def upload(
     owner_kind: Annotated[DocumentOwnerKind, Form()],
     owner_id: Annotated[uuid.UUID, Form()],
     kind: Annotated[DocumentKind, Form()],
-    org_unit_code: Annotated[str | None, Form(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit_code: Annotated[UnitCode | None, Form()] = None,
 ) -> DocumentOut:
     document = await service.upload_document(
         session,
@@ -90,7 +95,7 @@ async def list_documents(
     principal: DocumentRead,
     owner_kind: Annotated[DocumentOwnerKind, Query()],
     owner_id: Annotated[uuid.UUID, Query()],
-    org_unit_code: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit_code: UnitQuery = None,
 ) -> list[DocumentOut]:
     documents = await service.list_documents(session, principal, owner_kind, owner_id, org_unit_code=org_unit_code)
     return [DocumentOut.model_validate(document) for document in documents]
@@ -235,7 +240,7 @@ _verify_page = Environment(
     summary="Public: confirm an issued document from its QR code (number, kind, issuer, dates, state; no names)",
     responses={200: {"content": {"text/html": {}}}},
 )
-async def verify(request: Request, session: SessionDep, token: str) -> VerificationRead | Response:
+async def verify(request: Request, session: SessionDep, token: VerifyToken) -> VerificationRead | Response:
     verification = await issuing.verify(session, token)
     if "application/json" in request.headers.get("accept", ""):
         return verification

@@ -166,3 +166,14 @@ class UploadBadFileName(UploadRejected):
             status_code=422,
             code="UPLOAD_BAD_FILE_NAME",
         )
+
+
+class PreviewUnavailable(DomainError):
+    """The file could not be rendered within the preview's memory and time (a damaged or hostile file)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            detail="无法生成预览，请下载查看 / No preview could be made of this file; download it instead",
+            status_code=422,
+            code="PREVIEW_UNAVAILABLE",
+        )

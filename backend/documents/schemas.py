@@ -6,8 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.input import AnyDate, JsonObject, MultilineText
+from backend.core.schemas import InputSchema
 from backend.models import DocumentKind, DocumentOwnerKind, IssuedDocumentKind, IssuedDocumentStatus
 
 
@@ -38,16 +40,15 @@ class DownloadLink(BaseModel):
     expires_at: datetime
 
 
-class DestructionApproval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+Reason = Annotated[str, MultilineText(500, min_length=2)]
 
 
-class Revocation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DestructionApproval(InputSchema):
+    reason: Reason
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+
+class Revocation(InputSchema):
+    reason: Reason
 
 
 class RetentionItem(BaseModel):
@@ -65,12 +66,12 @@ class RetentionItem(BaseModel):
     locked: bool
 
 
-class IssueRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IssueRequest(InputSchema):
     kind: IssuedDocumentKind
-    context: dict[str, Any] = Field(default_factory=dict, description="Template fields, e.g. reason 理由")
-    valid_until: date | None = None
+    context: Annotated[dict[str, Any], JsonObject(max_bytes=8 * 1024)] = Field(
+        default_factory=dict, description="Template fields, e.g. reason 理由"
+    )
+    valid_until: AnyDate | None = None
 
 
 class IssuedDocumentRead(BaseModel):

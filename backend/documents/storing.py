@@ -17,6 +17,7 @@ new version, an agreement's signed scan (backend/agreements/service.py) and an i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -114,7 +115,9 @@ async def store_document(
     settings = document_settings()
     if "/" in file.filename or "\\" in file.filename or file.filename.strip() in {".", ".."}:
         raise UploadBadFileName()
-    sniffed = sniff_upload(file.data, max_bytes=settings.upload_max_bytes)
+    # The checks parse untrusted bytes (a PDF's structure in a child process, with a deadline of seconds): in a
+    # worker thread, so a slow one holds up this upload only, never the other requests on the event loop.
+    sniffed = await asyncio.to_thread(sniff_upload, file.data, max_bytes=settings.upload_max_bytes)
     storage = storage or await document_storage()
     repository = DocumentRepository(session)
     document_id = uuid.uuid4()

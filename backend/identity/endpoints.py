@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from backend.auth.cookie import SESSION_COOKIE
+from backend.core.input import CountyCode
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.identity import service
+from backend.identity import duties, service
 from backend.identity.auth import Authenticated, UsersManage
 from backend.identity.errors import LOGIN_FAILED
 from backend.identity.schemas import (
+    GrantRequestDecision,
+    GrantRequestRead,
     LoginRequest,
     LoginResponse,
     MeRead,
@@ -24,10 +28,15 @@ from backend.identity.schemas import (
     UserRead,
     UserUpdate,
 )
-from backend.models import User
+from backend.models import RoleGrant, RoleGrantRequest, User
+from backend.tenants.auth import TenantsProvision
+from backend.tenants.service import enter_tenant
 
 auth_router = APIRouter(prefix=f"{API_V1}/auth", tags=["auth"])
 admin_router = APIRouter(prefix=f"{API_V1}/admin/users", tags=["admin"])
+requests_router = APIRouter(prefix=f"{API_V1}/admin/grant-requests", tags=["admin"])
+platform_requests_router = APIRouter(prefix=f"{API_V1}/platform/tenants/{{code}}/grant-requests", tags=["platform"])
+CountyPath = Annotated[CountyCode, Path(description="6-digit county division code")]
 
 
 def set_session_cookie(response: Response, value: str, *, secure: bool) -> None:
@@ -132,13 +141,17 @@ async def update_user(session: SessionDep, principal: UsersManage, user_id: uuid
     "/{user_id}/grants",
     response_model=RoleGrantRead,
     status_code=status.HTTP_201_CREATED,
-    summary="Grant a role over an org subtree",
+    summary="Grant a role over an org subtree (202 and a grant request when a second administrator must approve)",
+    responses={202: {"model": GrantRequestRead, "description": "separation of duties: waiting for approval"}},
 )
 async def grant_role(
     session: SessionDep, principal: UsersManage, user_id: uuid.UUID, grant: RoleGrantCreate
-) -> RoleGrantRead:
+) -> RoleGrantRead | Response:
     user = await service.get_user_in_reach(session, principal, user_id)
-    return RoleGrantRead.model_validate(await service.grant_role(session, principal, user, grant))
+    made = await service.grant_role(session, principal, user, grant)
+    if isinstance(made, RoleGrantRequest):
+        return JSONResponse(grant_request_read(made).model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+    return RoleGrantRead.model_validate(made)
 
 
 @admin_router.delete(
@@ -156,3 +169,79 @@ async def revoke_grant(
 async def unlock_user(session: SessionDep, principal: UsersManage, user_id: uuid.UUID) -> Response:
     await service.unlock_user(session, await service.get_user_in_reach(session, principal, user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- grants waiting for a second administrator (backend/identity/duties.py) ----------------------------------------
+
+
+def grant_request_read(request: RoleGrantRequest) -> GrantRequestRead:
+    return GrantRequestRead(
+        id=request.id,
+        user_id=uuid.UUID(request.subject.removeprefix("user:")),
+        role=request.role,
+        org_unit_code=request.org_unit_code,
+        status=request.decision or "pending",
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        reason=request.reason,
+        grant_id=request.grant_id,
+    )
+
+
+def _grant_read(grant: RoleGrant) -> RoleGrantRead:
+    return RoleGrantRead.model_validate(grant)
+
+
+@requests_router.get("", response_model=list[GrantRequestRead], summary="Grants waiting for a second administrator")
+async def pending_grant_requests(session: SessionDep, principal: UsersManage) -> list[GrantRequestRead]:
+    return [grant_request_read(request) for request in await duties.pending_requests(session, principal)]
+
+
+@requests_router.post(
+    "/{request_id}/approve", response_model=RoleGrantRead, summary="Approve as the second administrator"
+)
+async def approve_grant_request(session: SessionDep, principal: UsersManage, request_id: uuid.UUID) -> RoleGrantRead:
+    return _grant_read(await duties.approve(session, principal, request_id))
+
+
+@requests_router.post("/{request_id}/refuse", response_model=GrantRequestRead, summary="Refuse a grant request")
+async def refuse_grant_request(
+    session: SessionDep, principal: UsersManage, request_id: uuid.UUID, decision: GrantRequestDecision
+) -> GrantRequestRead:
+    return grant_request_read(await duties.refuse(session, principal, request_id, decision.reason))
+
+
+@platform_requests_router.get(
+    "", response_model=list[GrantRequestRead], summary="A county's grants waiting for a second administrator"
+)
+async def platform_pending_grant_requests(
+    session: SessionDep, principal: TenantsProvision, code: CountyPath
+) -> list[GrantRequestRead]:
+    await enter_tenant(session, code)
+    return [grant_request_read(request) for request in await duties.pending_requests(session, principal)]
+
+
+@platform_requests_router.post(
+    "/{request_id}/approve", response_model=RoleGrantRead, summary="Approve a county's grant request (operator)"
+)
+async def platform_approve_grant_request(
+    session: SessionDep, principal: TenantsProvision, code: CountyPath, request_id: uuid.UUID
+) -> RoleGrantRead:
+    await enter_tenant(session, code)
+    return _grant_read(await duties.approve(session, principal, request_id))
+
+
+@platform_requests_router.post(
+    "/{request_id}/refuse", response_model=GrantRequestRead, summary="Refuse a county's grant request (operator)"
+)
+async def platform_refuse_grant_request(
+    session: SessionDep,
+    principal: TenantsProvision,
+    code: CountyPath,
+    request_id: uuid.UUID,
+    decision: GrantRequestDecision,
+) -> GrantRequestRead:
+    await enter_tenant(session, code)
+    return grant_request_read(await duties.refuse(session, principal, request_id, decision.reason))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from backend.core.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
+from backend.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 
 # One message for every sign-in failure: it must not tell a wrong username from a wrong password or a lock.
 LOGIN_FAILED = "用户名或密码错误，或账号暂时被锁定 / Wrong username or password, or the account is temporarily locked"
@@ -53,3 +53,30 @@ class CsrfRejected(InvalidInput):
         super().__init__("页面已过期，请刷新后重试 / The form expired; reload the page and try again")
         self.status_code = 403
         self.code = "CSRF_REJECTED"
+
+
+class SelfGrantRefused(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("不能给自己授予角色 / You cannot grant a role to yourself")
+        self.code = "SELF_GRANT"
+
+
+class SecondAdministratorRequired(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "须由另一位管理员批准（申请人和被授权人都不能批准） / Another administrator must decide (not the one who "
+            "asked, nor the user it is for)"
+        )
+        self.code = "SECOND_ADMINISTRATOR_REQUIRED"
+
+
+class AdministratorRequired(Conflict):
+    """The change would leave the county without an active administrator, or lock the caller out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, code="ADMINISTRATOR_REQUIRED")
+
+
+class GrantRequestNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("授权申请不存在或已处理 / Grant request not found or already decided")

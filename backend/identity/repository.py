@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.breakglass.repository import BreakGlassRepository
 from backend.db.repository import Repository, TenantScopedRepository
-from backend.models import BreakGlassGrant, RoleGrant, User, UserSession
+from backend.models import BreakGlassGrant, RoleGrant, RoleGrantRequest, User, UserSession
 
 
 class UserRepository(TenantScopedRepository[User]):
@@ -23,9 +25,22 @@ class RoleGrantRepository(TenantScopedRepository[RoleGrant]):
     entity_type = "role_grant"
 
 
+class RoleGrantRequestRepository(TenantScopedRepository[RoleGrantRequest]):
+    model = RoleGrantRequest
+    entity_type = "role_grant_request"
+
+
 class UserSessionRepository(TenantScopedRepository[UserSession]):
     model = UserSession
     unit_column = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailureCount:
+    """A failed sign-in as counted: the failures now, and whether this one locked the account."""
+
+    failures: int
+    locked_now: bool
 
 
 class IdentityRepository(Repository):
@@ -36,6 +51,7 @@ class IdentityRepository(Repository):
         self.users = UserRepository(session)
         self.grants = RoleGrantRepository(session)
         self.sessions = UserSessionRepository(session)
+        self.requests = RoleGrantRequestRepository(session)
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -45,6 +61,46 @@ class IdentityRepository(Repository):
     async def user_by_username(self, username: str) -> User | None:
         """The county's user with this username (unique within the county), or None."""
         return await self.one_or_none(self.users.base().where(User.username == username))
+
+    async def count_failed_sign_in(
+        self, user_id: uuid.UUID, *, now: datetime, max_failures: int, lock_until: datetime
+    ) -> FailureCount | None:
+        """Count one failed sign-in in a single UPDATE (no read-modify-write, no version check: parallel failures
+        all count and none conflicts); the failure that reaches `max_failures` locks the account until
+        `lock_until` and starts the count again. None when the account is locked already (nothing counted)."""
+        reaches = User.failed_login_count + 1 >= max_failures
+        statement = (
+            update(User)
+            .where(
+                User.tenant_id == self.tenant_id,
+                User.id == user_id,
+                or_(User.locked_until.is_(None), User.locked_until <= now),
+            )
+            .values(
+                failed_login_count=case((reaches, 0), else_=User.failed_login_count + 1),
+                locked_until=case((reaches, lock_until), else_=None),
+            )
+            .returning(User.failed_login_count, User.locked_until)
+            .execution_options(synchronize_session=False)
+        )
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        return FailureCount(failures=row[0], locked_now=row[1] is not None)
+
+    async def clear_failed_sign_ins(self, user_id: uuid.UUID) -> None:
+        """Forget the failures after a successful sign-in (a no-op write when there were none), without the
+        version check: it is not an edit of the user and must not conflict with one."""
+        await self.session.execute(
+            update(User)
+            .where(
+                User.tenant_id == self.tenant_id,
+                User.id == user_id,
+                or_(User.failed_login_count != 0, User.locked_until.is_not(None)),
+            )
+            .values(failed_login_count=0, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def user_by_id(self, user_id: uuid.UUID) -> User | None:
         """The county's user with this id, or None."""
@@ -58,6 +114,34 @@ class IdentityRepository(Repository):
         """The subject's grants not revoked, oldest first."""
         statement = self.grants.base().where(RoleGrant.subject == subject, RoleGrant.revoked_at.is_(None))
         return await self.all(statement.order_by(RoleGrant.granted_at))
+
+    async def active_users_holding(self, roles: frozenset[str], *, excluding: uuid.UUID) -> list[User]:
+        """The county's active users, other than `excluding`, who hold one of `roles` (not revoked)."""
+        holders = self.grants.base().where(RoleGrant.role.in_(roles), RoleGrant.revoked_at.is_(None))
+        subjects = {grant.subject for grant in await self.all(holders)} - {f"user:{excluding}"}
+        ids = [uuid.UUID(subject.removeprefix("user:")) for subject in subjects if subject.startswith("user:")]
+        if not ids:
+            return []
+        return await self.all(self.users.base().where(User.id.in_(ids), User.active.is_(True)))
+
+    async def pending_grant_request(self, subject: str, role: str, org_unit_code: str) -> RoleGrantRequest | None:
+        """The request waiting for this very grant, or None."""
+        statement = self.requests.base().where(
+            RoleGrantRequest.subject == subject,
+            RoleGrantRequest.role == role,
+            RoleGrantRequest.org_unit_code == org_unit_code,
+            RoleGrantRequest.decided_at.is_(None),
+        )
+        return await self.one_or_none(statement)
+
+    async def pending_grant_requests(self, roots: list[str]) -> list[RoleGrantRequest]:
+        """Requests waiting for a decision, for units under one of the roots ('' = the county), oldest first."""
+        statement = self.requests.base().where(self.requests.in_subtrees(roots), RoleGrantRequest.decided_at.is_(None))
+        return await self.all(statement.order_by(RoleGrantRequest.requested_at))
+
+    async def grant_request(self, request_id: uuid.UUID) -> RoleGrantRequest | None:
+        """The county's grant request with this id (decided or not), or None."""
+        return await self.requests.get(request_id)
 
     async def grant_by_id(self, grant_id: uuid.UUID) -> RoleGrant | None:
         """The county's grant with this id (revoked or not), or None."""

@@ -4,19 +4,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from backend.authz.vocabulary import Role
+from backend.core.input import Code, CountyCode, MultilineText, Omittable, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 
-Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+Username = Annotated[str, Code(r"^[A-Za-z0-9_.-]{3,64}$", 64)]
+Password = Annotated[str, Text(256, min_length=1, verbatim=True)]
+DisplayName = Annotated[str, Text(100, min_length=1)]
 
 
 class LoginRequest(InputSchema):
-    tenant_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(examples=["330106"])
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    tenant_code: CountyCode = Field(examples=["330106"])
+    # Any text: a sign-in with a name that could never be a username fails like any other (401).
+    username: Annotated[str, Text(64, min_length=1)]
     password: Password
 
 
@@ -45,18 +47,40 @@ class RoleGrantRead(OutputSchema):
     granted_at: datetime
 
 
+class GrantRequestRead(OutputSchema):
+    """A grant waiting for a second administrator (separation of duties), or how it was decided."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    org_unit_code: str
+    status: str = Field(description="pending, approved or refused")
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    grant_id: uuid.UUID | None
+
+
+class GrantRequestDecision(InputSchema):
+    reason: Annotated[str, MultilineText(500, min_length=2)] | None = None
+
+
 class UserCreate(InputSchema):
     username: Username
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    display_name: DisplayName
     org_unit_code: UnitCode
     password: Password
-    grants: list[RoleGrantCreate] = Field(default_factory=list)
+    grants: list[RoleGrantCreate] = Field(default_factory=list, max_length=20)
 
 
 class UserUpdate(InputSchema):
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    org_unit_code: UnitCode | None = None
-    active: bool | None = None
+    """Change some fields; a field left out keeps its value (null is refused)."""
+
+    display_name: Omittable[DisplayName] = None
+    org_unit_code: Omittable[UnitCode] = None
+    active: Omittable[bool] = None
     version: int = Field(description="The version you read; a stale one answers 409")
 
 

@@ -7,21 +7,24 @@ username costs the same argon2 work as a wrong password.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import BreakGlassScope, Principal, ScopedRole
-from backend.authz.vocabulary import COUNTY_WIDE_ROLES, TOWNSHIP_ROLES, Action, Role
+from backend.authz.vocabulary import ADMINISTRATION_ROLES, COUNTY_WIDE_ROLES, TOWNSHIP_ROLES, Action, Role
 from backend.config import Settings
 from backend.core.clock import utc_now
 from backend.core.context import Actor, actor_var
 from backend.core.errors import StaleVersion
+from backend.core.input import refuses_control_characters
 from backend.db.tenancy import set_tenant
-from backend.identity import security
+from backend.identity import duties, security
+from backend.identity.duties import user_subject
 from backend.identity.errors import (
     GrantNotFound,
     InvalidGrant,
@@ -32,16 +35,12 @@ from backend.identity.errors import (
 )
 from backend.identity.repository import IdentityRepository
 from backend.identity.schemas import RoleGrantCreate, UserCreate, UserUpdate
-from backend.models import RoleGrant, User, UserSession
+from backend.models import RoleGrant, RoleGrantRequest, User, UserSession
 from backend.org.repository import OrgUnitRepository
 from backend.tenants.errors import TenantNotFound
 from backend.tenants.service import get_tenant_by_code
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def user_subject(user_id: uuid.UUID) -> str:
-    return f"user:{user_id}"
 
 
 def user_actor(user: User) -> Actor:
@@ -82,35 +81,20 @@ async def _check_grant(session: AsyncSession, granter: Principal, grant: RoleGra
 
 async def grant_role(
     session: AsyncSession, granter: Principal, user: User, grant: RoleGrantCreate, *, field: str = "role"
-) -> RoleGrant:
-    """Grant a role over a subtree, with its audit event, in the caller's transaction."""
+) -> RoleGrant | RoleGrantRequest:
+    """Grant a role over a subtree, with its audit event, in the caller's transaction; or, when the grant would
+    give one user both administration and personal data, record it as a request for a second administrator
+    (backend/identity/duties.py). Nobody grants a role to herself."""
+    duties.refuse_self_grant(granter, user)
     await _check_grant(session, granter, grant, field)
-    repository = IdentityRepository(session)
-    subject = user_subject(user.id)
-    if any(
-        g.role == grant.role and g.org_unit_code == grant.org_unit_code for g in await repository.active_grants(subject)
-    ):
+    held = await IdentityRepository(session).active_grants(user_subject(user.id))
+    if any(g.role == grant.role and g.org_unit_code == grant.org_unit_code for g in held):
         raise InvalidGrant(field, "已有相同授权 / the user already holds this grant")
-    row = RoleGrant(
-        id=uuid.uuid4(),
-        tenant_id=user.tenant_id,
-        subject=subject,
-        role=grant.role.value,
-        org_unit_code=grant.org_unit_code,
-        granted_by=granter.subject,
-        granted_at=utc_now(),
+    if duties.combines_administration_and_personal_data(grant.role, {g.role for g in held}):
+        return await duties.request_grant(session, granter, user, grant.role, grant.org_unit_code)
+    return await duties.add_grant(
+        session, user, grant.role.value, grant.org_unit_code, granted_by=granter.subject, approved_by=None
     )
-    repository.add(row)
-    await session.flush()
-    await audit.record(
-        session,
-        action="role_grant.create",
-        entity_type="user",
-        entity_id=user.id,
-        org_unit_code=grant.org_unit_code,
-        changes=audit.diff(None, {"role": row.role, "org_unit_code": row.org_unit_code}),
-    )
-    return row
 
 
 async def revoke_grant(session: AsyncSession, granter: Principal, user: User, grant_id: uuid.UUID) -> None:
@@ -120,6 +104,8 @@ async def revoke_grant(session: AsyncSession, granter: Principal, user: User, gr
         raise GrantNotFound()
     if not granter.can(Action.users_manage, row.org_unit_code):
         raise GrantNotFound()
+    if row.role in ADMINISTRATION_ROLES:
+        await duties.keep_an_administrator(session, granter, user)
     row.revoked_at = utc_now()
     await session.flush()
     await audit.record(
@@ -184,6 +170,8 @@ async def update_user(session: AsyncSession, principal: Principal, user: User, u
             raise InvalidGrant("org_unit_code", "组织机构不存在或超出管理范围 / unknown unit or outside your reach")
     if update.version != user.version:
         raise StaleVersion(current=_user_snapshot(user))
+    if changes.get("active") is False and user.active:
+        await duties.keep_an_administrator(session, principal, user)
     before = {name: getattr(user, name) for name in changes}
     for name, value in changes.items():
         setattr(user, name, value)
@@ -252,6 +240,10 @@ async def sign_in(
     client_addr: str | None,
 ) -> SignedIn | None:
     """Check the credentials; None for any failure (counted and audited where an account exists)."""
+    if refuses_control_characters(username):
+        # No username holds one (the schema and the page's form refuse it too); it must not reach the database.
+        security.verify_secret(None, password)
+        return None
     try:
         tenant = await get_tenant_by_code(session, tenant_code)
     except TenantNotFound:
@@ -261,37 +253,16 @@ async def sign_in(
     repository = IdentityRepository(session)
     user = await repository.user_by_username(username)
     now = utc_now()
-    password_ok = security.verify_secret(user.password_hash if user else None, password)
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so sign-ins do not stall other requests.
+    password_ok = await asyncio.to_thread(security.verify_secret, user.password_hash if user else None, password)
     if user is None:
         return None
     actor_var.set(user_actor(user))
     locked = user.locked_until is not None and user.locked_until > now
     if not password_ok or locked or not user.active:
-        if not locked:
-            user.failed_login_count += 1
-        await audit.record(
-            session,
-            action="user.login_failed",
-            entity_type="user",
-            entity_id=user.id,
-            org_unit_code=user.org_unit_code,
-            reason="locked" if locked else ("inactive" if not user.active else "wrong password"),
-        )
-        if not locked and user.failed_login_count >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_login_count = 0
-            await audit.record(
-                session,
-                action="user.locked",
-                entity_type="user",
-                entity_id=user.id,
-                org_unit_code=user.org_unit_code,
-                changes=audit.diff(None, {"locked_until": user.locked_until}),
-            )
-        await session.flush()
+        await _failed_sign_in(session, settings, user, now, locked=locked)
         return None
-    user.failed_login_count = 0
-    user.locked_until = None
+    await repository.clear_failed_sign_ins(user.id)
     token = security.new_token()
     user_session = UserSession(
         id=uuid.uuid4(),
@@ -310,6 +281,37 @@ async def sign_in(
         session, action="user.login", entity_type="user", entity_id=user.id, org_unit_code=user.org_unit_code
     )
     return SignedIn(user=user, user_session=user_session, token=token)
+
+
+async def _failed_sign_in(
+    session: AsyncSession, settings: Settings, user: User, now: datetime, *, locked: bool
+) -> None:
+    """Count and audit a failed sign-in of an existing account. The count is one atomic UPDATE, so parallel
+    failures never conflict: the caller answers the same 401 as for an unknown account, whatever happened."""
+    counted = None
+    lock_until = now + timedelta(minutes=settings.login_lockout_minutes)
+    if not locked:
+        counted = await IdentityRepository(session).count_failed_sign_in(
+            user.id, now=now, max_failures=settings.login_max_failures, lock_until=lock_until
+        )
+        locked = counted is None  # locked by a parallel failure since the account was read
+    await audit.record(
+        session,
+        action="user.login_failed",
+        entity_type="user",
+        entity_id=user.id,
+        org_unit_code=user.org_unit_code,
+        reason="locked" if locked else ("inactive" if not user.active else "wrong password"),
+    )
+    if counted is not None and counted.locked_now:
+        await audit.record(
+            session,
+            action="user.locked",
+            entity_type="user",
+            entity_id=user.id,
+            org_unit_code=user.org_unit_code,
+            changes=audit.diff(None, {"locked_until": lock_until}),
+        )
 
 
 async def resolve_session(session: AsyncSession, settings: Settings, token: str) -> tuple[User, UserSession] | None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from backend.authz.dependencies import declares
 from backend.authz.vocabulary import Action
 from backend.core.errors import FieldError
+from backend.core.input import Code, Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.intake import reconciliation, routing, service, submit, webhooks
@@ -38,10 +39,10 @@ router = APIRouter(prefix=API_V1, tags=["intake"])
 platform_router = APIRouter(prefix=f"{API_V1}/platform/intake", tags=["platform"])
 
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=100, description="The sender's key for this request (stored)"),
+    Annotated[str, Text(100)] | None,
+    Header(alias="Idempotency-Key", description="The sender's key for this request (stored)"),
 ]
-Month = Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str, Code(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", 7), Query(examples=["2026-11"])]
 
 SINGLE_EXAMPLES = {name: {"summary": name, "value": value} for name, value in EXAMPLES.items()}
 BATCH_EXAMPLES = {
@@ -156,10 +157,20 @@ async def my_reconciliation(
     return _reconciliation_response(rows, month, output)
 
 
-@router.get("/intake/triages/{case_id}", response_model=TriageBody, summary="A triage case's notification")
+@router.get(
+    "/intake/triages/{case_id}",
+    response_model=TriageBody,
+    summary="A triage case's notification (ID numbers in full for holders of person.read_identifiers, audited)",
+)
 async def read_triage(session: SessionDep, principal: TriageRead, case_id: uuid.UUID) -> TriageBody:
     triage, payload = await service.read_triage(session, principal, case_id)
     return _triage_body(triage, payload)
+
+
+def _masked(triage: Any) -> dict[str, Any]:
+    """The answer to a decision shows the notification with the ID numbers masked; the read view
+    (GET /intake/triages/{case_id}) shows them in full to those who may, audited."""
+    return service.masked_payload(submit.decrypt_payload(triage.payload_encrypted))
 
 
 def _triage_body(triage: Any, payload: dict[str, Any], follow_ups: list[Any] | None = None) -> TriageBody:
@@ -180,13 +191,13 @@ def _triage_body(triage: Any, payload: dict[str, Any], follow_ups: list[Any] | N
 @router.post("/intake/triages/{case_id}/verify", response_model=TriageBody, summary="Verify (核实)")
 async def verify_triage(session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> TriageBody:
     triage = await service.verify(session, principal, case_id)
-    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted))
+    return _triage_body(triage, _masked(triage))
 
 
 @router.post("/intake/triages/{case_id}/accept", response_model=TriageBody, summary="Accept into the registry")
 async def accept_triage(session: SessionDep, principal: TriageWrite, case_id: uuid.UUID) -> TriageBody:
     triage, follow_ups = await service.accept(session, principal, case_id)
-    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted), follow_ups)
+    return _triage_body(triage, _masked(triage), follow_ups)
 
 
 @router.post("/intake/triages/{case_id}/reject", response_model=TriageBody, summary="Reject with a reason")
@@ -196,7 +207,7 @@ async def reject_triage(
     if decision.reason is None:
         raise InvalidNotification([FieldError(("body", "reason"), "须说明理由 / a reason is required")])
     triage = await service.reject(session, principal, case_id, decision.reason)
-    return _triage_body(triage, submit.decrypt_payload(triage.payload_encrypted))
+    return _triage_body(triage, _masked(triage))
 
 
 @platform_router.get("/held", response_model=list[HeldNotificationRead], summary="Holding queue")

@@ -9,14 +9,17 @@ Version 1 is the only version; a later version becomes a new model in the union 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, TypeAdapter, ValidationInfo, model_validator
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler, TypeAdapter, ValidationInfo, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from backend.authz.vocabulary import ClientScope
-from backend.core.clock import china_today
+from backend.core.input import AnyDate, Code, MultilineText, PastDate, Text, today
+from backend.core.outbound import OutboundUrl
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
@@ -45,43 +48,29 @@ TYPE_SCOPE: dict[NotificationType, ClientScope] = {
 }
 
 
-TODAY_CONTEXT_KEY = "today"
-
-
-def _today(info: ValidationInfo) -> date:
-    """China's date for the checks below: given once per batch in the validation context (a batch is one
-    moment), read from the clock when a notification is validated alone (the single-post route)."""
-    context = info.context
-    if context is not None and TODAY_CONTEXT_KEY in context:
-        return cast(date, context[TODAY_CONTEXT_KEY])
-    return china_today()
+# `today` comes once per batch in the validation context (TODAY_CONTEXT_KEY: a batch is one moment), from the
+# clock when a notification is validated alone (the single-post route); PastDate reads it the same way.
 
 
 def _resident_id(value: str, info: ValidationInfo) -> str:
     try:
-        return parse_resident_id(value, today=_today(info)).number
+        return parse_resident_id(value, today=today(info)).number
     except InvalidResidentId as error:
         raise ValueError(error.detail) from None
 
 
-def _not_future(value: date, info: ValidationInfo) -> date:
-    if value > _today(info):
-        raise ValueError("日期不能在将来 / the date cannot be in the future")
-    return value
-
-
-ResidentIdNumber = Annotated[str, StringConstraints(min_length=15, max_length=24), AfterValidator(_resident_id)]
+ResidentIdNumber = Annotated[str, Text(24, min_length=15), AfterValidator(_resident_id)]
 DivisionCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[1-9][0-9]{5}(?:[0-9]{3}(?:[0-9]{3})?)?$"),
+    Code(r"^[1-9][0-9]{5}(?:[0-9]{3}(?:[0-9]{3})?)?$", 12),
     Field(description="区划代码: county 6, township 9 or village 12 digits", examples=["330106001001"]),
 ]
-PastDate = Annotated[date, AfterValidator(_not_future)]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+PersonName = Annotated[str, Text(50, min_length=1)]
+Text200 = Annotated[str, Text(200, min_length=1)]
+RecordNumber = Annotated[str, Text(40, min_length=1)]
 TransactionId = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$"),
+    Code(r"^[A-Za-z0-9._:\-]{1,64}$", 64),
     Field(description="The sender's own id of this record; a replay with the same id returns the original"),
 ]
 
@@ -94,7 +83,7 @@ class PersonRef(InputSchema):
 class BaseNotification(InputSchema):
     transaction_id: TransactionId
     schema_version: Literal[1] = 1
-    source_record_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    source_record_id: Annotated[str, Text(64, min_length=1)]
     issuing_office: Text200 = Field(description="签发/登记机关")
     address: Text200 = Field(description="详细地址")
 
@@ -134,10 +123,10 @@ class ResidencePermitIssued(BaseNotification):
 
     type: Literal[NotificationType.residence_permit_issued]
     person: PersonRef
-    permit_number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    permit_number: RecordNumber
     residence_division_code: DivisionCode
     issued_on: PastDate
-    valid_until: date
+    valid_until: AnyDate
 
 
 class HouseholdMoved(BaseNotification):
@@ -159,7 +148,7 @@ class MarriageRegistered(BaseNotification):
     type: Literal[NotificationType.marriage_registered]
     husband: PersonRef
     wife: PersonRef
-    certificate_number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    certificate_number: RecordNumber
     registered_on: PastDate
     residence_division_code: DivisionCode
 
@@ -188,7 +177,7 @@ class BirthReported(BaseNotification):
     child_name: PersonName | None = None
     child_sex: Literal["male", "female"]
     birth_date: PastDate
-    birth_certificate_number: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    birth_certificate_number: RecordNumber
     residence_division_code: DivisionCode
 
     def subjects(self) -> dict[str, PersonRef]:
@@ -305,10 +294,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+class _ValidatedOneByOne:
+    """A batch item: read as it came and validated alone by the submit path (backend/intake/submit.py), so a bad
+    item never holds back the good ones; documented as the notification it must be."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(NOTIFICATION_ADAPTER.core_schema)
+
+
 class BatchRequest(InputSchema):
     """Up to 1,000 notifications; each is validated on its own, so bad items never hold back good ones."""
 
-    notifications: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    notifications: list[Annotated[dict[str, Any], _ValidatedOneByOne()]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class ItemError(OutputSchema):
@@ -357,7 +354,7 @@ class HeldNotificationRead(OutputSchema):
 
 
 class TriageDecision(InputSchema):
-    reason: Annotated[str, StringConstraints(min_length=2, max_length=500)] | None = None
+    reason: Annotated[str, MultilineText(500, min_length=2)] | None = None
 
 
 class TriageRead(OutputSchema):
@@ -374,7 +371,10 @@ class TriageRead(OutputSchema):
 
 
 class WebhookRegistration(InputSchema):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=500)]
+    url: OutboundUrl = Field(
+        description="https:// (http only in development); its host must resolve to public addresses only, checked "
+        "now and again at every delivery"
+    )
 
 
 class WebhookRegistered(OutputSchema):

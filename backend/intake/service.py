@@ -42,6 +42,7 @@ from backend.models import (
 )
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
+from backend.persons.resident_id import mask_resident_id
 from backend.persons.schemas import PersonDepart
 from backend.persons.service import depart_person
 from backend.tenants.directory import DivisionRoute
@@ -51,6 +52,10 @@ ROUTER_ID = "intake-router"
 ROUTER_ACTOR = Actor(kind="system", id=ROUTER_ID, label="部门通报分拣 intake router")
 SUBJECT_PARTS = {"person": "subject", "husband": "spouse", "wife": "spouse", "mother": "subject", "father": "spouse"}
 ROLE_KEYS = {"person": "person", "husband": "husband", "wife": "wife", "mother": "mother", "father": "father"}
+
+IDENTIFIERS_VIEWED = "intake.view_identifiers"
+# The persons a notification names, by role (backend/intake/schemas.py `subjects()`).
+PERSON_KEYS = ("person", "mother", "father", "husband", "wife")
 
 
 def router_principal(route: DivisionRoute) -> Principal:
@@ -141,11 +146,45 @@ async def _triage(
     return case, triage
 
 
+def masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The notification with its persons' ID numbers masked (`110101********4518`)."""
+    masked = dict(payload)
+    for key in PERSON_KEYS:
+        person = payload.get(key)
+        if isinstance(person, dict) and isinstance(person.get("resident_id"), str):
+            masked[key] = {**person, "resident_id": mask_resident_id(person["resident_id"])}
+    return masked
+
+
+async def payload_shown(
+    session: AsyncSession, principal: Principal, case: Case, triage: IntakeTriage
+) -> dict[str, Any]:
+    """The notification as the department sent it, for someone to read: the persons' ID numbers in full for a
+    holder of person.read_identifiers on the case's unit, the read audited (`intake.view_identifiers`, without
+    the numbers); masked for anyone else."""
+    payload = decrypt_payload(triage.payload_encrypted)
+    shown = [key for key in PERSON_KEYS if isinstance(payload.get(key), dict) and payload[key].get("resident_id")]
+    if not principal.can(Action.person_read_identifiers, case.org_unit_code):
+        return masked_payload(payload)
+    if shown:
+        await audit.record(
+            session,
+            action=IDENTIFIERS_VIEWED,
+            entity_type="intake_triage",
+            entity_id=triage.id,
+            org_unit_code=case.org_unit_code,
+            correlation_id=case.number,
+            changes={"fields": [f"{key}.resident_id" for key in shown]},
+        )
+    return payload
+
+
 async def read_triage(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID
 ) -> tuple[IntakeTriage, dict[str, Any]]:
-    _, triage = await _triage(session, principal, case_id, Action.case_read)
-    return triage, decrypt_payload(triage.payload_encrypted)
+    """A triage case's notification as `payload_shown` gives it."""
+    case, triage = await _triage(session, principal, case_id, Action.case_read)
+    return triage, await payload_shown(session, principal, case, triage)
 
 
 async def verify(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> IntakeTriage:

@@ -25,11 +25,11 @@ from backend.core.clock import china_day, utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.core.divisions import county_of
 from backend.core.errors import FieldError
+from backend.core.input import TODAY_CONTEXT_KEY
 from backend.intake.errors import InvalidNotification, NotificationNotFound, TransactionReused, TypeNotInScope
 from backend.intake.repository import NotificationIntake, NotificationRepository
 from backend.intake.schemas import (
     NOTIFICATION_ADAPTER,
-    TODAY_CONTEXT_KEY,
     TYPE_SCOPE,
     AcceptedItem,
     BaseNotification,

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.outbound import OutboundPolicy, Resolver, UnsafeOutboundUrl, safe_outbound_url
 from backend.core.polling import PollingWorker, PollSettings, error_text
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context
@@ -94,7 +95,9 @@ def enqueue_status_event(
 
 
 async def register_webhook(session: AsyncSession, principal: Principal, url: str) -> str:
-    """Register (or replace) the client's callback URL; returns the new signing secret, shown once."""
+    """Register (or replace) the client's callback URL; returns the new signing secret, shown once. The URL must
+    meet the outbound policy (backend/core/outbound.py: https, a public host), or it is refused with 422."""
+    await safe_outbound_url(url, field_name="url")
     secret = secrets.token_urlsafe(32)
     ciphertext = personal_data_cipher().encrypt(secret, context=WEBHOOK_SECRET_CONTEXT)
     repository = WebhookRepository(session)
@@ -145,21 +148,38 @@ class WebhookDispatcher(PollingWorker):
     name = "webhook dispatcher"
     settings: WebhookSettings
 
-    def __init__(self, database: Database, settings: WebhookSettings | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: WebhookSettings | None = None,
+        *,
+        policy: OutboundPolicy | None = None,
+        resolve: Resolver | None = None,
+    ) -> None:
         super().__init__(settings or WebhookSettings(), database)
+        self.policy = policy
+        self.resolve = resolve
 
     async def _send(self, client: httpx.AsyncClient, url: str, secret: str, delivery: WebhookDelivery) -> None:
+        # Checked again now, and sent to the address just checked: a name that resolves elsewhere since it was
+        # registered (DNS rebinding) is refused, not followed. The attempt fails like an unreachable receiver.
+        try:
+            target = await safe_outbound_url(url, self.policy, resolve=self.resolve)
+        except UnsafeOutboundUrl as refused:
+            raise RuntimeError(f"refused by the outbound policy: {refused.reason}") from None
         body = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(utc_now().timestamp()))
         response = await client.post(
-            url,
+            target.url,
             content=body,
             headers={
+                **target.headers,
                 "Content-Type": "application/json",
                 EVENT_ID_HEADER: str(delivery.id),
                 TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: sign(secret, timestamp, body),
             },
+            extensions=target.extensions,
         )
         if not response.is_success:
             raise RuntimeError(f"HTTP {response.status_code}")

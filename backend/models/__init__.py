@@ -25,7 +25,7 @@ from backend.models.document import (
     IssuedDocumentKind,
     IssuedDocumentStatus,
 )
-from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
+from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, RoleGrantRequest, User, UserSession
 from backend.models.intake import (
     DeliveryStatus,
     IntakeNotification,
@@ -102,6 +102,7 @@ __all__ = [
     "ApiClient",
     "BreakGlassGrant",
     "RoleGrant",
+    "RoleGrantRequest",
     "User",
     "UserSession",
     "AuditChainHead",

@@ -53,6 +53,37 @@ class RoleGrant(IdMixin, TenantMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class RoleGrantRequest(IdMixin, TenantMixin, Base):
+    """A role grant waiting for a second administrator (职责分离 separation of duties): a role that reads personal
+    data for a user who administers the county, or administration for a user who reads personal data. Another
+    county administrator or the platform operator approves it (then `grant_id` is the grant made) or refuses it;
+    either way the row stays as the record of who asked and who decided."""
+
+    __tablename__ = "role_grant_requests"
+    __table_args__ = (
+        Index(
+            "uq_role_grant_requests_pending",
+            "tenant_id",
+            "subject",
+            "role",
+            "org_unit_code",
+            unique=True,
+            postgresql_where="decided_at IS NULL",
+        ),
+    )
+
+    subject: Mapped[str] = mapped_column(String(80), nullable=False)
+    role: Mapped[str] = mapped_column(String(40), nullable=False)
+    org_unit_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)  # approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("role_grants.id"), nullable=True)
+
+
 class UserSession(IdMixin, TenantMixin, Base):
     """A browser session. Only the SHA-256 of the cookie's secret is stored."""
 

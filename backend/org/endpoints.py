@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
+from backend.core.input import UnitCode
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.org import service
@@ -16,7 +17,7 @@ from backend.org.schemas import OrgUnitRead
 
 router = APIRouter(prefix=f"{API_V1}/org-units", tags=["org"])
 
-UnitCodePath = Annotated[str, Path(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+UnitCodePath = Annotated[UnitCode, Path()]
 
 
 @router.get("", response_model=list[OrgUnitRead], summary="Org units I may see")

@@ -12,6 +12,8 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from backend.authz.vocabulary import Action
+from backend.core.input import Text
+from backend.core.list_filters import NameSearchQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -61,14 +63,14 @@ async def list_persons(
     session: SessionDep,
     principal: PersonsRead,
     page: Annotated[PageParams, Depends(page_params)],
-    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit: UnitQuery = None,
     flow_direction: FlowDirection | None = None,
     person_status: Annotated[PersonStatus | None, Query(alias="status")] = None,
     key_subject: bool | None = None,
     sex: Sex | None = None,
-    q: Annotated[str | None, Query(max_length=50, description="Name in characters or pinyin")] = None,
-    resident_id: Annotated[str | None, Query(max_length=40, description="Exact ID number")] = None,
-    phone: Annotated[str | None, Query(max_length=30, description="Exact phone number")] = None,
+    q: NameSearchQuery = None,
+    resident_id: Annotated[Annotated[str, Text(40)] | None, Query(description="Exact ID number")] = None,
+    phone: Annotated[Annotated[str, Text(30)] | None, Query(description="Exact phone number")] = None,
     sort: SortKey = "name",
 ) -> Page[PersonListItem]:
     query = service.PersonQuery(

@@ -12,15 +12,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from backend.db.repository import TenantScopedRepository
+from backend.db.search import begins_with, contains
 from backend.models import FlowDirection, Person, PersonChild, PersonStatus, Sex
 from backend.persons.errors import PersonNotFound
 
 # Hash lists are sent in chunks, so a 20,000-row import does not build one enormous IN list.
 _IN_CHUNK = 1000
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +120,11 @@ class PersonRepository(TenantScopedRepository[Person]):
         name_matches: list[ColumnElement[bool]] = []
         # ILIKE/LIKE with %...% are what the pg_trgm GIN indexes on name and name_pinyin serve.
         if search.name_text:
-            name_matches.append(Person.name.ilike(f"%{_like_escape(search.name_text)}%", escape="\\"))
+            name_matches.append(contains(Person.name, search.name_text, ignore_case=True))
         if search.name_pinyin:
-            name_matches.append(Person.name_pinyin.like(f"%{_like_escape(search.name_pinyin)}%", escape="\\"))
+            name_matches.append(contains(Person.name_pinyin, search.name_pinyin))
         if search.initials:
-            name_matches.append(Person.name_initials.like(f"{_like_escape(search.initials)}%", escape="\\"))
+            name_matches.append(begins_with(Person.name_initials, search.initials))
         if name_matches:
             conditions.append(or_(*name_matches))
         return conditions

@@ -15,17 +15,19 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import Code, MultilineText, Omittable, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, PersonStatus, Sex
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})?$")]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=500)]
+# "" from a form is "not given" (the service turns it into None).
+DivisionCode = Annotated[str, Code(r"^([0-9]{6}|[0-9]{9}|[0-9]{12})?$", 12)]
+PersonName = Annotated[str, Text(50, min_length=1)]
+Ethnicity = Annotated[str, Text(20, min_length=1)]
+ShortText = Annotated[str, Text(200)]
+Notes = Annotated[str, MultilineText(2000)]
+Reason = Annotated[str, MultilineText(500, min_length=2)]
 
 SortKey = Literal["name", "-name", "registered", "-registered"]
 ImportMode = Literal["all_or_nothing", "valid_rows"]
@@ -37,9 +39,9 @@ class ChildIn(InputSchema):
     """One child (子女) of the person: birth orders of a list run 1..n without gaps."""
 
     birth_order: int = Field(ge=1, le=MAX_CHILDREN)
-    birth_date: date
+    birth_date: PastDate
     sex: Sex
-    name: Annotated[str, StringConstraints(max_length=50)] | None = None
+    name: Annotated[str, Text(50)] | None = None
 
 
 class ChildRead(OutputSchema):
@@ -51,14 +53,14 @@ class ChildRead(OutputSchema):
 
 class _PersonFields(InputSchema):
     # Optional strings accept "" from forms as "not given"; the service turns "" into None.
-    resident_id: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+    resident_id: Annotated[str, Text(40)] | None = Field(
         default=None, description="18-character resident ID number (居民身份证号码); birth date and sex follow it"
     )
-    birth_date: date | None = None
-    phone: Annotated[str, StringConstraints(max_length=30)] | None = Field(
+    birth_date: PastDate | None = None
+    phone: Annotated[str, Text(30)] | None = Field(
         default=None, description="Mobile (1[3-9] + 9 digits) or landline (area code + 7-8 digits)"
     )
-    flow_date: date | None = None
+    flow_date: PastDate | None = Field(default=None, description="流入/流出日期: today or earlier")
     registration_division_code: DivisionCode | None = Field(
         default=None, description="户籍地: a division code (6/9/12 digits) or a unit of this county"
     )
@@ -73,7 +75,7 @@ class _PersonFields(InputSchema):
     marital_status: MaritalStatus | None = None
     spouse_id: uuid.UUID | None = None
     contraception_measure: ContraceptionMeasure | None = None
-    contraception_date: date | None = None
+    contraception_date: PastDate | None = None
     notes: Notes | None = None
 
 
@@ -82,7 +84,7 @@ class PersonCreate(_PersonFields):
 
     name: PersonName
     sex: Sex | None = Field(default=None, description="Required when no resident ID number is given")
-    ethnicity: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "汉族"
+    ethnicity: Ethnicity = "汉族"
     org_unit_code: UnitCode = Field(
         description="Managing unit: the residence village for inflow, the registration village for outflow"
     )
@@ -92,22 +94,23 @@ class PersonCreate(_PersonFields):
 
 
 class PersonUpdate(_PersonFields):
-    """Change some fields; `children`, when given, replaces the whole list. `null` clears an optional field."""
+    """Change some fields; `children`, when given, replaces the whole list. `null` clears an optional field; the
+    fields every person has (name, sex, ethnicity, unit, direction, children, key subject) refuse null."""
 
-    name: PersonName | None = None
-    sex: Sex | None = None
-    ethnicity: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
-    org_unit_code: UnitCode | None = None
-    flow_direction: FlowDirection | None = None
-    children: list[ChildIn] | None = Field(default=None, max_length=MAX_CHILDREN)
-    key_subject: bool | None = None
+    name: Omittable[PersonName] = None
+    sex: Omittable[Sex] = None
+    ethnicity: Omittable[Ethnicity] = None
+    org_unit_code: Omittable[UnitCode] = None
+    flow_direction: Omittable[FlowDirection] = None
+    children: Omittable[list[ChildIn]] = Field(default=None, max_length=MAX_CHILDREN)
+    key_subject: Omittable[bool] = None
     version: int = Field(description="The version you read; a stale one answers 409 with the current values")
 
 
 class PersonDepart(InputSchema):
     """注销: the person left the county's care (moved away, returned home for good, died ...)."""
 
-    departed_on: date = Field(description="The day the person left")
+    departed_on: PastDate = Field(description="The day the person left")
     reason: Reason
     version: int | None = Field(default=None, description="The version you read, to refuse a stale departure")
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response, StreamingResponse
 
+from backend.core.input import AnyDate, Code, UnitCode
 from backend.core.pagination import PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -47,13 +47,11 @@ def _chunks(content: IO[bytes]) -> Iterator[bytes]:
 async def get_register(
     session: SessionDep,
     principal: RegistersRead,
-    register: str,
+    register: Annotated[str, Code(r"^[a-z][a-z0-9_-]{0,39}$", 40), Path()],
     paging: Annotated[PageParams, Depends(page_params)],
-    org_unit: Annotated[
-        str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="subtree root (division code)")
-    ] = None,
-    period_from: Annotated[date | None, Query(description="first day, inclusive")] = None,
-    period_to: Annotated[date | None, Query(description="last day, inclusive")] = None,
+    org_unit: Annotated[UnitCode | None, Query(description="subtree root (division code)")] = None,
+    period_from: Annotated[AnyDate | None, Query(description="first day, inclusive")] = None,
+    period_to: Annotated[AnyDate | None, Query(description="last day, inclusive")] = None,
     file_format: Annotated[RegisterFormat, Query(alias="format")] = RegisterFormat.json,
 ) -> RegisterPage | Response:
     query = service.RegisterQuery(service.get_register(register), org_unit, period_from, period_to)

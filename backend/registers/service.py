@@ -9,7 +9,8 @@
   person.read_identifiers over every unit the row belongs to (the row's unit and, for certificates and
   cases, the person's unit), masked otherwise.
 - Every export writes one `register.export` audit event describing the file (register, unit, period, format,
-  row count, whether identifiers were in full), never its contents.
+  row count, whether identifiers were in full), never its contents; every page view that shows identifiers in
+  full writes one `register.view_identifiers` event (register, unit, period, page, how many rows).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from backend.registers.repository import RegisterFilter, RegisterRepository, Reg
 from backend.registers.schemas import RegisterColumnRead, RegisterFormat, RegisterPage
 
 EXPORT_ACTION = "register.export"
+VIEW_IDENTIFIERS_ACTION = "register.view_identifiers"
 WHOLE_REACH = "全部可及单位"
 CODE_LENGTHS = (12, 9, 6)  # village, township, county
 _UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
@@ -175,6 +177,28 @@ async def _resolve(
     )
 
 
+async def _audit_read(
+    session: AsyncSession, action: str, query: RegisterQuery, resolved: _Resolved, **what: Any
+) -> None:
+    """The audit event of a read of a register (an export, a page with identifiers in full): what was read,
+    never the contents."""
+    register = query.register
+    await audit.record(
+        session,
+        action=action,
+        entity_type="register",
+        entity_id=register.code,
+        org_unit_code=resolved.audit_unit,
+        changes={
+            "register": register.code,
+            "org_unit": query.org_unit,
+            "period_from": query.period_from,
+            "period_to": query.period_to,
+            **what,
+        },
+    )
+
+
 def _entries(register: Register[Any], rows: Sequence[RegisterRow], context: EntryContext) -> list[Entry]:
     return [register.entry(row, context) for row in rows]
 
@@ -191,6 +215,12 @@ async def register_page(
     entries = _entries(
         register, await repository.rows(statement, offset=paging.offset, limit=paging.size), resolved.context
     )
+    in_full = sum(1 for entry in entries if entry.ids.in_full)
+    if in_full:
+        # A page showing full ID or phone numbers is a read of them, like an export: recorded, without them.
+        await _audit_read(
+            session, VIEW_IDENTIFIERS_ACTION, query, resolved, page=paging.page, rows_with_identifiers_in_full=in_full
+        )
     for action in register.read_actions:
         if action in BREAK_GLASS_ACTIONS:
             await audit_break_glass_listing(
@@ -260,22 +290,15 @@ async def export_register(
     except BaseException:
         writer.discard()
         raise
-    await audit.record(
+    await _audit_read(
         session,
-        action=EXPORT_ACTION,
-        entity_type="register",
-        entity_id=register.code,
-        org_unit_code=resolved.audit_unit,
-        changes={
-            "register": register.code,
-            "org_unit": query.org_unit,
-            "period_from": query.period_from,
-            "period_to": query.period_to,
-            "format": file_format.value,
-            "rows": rows,
-            "identifiers_in_full": in_full > 0,
-            "rows_with_identifiers_in_full": in_full,
-        },
+        EXPORT_ACTION,
+        query,
+        resolved,
+        format=file_format.value,
+        rows=rows,
+        identifiers_in_full=in_full > 0,
+        rows_with_identifiers_in_full=in_full,
     )
     filename, ascii_filename = _filenames(query, resolved.unit_label, writer.extension)
     return RegisterFile(content, filename, ascii_filename, writer.media_type, rows)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, status
 
+from backend.core.input import CountyCode, MultilineText, json_schema_of
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.org import service as org_service
@@ -15,7 +16,9 @@ from backend.tenants import service as tenant_service
 from backend.tenants.auth import TenantsProvision
 from backend.tenants.schemas import TenantCreate, TenantRead
 
-CountyCodePath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="6-digit county division code")]
+CountyCodePath = Annotated[CountyCode, Path(description="6-digit county division code")]
+# An org tree's CSV: a county has a few hundred units, each a line of well under 200 characters.
+ORG_CSV_MAX_CHARACTERS = 1_000_000
 
 router = APIRouter(prefix=f"{API_V1}/platform/tenants", tags=["platform"])
 
@@ -34,13 +37,15 @@ async def list_tenants(session: SessionDep, _: TenantsProvision) -> list[TenantR
 @router.post(
     "/{code}/org-units/import",
     summary="Import a county's org tree from CSV (code,parent_code,name,kind[,active]); all or nothing",
-    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": json_schema_of(ORG_CSV_MAX_CHARACTERS, multiline=True)}}}
+    },
 )
 async def import_org_units(
     session: SessionDep,
     _: TenantsProvision,
     code: CountyCodePath,
-    csv_text: Annotated[str, Body(media_type="text/csv")],
+    csv_text: Annotated[str, MultilineText(ORG_CSV_MAX_CHARACTERS), Body(media_type="text/csv")],
 ) -> OrgImportResult:
     await tenant_service.enter_tenant(session, code)
     return await org_service.import_org_csv(session, county_code=code, text=csv_text)

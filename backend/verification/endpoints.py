@@ -4,13 +4,14 @@ the responder's inbox (read, claim, assign, answer, reject), alerts, and the two
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
 from backend.authz.vocabulary import Action
 from backend.core.clock import utc_now
+from backend.core.input import AnyDate, AnyDateTime, CountyCode
+from backend.core.list_filters import AssigneeQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.engine import Database
@@ -37,20 +38,29 @@ from backend.verification.schemas import (
 
 router = APIRouter(prefix=f"{API_V1}/verification", tags=["verification"])
 DatabaseDep = Annotated[Database, Depends(get_database)]
-UnitQuery = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 
 
 def requester_view(row: VerificationRequest) -> VerificationRead:
+    """The requester's view, the subject's ID number masked (lists and the answers to changes)."""
     read = VerificationRead.model_validate(row)
     read.on_platform = row.responder_tenant_id is not None
-    read.subject_resident_id = records.subject_resident_id(row)
+    read.subject_resident_id = records.masked_subject_resident_id(row)
     return read
 
 
 def responder_view(row: VerificationRequest) -> VerificationRead:
-    """The responder's view: never the requester's case."""
+    """The responder's view: never the requester's case; the subject's ID number masked."""
     read = requester_view(row)
     read.case_id = None
+    return read
+
+
+async def _in_full(
+    session: SessionDep, read: VerificationRead, row: VerificationRequest, *, responder: bool
+) -> VerificationRead:
+    """The one request's view with the subject's ID number in full, the read audited."""
+    shown = await records.subject_resident_ids_shown(session, [row], responder=responder)
+    read.subject_resident_id = shown[row.id]
     return read
 
 
@@ -102,9 +112,14 @@ async def outbox(
     return _page(rows, total, paging, requester_view)
 
 
-@router.get("/outbox/{request_id}", response_model=VerificationRead, summary="One request my unit sent")
+@router.get(
+    "/outbox/{request_id}",
+    response_model=VerificationRead,
+    summary="One request my unit sent (the ID number in full, the read audited)",
+)
 async def get_sent(session: SessionDep, principal: VerificationSend, request_id: uuid.UUID) -> VerificationRead:
-    return requester_view(await service.get_as_requester(session, principal, request_id))
+    row = await service.get_as_requester(session, principal, request_id)
+    return await _in_full(session, requester_view(row), row, responder=False)
 
 
 @router.post("/outbox/{request_id}/withdraw", response_model=VerificationRead, summary="Withdraw a pending request")
@@ -139,7 +154,7 @@ async def inbox(
     kind: VerificationKind | None = None,
     org_unit: UnitQuery = None,
     overdue: bool | None = None,
-    assignee: Annotated[str | None, Query(description="a user id, `me` or `none`")] = None,
+    assignee: AssigneeQuery = None,
 ) -> Page[VerificationRead]:
     assignee_id: uuid.UUID | None = None
     if assignee == "me":
@@ -174,9 +189,14 @@ async def record_incoming(
     return responder_view(await service.record_incoming(session, database, principal, body))
 
 
-@router.get("/inbox/{request_id}", response_model=VerificationRead, summary="One request addressed to my unit")
+@router.get(
+    "/inbox/{request_id}",
+    response_model=VerificationRead,
+    summary="One request addressed to my unit (the ID number in full, the read audited)",
+)
 async def get_received(session: SessionDep, principal: VerificationAnswer, request_id: uuid.UUID) -> VerificationRead:
-    return responder_view(await service.get_as_responder(session, principal, request_id))
+    row = await service.get_as_responder(session, principal, request_id)
+    return await _in_full(session, responder_view(row), row, responder=True)
 
 
 @router.post("/inbox/{request_id}/answer", response_model=VerificationRead, summary="Answer (反馈) or acknowledge")
@@ -235,9 +255,9 @@ async def alerts(session: SessionDep, principal: VerificationAnswer) -> list[Ver
 async def verification_rates(
     session: SessionDep,
     principal: VerificationSend,
-    period_start: date,
-    period_end: date,
-    counterpart: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="the other county's code")] = None,
-    as_of: datetime | None = None,
+    period_start: Annotated[AnyDate, Query()],
+    period_end: Annotated[AnyDate, Query()],
+    counterpart: Annotated[CountyCode | None, Query(description="the other county's code")] = None,
+    as_of: Annotated[AnyDateTime | None, Query()] = None,
 ) -> RatesReport:
     return await rates.report(session, principal, period_start, period_end, counterpart, as_of or utc_now())

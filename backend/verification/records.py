@@ -23,6 +23,7 @@ from backend.core.crypto import personal_data_cipher
 from backend.core.divisions import township_of
 from backend.models import VerificationRequest, VerificationState
 from backend.org.repository import OrgUnitRepository
+from backend.persons.resident_id import mask_resident_id
 from backend.tenants.directory import DivisionRoute
 from backend.verification import deadlines
 from backend.verification.errors import NotPending
@@ -30,6 +31,7 @@ from workflows.verification.types import verification_workflow_id
 
 RESIDENT_ID_CONTEXT = "verification.subject_resident_id"
 ENTITY_TYPE = "verification_request"
+IDENTIFIERS_VIEWED = "verification.view_identifiers"
 # The fields a change is audited by (their before and after values).
 TRACKED = (
     "state",
@@ -105,10 +107,39 @@ def arrival(row: VerificationRequest) -> dict[str, Any]:
 
 
 def subject_resident_id(row: VerificationRequest) -> str | None:
-    """The subject's ID number in clear, or None."""
+    """The subject's ID number in clear, or None. Shown to people only through `subject_resident_ids_shown`
+    (audited) or masked (`masked_subject_resident_id`)."""
     if row.subject_resident_id_ciphertext is None:
         return None
     return personal_data_cipher().decrypt(row.subject_resident_id_ciphertext, context=RESIDENT_ID_CONTEXT)
+
+
+def masked_subject_resident_id(row: VerificationRequest) -> str | None:
+    """The subject's ID number masked (`110101********4518`): what lists and the answers to changes show."""
+    number = subject_resident_id(row)
+    return mask_resident_id(number) if number is not None else None
+
+
+async def subject_resident_ids_shown(
+    session: AsyncSession, rows: list[VerificationRequest], *, responder: bool
+) -> dict[uuid.UUID, str | None]:
+    """The subjects' ID numbers in full for someone to read, each read recorded in the acting county's audit log
+    (`verification.view_identifiers`, without the number, under the side's unit and the correlation id)."""
+    shown: dict[uuid.UUID, str | None] = {}
+    for row in rows:
+        shown[row.id] = number = subject_resident_id(row)
+        if number is None:
+            continue
+        await audit.record(
+            session,
+            action=IDENTIFIERS_VIEWED,
+            entity_type=ENTITY_TYPE,
+            entity_id=row.id,
+            org_unit_code=row.responder_unit_code if responder else row.requester_unit_code,
+            correlation_id=row.correlation_id,
+            changes={"fields": ["subject_resident_id"]},
+        )
+    return shown
 
 
 def snapshot(row: VerificationRequest) -> dict[str, Any]:

@@ -6,14 +6,25 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import (
+    MultilineText,
+    PastDateTime,
+    Text,
+    TownshipCode,
+    TownshipOrVillageCode,
+    UnitCode,
+)
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import Channel, QuestionType, VerificationKind, VerificationState
 
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})$")]
-Text = Annotated[str, StringConstraints(min_length=2, max_length=4000)]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+DivisionCode = TownshipOrVillageCode
+Question = Annotated[str, MultilineText(4000, min_length=2)]
+Reason = Annotated[str, MultilineText(2000, min_length=2)]
+SubjectName = Annotated[str, Text(50, min_length=1)]
+SubjectResidentId = Annotated[str, Text(24, min_length=15)]
+Evidence = Annotated[str, Text(300, min_length=2)]
 
 
 class Dispatch(InputSchema):
@@ -22,9 +33,11 @@ class Dispatch(InputSchema):
     those channels need that moment and its evidence (a reference or an uploaded scan)."""
 
     channel: Channel = Channel.platform
-    sent_at: datetime | None = Field(default=None, description="when it was posted / faxed / called; default arrival")
-    arrived_at: datetime | None = Field(default=None, description="signed-for / printed / call-record time")
-    evidence: Annotated[str, StringConstraints(min_length=2, max_length=300)] | None = None
+    sent_at: PastDateTime | None = Field(
+        default=None, description="when it was posted / faxed / called; default arrival"
+    )
+    arrived_at: PastDateTime | None = Field(default=None, description="signed-for / printed / call-record time")
+    evidence: Evidence | None = None
     evidence_document_id: uuid.UUID | None = None
 
 
@@ -42,16 +55,15 @@ class VerificationCreate(InputSchema):
         description="which of the person's places receives it: 户籍地 (default) or 现居住地 (e.g. a re-birth approval)",
     )
     responder_division_code: DivisionCode | None = None
-    subject_name: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
-    subject_resident_id: Annotated[str, StringConstraints(min_length=15, max_length=24)] | None = None
+    subject_name: SubjectName | None = None
+    subject_resident_id: SubjectResidentId | None = None
     question_type: QuestionType = QuestionType.marital_childbearing
-    question: Text
+    question: Question
     attachment_document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     dispatch: Dispatch = Field(default_factory=Dispatch)
 
 
 OffPlatformChannel = Literal["registered_mail", "letter", "fax", "phone"]
-Evidence = Annotated[str, StringConstraints(min_length=2, max_length=300)]
 
 
 class Reply(InputSchema):
@@ -60,13 +72,13 @@ class Reply(InputSchema):
     evidence (a reference such as the registered-mail number or call-log page, and/or an uploaded scan)."""
 
     channel: OffPlatformChannel
-    sent_at: datetime
+    sent_at: PastDateTime
     evidence: Evidence | None = None
     evidence_document_id: uuid.UUID | None = None
 
 
 class AnswerBody(InputSchema):
-    answer: Text
+    answer: Question
     reply: Reply | None = None
 
 
@@ -91,17 +103,17 @@ class IncomingCreate(InputSchema):
     call record's reference (`evidence`) or a scan."""
 
     id: uuid.UUID | None = Field(default=None, description="the id the evidence scan was uploaded under")
-    responder_unit_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
-    requester_unit_name: Annotated[str, StringConstraints(min_length=2, max_length=100)]
-    requester_division_code: Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] | None = None
-    requester_reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    subject_name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    subject_resident_id: Annotated[str, StringConstraints(min_length=15, max_length=24)] | None = None
+    responder_unit_code: TownshipCode
+    requester_unit_name: Annotated[str, Text(100, min_length=2)]
+    requester_division_code: UnitCode | None = None
+    requester_reference: Annotated[str, Text(100, min_length=1)] | None = None
+    subject_name: SubjectName
+    subject_resident_id: SubjectResidentId | None = None
     question_type: QuestionType = QuestionType.marital_childbearing
-    question: Text
+    question: Question
     channel: OffPlatformChannel
-    sent_at: datetime | None = Field(default=None, description="when the other county posted / faxed / called")
-    arrived_at: datetime = Field(description="signed-for date / fax receipt time / call time / receipt-log date")
+    sent_at: PastDateTime | None = Field(default=None, description="when the other county posted / faxed / called")
+    arrived_at: PastDateTime = Field(description="signed-for date / fax receipt time / call time / receipt-log date")
     evidence: Evidence | None = None
     evidence_document_id: uuid.UUID | None = None
 
@@ -113,9 +125,9 @@ class AssignBody(InputSchema):
 class RecordedAnswer(InputSchema):
     """The answer of an off-platform county, recorded by the requester: when it arrived, by which channel."""
 
-    answer: Text
+    answer: Question
     channel: Channel
-    arrived_at: datetime
+    arrived_at: PastDateTime
     evidence_document_id: uuid.UUID | None = None
 
 
@@ -219,8 +231,8 @@ class FlowNoticeFiling(InputSchema):
     `create` that entry (in `org_unit_code`, default the receiving township) when there is none."""
 
     action: Literal["link", "create"]
-    org_unit_code: Annotated[str, StringConstraints(pattern=r"^([0-9]{9}|[0-9]{12})$")] | None = None
-    note: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    org_unit_code: TownshipOrVillageCode | None = None
+    note: Annotated[str, MultilineText(500, min_length=1)] | None = None
 
 
 class FlowNoticeFiled(OutputSchema):

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action, Role
 from backend.db.session import SessionDep
+from backend.identity import duties
 from backend.identity import service as identity
 from backend.identity.auth import UsersManage
 from backend.identity.schemas import RoleGrantCreate, UserCreate
+from backend.models import RoleGrantRequest
 from backend.org import service as org
 from backend.org.auth import OrgRead
 from frontend.forms import FieldErrors, Form, FormView
@@ -78,6 +80,8 @@ async def _user_page(
     context = {
         "user": user,
         "grants": await identity.grants_of(session, user.id),
+        # Grants waiting for a second administrator (separation of duties): approved from here by another one.
+        "pending": await duties.pending_for(session, principal, user),
         "units": await unit_options(session, principal, Action.users_manage),
         "roles": ROLE_CHOICES,
     }
@@ -100,9 +104,24 @@ async def user_grant(request: Request, session: SessionDep, principal: UsersMana
         session,
         RoleGrantCreate,
         lambda grant: identity.grant_role(session, principal, user, grant),
-        done=f"/admin/users/{user.id}",
+        done=lambda made: f"/admin/users/{user.id}" + ("?requested=1" if isinstance(made, RoleGrantRequest) else ""),
         again=lambda errors: _user_page(request, session, principal, user_id, form.view(errors)),
     )
+
+
+@router.post("/admin/users/{user_id}/grant-requests/{request_id}/approve", response_class=HTMLResponse)
+async def user_grant_approve(
+    request: Request, session: SessionDep, principal: UsersManage, user_id: uuid.UUID, request_id: uuid.UUID
+) -> Response:
+    """Approve a grant request as the second administrator (the service refuses the one who asked)."""
+    user = await identity.get_user_in_reach(session, principal, user_id)
+    form = Form({})
+    approved = await form.run(
+        session, lambda: duties.approve(session, principal, request_id), not_found=lambda error: {"form": error.detail}
+    )
+    if isinstance(approved, FieldErrors):
+        return await _user_page(request, session, principal, user_id, form.view(approved))
+    return RedirectResponse(f"/admin/users/{user.id}?approved=1", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/grants/{grant_id}/revoke", response_class=HTMLResponse)

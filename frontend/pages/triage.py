@@ -52,7 +52,8 @@ async def _page(
     )
     items = []
     for triage, case in rows:
-        payload = service.decrypt_payload(triage.payload_encrypted)
+        # ID numbers in full to those who may read them (each read audited), masked for anyone else.
+        payload = await service.payload_shown(session, principal, case, triage)
         items.append(
             {
                 "triage": triage,

@@ -27,7 +27,7 @@ from backend.models import VerificationKind, VerificationRequest, VerificationSt
 from backend.org import service as org
 from backend.verification import service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
-from backend.verification.records import subject_resident_id
+from backend.verification.records import subject_resident_ids_shown
 from backend.verification.repository import VerificationFilters, VerificationRepository
 from backend.verification.schemas import (
     AnswerBody,
@@ -161,7 +161,8 @@ async def _inbox_page(
             **listing,
             **shown.context(),
             "state": state,
-            "resident_ids": {row.id: subject_resident_id(row) for row in rows},
+            # In full for the officer who checks the registry, each read audited (verification.view_identifiers).
+            "resident_ids": await subject_resident_ids_shown(session, rows, responder=True),
             "me": uuid.UUID(principal.id) if principal.kind == "user" else None,
             "assignable_ids": {row.id for row in rows if principal.can(Action.case_assign, row.responder_unit_code)},
             "assignee_options": await _assignee_options(session, principal),

@@ -130,6 +130,26 @@ def prefix_subtree_filters(module: Module) -> list[int]:
     return sorted(lines)
 
 
+LIKE_OPERATORS = frozenset({"like", "ilike", "notlike", "notilike"})
+COLUMN_TEXT_MATCHES = frozenset({"contains", "startswith", "endswith", "icontains", "istartswith", "iendswith"})
+
+
+def like_patterns(module: Module) -> list[int]:
+    """Lines building a LIKE pattern by hand: `.like(`/`.ilike(` on anything (a string has no such method), and
+    `Model.column.contains/startswith/endswith(` (SQLAlchemy's operators, whose escaping is opt-in)."""
+    lines = []
+    for node in ast.walk(module.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, target = node.func.attr, node.func.value
+        on_column = (
+            isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id[:1].isupper()
+        )
+        if method in LIKE_OPERATORS or (method in COLUMN_TEXT_MATCHES and on_column):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
 def import_graph() -> dict[str, list[str]]:
     return {name: sorted(module.imports) for name, module in modules().items()}
 

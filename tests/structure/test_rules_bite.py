@@ -34,6 +34,15 @@ def test_a_prefix_match_on_a_code_column_is_found() -> None:
     assert codebase.prefix_subtree_filters(repository) == [3, 4]
 
 
+def test_a_like_pattern_built_by_hand_is_found() -> None:
+    repository = codebase.parse(
+        "backend.example.repository",
+        "from backend.models import Case, Person\n\nq = '%'\n"
+        "a = Person.name.ilike(f'%{q}%')\nb = Case.subject_name.contains(q)\nc = q.startswith('x')\n",
+    )
+    assert codebase.like_patterns(repository) == [4, 5]
+
+
 def test_a_python_prefix_check_on_a_string_is_not_a_sql_filter() -> None:
     principal = codebase.parse("backend.authz.example", "unit_code = '330106'\nok = unit_code.startswith('3301')\n")
     assert codebase.prefix_subtree_filters(principal) == []

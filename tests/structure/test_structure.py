@@ -55,6 +55,23 @@ def test_no_subtree_filter_by_prefix_match() -> None:
     )
 
 
+# The one module that builds LIKE patterns, each typed character matching itself.
+LIKE_HOME = "backend/db/search.py"
+
+
+def test_like_patterns_are_built_in_one_place() -> None:
+    found = {
+        f"{module.relative}:{line}"
+        for module in codebase.modules().values()
+        if module.relative != LIKE_HOME
+        for line in codebase.like_patterns(module)
+    }
+    assert not found, (
+        f"a LIKE pattern built by hand: use {LIKE_HOME} (contains, begins_with), where %, _ and \\ match "
+        f"themselves:\n{_listed(found)}"
+    )
+
+
 def test_every_module_sits_in_a_layer() -> None:
     unplaced = []
     for name in codebase.modules():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from backend.core.outbound import OutboundPolicy
 from backend.db.engine import Database
 from backend.intake.routing import IntakeRouter
 from backend.intake.webhooks import WebhookDispatcher
@@ -13,6 +14,8 @@ from backend.intake.webhooks import WebhookDispatcher
 log = logging.getLogger(__name__)
 
 
-async def run_intake(database: Database, stop: asyncio.Event) -> None:
+async def run_intake(database: Database, stop: asyncio.Event, policy: OutboundPolicy | None = None) -> None:
+    """`policy`: where callbacks may go (the worker's settings); every delivery is checked against it."""
     log.info("intake router and webhook dispatcher started")
-    await asyncio.gather(IntakeRouter(database).run(stop), WebhookDispatcher(database).run(stop))
+    dispatcher = WebhookDispatcher(database, policy=policy)
+    await asyncio.gather(IntakeRouter(database).run(stop), dispatcher.run(stop))

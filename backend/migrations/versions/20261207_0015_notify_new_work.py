@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015_notify_new_work"
-down_revision: str | None = "0011_client_context"
+down_revision: str | None = "0012_grant_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from backend.core.clock import utc_now
+from backend.core.outbound import OutboundPolicy, install_outbound_policy
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context
 from backend.intake.routing import IntakeRouter
@@ -36,6 +37,15 @@ class Receiver:
     url: str
     fail: bool = False
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture(autouse=True)
+def callbacks_to_this_machine(app: object) -> Iterator[None]:
+    """The receiver listens on loopback over plain HTTP: allowed here as an operator would allow a county network
+    (CALLBACK_ALLOWED_NETWORKS) and development allows http; the policy itself is tested in tests/security/."""
+    install_outbound_policy(OutboundPolicy.of(allow_http=True, allowed_networks=["127.0.0.0/8"]))
+    yield
+    install_outbound_policy(None)
 
 
 @pytest.fixture
@@ -144,3 +154,60 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     (delivered,) = await _deliveries(database, police.client_id)
     assert delivered.status == "delivered"
     assert len(receiver.received) == 4  # three failures, then the resend
+
+
+class RebindingNameServer:
+    """Plays a name server that answers a public address while the URL is registered, then this machine's
+    address (DNS rebinding): the worker must not follow it. (A real DNS server cannot run in the test sandbox.)"""
+
+    def __init__(self, first: str, then: str) -> None:
+        self.answers = [first]
+        self.then = then
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        return [self.answers.pop(0) if self.answers else self.then]
+
+
+async def test_a_callback_host_that_rebinds_to_this_machine_is_not_called(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    resolver = RebindingNameServer(first="93.184.216.34", then="127.0.0.1")
+    # Plain http is allowed (as in development), loopback is not: only the rebinding could reach the receiver.
+    install_outbound_policy(OutboundPolicy.of(allow_http=True, allowed_networks=[]), resolver=resolver)
+    police = await make_client("police")
+    registered = await police.http.put(
+        "/api/v1/intake/webhook", json={"url": f"http://callbacks.police.example:{port}/hooks/liuguan"}
+    )
+    assert registered.status_code == 200, registered.text
+    await police.http.post("/api/v1/notifications", json=residence(county.code))
+    await router.drain()
+    dispatcher = WebhookDispatcher(database)
+    while await dispatcher.poll():
+        pass
+    assert receiver.received == []
+    (delivery,) = await _deliveries(database, police.client_id)
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert "refused by the outbound policy" in (delivery.last_error or "")
+    assert "127.0.0.1" in (delivery.last_error or "")
+
+
+async def test_a_delivery_goes_to_the_address_checked_with_the_host_name_kept(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+
+    async def this_machine(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    install_outbound_policy(OutboundPolicy.of(allow_http=True, allowed_networks=["127.0.0.0/8"]), resolver=this_machine)
+    police = await make_client("police")
+    url = f"http://callbacks.police.example:{port}/hooks/liuguan"
+    assert (await police.http.put("/api/v1/intake/webhook", json={"url": url})).status_code == 200
+    await police.http.post("/api/v1/notifications", json=residence(county.code))
+    await router.drain()
+    dispatcher = WebhookDispatcher(database)
+    while await dispatcher.poll():
+        pass
+    ((headers, _body),) = receiver.received
+    assert headers["Host"] == f"callbacks.police.example:{port}"

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowExecutionStatus
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import VerificationRequest
-from backend.persons.resident_id import check_character
+from backend.persons.resident_id import check_character, mask_resident_id
 from tests.backend.persons.test_import import row as import_row
 from tests.backend.persons.test_import import to_csv, upload
 from tests.backend.verification.conftest import OFF_PLATFORM_TOWNSHIP, CaseWork, TwoCounties, audit_actions
@@ -73,7 +73,8 @@ async def test_inflow_registration_notifies_the_registration_county_which_links_
     notice = await inbox_notice(officer_b, correlation_id)
     assert notice["question_type"] == "inflow_registered" and notice["state"] == "pending"
     assert notice["responder_unit_code"] == b.units["t1"] and notice["requester_county_code"] == a.code
-    assert notice["subject_name"] == "周丽" and notice["subject_resident_id"] == number
+    # Masked in the inbox list; in full on the one-notice view (audited: tests/security/test_full_identifiers.py).
+    assert notice["subject_name"] == "周丽" and notice["subject_resident_id"] == mask_resident_id(number)
     assert "2026-11-02" in notice["question"] and a.units["t1"] in notice["question"]
     assert notice["case_id"] is None
 

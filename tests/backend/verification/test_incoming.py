@@ -77,7 +77,7 @@ async def test_registered_mail_starts_our_clock_on_the_signed_for_date_and_count
     assert (row["requester_county_code"], row["requester_unit_code"]) == ("650102", OFF_PLATFORM_TOWNSHIP)
     assert row["responder_unit_code"] == b.units["t1"] and row["channel"] == "registered_mail"
     assert row["answer_due_at"] == "2026-03-11T15:59:59Z"
-    assert row["subject_resident_id"] == "11010519491231002X"
+    assert row["subject_resident_id"] == "110105********002X"  # masked in the answer to a change
 
     # In B's inbox, like any incoming request; never in B's outbox (B did not send it).
     inbox = (await officer.get("/api/v1/verification/inbox", params={"state": "pending"})).json()

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from backend.db.engine import Database
+from backend.persons.resident_id import mask_resident_id
 from tests.backend.verification.conftest import (
     OFF_PLATFORM_TOWNSHIP,
     TwoCounties,
@@ -62,7 +63,9 @@ async def test_request_goes_to_the_registration_township_with_the_minimum_subjec
     assert [item["id"] for item in inbox["items"]] == [request["id"]]
     item = inbox["items"][0]
     assert item["case_id"] is None
-    assert item["subject_name"] == "王芳" and item["subject_resident_id"] == RESIDENT_ID
+    assert item["subject_name"] == "王芳" and item["subject_resident_id"] == mask_resident_id(RESIDENT_ID)
+    shown = (await responder.get(f"/api/v1/verification/inbox/{item['id']}")).json()
+    assert shown["subject_resident_id"] == RESIDENT_ID
     assert item["question"].startswith("请核实")
 
 
