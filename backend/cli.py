@@ -116,12 +116,14 @@ async def _documents_cleanup_orphans(code: str, grace_minutes: int) -> int:
 async def _demo_seed() -> int:
     from backend.demo.seed import seed_demo_data
 
-    async def work(session: AsyncSession) -> int:
-        loaded = await seed_demo_data(session)
-        print("demo data loaded" if loaded else "database already has data; demo data not loaded")
-        return 0
-
-    return await _in_transaction(work)
+    settings = get_settings()
+    database = Database.from_settings(settings)
+    try:
+        loaded = await seed_demo_data(database, settings)
+    finally:
+        await database.dispose()
+    print("demo data loaded" if loaded else "database already has data; demo data not loaded")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

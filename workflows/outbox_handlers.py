@@ -35,8 +35,9 @@ VERIFICATION_REPLAN_SIGNAL = "replan"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
-def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
-    """The handler of every kind, bound to a Temporal client (the case and the verification workflows)."""
+def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict[OutboxKind, Handler]:
+    """The handler of every kind, bound to a Temporal client (the case and the verification workflows, started
+    on `task_queue`)."""
 
     async def start(workflow: str, workflow_input: Any, workflow_id: str) -> dict[str, Any]:
         # USE_EXISTING: a second delivery of the same start finds the running workflow instead of failing.
@@ -44,7 +45,7 @@ def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
             workflow,
             workflow_input,
             id=workflow_id,
-            task_queue=CASES_TASK_QUEUE,
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             rpc_timeout=RPC_TIMEOUT,
         )
