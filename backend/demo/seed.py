@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Role
-from backend.config import Settings
+from backend.calendar.service import clear_calendar_cache
+from backend.config import Environment, Settings
 from backend.core.context import SYSTEM_ACTOR, actor_var
-from backend.db.engine import Database
+from backend.db.engine import Database, create_engine
 from backend.demo import casework, people
+from backend.demo.repository import wipe_counties
 from backend.demo.timeline import DemoCounty, Timeline
 from backend.identity.schemas import RoleGrantCreate, UserCreate
 from backend.identity.service import create_user, principal_for_user
@@ -109,6 +111,19 @@ async def seed_demo_data(database: Database, settings: Settings) -> bool:
             return False
     await load_demo(database, settings)
     return True
+
+
+async def reset_demo(database: Database, settings: Settings) -> None:
+    """Wipe every county (as the schema owner) and load the demo again: development instances only."""
+    if settings.environment is Environment.production:
+        raise RuntimeError("demo reset wipes every county: refused in production")
+    owner = create_engine(settings.database_owner_url, pool_size=1)
+    try:
+        await wipe_counties(owner)
+    finally:
+        await owner.dispose()
+    clear_calendar_cache()
+    await load_demo(database, settings)
 
 
 async def demo_loaded(session: AsyncSession) -> bool:

@@ -57,8 +57,12 @@ def test_verification_requests_answered_by_the_other_county_and_late_ones(demo: 
     for county in (XIHU, FUNAN):
         sent = f"kind = 'request' AND responder_county_code = '{other[county]}'"
         assert count(demo, county, "verification_requests", f"{sent} AND state = 'answered'") >= 1, county
-        assert count(demo, county, "verification_requests", f"{sent} AND state = 'pending' AND answer_due_at < now()") >= 1
-        assert count(demo, county, "verification_requests", f"{sent} AND state = 'pending' AND answer_due_at > now()") >= 1
+        assert (
+            count(demo, county, "verification_requests", f"{sent} AND state = 'pending' AND answer_due_at < now()") >= 1
+        )
+        assert (
+            count(demo, county, "verification_requests", f"{sent} AND state = 'pending' AND answer_due_at > now()") >= 1
+        )
     # 西湖's flow notices: most acknowledged by 阜南, this week's waiting.
     notices = "kind = 'notice' AND question_type = 'inflow_registered'"
     assert count(demo, XIHU, "verification_requests", f"{notices} AND state = 'answered'") >= 100
@@ -77,7 +81,9 @@ def test_department_notifications_wait_for_triage(demo: Demo) -> None:
 
 def test_certificates_to_inspect_and_to_renew_agreements_and_holidays(demo: Demo) -> None:
     assert count(demo, XIHU, "certificates") >= 40
-    never_inspected = "id NOT IN (SELECT certificate_id FROM certificate_inspections) AND issue_date < now() - interval '1 year'"
+    never_inspected = (
+        "id NOT IN (SELECT certificate_id FROM certificate_inspections) AND issue_date < now() - interval '1 year'"
+    )
     assert count(demo, XIHU, "certificates", never_inspected) >= 1
     assert count(demo, FUNAN, "certificates", "valid_until < now() + interval '60 days'") >= 1
     for county in (XIHU, FUNAN):
