@@ -55,6 +55,21 @@ def Require(action: Action) -> Callable[..., Awaitable[Principal]]:
     return require
 
 
+def RequireAny(*actions: Action) -> Callable[..., Awaitable[Principal]]:
+    """A route dependency: the caller must hold one of `actions` somewhere in their county (a reading that serves
+    both those who work with a thing and those who configure it). Declared as "a|b" (`permission_of`)."""
+
+    async def require_any(request: Request, session: SessionDep) -> Principal:
+        principal = await authenticated(request, session)
+        if not any(principal.holds(action) for action in actions):
+            raise Forbidden()
+        return principal
+
+    setattr(require_any, PERMISSION_ATTRIBUTE, "|".join(action.value for action in actions))
+    require_any.__name__ = "require_" + "_or_".join(action.name for action in actions)
+    return require_any
+
+
 async def require_authenticated(request: Request, session: SessionDep) -> Principal:
     """Any signed-in caller (their own profile, sign-out, password change)."""
     return await authenticated(request, session)
