@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
-from backend.authz.vocabulary import Action
+from backend.authz.vocabulary import ROLE_TEMPLATES, Action
 from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
+from backend.identity.repository import IdentityRepository
 from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage, User
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
@@ -74,18 +74,26 @@ async def readable_subjects(
     return people
 
 
-def assignees_for_case(users: Iterable[User], case: Case) -> list[User]:
-    """The active users who could be given the case: those placed on its branch of the org tree (its unit or a unit
-    above it), by username. The service checks the grant when the case is assigned."""
-    placed = [user for user in users if user.active and case.org_unit_code.startswith(user.org_unit_code)]
-    return sorted(placed, key=lambda user: user.username)
+# The roles that work cases (hold case.write): an administrator or an auditor is never offered a case.
+WORKER_ROLES = tuple(role.value for role, actions in ROLE_TEMPLATES.items() if Action.case_write in actions)
 
 
-def assignees_under(users: Iterable[User], roots: list[str]) -> list[User]:
-    """The active users placed under one of `roots` (where a supervisor assigns), by username: whom a bulk
-    reassignment may go to."""
-    placed = [user for user in users if user.active and any(user.org_unit_code.startswith(root) for root in roots)]
-    return sorted(placed, key=lambda user: user.username)
+def _unit_and_above(code: str) -> list[str]:
+    """The unit and the units above it (county, township, village codes are each other's prefixes)."""
+    return [code[:length] for length in (6, 9, 12) if len(code) >= length]
+
+
+async def assignees_for_case(session: AsyncSession, case: Case) -> list[User]:
+    """The active users who could be given the case: those holding a role that works cases on its unit or above
+    it, by username. (The service checks again when the case is assigned.)"""
+    return await IdentityRepository(session).users_holding(WORKER_ROLES, _unit_and_above(case.org_unit_code))
+
+
+async def assignees_under(session: AsyncSession, roots: list[str]) -> list[User]:
+    """Whom a supervisor's bulk reassignment may go to: the active users holding a role that works cases on a unit
+    under one of `roots` (where she assigns) or above one; each case is checked against the assignee."""
+    above = sorted({unit for root in roots for unit in _unit_and_above(root)})
+    return await IdentityRepository(session).users_holding(WORKER_ROLES, above, roots)
 
 
 # --- the queues ----------------------------------------------------------------------------------------------

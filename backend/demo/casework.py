@@ -248,6 +248,13 @@ def _xihu_cases(work: Casework, couples: list[Resident], singles: list[Resident]
             QuestionType.marital_childbearing,
             answered=received - 12 if index == 0 else None,
         )
+    # Two whose verification deadline falls within the next two days (三日内到期), reminders raised.
+    for index, resident in enumerate(_pick(singles, beishan, 2, skip=used)):
+        key = f"xh-inflow-due-soon-{index}"
+        started = work.timeline.started_for_due_soon(15)
+        work.open(key, XIHU, "inflow_registration", resident.residence, [(resident, "subject")], started + 1)
+        work.act(key, started, A.advance)
+        work.ask(key, started, resident, QuestionType.marital_childbearing, answered=started - 3)
     done = _pick(singles, XIHU, 2, skip=used)
     for index, resident in enumerate(done):
         key = f"xh-inflow-done-{index}"

@@ -135,6 +135,7 @@ async def load_demo(database: Database, settings: Settings, started: datetime | 
     """Provision the demo counties and play their history up to now (the counties must not exist yet)."""
     subscribe_domain_events()
     timeline = Timeline(database, started or datetime.now(UTC))
+    await timeline.load_calendar()
     counties: dict[str, DemoCounty] = {}
     with timeline.clock_at(timeline.at(SET_UP_DAYS_AGO, 9)):
         for county in DEMO_COUNTIES:

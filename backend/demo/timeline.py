@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
+from backend.calendar.service import official_calendar
+from backend.calendar.workdays import WorkingDayCalendar
 from backend.core.clock import CHINA, china_day, clock
 from backend.core.context import actor_var
 from backend.core.errors import DomainError
@@ -61,6 +63,7 @@ class Timeline:
         self.database = database
         self.started = started or datetime.now(UTC)
         self.today = china_day(self.started)
+        self.calendar: WorkingDayCalendar | None = None  # the national schedule, for deadlines the story aims at
         self._queue: list[tuple[datetime, int, Event]] = []
         self._order = itertools.count()
         self.played = 0
@@ -79,6 +82,20 @@ class Timeline:
         moment = datetime.combine(self.day(days_ago), time(hour, minute), CHINA).astimezone(UTC)
         return min(moment, self.started - timedelta(minutes=1))
 
+    async def load_calendar(self) -> None:
+        """Read the national working-day schedule (the story places some deadlines on purpose)."""
+        async with self.database.sessionmaker() as session, session.begin():
+            self.calendar = await official_calendar(session)
+
+    def started_for_due_soon(self, working_days: int) -> int:
+        """How many days ago a stage of `working_days` must have started to fall due within the next two days."""
+        assert self.calendar is not None, "load_calendar() first"
+        for days_ago in range(1, 120):
+            due = self.calendar.add_working_days(self.day(days_ago), working_days).date
+            if self.today < due <= self.today + timedelta(days=2):
+                return days_ago
+        raise LookupError(f"no start day puts a {working_days}-working-day deadline in the next two days")
+
     # --- the queue -------------------------------------------------------------------------------------------
 
     def schedule(self, when: datetime, event: Event) -> None:
@@ -96,7 +113,9 @@ class Timeline:
                     await event()
                 except DomainError as error:
                     problems = "; ".join(f"{'.'.join(map(str, f.loc))}: {f.msg}" for f in error.fields)
-                    raise RuntimeError(f"demo event {event.__qualname__} at {last} refused: {error.detail} {problems}")
+                    raise RuntimeError(
+                        f"demo event {event.__qualname__} at {last} refused: {error.detail} {problems}"
+                    ) from error
             self.played += 1
 
     @contextmanager

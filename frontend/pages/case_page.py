@@ -90,7 +90,7 @@ async def detail_page(
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),
             "assignee_options": [
                 (str(user.id), f"{user.display_name}（{user.username}）")
-                for user in views.assignees_for_case(users.values(), case)
+                for user in await views.assignees_for_case(session, case)
             ],
             "alerts": view.alerts,
             **await _panels(session, principal, case),

@@ -28,7 +28,7 @@ from backend.db.session import SessionDep
 from backend.models import Case, CaseStage, CaseStatus
 from frontend.forms import FieldErrors, Form
 from frontend.pages.case_page import detail_page
-from frontend.pages.common import page_count, page_number, users_by_id
+from frontend.pages.common import page_count, page_number, unit_names, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,16 +50,20 @@ def _filters(principal: Principal, params: dict[str, str]) -> CaseFilters:
     case_status = params.get("status", "")
     due = params.get("due", "")
     org_unit = params.get("org_unit", "")
+    unit = params.get("unit", "")
+    soon = utc_now() + views.DUE_SOON
     return CaseFilters(
         roots=principal.scopes_for(Action.case_read),
         stage=CaseStage(stage) if stage in CaseStage.__members__ else None,
         status=CaseStatus(case_status) if case_status in CaseStatus.__members__ else None,
         org_unit=org_unit if org_unit.isdigit() and len(org_unit) in (6, 9, 12) else None,
+        unit_only=unit if unit.isdigit() and len(unit) in (6, 9, 12) else None,
         assignee_id=uuid.UUID(principal.id) if assignee == "me" and principal.kind == "user" else None,
         unassigned=assignee == "none",
         overdue=True if due == "overdue" else None,
         open_only=params.get("open", "1") == "1",
-        due_before=utc_now() + views.DUE_SOON if due == "soon" else None,
+        # The dashboard's 三日内到期: due within three days and not overdue (the same condition as its figure).
+        due_soon_before=soon if due == "soon" else None,
         name_query=name_query,
         pinyin_query=pinyin_query,
         subject_resident_id_hash=views.resident_id_hash(q) if by_resident_id else None,
@@ -82,7 +86,7 @@ async def _list_page(
     )
     users = await users_by_id(session, principal, Action.case_read)
     can_assign = principal.holds(Action.case_assign)
-    assignees = views.assignees_under(users.values(), principal.scopes_for(Action.case_assign)) if can_assign else []
+    assignees = await views.assignees_under(session, principal.scopes_for(Action.case_assign)) if can_assign else []
     return render(
         request,
         "cases/list.html",
@@ -93,6 +97,7 @@ async def _list_page(
             "pages": page_count(total, PAGE_SIZE),
             "params": params,
             "users": users,
+            "unit_names": await unit_names(session),
             "assignee_options": [(str(user.id), f"{user.display_name}（{user.username}）") for user in assignees],
             "can_assign": can_assign,
             "can_open": principal.holds(Action.case_write),

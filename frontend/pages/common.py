@@ -29,6 +29,11 @@ async def unit_options(session: AsyncSession, principal: Principal, action: Acti
     return [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active]
 
 
+async def unit_names(session: AsyncSession) -> dict[str, str]:
+    """Every unit of the county by code (inactive ones too: old records keep their units), to show names."""
+    return {unit.code: unit.name for unit in await org.list_units_in_scopes(session, [""], active_only=False)}
+
+
 async def working_days_left(session: AsyncSession, due_at: datetime | None) -> int | None:
     """Working days from today to the due day on the county's calendar; negative once the due day has passed."""
     if due_at is None:

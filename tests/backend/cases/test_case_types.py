@@ -62,7 +62,6 @@ class TestDefaults:
         assert (await admin.put("/api/v1/case-types/no_such_type", json={"label": "x"})).status_code == 404
         assert (await admin.delete("/api/v1/case-types/no_such_type/override")).status_code == 404
 
-
     async def test_an_administrator_reads_what_she_may_configure(self, county: County, sign_in: SignIn) -> None:
         admin = await sign_in(county, "admin")
         assert (await admin.get("/api/v1/case-types")).status_code == 200

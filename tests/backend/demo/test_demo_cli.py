@@ -44,7 +44,9 @@ def run(env: dict[str, str], *args: str) -> str:
 
 def counties(env: dict[str, str]) -> str:
     server = postgres.start_server(PROJECT_ROOT / "var" / "test-pgdata")
-    return postgres.psql(server, "SELECT string_agg(code, ',' ORDER BY code) FROM tenants", env["DATABASE_NAME"]).strip()
+    return postgres.psql(
+        server, "SELECT string_agg(code, ',' ORDER BY code) FROM tenants", env["DATABASE_NAME"]
+    ).strip()
 
 
 def test_seed_loads_once_and_reset_loads_again(empty_database: dict[str, str]) -> None:
