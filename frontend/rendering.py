@@ -21,6 +21,7 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import CHINA
 from backend.core.errors import FieldError
+from backend.submissions.service import new_token
 from frontend.forms import FormView
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
 
@@ -109,6 +110,8 @@ def render(
         "nav": navigation(getattr(request.state, "principal", None)),
         "current_path": request.url.path,
         "china_tz": CHINA,
+        # A one-time token for the forms that issue something (`m.once()`, backend/submissions/service.py).
+        "form_token": new_token(),
         **(form.context() if form is not None else {}),
         **(context or {}),
     }

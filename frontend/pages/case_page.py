@@ -43,10 +43,10 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
         verifications, _total = await VerificationRepository(session).outbox(filters, offset=0, limit=100)
     can_read_documents = principal.can(Action.document_read, unit)
     case_documents: list[Any] = []
-    issued: list[Any] = []
+    issued_rows: list[Any] = []
     if can_read_documents:
         case_documents = await documents.case_documents(session, principal, case)
-        issued = [issuing.issued_read(row) for row in await issuing.case_register(session, principal, case.id)]
+        issued_rows = await issuing.case_register(session, principal, case.id)
     return {
         "can_verify": can_verify,
         "verifications": verifications,
@@ -55,8 +55,8 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
         "can_write_documents": principal.can(Action.document_write, unit),
         "documents": case_documents,
         "upload_kinds": UPLOAD_KINDS,
-        "issued": issued,
-        "issuable": issuing.issuable_kinds(case),
+        "issued": [issuing.issued_read(row) for row in issued_rows],
+        "issuable": issuing.issuable_kinds(case, issued_rows),
         "issued_labels": issuing.KIND_LABELS,
     }
 
