@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from backend.core.outbox import (
@@ -87,7 +88,11 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
             )
         except WorkflowUpdateFailedError as failure:
             # The workflow's validator or handler refused the action: retrying would be refused again.
-            raise PermanentFailure(str(failure.cause or failure)) from None
+            # Its reason as the workflow gave it ("中文 / English"), which the case page shows.
+            cause = failure.cause
+            raise PermanentFailure(
+                cause.message if isinstance(cause, ApplicationError) else str(cause or failure)
+            ) from None
         except RPCError:
             raise  # Temporal unreachable, or the workflow not started yet: retried with backoff
         return result.model_dump(mode="json")

@@ -25,7 +25,7 @@ from backend.documents import issuing
 from backend.documents import service as documents
 from backend.models import Case, DocumentKind, QuestionType
 from backend.verification.repository import VerificationFilters, VerificationRepository
-from frontend.pages.common import users_by_id, working_days_left
+from frontend.pages.common import unit_names, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id_for
 
@@ -61,6 +61,13 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
     }
 
 
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
 async def detail_page(
     request: Request,
     session: AsyncSession,
@@ -71,8 +78,11 @@ async def detail_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The case page (404 outside the caller's reach), with a refused form's errors when given."""
+    """The case page (404 outside the caller's reach), with a refused form's errors when given, and what became
+    of the action just requested (`?action=<request id>`)."""
     case = await service.get_case(session, principal, case_id, Action.case_read)
+    action_id = _uuid(request.query_params.get("action", ""))
+    outcome = await views.action_outcome(session, case, action_id) if action_id else None
     view = await views.case_view(session, case)
     users = await users_by_id(session, principal, Action.case_read)
     timeline = await case_timeline(session, await temporal_client(request), case, case_workflow_id_for(case))
@@ -93,6 +103,10 @@ async def detail_page(
                 for user in await views.assignees_for_case(session, case)
             ],
             "alerts": view.alerts,
+            "actions": await views.offered_actions(session, principal, case),
+            "action_id": action_id if outcome is not None else None,
+            "outcome": outcome,
+            "unit_names": await unit_names(session),
             **await _panels(session, principal, case),
             "errors": errors or {},
             "notice": notice,

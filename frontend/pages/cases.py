@@ -167,7 +167,7 @@ class CaseForm:
 
 
 ACTION_INPUTS = ("action", "version", "reason", "outcome", "extension_working_days")
-ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "submitted=1", INVALID_VALUE)
+ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "action={result}", INVALID_VALUE)
 ASSIGN_INPUTS = ("assignee_id", "version")
 ASSIGN_FORM = CaseForm(Action.case_assign, AssignRequest, ASSIGN_INPUTS, "assigned=1", CHOOSE_ASSIGNEE, "assignee_id")
 
@@ -190,7 +190,8 @@ async def _case_form(
         case_form.schema,
         lambda body: perform(case, body),
         data=form.given(**{nullable: form.values[nullable] or None}) if nullable else None,
-        done=f"/cases/{case.id}?{case_form.done}",
+        # The case page again; after an action, following what the workflow decides (`action=<request id>`).
+        done=lambda result: f"/cases/{case.id}?{case_form.done.format(result=result)}",
         again=_again(request, session, principal, case_id),
         missing=case_form.message,
         invalid_format=case_form.message,
@@ -217,6 +218,22 @@ async def case_claim(request: Request, session: SessionDep, principal: CasesWrit
     if isinstance(claimed, FieldErrors):
         return await _again(request, session, principal, case_id)(claimed)
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/actions/{request_id}", response_class=HTMLResponse)
+async def action_status(
+    request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
+) -> Response:
+    """What became of an action (polled by the case page while the workflow decides): the status panel alone; once
+    decided (done or refused), the page is reloaded (`HX-Refresh`) to show the case as it now is, with the decision.
+    Without HTMX: the case page."""
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/cases/{case_id}?action={request_id}", status_code=303)
+    case = await service.get_case(session, principal, case_id, Action.case_read)
+    outcome = await views.action_outcome(session, case, request_id)
+    headers = {"HX-Refresh": "true"} if outcome is not None and outcome.status != "pending" else None
+    context = {"case": case, "action_id": request_id, "outcome": outcome}
+    return render(request, "cases/_action_status.html", context, headers=headers)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
