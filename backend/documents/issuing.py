@@ -123,9 +123,7 @@ def issuable_kinds(case: Case, issued: list[IssuedDocument]) -> tuple[IssuedDocu
     if case.outcome != CaseOutcome.registered:
         return ()
     kinds = ISSUABLE_FROM_CASE.get(case.case_type, ())
-    return tuple(
-        kind for kind in kinds if not_issuable_reason(case, kind) is None and _held(issued, kind) is None
-    )
+    return tuple(kind for kind in kinds if not_issuable_reason(case, kind) is None and _held(issued, kind) is None)
 
 
 def _held(issued: list[IssuedDocument], kind: IssuedDocumentKind) -> IssuedDocument | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.authz.dependencies import Authenticated
 from backend.authz.vocabulary import Action
@@ -49,7 +49,9 @@ def _row_of(code: str, roots: list[str]) -> tuple[str, bool]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep, principal: Authenticated) -> HTMLResponse:
+async def dashboard(request: Request, session: SessionDep, principal: Authenticated) -> Response:
+    if principal.must_change_password:  # an administrator reset her password: her own first
+        return RedirectResponse("/password?required=1", status_code=303)
     context: dict[str, object] = {
         "roles": [(grant.role, grant.org_unit_code) for grant in principal.roles],
         "casework": principal.holds(Action.case_read),

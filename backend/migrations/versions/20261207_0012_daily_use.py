@@ -20,9 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "users", sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false())
-    )
+    op.add_column("users", sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "form_submissions",
         sa.Column("id", sa.Uuid(), primary_key=True),
