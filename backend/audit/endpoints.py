@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -24,6 +25,11 @@ async def search_events(
     entity_type: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     correlation_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[str | None, Query(max_length=64, description="who: a user id")] = None,
+    action: Annotated[str | None, Query(max_length=64, description="what: an action, or an area ending in '.'")] = None,
+    since: Annotated[datetime | None, Query(description="from this moment")] = None,
+    until: Annotated[datetime | None, Query(description="before this moment")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventRead]:
     events = await AuditRepository(session).search(
@@ -31,6 +37,11 @@ async def search_events(
         entity_type=entity_type,
         entity_id=entity_id,
         correlation_id=correlation_id,
+        actor_id=actor_id,
+        action=action,
+        since=since,
+        until=until,
+        offset=offset,
         limit=limit,
     )
     return [AuditEventRead.model_validate(event) for event in events]

@@ -25,7 +25,7 @@ from backend.documents import issuing
 from backend.documents import service as documents
 from backend.models import Case, DocumentKind, QuestionType
 from backend.verification.repository import VerificationFilters, VerificationRepository
-from frontend.pages.common import unit_names, users_by_id, working_days_left
+from frontend.pages.common import case_type_labels, unit_names, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id_for
 
@@ -107,6 +107,7 @@ async def detail_page(
             "action_id": action_id if outcome is not None else None,
             "outcome": outcome,
             "unit_names": await unit_names(session),
+            "type_labels": await case_type_labels(session),
             **await _panels(session, principal, case),
             "errors": errors or {},
             "notice": notice,

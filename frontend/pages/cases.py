@@ -28,7 +28,7 @@ from backend.db.session import SessionDep
 from backend.models import Case, CaseStage, CaseStatus
 from frontend.forms import FieldErrors, Form
 from frontend.pages.case_page import detail_page
-from frontend.pages.common import page_count, page_number, unit_names, users_by_id
+from frontend.pages.common import case_type_labels, page_count, page_number, unit_names, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -98,6 +98,7 @@ async def _list_page(
             "params": params,
             "users": users,
             "unit_names": await unit_names(session),
+            "type_labels": await case_type_labels(session),
             "assignee_options": [(str(user.id), f"{user.display_name}（{user.username}）") for user in assignees],
             "can_assign": can_assign,
             "can_open": principal.holds(Action.case_write),
