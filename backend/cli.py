@@ -5,6 +5,7 @@ tenant create <code> <name>        provision a county
 org import <tenant> <file.csv>     load a county's org tree (all or nothing)
 audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
 demo seed                          load the demo counties when the database is empty
+demo reset                        wipe every county and load the demo again (not in production)
 """
 
 from __future__ import annotations
@@ -116,12 +117,27 @@ async def _documents_cleanup_orphans(code: str, grace_minutes: int) -> int:
 async def _demo_seed() -> int:
     from backend.demo.seed import seed_demo_data
 
-    async def work(session: AsyncSession) -> int:
-        loaded = await seed_demo_data(session)
-        print("demo data loaded" if loaded else "database already has data; demo data not loaded")
-        return 0
+    settings = get_settings()
+    database = Database.from_settings(settings)
+    try:
+        loaded = await seed_demo_data(database, settings)
+    finally:
+        await database.dispose()
+    print("demo data loaded" if loaded else "database already has data; demo data not loaded")
+    return 0
 
-    return await _in_transaction(work)
+
+async def _demo_reset() -> int:
+    from backend.demo.seed import reset_demo
+
+    settings = get_settings()
+    database = Database.from_settings(settings)
+    try:
+        await reset_demo(database, settings)
+    finally:
+        await database.dispose()
+    print("every county wiped; demo data loaded again")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load demo data into an empty database")
+    demo.add_parser("reset", help="wipe every county and load the demo data again (not in production)")
     return parser
 
 
@@ -178,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_documents_cleanup_orphans(args.tenant, args.grace_minutes))
             case ("demo", "seed"):
                 return asyncio.run(_demo_seed())
+            case ("demo", "reset"):
+                return asyncio.run(_demo_reset())
     except DomainError as error:
         print(f"error: {error.detail}", file=sys.stderr)
         for field in error.fields:

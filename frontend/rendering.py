@@ -8,6 +8,7 @@ template has the components of templates/macros.html as `m`, blocks rendered alo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +22,9 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import CHINA
 from backend.core.errors import FieldError
+from backend.persons.divisions import division_name
+from backend.registers import labels
+from backend.submissions.service import new_token
 from frontend.forms import FormView
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
 
@@ -35,16 +39,56 @@ def page_query(params: dict[str, str], page: int) -> str:
     return urlencode({**kept, "page": page})
 
 
-def bilingual(message: str, locale: str) -> str:
-    """Service messages read "中文 / English": show the half in the page's language."""
-    chinese, separator, english = str(message).partition(" / ")
-    if not separator:
-        return str(message)
-    return english if locale == "en" else chinese
+# "中文 / English": the slash before the first Latin word that follows Chinese text ("…（2026-12-01）/ case …" too).
+_BILINGUAL_SEPARATOR = re.compile(r"\s*/\s+(?=[A-Za-z(\"'“])")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def bilingual(message: object, locale: str) -> str:
+    """Service messages read "中文 / English": show the half in the page's language (a text with no such halves,
+    like what an officer typed, as it is)."""
+    text = str(message)
+    separator = _BILINGUAL_SEPARATOR.search(text)
+    if separator is None or not _HAN.search(text[: separator.start()]):
+        return text
+    return text[separator.end() :] if locale == "en" else text[: separator.start()]
+
+
+def _register_terms() -> list[str]:
+    """The labels the registers write into their cells (backend/registers/labels.py), longest first."""
+    terms = {labels.PERMANENT, labels.YES, labels.NO}
+    for table in (labels.SEX, labels.MARITAL_STATUS, labels.CONTRACEPTION, labels.PERSON_STATUS):
+        terms |= set(table.values())
+    for other in (labels.CERTIFICATE_STATUS, labels.CASE_STAGE, labels.CASE_OUTCOME, labels.SUBJECT_PART):
+        terms |= set(other.values())
+    return sorted(terms, key=len, reverse=True)
+
+
+REGISTER_TERMS = _register_terms()
+_CHILDREN = re.compile(r"(\d+)孩")
+_PUNCTUATION = {"，": ", ", "、": ", ", "（": " (", "）": ")"}
+
+
+def register_cell(value: object, locale: str, gettext: Any) -> str:
+    """A register cell in the page's language: the registers are printed in Chinese, so on an English page their
+    labels (初婚，1孩; 有效; 张三（配偶）) are put in English term by term, names left as they are."""
+    text = str(value)
+    if locale != "en" or not _HAN.search(text):
+        return text
+    text = _CHILDREN.sub(lambda match: f"{match.group(1)} {gettext('孩')}", text)
+    for term in REGISTER_TERMS:
+        if term in text:
+            text = text.replace(term, gettext(term))
+    for chinese, english in _PUNCTUATION.items():
+        text = text.replace(chinese, english)
+    return text.strip()
 
 
 templates.env.filters["page_query"] = page_query
 templates.env.filters["bilingual"] = bilingual
+templates.env.filters["register_cell"] = register_cell
+templates.env.filters["place"] = lambda code: division_name(str(code)) or str(code)
+templates.env.filters["regex_last_date"] = lambda text: (re.findall(r"\d{4}-\d{2}-\d{2}", str(text)) or [""])[-1]
 
 
 # The navigation: (path, zh-CN label, the action that shows it). Labels are translated in base.html.
@@ -109,6 +153,8 @@ def render(
         "nav": navigation(getattr(request.state, "principal", None)),
         "current_path": request.url.path,
         "china_tz": CHINA,
+        # A one-time token for the forms that issue something (`m.once()`, backend/submissions/service.py).
+        "form_token": new_token(),
         **(form.context() if form is not None else {}),
         **(context or {}),
     }

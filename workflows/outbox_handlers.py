@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from backend.core.outbox import (
@@ -36,8 +36,9 @@ VERIFICATION_REPLAN_SIGNAL = "replan"
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
-def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
-    """The handler of every kind, bound to a Temporal client (the case and the verification workflows)."""
+def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict[OutboxKind, Handler]:
+    """The handler of every kind, bound to a Temporal client (the case and the verification workflows, started
+    on `task_queue`)."""
 
     async def start(workflow: str, workflow_input: Any, workflow_id: str) -> dict[str, Any]:
         # Exactly one workflow per case or request, however often the start is delivered: USE_EXISTING finds
@@ -48,7 +49,7 @@ def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
                 workflow,
                 workflow_input,
                 id=workflow_id,
-                task_queue=CASES_TASK_QUEUE,
+                task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 rpc_timeout=RPC_TIMEOUT,
@@ -93,7 +94,11 @@ def case_handlers(client: Client) -> dict[OutboxKind, Handler]:
             )
         except WorkflowUpdateFailedError as failure:
             # The workflow's validator or handler refused the action: retrying would be refused again.
-            raise PermanentFailure(str(failure.cause or failure)) from None
+            # Its reason as the workflow gave it ("中文 / English"), which the case page shows.
+            cause = failure.cause
+            raise PermanentFailure(
+                cause.message if isinstance(cause, ApplicationError) else str(cause or failure)
+            ) from None
         except RPCError:
             raise  # Temporal unreachable, or the workflow not started yet: retried with backoff
         return result.model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,7 +12,7 @@ from backend.audit.auth import AuditRead
 from backend.audit.repository import AuditRepository
 from backend.audit.schemas import AuditEventRead, ChainVerificationRead
 from backend.authz.vocabulary import Action
-from backend.core.input import Text
+from backend.core.input import AnyDateTime, Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 
@@ -25,6 +26,13 @@ async def search_events(
     entity_type: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
     entity_id: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
     correlation_id: Annotated[Annotated[str, Text(64)] | None, Query()] = None,
+    actor_id: Annotated[Annotated[str, Text(64)] | None, Query(description="who: a user id")] = None,
+    action: Annotated[
+        Annotated[str, Text(64)] | None, Query(description="what: an action, or an area ending in '.'")
+    ] = None,
+    since: Annotated[AnyDateTime | None, Query(description="from this moment")] = None,
+    until: Annotated[AnyDateTime | None, Query(description="before this moment")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventRead]:
     events = await AuditRepository(session).search(
@@ -32,6 +40,11 @@ async def search_events(
         entity_type=entity_type,
         entity_id=entity_id,
         correlation_id=correlation_id,
+        actor_id=actor_id,
+        action=action,
+        since=since,
+        until=until,
+        offset=offset,
         limit=limit,
     )
     return [AuditEventRead.model_validate(event) for event in events]

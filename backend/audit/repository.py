@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,9 +85,15 @@ class AuditRepository:
         entity_id: str | None,
         correlation_id: str | None,
         limit: int,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
     ) -> list[AuditEvent]:
         """Newest first, limited to events of units under `roots` ('' = the whole county, including events
-        that belong to no unit)."""
+        that belong to no unit); narrowed to one entity, one correlation id, one actor, one action (or, ending
+        with a dot, one area of actions: `case.`), a time range [since, until)."""
         statement = select(AuditEvent).where(AuditEvent.tenant_id == current_tenant_id(self.session))
         statement = statement.where(under_roots(AuditEvent.org_unit_code, roots))
         if entity_type:
@@ -95,5 +102,15 @@ class AuditRepository:
             statement = statement.where(AuditEvent.entity_id == entity_id)
         if correlation_id:
             statement = statement.where(AuditEvent.correlation_id == correlation_id)
-        statement = statement.order_by(AuditEvent.seq.desc()).limit(limit)
+        if actor_id:
+            statement = statement.where(AuditEvent.actor_id == actor_id)
+        if action and action.endswith("."):
+            statement = statement.where(AuditEvent.action.startswith(action, autoescape=True))
+        elif action:
+            statement = statement.where(AuditEvent.action == action)
+        if since is not None:
+            statement = statement.where(AuditEvent.occurred_at >= since)
+        if until is not None:
+            statement = statement.where(AuditEvent.occurred_at < until)
+        statement = statement.order_by(AuditEvent.seq.desc()).offset(offset).limit(limit)
         return list((await self.session.execute(statement)).scalars().all())

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.core.errors import Forbidden
+from backend.core.errors import DomainError, Forbidden
 from backend.db.session import SessionDep
 
 PERMISSION_ATTRIBUTE = "__liuguan_permission__"
@@ -41,11 +41,30 @@ async def authenticated(request: Request, session: AsyncSession) -> Principal:
     return await authenticator(request, session)
 
 
+class PasswordChangeRequired(DomainError):
+    """An administrator reset the password: the user chooses her own before doing anything else (a page sends her
+    to the password page)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            detail="请先修改密码 / choose a new password first", status_code=403, code="PASSWORD_CHANGE_REQUIRED"
+        )
+
+
+async def working(request: Request, session: AsyncSession) -> Principal:
+    """The caller, unless she must change her password first (only `Authenticated` routes are open to her then:
+    the password change, sign-out, her own profile)."""
+    principal = await authenticated(request, session)
+    if principal.must_change_password:
+        raise PasswordChangeRequired()
+    return principal
+
+
 def Require(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A route dependency: the caller must hold `action` somewhere in their county."""
 
     async def require(request: Request, session: SessionDep) -> Principal:
-        principal = await authenticated(request, session)
+        principal = await working(request, session)
         if not principal.holds(action):
             raise Forbidden()
         return principal
@@ -53,6 +72,21 @@ def Require(action: Action) -> Callable[..., Awaitable[Principal]]:
     setattr(require, PERMISSION_ATTRIBUTE, action.value)
     require.__name__ = f"require_{action.name}"
     return require
+
+
+def RequireAny(*actions: Action) -> Callable[..., Awaitable[Principal]]:
+    """A route dependency: the caller must hold one of `actions` somewhere in their county (a reading that serves
+    both those who work with a thing and those who configure it). Declared as "a|b" (`permission_of`)."""
+
+    async def require_any(request: Request, session: SessionDep) -> Principal:
+        principal = await working(request, session)
+        if not any(principal.holds(action) for action in actions):
+            raise Forbidden()
+        return principal
+
+    setattr(require_any, PERMISSION_ATTRIBUTE, "|".join(action.value for action in actions))
+    require_any.__name__ = "require_" + "_or_".join(action.name for action in actions)
+    return require_any
 
 
 async def require_authenticated(request: Request, session: SessionDep) -> Principal:

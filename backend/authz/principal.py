@@ -51,6 +51,8 @@ class Principal:
     session_id: uuid.UUID | None = None
     csrf_token: str | None = None
     client_scopes: tuple[str, ...] = field(default=())
+    # An administrator reset her password: until she chooses her own, she may only do that (or sign out).
+    must_change_password: bool = False
 
     @property
     def subject(self) -> str:

@@ -160,10 +160,7 @@ async def action_status(
     session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
 ) -> CaseActionAccepted:
     case = await service.get_case(session, principal, case_id, Action.case_read)
-    message = await get_message(session, request_id)
-    if message is None or message.payload.get("case_id") != str(case.id):
+    outcome = await views.action_outcome(session, case, request_id)
+    if outcome is None:
         raise CaseNotFound()
-    if message.processed_at is None:
-        return CaseActionAccepted(request_id=request_id, status="pending")
-    rejected = bool(message.result and "rejected" in message.result)
-    return CaseActionAccepted(request_id=request_id, status="rejected" if rejected else "done", result=message.result)
+    return CaseActionAccepted(request_id=request_id, status=outcome.status, result=outcome.result)

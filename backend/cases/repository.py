@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.cases.errors import CaseNotFound
@@ -53,11 +53,13 @@ class CaseFilters:
     status: CaseStatus | None = None
     case_type: str | None = None
     org_unit: str | None = None
+    unit_only: str | None = None  # this unit itself, not its subtree (the dashboard's row of a unit's own cases)
     assignee_id: uuid.UUID | None = None
     unassigned: bool = False
     overdue: bool | None = None
     open_only: bool = False
     due_before: datetime | None = None
+    due_soon_before: datetime | None = None  # not overdue yet, due before this moment (the dashboard's 三日内到期)
     name_query: str | None = None
     pinyin_query: str | None = None
     person_ids: list[uuid.UUID] | None = None
@@ -82,6 +84,8 @@ class CaseRepository(TenantScopedRepository[Case]):
         statement = self.base().where(self.in_subtrees(filters.roots))
         if filters.org_unit:
             statement = statement.where(self.in_subtree(filters.org_unit))
+        if filters.unit_only:
+            statement = statement.where(Case.org_unit_code == filters.unit_only)
         if filters.stage is not None:
             statement = statement.where(Case.stage == filters.stage)
         if filters.open_only:
@@ -98,6 +102,8 @@ class CaseRepository(TenantScopedRepository[Case]):
             statement = statement.where(Case.overdue.is_(filters.overdue))
         if filters.due_before is not None:
             statement = statement.where(Case.due_at < filters.due_before)
+        if filters.due_soon_before is not None:
+            statement = statement.where(self.due_soon(filters.due_soon_before))
         if filters.name_query:
             statement = statement.where(contains(Case.subject_name, filters.name_query))
         if filters.pinyin_query:
@@ -110,6 +116,11 @@ class CaseRepository(TenantScopedRepository[Case]):
             )
             statement = statement.where(Case.id.in_(self._subject_cases(holders)))
         return statement
+
+    @staticmethod
+    def due_soon(soon: datetime) -> ColumnElement[bool]:
+        """Due before `soon` and not (yet) overdue: one definition for the dashboard's figure and its list."""
+        return Case.overdue.is_(False) & (Case.due_at < soon)
 
     async def search(self, filters: CaseFilters, *, offset: int, limit: int) -> tuple[list[Case], int]:
         """One page and the total count of matching cases."""
@@ -140,8 +151,7 @@ class CaseRepository(TenantScopedRepository[Case]):
     ) -> list[tuple[str, int, int, int]]:
         """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit; only one assignee's
         cases when `assignee_id` is given (the dashboards)."""
-        due_soon = Case.overdue.is_(False) & (Case.due_at < soon)
-        return await self._open_counts(roots, Case.org_unit_code, due_soon, Case.org_unit_code, assignee_id)
+        return await self._open_counts(roots, Case.org_unit_code, self.due_soon(soon), Case.org_unit_code, assignee_id)
 
     async def running_due_from(self, moment: datetime) -> list[Case]:
         """Open cases whose clock runs (not suspended) and whose due moment is at or after `moment`: the

@@ -9,25 +9,32 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
-from backend.authz.vocabulary import Action
+from backend.authz.vocabulary import ROLE_TEMPLATES, Action
+from backend.calendar.service import load_calendar
+from backend.case_types.service import effective_case_type
+from backend.cases.deadlines import build_plan
 from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
-from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage, User
+from backend.core.outbox import get_message
+from backend.identity.repository import IdentityRepository
+from backend.models import Case, CaseAlert, CaseLink, CaseStage, CaseSubject, IntakeTriage, User
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
 from backend.persons.schemas import PersonRead
+from workflows.cases.rules import effective_time, refusal
+from workflows.cases.types import ActorRef, CaseAction, CaseActionInput, CaseActionResult
 
 DUE_SOON = timedelta(days=3)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -81,18 +88,78 @@ async def readable_subjects(
     return people
 
 
-def assignees_for_case(users: Iterable[User], case: Case) -> list[User]:
-    """The active users who could be given the case: those placed on its branch of the org tree (its unit or a unit
-    above it), by username. The service checks the grant when the case is assigned."""
-    placed = [user for user in users if user.active and case.org_unit_code.startswith(user.org_unit_code)]
-    return sorted(placed, key=lambda user: user.username)
+# The roles that work cases (hold case.write): an administrator or an auditor is never offered a case.
+WORKER_ROLES = tuple(role.value for role, actions in ROLE_TEMPLATES.items() if Action.case_write in actions)
 
 
-def assignees_under(users: Iterable[User], roots: list[str]) -> list[User]:
-    """The active users placed under one of `roots` (where a supervisor assigns), by username: whom a bulk
-    reassignment may go to."""
-    placed = [user for user in users if user.active and any(user.org_unit_code.startswith(root) for root in roots)]
-    return sorted(placed, key=lambda user: user.username)
+def _unit_and_above(code: str) -> list[str]:
+    """The unit and the units above it (county, township, village codes are each other's prefixes)."""
+    return [code[:length] for length in (6, 9, 12) if len(code) >= length]
+
+
+async def assignees_for_case(session: AsyncSession, case: Case) -> list[User]:
+    """The active users who could be given the case: those holding a role that works cases on its unit or above
+    it, by username. (The service checks again when the case is assigned.)"""
+    return await IdentityRepository(session).users_holding(WORKER_ROLES, _unit_and_above(case.org_unit_code))
+
+
+async def assignees_under(session: AsyncSession, roots: list[str]) -> list[User]:
+    """Whom a supervisor's bulk reassignment may go to: the active users holding a role that works cases on a unit
+    under one of `roots` (where she assigns) or above one; each case is checked against the assignee."""
+    above = sorted({unit for root in roots for unit in _unit_and_above(root)})
+    return await IdentityRepository(session).users_holding(WORKER_ROLES, above, roots)
+
+
+# --- human actions: what the page offers, and what became of one ---------------------------------------------
+
+
+async def offered_actions(session: AsyncSession, principal: Principal, case: Case) -> list[CaseAction]:
+    """The human actions the case accepts now from the caller, by the case workflow's own rules
+    (workflows/cases/rules.py) applied to the case as stored: the page never offers what the workflow would refuse
+    (no 提交本阶段 at the last stage, no 补正 once overdue, 延期 to supervisors only, once)."""
+    if case.stage == CaseStage.closed or not principal.can(Action.case_write, case.org_unit_code):
+        return []
+    definition = await effective_case_type(session, case.case_type)
+    plan = build_plan(case, definition, await load_calendar(session))
+    now = utc_now()
+    actor = ActorRef(kind=principal.kind, id=principal.id, label=principal.label)
+    offered = []
+    for action in CaseAction:
+        if action is CaseAction.extend and not principal.can(Action.case_assign, case.org_unit_code):
+            continue
+        # The form asks for the reason and the outcome: the probe supplies them, only the case's state is checked.
+        probe = CaseActionInput(
+            request_id="offer", action=action, actor=actor, requested_at=now, reason="-", outcome="completed"
+        )
+        if refusal(plan, probe, effective_time(plan, probe, now)) is None:
+            offered.append(action)
+    return offered
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """What became of a requested action: still `pending`, `done` (the case's stage and due date after it), or
+    `rejected` by the workflow (its reason, "中文 / English")."""
+
+    status: Literal["pending", "done", "rejected"]
+    stage: str | None = None
+    due_at: datetime | None = None
+    reason: str | None = None
+    result: dict[str, Any] | None = None
+
+
+async def action_outcome(session: AsyncSession, case: Case, request_id: uuid.UUID) -> ActionOutcome | None:
+    """The outcome of an action requested on `case` (None when no such request was made on it)."""
+    message = await get_message(session, request_id)
+    if message is None or message.payload.get("case_id") != str(case.id):
+        return None
+    if message.processed_at is None:
+        return ActionOutcome("pending")
+    result = message.result or {}
+    if "rejected" in result:
+        return ActionOutcome("rejected", reason=str(result["rejected"]), result=result)
+    decided = CaseActionResult.model_validate(result)
+    return ActionOutcome("done", stage=decided.stage, due_at=decided.due_at, result=result)
 
 
 # --- the queues ----------------------------------------------------------------------------------------------

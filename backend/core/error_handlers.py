@@ -112,6 +112,9 @@ def error_response(
             # Back to the same page after signing in, filters included.
             next_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': next_path})}", status_code=303)
+    if wants_html(request) and code == "PASSWORD_CHANGE_REQUIRED":
+        # An administrator reset the password: the user chooses her own first.
+        return RedirectResponse("/password?required=1", status_code=303)
     if wants_html(request) and (render_html := _html_renderer(request)) is not None:
         return render_html(request, status_code, detail, fields or [], headers=headers)
     body: dict[str, Any] = {

@@ -15,8 +15,9 @@ county (row-level security stays on); the page shows number, kind, issuing unit,
 state, nothing about the person.
 
 Which kinds a case may have (`ISSUABLE_FROM_CASE`, `not_issuable_reason`): a kind that contradicts how the case
-was closed is refused, by the API as by the pages; the case page offers its buttons for the kinds that need nothing
-but the case.
+was closed is refused, by the API as by the pages, and so is a second valid proof (证明) of the same kind for one
+case (void the first to issue again: `revoke_issued`, 作废); the case page offers its buttons for the kinds that
+need nothing but the case and it does not hold yet.
 
 Other domains call `issue_document(session, principal, kind, case_id, context)`.
 """
@@ -84,7 +85,7 @@ NUMBER_PREFIXES: dict[IssuedDocumentKind, str] = {
 }
 STATUS_LABELS: dict[IssuedDocumentStatus, str] = {
     IssuedDocumentStatus.valid: "有效 / valid",
-    IssuedDocumentStatus.revoked: "已撤销 / revoked",
+    IssuedDocumentStatus.revoked: "已作废 / voided",
     IssuedDocumentStatus.superseded: "已被新文书取代 / superseded",
 }
 # Context fields a kind cannot be issued without (a refusal must state its reason: 书面说明理由).
@@ -117,12 +118,19 @@ def not_issuable_reason(case: Case, kind: IssuedDocumentKind) -> tuple[str, str]
     return None
 
 
-def issuable_kinds(case: Case) -> tuple[IssuedDocumentKind, ...]:
-    """The kinds the case page offers to issue for the case (one button each)."""
+def issuable_kinds(case: Case, issued: list[IssuedDocument]) -> tuple[IssuedDocumentKind, ...]:
+    """The kinds the case page offers to issue for the case (one button each): not a proof it already holds."""
     if case.outcome != CaseOutcome.registered:
         return ()
     kinds = ISSUABLE_FROM_CASE.get(case.case_type, ())
-    return tuple(kind for kind in kinds if not_issuable_reason(case, kind) is None)
+    return tuple(kind for kind in kinds if not_issuable_reason(case, kind) is None and _held(issued, kind) is None)
+
+
+def _held(issued: list[IssuedDocument], kind: IssuedDocumentKind) -> IssuedDocument | None:
+    """The case's valid proof (证明) of `kind`, if it holds one: a case is granted one, not two."""
+    if kind not in PROOFS:
+        return None
+    return next((row for row in issued if row.kind is kind and row.status is IssuedDocumentStatus.valid), None)
 
 
 def verify_url(token: str) -> str:
@@ -263,6 +271,13 @@ async def issue_document(
     refused = not_issuable_reason(case, kind)
     if refused is not None:
         raise DocumentRejected("kind", *refused)
+    held = _held(await DocumentRepository(session).issued_for_case(case.id), kind)
+    if held is not None:
+        raise DocumentRejected(
+            "kind",
+            f"本案已签发该证明（{held.number}），如需重新签发请先作废",
+            f"the case already holds this certificate ({held.number}): void it to issue another",
+        )
     tenant = await TenantRepository(session).get(case.tenant_id)
     assert tenant is not None
     issue_date = china_today()
@@ -343,7 +358,7 @@ async def revoke_issued(
     """Revoke an issued document: its verification page says so from now on (audited)."""
     issued, case = await _issued_in_reach(session, principal, issued_id)
     if issued.status is not IssuedDocumentStatus.valid:
-        raise DocumentRejected("status", "该文书已撤销或被取代", "the document is already revoked or superseded")
+        raise DocumentRejected("status", "该文书已作废或被取代", "the document is already void or superseded")
     issued.status = IssuedDocumentStatus.revoked
     await session.flush()
     await _record(session, issued.id, case, "document.revoke", {"number": issued.number}, reason)

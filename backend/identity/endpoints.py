@@ -22,6 +22,7 @@ from backend.identity.schemas import (
     LoginResponse,
     MeRead,
     PasswordChange,
+    PasswordReset,
     RoleGrantCreate,
     RoleGrantRead,
     UserCreate,
@@ -62,6 +63,7 @@ async def sign_in(request: Request, session: SessionDep, login: LoginRequest) ->
         display_name=signed_in.user.display_name,
         csrf_token=signed_in.user_session.csrf_token,
         expires_at=signed_in.user_session.expires_at,
+        must_change_password=signed_in.user.must_change_password,
     )
     response = JSONResponse(body.model_dump(mode="json"))
     set_session_cookie(response, service.session_cookie_value(signed_in), secure=settings.environment == "production")
@@ -162,6 +164,19 @@ async def revoke_grant(
 ) -> Response:
     user = await service.get_user_in_reach(session, principal, user_id)
     await service.revoke_grant(session, principal, user, grant_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@admin_router.post(
+    "/{user_id}/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a temporary password; the user must change it at her next sign-in",
+)
+async def reset_password(
+    session: SessionDep, principal: UsersManage, user_id: uuid.UUID, body: PasswordReset
+) -> Response:
+    user = await service.get_user_in_reach(session, principal, user_id)
+    await service.reset_password(session, principal, user, body.temporary_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import ColumnElement, String, case, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.breakglass.repository import BreakGlassRepository
@@ -109,6 +110,21 @@ class IdentityRepository(Repository):
     async def users_in_subtrees(self, roots: list[str]) -> list[User]:
         """Users whose workplace lies under one of the roots ('' = the whole tenant), by username."""
         return await self.all(self.users.base().where(self.users.in_subtrees(roots)).order_by(User.username))
+
+    async def users_holding(
+        self, roles: Iterable[str], units: list[str], subtrees: list[str] | None = None
+    ) -> list[User]:
+        """The active users holding one of `roles` (an active grant) on one of `units`, or on a unit under one of
+        `subtrees`; by username. Whom work of a unit can be given to."""
+        where: ColumnElement[bool] = RoleGrant.org_unit_code.in_(units)
+        if subtrees:
+            where = or_(where, self.grants.in_subtrees(subtrees))
+        holders = select(RoleGrant.subject).where(
+            self.grants.in_county(), RoleGrant.revoked_at.is_(None), RoleGrant.role.in_(list(roles)), where
+        )
+        subject = "user:" + cast(User.id, String)
+        statement = self.users.base().where(User.active.is_(True), subject.in_(holders)).order_by(User.username)
+        return await self.all(statement)
 
     async def active_grants(self, subject: str) -> list[RoleGrant]:
         """The subject's grants not revoked, oldest first."""

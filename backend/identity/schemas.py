@@ -27,6 +27,9 @@ class LoginResponse(OutputSchema):
     display_name: str
     csrf_token: str
     expires_at: datetime
+    must_change_password: bool = Field(
+        default=False, description="An administrator reset the password: change it before anything else"
+    )
 
 
 class PasswordChange(InputSchema):
@@ -91,8 +94,15 @@ class UserRead(OutputSchema):
     org_unit_code: str
     active: bool
     locked: bool = False
+    must_change_password: bool = False
     version: int
     grants: list[RoleGrantRead] = Field(default_factory=list)
+
+
+class PasswordReset(InputSchema):
+    """An administrator's reset: the temporary password she tells the user, who must change it at sign-in."""
+
+    temporary_password: Password
 
 
 class MeRead(OutputSchema):

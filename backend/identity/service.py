@@ -198,6 +198,24 @@ def _user_snapshot(user: User) -> dict[str, object]:
     }
 
 
+async def reset_password(session: AsyncSession, principal: Principal, user: User, temporary_password: str) -> None:
+    """An administrator sets a temporary password (a user who forgot hers): her sessions end, the lockout is
+    lifted, and at her next sign-in she must choose her own before anything else. Audited, without the password."""
+    if principal.kind == "user" and principal.id == str(user.id):
+        raise WeakPassword("password", "请在“修改密码”中修改自己的密码 / change your own password on the password page")
+    check_password_strength(temporary_password, username=user.username)
+    user.password_hash = security.hash_secret(temporary_password)
+    user.password_changed_at = utc_now()
+    user.must_change_password = True
+    user.failed_login_count = 0
+    user.locked_until = None
+    await session.flush()
+    await end_user_sessions(session, user.id)
+    await audit.record(
+        session, action="user.password_reset", entity_type="user", entity_id=user.id, org_unit_code=user.org_unit_code
+    )
+
+
 async def unlock_user(session: AsyncSession, user: User) -> None:
     user.failed_login_count = 0
     user.locked_until = None
@@ -358,6 +376,7 @@ async def change_password(
         raise WeakPassword("new_password", "新密码不能与当前密码相同 / must differ from the current password")
     user.password_hash = security.hash_secret(new_password)
     user.password_changed_at = utc_now()
+    user.must_change_password = False
     await session.flush()
     await end_user_sessions(session, user.id, keep=keep_session)
     # The password itself never reaches the audit log, hashed or not.
@@ -383,6 +402,7 @@ async def principal_for_user(
         break_glass=tuple(BreakGlassScope(b.id, b.org_unit_code, b.reason, b.expires_at) for b in break_glass),
         session_id=user_session.id if user_session else None,
         csrf_token=user_session.csrf_token if user_session else None,
+        must_change_password=user.must_change_password,
     )
 
 

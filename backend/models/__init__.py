@@ -45,6 +45,7 @@ from backend.models.person import (
     PersonStatus,
     Sex,
 )
+from backend.models.submission import FormSubmission
 from backend.models.tenant import Tenant
 from backend.models.verification import (
     OPEN_STATES,
@@ -58,6 +59,7 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "FormSubmission",
     "OPEN_STATES",
     "REPLIED_STATES",
     "Channel",

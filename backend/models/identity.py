@@ -26,6 +26,8 @@ class User(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
     failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set when an administrator resets the password: the next sign-in leads to the password page first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
 
 
 class RoleGrant(IdMixin, TenantMixin, Base):

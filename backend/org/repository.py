@@ -29,8 +29,10 @@ class OrgUnitRepository(TenantScopedRepository[OrgUnit]):
             statement = statement.where(OrgUnit.active.is_(True))
         return await self.all(statement.order_by(OrgUnit.code))
 
-    async def list_under_roots(self, roots: list[str]) -> list[OrgUnit]:
-        """The active units under any of the roots ('' = the whole county), in code order."""
-        return await self.all(
-            self.base().where(OrgUnit.active.is_(True), self.in_subtrees(roots)).order_by(OrgUnit.code)
-        )
+    async def list_under_roots(self, roots: list[str], *, active_only: bool = True) -> list[OrgUnit]:
+        """The units (active ones only, by default) under any of the roots ('' = the whole county), in code
+        order."""
+        statement = self.base().where(self.in_subtrees(roots))
+        if active_only:
+            statement = statement.where(OrgUnit.active.is_(True))
+        return await self.all(statement.order_by(OrgUnit.code))

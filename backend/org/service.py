@@ -187,6 +187,6 @@ async def unit_in_reach(session: AsyncSession, principal: Principal, code: str) 
     return await OrgUnitRepository(session).get_in_reach(principal, Action.org_read, unit.id)
 
 
-async def list_units_in_scopes(session: AsyncSession, roots: list[str]) -> list[OrgUnit]:
-    """Active units under any of the roots ('' = the whole county)."""
-    return await OrgUnitRepository(session).list_under_roots(roots)
+async def list_units_in_scopes(session: AsyncSession, roots: list[str], *, active_only: bool = True) -> list[OrgUnit]:
+    """Units under any of the roots ('' = the whole county): the active ones, unless `active_only` is false."""
+    return await OrgUnitRepository(session).list_under_roots(roots, active_only=active_only)

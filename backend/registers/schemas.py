@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class RegisterFormat(StrEnum):
@@ -17,6 +17,7 @@ class RegisterFormat(StrEnum):
 class RegisterColumnRead(BaseModel):
     key: str
     header: str
+    width: int = Field(default=12, description="the column's width in characters (the XLSX file's, the page's)")
 
 
 class RegisterPage(BaseModel):

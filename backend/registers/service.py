@@ -235,14 +235,14 @@ async def register_page(
         dict(zip(keys, [paging.offset + index, *register.cells(entry)], strict=True))
         for index, entry in enumerate(entries, start=1)
     ]
-    columns = [(SERIAL_KEY, SERIAL_HEADER), *((column.key, column.header) for column in register.columns)]
+    columns = [(SERIAL_KEY, SERIAL_HEADER, 5), *((column.key, column.header, column.width) for column in register.columns)]
     return RegisterPage(
         code=register.code,
         title=register.title,
         org_unit_name=resolved.unit_label,
         # The unit and period as asked for.
         **{name: getattr(query, name) for name in ("org_unit", "period_from", "period_to")},
-        columns=[RegisterColumnRead(key=key, header=header) for key, header in columns],
+        columns=[RegisterColumnRead(key=key, header=header, width=width) for key, header, width in columns],
         items=items,
         total=total,
         page=paging.page,

@@ -34,6 +34,10 @@ class VerificationFilters:
     unassigned: bool = False
     overdue: bool | None = None
     case_id: uuid.UUID | None = None
+    # The inbox's and outbox's search box: a number (correlation id), part of the subject's name, or (by its
+    # lookup digest) her ID number.
+    text: str | None = None
+    resident_id_hash: str | None = None
 
 
 class VerificationRepository(TenantScopedRepository[VerificationRequest]):
@@ -109,6 +113,15 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
             statement = statement.where(VerificationRequest.responder_overdue.is_(f.overdue))
         if f.org_unit:
             statement = statement.where(subtree(unit, f.org_unit))
+        if f.resident_id_hash is not None:
+            statement = statement.where(VerificationRequest.subject_resident_id_hash == f.resident_id_hash)
+        elif f.text:
+            statement = statement.where(
+                or_(
+                    VerificationRequest.correlation_id == f.text.upper(),
+                    VerificationRequest.subject_name.contains(f.text, autoescape=True),
+                )
+            )
         return statement.order_by(VerificationRequest.answer_due_at, VerificationRequest.correlation_id)
 
     async def outbox(self, f: VerificationFilters, *, offset: int, limit: int) -> tuple[list[VerificationRequest], int]:

@@ -1,5 +1,6 @@
-"""County admin pages: the org tree, users and their role grants. Same services as /api/v1/org and
-/api/v1/identity (creation and grants are checked against the admin's reach and audited there).
+"""County admin pages: the org tree, users and their role grants, and a user's life cycle (disable and enable, unlock,
+reset the password to a temporary one she must change at her next sign-in, revoke a role). Same services as
+/api/v1/org and /api/v1/admin/users (checked against the admin's reach and audited there).
 
 A user's grants update in place: the grant and revoke forms swap the page's `grants` block (HTMX), and post
 as plain forms without JavaScript."""
@@ -14,16 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action, Role
+from backend.core.clock import utc_now
 from backend.db.session import SessionDep
 from backend.identity import duties
 from backend.identity import service as identity
 from backend.identity.auth import UsersManage
-from backend.identity.schemas import RoleGrantCreate, UserCreate
+from backend.identity.schemas import PasswordReset, RoleGrantCreate, UserCreate, UserUpdate
 from backend.models import RoleGrantRequest
 from backend.org import service as org
 from backend.org.auth import OrgRead
 from frontend.forms import FieldErrors, Form, FormView
-from frontend.pages.common import unit_options
+from frontend.pages.common import unit_names, unit_options
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +51,13 @@ async def _users_page(
 ) -> HTMLResponse:
     users = sorted(await identity.list_users(session, principal), key=lambda user: user.username)
     units = await unit_options(session, principal, Action.users_manage)
-    context = {"users": users, "units": units, "roles": ROLE_CHOICES}
+    context = {
+        "users": users,
+        "units": units,
+        "roles": ROLE_CHOICES,
+        "unit_names": await unit_names(session),
+        "now": utc_now(),
+    }
     return render(request, "admin/users.html", context, form=form or FormView())
 
 
@@ -84,6 +92,9 @@ async def _user_page(
         "pending": await duties.pending_for(session, principal, user),
         "units": await unit_options(session, principal, Action.users_manage),
         "roles": ROLE_CHOICES,
+        "unit_names": await unit_names(session),
+        "locked": user.locked_until is not None and user.locked_until > utc_now(),
+        "myself": principal.id == str(user.id),
     }
     return render(request, "admin/user.html", context, form=form or FormView(), fragment="grants")
 
@@ -139,3 +150,44 @@ async def user_revoke(
     if isinstance(revoked, FieldErrors):
         return await _user_page(request, session, principal, user_id, form.view(revoked))
     return RedirectResponse(f"/admin/users/{user.id}?revoked=1", status_code=303)
+
+
+# --- a user's life cycle ----------------------------------------------------------------------------------------
+
+
+@router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
+async def user_active(request: Request, session: SessionDep, principal: UsersManage, user_id: uuid.UUID) -> Response:
+    """Disable (停用: her sessions end, she cannot sign in) or enable the account again."""
+    user = await identity.get_user_in_reach(session, principal, user_id)
+    form = await Form.read(request, ("active", "version"))
+    return await form.submit(
+        session,
+        UserUpdate,
+        lambda body: identity.update_user(session, principal, user, body),
+        data={"active": form.values["active"] == "1", "version": form.values["version"]},
+        done=f"/admin/users/{user.id}?done={'enabled' if form.values['active'] == '1' else 'disabled'}",
+        again=lambda errors: _user_page(request, session, principal, user_id, form.view(errors)),
+    )
+
+
+@router.post("/admin/users/{user_id}/unlock", response_class=HTMLResponse)
+async def user_unlock(request: Request, session: SessionDep, principal: UsersManage, user_id: uuid.UUID) -> Response:
+    """Lift the lockout after too many failed sign-ins."""
+    user = await identity.get_user_in_reach(session, principal, user_id)
+    await identity.unlock_user(session, user)
+    return RedirectResponse(f"/admin/users/{user.id}?done=unlocked", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password", response_class=HTMLResponse)
+async def user_password(request: Request, session: SessionDep, principal: UsersManage, user_id: uuid.UUID) -> Response:
+    """Reset the password to a temporary one the administrator tells her; she must change it at her next sign-in."""
+    user = await identity.get_user_in_reach(session, principal, user_id)
+    form = await Form.read(request, ("temporary_password",), verbatim=("temporary_password",))
+    form.fields["password"] = "temporary_password"  # the service names the password field `password`
+    return await form.submit(
+        session,
+        PasswordReset,
+        lambda body: identity.reset_password(session, principal, user, body.temporary_password),
+        done=f"/admin/users/{user.id}?done=reset",
+        again=lambda errors: _user_page(request, session, principal, user_id, form.view(errors)),
+    )

@@ -25,6 +25,7 @@ from backend.db.session import SessionDep
 from backend.models import Person
 from backend.org import service as org
 from backend.persons import service as persons
+from backend.submissions.service import once, parse_token
 from frontend.forms import REQUIRED, Form
 from frontend.rendering import render
 
@@ -144,16 +145,23 @@ def _body(values: dict[str, str], person: Person | None) -> tuple[dict[str, Any]
 
 @router.post("/cases/new", response_class=HTMLResponse)
 async def open_case(request: Request, session: SessionDep, principal: CasesWrite) -> Response:
-    form = await Form.read(request, FORM_FIELDS)
+    form = await Form.read(request, (*FORM_FIELDS, "form_token"))
+    token = parse_token(form.values.pop("form_token"))
     person = await _applicant(session, principal, form.values["person_id"]) if form.values["person_id"] else None
     data, checks = _body(form.values, person)
+
+    async def open_it(case_create: CaseCreate) -> str:
+        case = await service.open_case(session, principal, case_create)
+        return f"/cases/{case.id}?opened=1"
+
     return await form.submit(
         session,
         CaseCreate,
-        lambda case_create: service.open_case(session, principal, case_create),
+        # Once per form: a double click opens one case, and the second click lands on it.
+        lambda case_create: once(session, principal, token, "case.open", lambda: open_it(case_create)),
         data=data,
         checks=checks,
-        done=lambda case: f"/cases/{case.id}?opened=1",
+        done=lambda url: url,
         again=lambda errors: _form(
             request, session, principal, person=person, values=form.values, errors=_form_errors(errors), status_code=422
         ),

@@ -25,7 +25,7 @@ from backend.documents import issuing
 from backend.documents import service as documents
 from backend.models import Case, DocumentKind, QuestionType
 from backend.verification.repository import VerificationFilters, VerificationRepository
-from frontend.pages.common import users_by_id, working_days_left
+from frontend.pages.common import case_type_labels, unit_names, users_by_id, working_days_left
 from frontend.rendering import render
 from workflows.cases.types import case_workflow_id_for
 
@@ -43,10 +43,10 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
         verifications, _total = await VerificationRepository(session).outbox(filters, offset=0, limit=100)
     can_read_documents = principal.can(Action.document_read, unit)
     case_documents: list[Any] = []
-    issued: list[Any] = []
+    issued_rows: list[Any] = []
     if can_read_documents:
         case_documents = await documents.case_documents(session, principal, case)
-        issued = [issuing.issued_read(row) for row in await issuing.case_register(session, principal, case.id)]
+        issued_rows = await issuing.case_register(session, principal, case.id)
     return {
         "can_verify": can_verify,
         "verifications": verifications,
@@ -55,10 +55,17 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
         "can_write_documents": principal.can(Action.document_write, unit),
         "documents": case_documents,
         "upload_kinds": UPLOAD_KINDS,
-        "issued": issued,
-        "issuable": issuing.issuable_kinds(case),
+        "issued": [issuing.issued_read(row) for row in issued_rows],
+        "issuable": issuing.issuable_kinds(case, issued_rows),
         "issued_labels": issuing.KIND_LABELS,
     }
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
 
 
 async def detail_page(
@@ -71,8 +78,11 @@ async def detail_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The case page (404 outside the caller's reach), with a refused form's errors when given."""
+    """The case page (404 outside the caller's reach), with a refused form's errors when given, and what became
+    of the action just requested (`?action=<request id>`)."""
     case = await service.get_case(session, principal, case_id, Action.case_read)
+    action_id = _uuid(request.query_params.get("action", ""))
+    outcome = await views.action_outcome(session, case, action_id) if action_id else None
     view = await views.case_view(session, case)
     users = await users_by_id(session, principal, Action.case_read)
     timeline = await case_timeline(session, await temporal_client(request), case, case_workflow_id_for(case))
@@ -90,9 +100,14 @@ async def detail_page(
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),
             "assignee_options": [
                 (str(user.id), f"{user.display_name}（{user.username}）")
-                for user in views.assignees_for_case(users.values(), case)
+                for user in await views.assignees_for_case(session, case)
             ],
             "alerts": view.alerts,
+            "actions": await views.offered_actions(session, principal, case),
+            "action_id": action_id if outcome is not None else None,
+            "outcome": outcome,
+            "unit_names": await unit_names(session),
+            "type_labels": await case_type_labels(session),
             **await _panels(session, principal, case),
             "errors": errors or {},
             "notice": notice,

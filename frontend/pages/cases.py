@@ -28,7 +28,7 @@ from backend.db.session import SessionDep
 from backend.models import Case, CaseStage, CaseStatus
 from frontend.forms import FieldErrors, Form
 from frontend.pages.case_page import detail_page
-from frontend.pages.common import page_count, page_number, users_by_id
+from frontend.pages.common import case_type_labels, page_count, page_number, unit_names, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,16 +50,20 @@ def _filters(principal: Principal, params: dict[str, str]) -> CaseFilters:
     case_status = params.get("status", "")
     due = params.get("due", "")
     org_unit = params.get("org_unit", "")
+    unit = params.get("unit", "")
+    soon = utc_now() + views.DUE_SOON
     return CaseFilters(
         roots=principal.scopes_for(Action.case_read),
         stage=CaseStage(stage) if stage in CaseStage.__members__ else None,
         status=CaseStatus(case_status) if case_status in CaseStatus.__members__ else None,
         org_unit=org_unit if org_unit.isdigit() and len(org_unit) in (6, 9, 12) else None,
+        unit_only=unit if unit.isdigit() and len(unit) in (6, 9, 12) else None,
         assignee_id=uuid.UUID(principal.id) if assignee == "me" and principal.kind == "user" else None,
         unassigned=assignee == "none",
         overdue=True if due == "overdue" else None,
         open_only=params.get("open", "1") == "1",
-        due_before=utc_now() + views.DUE_SOON if due == "soon" else None,
+        # The dashboard's 三日内到期: due within three days and not overdue (the same condition as its figure).
+        due_soon_before=soon if due == "soon" else None,
         name_query=name_query,
         pinyin_query=pinyin_query,
         subject_resident_id_hash=views.resident_id_hash(q) if by_resident_id else None,
@@ -82,7 +86,7 @@ async def _list_page(
     )
     users = await users_by_id(session, principal, Action.case_read)
     can_assign = principal.holds(Action.case_assign)
-    assignees = views.assignees_under(users.values(), principal.scopes_for(Action.case_assign)) if can_assign else []
+    assignees = await views.assignees_under(session, principal.scopes_for(Action.case_assign)) if can_assign else []
     return render(
         request,
         "cases/list.html",
@@ -93,6 +97,8 @@ async def _list_page(
             "pages": page_count(total, PAGE_SIZE),
             "params": params,
             "users": users,
+            "unit_names": await unit_names(session),
+            "type_labels": await case_type_labels(session),
             "assignee_options": [(str(user.id), f"{user.display_name}（{user.username}）") for user in assignees],
             "can_assign": can_assign,
             "can_open": principal.holds(Action.case_write),
@@ -162,7 +168,7 @@ class CaseForm:
 
 
 ACTION_INPUTS = ("action", "version", "reason", "outcome", "extension_working_days")
-ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "submitted=1", INVALID_VALUE)
+ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "action={result}", INVALID_VALUE)
 ASSIGN_INPUTS = ("assignee_id", "version")
 ASSIGN_FORM = CaseForm(Action.case_assign, AssignRequest, ASSIGN_INPUTS, "assigned=1", CHOOSE_ASSIGNEE, "assignee_id")
 
@@ -185,7 +191,8 @@ async def _case_form(
         case_form.schema,
         lambda body: perform(case, body),
         data=form.given(**{nullable: form.values[nullable] or None}) if nullable else None,
-        done=f"/cases/{case.id}?{case_form.done}",
+        # The case page again; after an action, following what the workflow decides (`action=<request id>`).
+        done=lambda result: f"/cases/{case.id}?{case_form.done.format(result=result)}",
         again=_again(request, session, principal, case_id),
         missing=case_form.message,
         invalid_format=case_form.message,
@@ -212,6 +219,22 @@ async def case_claim(request: Request, session: SessionDep, principal: CasesWrit
     if isinstance(claimed, FieldErrors):
         return await _again(request, session, principal, case_id)(claimed)
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/actions/{request_id}", response_class=HTMLResponse)
+async def action_status(
+    request: Request, session: SessionDep, principal: CasesRead, case_id: uuid.UUID, request_id: uuid.UUID
+) -> Response:
+    """What became of an action (polled by the case page while the workflow decides): the status panel alone; once
+    decided (done or refused), the page is reloaded (`HX-Refresh`) to show the case as it now is, with the decision.
+    Without HTMX: the case page."""
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/cases/{case_id}?action={request_id}", status_code=303)
+    case = await service.get_case(session, principal, case_id, Action.case_read)
+    outcome = await views.action_outcome(session, case, request_id)
+    headers = {"HX-Refresh": "true"} if outcome is not None and outcome.status != "pending" else None
+    context = {"case": case, "action_id": request_id, "outcome": outcome}
+    return render(request, "cases/_action_status.html", context, headers=headers)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

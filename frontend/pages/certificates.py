@@ -21,6 +21,7 @@ from backend.certificates.schemas import CertificateIssue, CertificateRenew, Cer
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
 from backend.models import CertificateStatus
+from backend.submissions.service import once, parse_token
 from frontend.forms import Form
 from frontend.pages.persons import person_page
 from frontend.rendering import render
@@ -32,13 +33,19 @@ _ISSUE_FIELDS = ("number", "issue_date", "issuing_unit_code", "issuing_unit_name
 
 @router.post("/persons/{person_id}/certificates", response_class=HTMLResponse)
 async def issue(request: Request, session: SessionDep, principal: PersonWrite, person_id: uuid.UUID) -> Response:
-    form = await Form.read(request, _ISSUE_FIELDS)
+    form = await Form.read(request, (*_ISSUE_FIELDS, "form_token"))
+    token = parse_token(form.values.pop("form_token"))
+
+    async def issue_it(body: CertificateIssue) -> str:
+        view = await service.issue_certificate(session, principal, person_id, body)
+        return f"/certificates/{view.certificate.id}?done=issued"
+
     return await form.submit(
         session,
         CertificateIssue,
-        lambda body: service.issue_certificate(session, principal, person_id, body),
+        lambda body: once(session, principal, token, f"certificate.issue:{person_id}", lambda: issue_it(body)),
         data=form.given(issued_by_proxy=bool(form.values["proxy_name"])),
-        done=lambda view: f"/certificates/{view.certificate.id}?done=issued",
+        done=lambda url: url,
         again=lambda errors: person_page(
             request, session, principal, person_id, values=form.values, errors=errors, status_code=422
         ),
@@ -122,13 +129,19 @@ async def inspect(request: Request, session: SessionDep, principal: PersonWrite,
 
 @router.post("/certificates/{certificate_id}/renew", response_class=HTMLResponse)
 async def renew(request: Request, session: SessionDep, principal: PersonWrite, certificate_id: uuid.UUID) -> Response:
-    form = await Form.read(request, (*_ISSUE_FIELDS, "version"), prefix="renew_")
+    form = await Form.read(request, (*_ISSUE_FIELDS, "version", "form_token"), prefix="renew_")
+    token = parse_token(form.values.pop("form_token"))
+
+    async def renew_it(body: CertificateRenew) -> str:
+        view = await service.renew_certificate(session, principal, certificate_id, body)
+        return f"/certificates/{view.certificate.id}?done=renewed"
+
     return await form.submit(
         session,
         CertificateRenew,
-        lambda body: service.renew_certificate(session, principal, certificate_id, body),
+        lambda body: once(session, principal, token, f"certificate.renew:{certificate_id}", lambda: renew_it(body)),
         data=form.given(issued_by_proxy=bool(form.values["proxy_name"])),
-        done=lambda view: f"/certificates/{view.certificate.id}?done=renewed",
+        done=lambda url: url,
         again=_again(request, session, principal, certificate_id, form),
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
+from backend.case_types.service import effective_case_types
 from backend.core.clock import china_day, utc_now
 from backend.identity.repository import IdentityRepository
 from backend.models import User
@@ -27,6 +28,16 @@ async def unit_options(session: AsyncSession, principal: Principal, action: Acti
     """The active units where the caller holds `action`, in code order, as a select's (code, "name（code）")."""
     units = await org.list_units_in_scopes(session, principal.scopes_for(action))
     return [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active]
+
+
+async def unit_names(session: AsyncSession) -> dict[str, str]:
+    """Every unit of the county by code (inactive ones too: old records keep their units), to show names."""
+    return {unit.code: unit.name for unit in await org.list_units_in_scopes(session, [""], active_only=False)}
+
+
+async def case_type_labels(session: AsyncSession) -> dict[str, str]:
+    """The county's label of every case type ("中文 / English", or the county's own), to name a case's type."""
+    return {code: definition.label for code, definition in (await effective_case_types(session)).items()}
 
 
 async def working_days_left(session: AsyncSession, due_at: datetime | None) -> int | None:

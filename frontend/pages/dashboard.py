@@ -1,13 +1,18 @@
-"""The dashboard of each role: my queue, due soon, overdue and cases by unit (with a bar chart drawn as SVG
-on the server: no chart library to ship), and the entry points of the role's work."""
+"""The dashboard of each role: my queue, due soon, overdue and cases by unit (with a bar chart drawn as SVG on the
+server: no chart library to ship), the entry points of the role's work, and a 「从这里开始」 note per role.
+
+Every figure links to the list it counts, with the same condition (`CaseRepository.due_soon` for 三日内到期):
+tests/frontend/test_dashboard_figures.py compares each one with its list."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.authz.dependencies import Authenticated
-from backend.authz.vocabulary import ROLE_LABELS, Action
+from backend.authz.vocabulary import Action
 from backend.cases import views
 from backend.core.clock import utc_now
 from backend.db.session import SessionDep
@@ -17,33 +22,62 @@ from frontend.rendering import render
 router = APIRouter(include_in_schema=False)
 
 
-def _unit_level(code: str, roots: list[str]) -> str:
-    """The unit one level below the caller's root under which `code` lies (a township for a county user, a
-    village for a township user), so the chart has a handful of bars."""
+@dataclass
+class UnitRow:
+    """A row of the dashboard's table: a unit one level below the caller's reach (its whole subtree), or a unit at
+    or above that level for the cases kept at that unit itself (`own`)."""
+
+    code: str
+    name: str
+    own: bool
+    open: int = 0
+    overdue: int = 0
+    soon: int = 0
+
+    @property
+    def query(self) -> str:
+        """The list of this row's cases."""
+        return f"unit={self.code}" if self.own else f"org_unit={self.code}"
+
+
+def _row_of(code: str, roots: list[str]) -> tuple[str, bool]:
+    """The row a case of unit `code` is counted in: one level below the caller's root (a township for a county user,
+    a village for a township user), or the unit itself when the case is kept above that level."""
     root = next((root for root in roots if code.startswith(root)), "")
-    return code[: 9 if len(root) <= 6 else min(12, len(root) + 3)]
+    level = 9 if len(root) <= 6 else min(12, len(root) + 3)
+    return (code, True) if len(code) < level else (code[:level], False)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep, principal: Authenticated) -> HTMLResponse:
-    roles = [(ROLE_LABELS.get(grant.role, grant.role), grant.org_unit_code) for grant in principal.roles]  # type: ignore[call-overload]
-    context: dict[str, object] = {"roles": roles, "casework": principal.holds(Action.case_read)}
+async def dashboard(request: Request, session: SessionDep, principal: Authenticated) -> Response:
+    if principal.must_change_password:  # an administrator reset her password: her own first
+        return RedirectResponse("/password?required=1", status_code=303)
+    context: dict[str, object] = {
+        "roles": [(grant.role, grant.org_unit_code) for grant in principal.roles],
+        "casework": principal.holds(Action.case_read),
+    }
+    grant_units = {grant.org_unit_code for grant in principal.roles}
     if principal.holds(Action.case_read) and principal.tenant_id is not None:
         roots = principal.scopes_for(Action.case_read)
         mine_rows, all_rows = await views.unit_counts(session, principal, utc_now())
-        by_unit: dict[str, list[int]] = {}
-        for code, open_count, overdue, due_soon in all_rows:
-            bucket = by_unit.setdefault(_unit_level(code, roots), [0, 0, 0])
-            bucket[0] += open_count
-            bucket[1] += overdue
-            bucket[2] += due_soon
         names = {unit.code: unit.name for unit in await org.list_units_in_scopes(session, roots)}
+        rows: dict[tuple[str, bool], UnitRow] = {}
+        for code, open_count, overdue, due_soon in all_rows:
+            key = _row_of(code, roots)
+            row = rows.setdefault(key, UnitRow(key[0], names.get(key[0], key[0]), key[1]))
+            row.open, row.overdue, row.soon = row.open + open_count, row.overdue + overdue, row.soon + due_soon
         context.update(
             mine=sum(row[1] for row in mine_rows),
             open_total=sum(row[1] for row in all_rows),
             overdue_total=sum(row[2] for row in all_rows),
             soon_total=sum(row[3] for row in all_rows),
-            by_unit=[(names.get(code, code), code, *counts) for code, counts in sorted(by_unit.items())],
+            by_unit=[rows[key] for key in sorted(rows)],
         )
-        context["chart_max"] = max([row[2] for row in context["by_unit"]] + [1])  # type: ignore[attr-defined]
+        context["chart_max"] = max([row.open for row in rows.values()] + [1])
+        grant_units |= set(roots)
+    else:
+        names = {}
+    if principal.tenant_id is not None:
+        names |= {unit.code: unit.name for unit in await org.list_units_in_scopes(session, sorted(grant_units))}
+    context["unit_names"] = names
     return render(request, "dashboard.html", context)

@@ -17,6 +17,7 @@ from backend.calendar import service as calendar
 from backend.calendar.auth import ConfigManage
 from backend.calendar.schemas import CountyHolidayCreate
 from backend.case_types import service as case_types
+from backend.case_types.definitions import DEFAULT_ALERTS
 from backend.case_types.schemas import CaseTypeOverrideUpdate, CaseTypeRead
 from backend.clients import service as clients
 from backend.clients.auth import ClientsManage
@@ -176,35 +177,56 @@ def _deadlines(form: Form, stages: Sequence[CaseStage]) -> tuple[list[dict[str, 
     return rules, errors
 
 
-def _at_rule_inputs(errors: Mapping[str, str], rules: list[dict[str, object]]) -> FormView:
-    """deadlines.<i>.source → that rule's source input, deadlines.<i>.<anything else> → its days input; the rest
-    belongs to the form."""
+ALERT_INPUTS = ("reminder_working_days", "escalation_township", "escalation_county")
+# Where a refusal of the alert settings is shown: the reminder at its input, the escalation rungs at the first.
+ALERT_ERRORS = {
+    "alerts.reminder_working_days": "reminder_working_days",
+    "alerts.escalation_working_days": "escalation_township",
+}
+
+
+def _alerts(form: Form) -> tuple[dict[str, object] | None, dict[str, str]]:
+    """The alert settings typed on the page (None when they are the shipped default, which an override then
+    follows), and the inputs that are no number."""
+    errors = {name: "应为整数 / a whole number" for name in ALERT_INPUTS if not form.values[name].isdigit()}
+    if errors:
+        return None, errors
+    reminder, township, county = (int(form.values[name]) for name in ALERT_INPUTS)
+    if (reminder, (township, county)) == (DEFAULT_ALERTS.reminder_working_days, DEFAULT_ALERTS.escalation_working_days):
+        return None, {}
+    return {"reminder_working_days": reminder, "escalation_working_days": [township, county]}, {}
+
+
+def _at_rule_inputs(errors: Mapping[str, str], rules: list[dict[str, object]], values: Mapping[str, str]) -> FormView:
+    """deadlines.<i>.source → that rule's source input, deadlines.<i>.<anything else> → its days input, the alert
+    settings at theirs; the rest belongs to the form."""
     shown: dict[str, str] = {}
     for key, message in errors.items():
         parts = key.split(".")
-        name = key if key.startswith("days_") else "form"
+        name = key if key.startswith(("days_", *ALERT_INPUTS)) else ALERT_ERRORS.get(key, "form")
         if len(parts) > 1 and parts[0] == "deadlines" and parts[1].isdigit() and int(parts[1]) < len(rules):
             stage = rules[int(parts[1])]["stage"]
             name = f"source_{stage}" if parts[-1] == "source" else f"days_{stage}"
         shown.setdefault(name, message)
-    return FormView(errors=shown, status_code=422)
+    return FormView(values=values, errors=shown, status_code=422)
 
 
 @router.post("/admin/case-types/{code}", response_class=HTMLResponse)
 async def case_type_configure(request: Request, session: SessionDep, principal: ConfigManage, code: str) -> Response:
     stages = _stages(await case_types.get_case_type(session, code))
     inputs = [f"{kind}_{stage.value}" for stage in stages for kind in ("days", "source")]
-    form = await Form.read(request, ("enabled", "version", *inputs))
+    form = await Form.read(request, ("enabled", "version", *inputs, *ALERT_INPUTS))
     rules, not_numbers = _deadlines(form, stages)
+    alerts, alerts_not_numbers = _alerts(form)
     # The override's version the page read: a stale one is refused (409).
     version = int(form.values["version"]) if form.values["version"].isdigit() else None
     return await form.submit(
         session,
         CaseTypeOverrideUpdate,
         lambda update: case_types.configure_case_type(session, principal, code, update),
-        data={"enabled": form.values["enabled"] == "1", "deadlines": rules, "version": version},
-        checks=not_numbers,
+        data={"enabled": form.values["enabled"] == "1", "deadlines": rules, "alerts": alerts, "version": version},
+        checks={**not_numbers, **alerts_not_numbers},
         depth=None,
         done=f"/admin/case-types/{code}?saved=1",
-        again=lambda errors: _case_type_page(request, session, code, _at_rule_inputs(errors, rules)),
+        again=lambda errors: _case_type_page(request, session, code, _at_rule_inputs(errors, rules, form.values)),
     )

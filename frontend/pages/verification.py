@@ -6,11 +6,13 @@ sends a request. Same services and checks as /api/v1/verification; every form go
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,6 +31,7 @@ from backend.verification import service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.records import subject_resident_ids_shown
 from backend.verification.repository import VerificationFilters, VerificationRepository
+from backend.cases.views import resident_id_hash
 from backend.verification.schemas import (
     AnswerBody,
     AssignBody,
@@ -43,6 +46,7 @@ from frontend.pages.common import page_count, page_number, users_by_id
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
+_ID_LIKE = re.compile(r"^[0-9]{15,17}[0-9Xx]?$")
 DatabaseDep = Annotated[Database, Depends(get_database)]
 PAGE_SIZE = 50
 INVALID = "输入无效 / invalid value"
@@ -121,6 +125,29 @@ def _state(value: str) -> VerificationState | None:
     return VerificationState(value) if value in VerificationState.__members__ else None
 
 
+def _search(request: Request, roots: list[str], default_state: str) -> tuple[VerificationFilters, dict[str, str]]:
+    """The list's search box and filters: a number, part of a name or an ID number (`q`), the kind and the state."""
+    params = request.query_params
+    q = params.get("q", "").strip()[:40]
+    kind = params.get("kind", "")
+    state = params.get("state", default_state)
+    by_id = bool(_ID_LIKE.match(q))
+    filters = VerificationFilters(
+        roots=roots,
+        state=_state(state),
+        kind=VerificationKind(kind) if kind in VerificationKind.__members__ else None,
+        text=q if q and not by_id else None,
+        resident_id_hash=resident_id_hash(q) if by_id else None,
+    )
+    return filters, {"q": q, "kind": kind, "state": state}
+
+
+def _back(request: Request, done: str, row_id: uuid.UUID) -> str:
+    """The list the officer came from (its search and filters), with what was done, at the row she acted on."""
+    kept = {key: value for key, value in request.query_params.items() if key in ("q", "kind", "state", "page")}
+    return f"{request.url.path.rsplit('/', 2)[0]}?{urlencode({**kept, 'done': done})}#row-{row_id}"
+
+
 async def _assignee_options(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
     """Active users under the units where the caller may assign work (supervisors); the service then refuses
     anyone who cannot answer for the request's township, with a message."""
@@ -147,8 +174,8 @@ class Refused:
 async def _inbox_page(
     request: Request, session: AsyncSession, principal: Principal, refused: Refused | None = None
 ) -> HTMLResponse:
-    state = request.query_params.get("state", "pending")
-    filters = VerificationFilters(roots=principal.scopes_for(Action.verification_answer), state=_state(state))
+    filters, search = _search(request, principal.scopes_for(Action.verification_answer), "pending")
+    state = search["state"]
     listing = await _listing(request, VerificationRepository(session).inbox, filters)
     rows: list[VerificationRequest] = listing["rows"]
     # The townships the caller answers for: where an incoming letter can be recorded.
@@ -161,6 +188,7 @@ async def _inbox_page(
             **listing,
             **shown.context(),
             "state": state,
+            "search": search,
             # In full for the officer who checks the registry, each read audited (verification.view_identifiers).
             "resident_ids": await subject_resident_ids_shown(session, rows, responder=True),
             "me": uuid.UUID(principal.id) if principal.kind == "user" else None,
@@ -204,7 +232,7 @@ async def answer(
         AnswerBody,
         lambda body: service.answer(session, row, body),
         data={"answer": form.values["answer"], "reply": _reply(form.values)},
-        done="/verification/inbox?done=answered",
+        done=_back(request, "answered", row.id),
         again=_inbox_again(request, session, principal, row.id),
         **WHOLE_PATH,
     )
@@ -222,7 +250,7 @@ async def reject(
         RejectBody,
         lambda body: service.reject(session, row, body.reason, body.reply),
         data={"reason": form.values["reason"], "reply": _reply(form.values)},
-        done="/verification/inbox?done=rejected",
+        done=_back(request, "rejected", row.id),
         again=_inbox_again(request, session, principal, row.id),
         **WHOLE_PATH,
     )
@@ -237,7 +265,7 @@ async def claim(
     claimed = await Form({}).run(session, lambda: service.claim(session, principal, row))
     if isinstance(claimed, FieldErrors):
         return await _inbox_again(request, session, principal, row.id)({"form": next(iter(claimed.values()))})
-    return RedirectResponse("/verification/inbox?done=claimed", status_code=303)
+    return RedirectResponse(_back(request, "claimed", row.id), status_code=303)
 
 
 @router.post("/verification/inbox/{request_id}/assign", response_class=HTMLResponse)
@@ -253,7 +281,7 @@ async def assign(
         AssignBody,
         lambda body: service.assign(session, principal, row, body.assignee_id),
         data={"assignee_id": form.values["assignee_id"] or None},
-        done="/verification/inbox?done=assigned",
+        done=_back(request, "assigned", row.id),
         again=_inbox_again(request, session, principal, row.id, lambda errors: {"assign": next(iter(errors.values()))}),
     )
 
@@ -292,15 +320,15 @@ async def record_incoming(
 async def _outbox_page(
     request: Request, session: AsyncSession, principal: Principal, refused: Refused | None = None
 ) -> HTMLResponse:
-    state = request.query_params.get("state", "")
-    filters = VerificationFilters(roots=principal.scopes_for(Action.verification_request), state=_state(state))
+    filters, search = _search(request, principal.scopes_for(Action.verification_request), "")
     return render(
         request,
         "verification/outbox.html",
         {
             **await _listing(request, VerificationRepository(session).outbox, filters),
             **(refused or Refused({})).context(),
-            "state": state,
+            "state": search["state"],
+            "search": search,
             "can_answer": principal.holds(Action.verification_answer),
         },
         status_code=422 if refused else 200,
@@ -330,7 +358,7 @@ async def withdraw(
         session,
         ReasonBody,
         lambda body: service.withdraw(session, row, body.reason),
-        done="/verification/outbox?done=withdrawn",
+        done=_back(request, "withdrawn", row.id),
         again=_outbox_again(request, session, principal, row.id, "withdraw_"),
     )
 
@@ -348,7 +376,7 @@ async def record_answer(
         RecordedAnswer,
         lambda body: service.record_answer(session, row, body),
         data={**form.values, "arrived_at": _china_time(form.values["arrived_at"])},
-        done="/verification/outbox?done=recorded",
+        done=_back(request, "recorded", row.id),
         again=_outbox_again(request, session, principal, row.id, "recorded_"),
         **WHOLE_PATH,
     )

@@ -39,7 +39,9 @@ def api_routes(routes: list) -> Iterator[APIRoute]:  # type: ignore[type-arg]
 
 
 def _permissions(dependant: Dependant) -> set[str]:
-    found = {permission for permission in [permission_of(dependant.call)] if permission}
+    # A dependency that accepts any of several actions declares them as "a|b" (RequireAny).
+    declared = permission_of(dependant.call)
+    found = set(declared.split("|")) if declared else set()
     for sub in dependant.dependencies:
         found |= _permissions(sub)
     return found

@@ -62,6 +62,15 @@ class TestDefaults:
         assert (await admin.put("/api/v1/case-types/no_such_type", json={"label": "x"})).status_code == 404
         assert (await admin.delete("/api/v1/case-types/no_such_type/override")).status_code == 404
 
+    async def test_an_administrator_reads_what_she_may_configure(self, county: County, sign_in: SignIn) -> None:
+        admin = await sign_in(county, "admin")
+        assert (await admin.get("/api/v1/case-types")).status_code == 200
+        read = await admin.get(f"/api/v1/case-types/{FIRST_CHILD}")
+        assert read.status_code == 200, read.text
+        changed = await admin.put(f"/api/v1/case-types/{FIRST_CHILD}", json={"label": "一孩登记（本县）"})
+        assert changed.status_code == 200
+        assert (await admin.get(f"/api/v1/case-types/{FIRST_CHILD}")).json()["label"] == "一孩登记（本县）"
+
 
 class TestOverride:
     async def test_an_override_merges_with_the_defaults(self, county: County, sign_in: SignIn) -> None:

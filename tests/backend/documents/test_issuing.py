@@ -127,7 +127,7 @@ async def test_the_verification_page_shows_the_minimal_fields_only_and_says_when
     revoked = await officer.post(f"/api/v1/issued-documents/{issued['id']}/revoke", json={"reason": "信息有误"})
     assert revoked.status_code == 200
     assert (await api.get(path, headers={"Accept": "application/json"})).json()["status"] == "revoked"
-    assert "已撤销" in (await api.get(path)).text
+    assert "已作废" in (await api.get(path)).text
     for unknown in (path + "x", f"/verify/{county.code}-nothing", "/verify/nothing"):
         assert (await api.get(unknown)).status_code == 404
 
