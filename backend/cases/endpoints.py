@@ -29,7 +29,6 @@ from backend.cases.schemas import (
 from backend.cases.timeline import Timeline, case_timeline
 from backend.core.input import AnyDateTime, Text
 from backend.core.list_filters import AssigneeQuery, NameSearchQuery, UnitQuery
-from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.core.temporal import temporal_client

@@ -235,7 +235,10 @@ async def register_page(
         dict(zip(keys, [paging.offset + index, *register.cells(entry)], strict=True))
         for index, entry in enumerate(entries, start=1)
     ]
-    columns = [(SERIAL_KEY, SERIAL_HEADER, 5), *((column.key, column.header, column.width) for column in register.columns)]
+    columns = [
+        (SERIAL_KEY, SERIAL_HEADER, 5),
+        *((column.key, column.header, column.width) for column in register.columns),
+    ]
     return RegisterPage(
         code=register.code,
         title=register.title,

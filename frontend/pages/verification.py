@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
+from backend.cases.views import resident_id_hash
 from backend.core.clock import CHINA, utc_now
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
@@ -31,7 +32,6 @@ from backend.verification import service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.records import subject_resident_ids_shown
 from backend.verification.repository import VerificationFilters, VerificationRepository
-from backend.cases.views import resident_id_hash
 from backend.verification.schemas import (
     AnswerBody,
     AssignBody,
