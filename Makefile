@@ -72,10 +72,10 @@ lint: install
 	$(BIN)/mypy backend workflows frontend bench
 
 test: install system-deps assets lint
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: install assets
-	$(BIN)/pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS)
 
 # Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).
 replay-capture: install

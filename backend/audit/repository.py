@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.scoping import under_roots
+from backend.db.search import begins_with
 from backend.db.tenancy import current_tenant_id
 from backend.models import AuditChainHead, AuditEvent
 
@@ -105,7 +106,7 @@ class AuditRepository:
         if actor_id:
             statement = statement.where(AuditEvent.actor_id == actor_id)
         if action and action.endswith("."):
-            statement = statement.where(AuditEvent.action.startswith(action, autoescape=True))
+            statement = statement.where(begins_with(AuditEvent.action, action))
         elif action:
             statement = statement.where(AuditEvent.action == action)
         if since is not None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.db.repository import TenantScopedRepository
 from backend.db.scoping import subtree, under_roots
+from backend.db.search import contains
 from backend.models import VerificationAlert, VerificationKind, VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
 
@@ -119,7 +120,7 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
             statement = statement.where(
                 or_(
                     VerificationRequest.correlation_id == f.text.upper(),
-                    VerificationRequest.subject_name.contains(f.text, autoescape=True),
+                    contains(VerificationRequest.subject_name, f.text),
                 )
             )
         return statement.order_by(VerificationRequest.answer_due_at, VerificationRequest.correlation_id)

@@ -36,7 +36,7 @@ def run(env: dict[str, str], *args: str) -> str:
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout

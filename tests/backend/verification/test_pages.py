@@ -93,9 +93,11 @@ async def test_a_supervisor_assigns_an_incoming_request_to_an_officer_of_the_tow
     assigned = await supervisor.post(
         f"/verification/inbox/{request_id}/assign", data={"assignee_id": officer_id}, follow_redirects=False
     )
-    assert assigned.status_code == 303 and assigned.headers["location"].endswith("done=assigned")
+    # Back to the list at the row just assigned (the page keeps its place).
+    assert assigned.status_code == 303
+    assert assigned.headers["location"].endswith(f"done=assigned#row-{request_id}")
     shown = await supervisor.get("/verification/inbox")
-    assert "（t1.officer）" in shown.text.split("经办人")[1].split("</dd>")[0]
+    assert "（t1.officer）" in _assignee_cell(shown.text, request_id)
 
     officer = await sign_in(b, "t1.officer")
     mine = await officer.get("/verification/inbox")
@@ -110,7 +112,12 @@ async def test_a_supervisor_assigns_an_incoming_request_to_an_officer_of_the_tow
     back = await supervisor.post(
         f"/verification/inbox/{request_id}/assign", data={"assignee_id": ""}, follow_redirects=True
     )
-    assert back.status_code == 200 and "未认领" in back.text.split("经办人")[1].split("</dd>")[0]
+    assert back.status_code == 200 and "未认领" in _assignee_cell(back.text, request_id)
+
+
+def _assignee_cell(page: str, request_id: str) -> str:
+    """The 经办人 cell of one request's row in the inbox table."""
+    return page.split(f'id="row-{request_id}"')[1].split('data-label="经办人">')[1].split("</td>")[0]
 
 
 async def test_a_hand_edited_page_number_shows_a_page_not_an_error(counties: TwoCounties, sign_in: SignIn) -> None:

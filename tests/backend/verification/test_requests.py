@@ -144,7 +144,11 @@ async def test_answer_reaches_the_requester_and_each_side_audits_under_the_corre
     assert seen["case_id"] == sent["case"]["id"]  # type: ignore[index]
 
     correlation_id = request["correlation_id"]
-    assert await audit_actions(database, counties.a, correlation_id) == ["verification.request"]
+    # The requester's read of the one request shows the subject's number in full: audited under the same id.
+    assert await audit_actions(database, counties.a, correlation_id) == [
+        "verification.request",
+        "verification.view_identifiers",
+    ]
     assert await audit_actions(database, counties.b, correlation_id) == ["verification.assign", "verification.answer"]
 
 
