@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.browser",
     "tests.fixtures.identity",
+    "tests.fixtures.village",
 ]
 
 

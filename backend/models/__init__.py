@@ -15,6 +15,15 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.check import (
+    CheckPlace,
+    CheckResult,
+    CheckRound,
+    CheckRoundStatus,
+    GynaecologyFinding,
+    IudFinding,
+    PregnancyFinding,
+)
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -25,6 +34,7 @@ from backend.models.document import (
     IssuedDocumentKind,
     IssuedDocumentStatus,
 )
+from backend.models.followup import FollowUpVisit, VisitMethod
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.intake import (
     DeliveryStatus,
@@ -58,6 +68,15 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "CheckPlace",
+    "CheckResult",
+    "CheckRound",
+    "CheckRoundStatus",
+    "GynaecologyFinding",
+    "IudFinding",
+    "PregnancyFinding",
+    "FollowUpVisit",
+    "VisitMethod",
     "OPEN_STATES",
     "REPLIED_STATES",
     "Channel",

@@ -1,0 +1,147 @@
+"""Village and township service work: check rounds and results (三查), follow-up visits (随访).
+
+Revision ID: 0013_village_services
+Revises: 0011_client_context
+Create Date: 2026-12-07 12:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from backend.migrations import helpers
+
+revision: str = "0013_village_services"
+down_revision: str | None = "0011_client_context"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Rows are corrected by new rows or by their status, never deleted.
+TABLES = ("check_rounds", "check_results", "followup_visits")
+ENUM_TYPES = (
+    "check_round_status",
+    "pregnancy_finding",
+    "iud_finding",
+    "gynaecology_finding",
+    "check_place",
+    "visit_method",
+)
+
+
+def _common() -> list[sa.Column[object]]:
+    return [
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False),
+    ]
+
+
+def _enum(name: str, *values: str) -> sa.Enum:
+    return sa.Enum(*values, name=name)
+
+
+def _contraception_measure() -> sa.Enum:
+    # The type exists already (persons); reuse it.
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.ENUM(name="contraception_measure", create_type=False)
+
+
+def _pregnancy_finding() -> sa.Enum:
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.ENUM(name="pregnancy_finding", create_type=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "check_rounds",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("period", sa.String(20), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("rounds", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.Date(), nullable=False),
+        sa.Column("window_end", sa.Date(), nullable=False),
+        sa.Column("key_subject", sa.Boolean(), nullable=False),
+        sa.Column("status", _enum("check_round_status", "due", "done", "missed", "void"), nullable=False),
+        sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalation_case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="RESTRICT"), nullable=True),
+        sa.UniqueConstraint("tenant_id", "person_id", "period", name="uq_check_rounds_tenant_id_person_id_period"),
+    )
+    op.create_index("ix_check_rounds_tenant_id", "check_rounds", ["tenant_id"])
+    op.create_index("ix_check_rounds_window", "check_rounds", ["tenant_id", "window_end", "status"])
+    op.create_index(
+        "ix_check_rounds_unit",
+        "check_rounds",
+        ["tenant_id", "org_unit_code", "window_end"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_index("ix_check_rounds_person", "check_rounds", ["tenant_id", "person_id", "window_end"])
+
+    op.create_table(
+        "check_results",
+        *_common(),
+        sa.Column("round_id", sa.Uuid(), sa.ForeignKey("check_rounds.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("checked_on", sa.Date(), nullable=False),
+        sa.Column("pregnancy", _enum("pregnancy_finding", "not_pregnant", "pregnant", "not_checked"), nullable=False),
+        sa.Column("iud", _enum("iud_finding", "in_place", "displaced", "absent", "not_applicable"), nullable=False),
+        sa.Column("gynaecology", _enum("gynaecology_finding", "normal", "findings", "not_checked"), nullable=False),
+        sa.Column("gynaecology_notes", sa.Text(), nullable=True),
+        sa.Column("provider_name", sa.String(100), nullable=False),
+        sa.Column("place", _enum("check_place", "local", "elsewhere"), nullable=False),
+        sa.Column("place_name", sa.String(100), nullable=True),
+        sa.Column("proof_document_id", sa.Uuid(), sa.ForeignKey("documents.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("recorded_by_id", sa.String(64), nullable=False),
+        sa.Column("recorded_by_label", sa.String(100), nullable=False),
+        sa.UniqueConstraint("round_id", name="uq_check_results_round_id"),
+    )
+    op.create_index("ix_check_results_tenant_id", "check_results", ["tenant_id"])
+    op.create_index("ix_check_results_person_id", "check_results", ["person_id"])
+
+    op.create_table(
+        "followup_visits",
+        *_common(),
+        sa.Column("case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("kind", sa.String(40), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("visited_on", sa.Date(), nullable=False),
+        sa.Column("method", _enum("visit_method", "home", "phone", "service_room", "workplace"), nullable=False),
+        sa.Column("contraception_measure", _contraception_measure(), nullable=True),
+        sa.Column("procedure_effective", sa.Boolean(), nullable=True),
+        sa.Column("pregnancy", _pregnancy_finding(), nullable=False),
+        sa.Column("side_effects", sa.Text(), nullable=True),
+        sa.Column("advice", sa.Text(), nullable=True),
+        sa.Column("recorded_by_id", sa.String(64), nullable=False),
+        sa.Column("recorded_by_label", sa.String(100), nullable=False),
+        sa.UniqueConstraint("case_id", name="uq_followup_visits_case_id"),
+    )
+    op.create_index("ix_followup_visits_tenant_id", "followup_visits", ["tenant_id"])
+    op.create_index("ix_followup_visits_person_id", "followup_visits", ["person_id"])
+    op.create_index(
+        "ix_followup_visits_unit",
+        "followup_visits",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+
+    for table in TABLES:
+        helpers.enable_tenant_rls(table)
+        helpers.grant_app(table, "SELECT, INSERT, UPDATE")
+
+
+def downgrade() -> None:
+    for table in reversed(TABLES):
+        op.drop_table(table)
+    for enum_type in ENUM_TYPES:
+        op.execute(f"DROP TYPE IF EXISTS {enum_type}")
