@@ -17,8 +17,10 @@ from frontend.pages import (
     case_open,
     cases,
     certificates,
+    checks,
     dashboard,
     documents,
+    followups,
     persons,
     platform,
     registers,
@@ -60,6 +62,8 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(registers.router)
+pages_router.include_router(checks.router)
+pages_router.include_router(followups.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

@@ -192,7 +192,8 @@ VISIT_CASE_TYPES = ("follow_up_visit", "check_home_visit")
 
 @dataclass(frozen=True, slots=True)
 class VisitFilters:
-    """Which follow-ups a list shows: open only (default) or all, one kind, one subtree."""
+    """Which follow-ups a list shows: open only (default: not closed, no visit recorded) or all, one kind, one
+    subtree."""
 
     open_only: bool = True
     kind: str | None = None
@@ -215,7 +216,9 @@ class VisitRepository(TenantScopedRepository[FollowUpVisit]):
             Case.case_type.in_(VISIT_CASE_TYPES), under_roots(Case.org_unit_code, roots)
         )
         if filters.open_only:
-            statement = statement.where(Case.stage != CaseStage.closed)
+            # A visit recorded is done, even before the case workflow has closed its case.
+            visited = exists().where(self.in_county(), FollowUpVisit.case_id == Case.id)
+            statement = statement.where(Case.stage != CaseStage.closed, ~visited)
         if filters.kind:
             statement = statement.where(Case.details["followup_kind"].astext == filters.kind)
         if filters.org_unit:

