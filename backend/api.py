@@ -18,6 +18,7 @@ from backend.checks.endpoints import router as checks_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.contraceptives.endpoints import router as contraceptives_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.followups.endpoints import router as followups_router
@@ -59,5 +60,6 @@ for router in (
     intake_platform_router,
     checks_router,
     followups_router,
+    contraceptives_router,
 ):
     api_router.include_router(router)

@@ -18,6 +18,7 @@ from frontend.pages import (
     cases,
     certificates,
     checks,
+    contraceptives,
     dashboard,
     documents,
     followups,
@@ -64,6 +65,7 @@ pages_router.include_router(agreements.router)  # /agreements/new before /agreem
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)
+pages_router.include_router(contraceptives.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

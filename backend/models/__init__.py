@@ -24,6 +24,13 @@ from backend.models.check import (
     IudFinding,
     PregnancyFinding,
 )
+from backend.models.contraceptive import (
+    ContraceptiveProduct,
+    DistributionPoint,
+    DistributionPointKind,
+    MovementKind,
+    StockMovement,
+)
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -68,6 +75,11 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "ContraceptiveProduct",
+    "DistributionPoint",
+    "DistributionPointKind",
+    "MovementKind",
+    "StockMovement",
     "CheckPlace",
     "CheckResult",
     "CheckRound",

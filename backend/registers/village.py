@@ -4,7 +4,8 @@ repositories and end in `scoped()` (the caller's subtrees, the chosen unit, the 
 
 - 《计划生育三查登记册》 (check-rounds): one row per woman per round, 「分册分次进行登记造册」: the period is the
   round's window end, so one book per round is one period.
-- 随访登记册 (followup-visits): each follow-up with its visit, by due day.
+- 随访服务登记册 (followup-visits): each follow-up with its visit, by due day.
+- 《避孕药具发放登记册》 (contraceptive-issues): every issue with its recipient and whether she signed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from backend.authz.vocabulary import Action
 from backend.checks.repository import CheckRoundRepository
+from backend.contraceptives.repository import PointRepository
 from backend.core.clock import CHINA
 from backend.followups.repository import VisitRepository
 from backend.models import (
@@ -24,11 +26,14 @@ from backend.models import (
     CheckResult,
     CheckRound,
     CheckRoundStatus,
+    ContraceptiveProduct,
+    DistributionPoint,
     FollowUpVisit,
     GynaecologyFinding,
     IudFinding,
     Person,
     PregnancyFinding,
+    StockMovement,
     VisitMethod,
 )
 from backend.registers import labels
@@ -209,4 +214,57 @@ FOLLOWUP_VISITS: Register[V] = Register(
     ),
 )
 
-VILLAGE_REGISTERS: tuple[Register[Any], ...] = (CHECK_ROUNDS, FOLLOWUP_VISITS)
+PRODUCT = {
+    ContraceptiveProduct.condom: "避孕套",
+    ContraceptiveProduct.oral_pill: "口服避孕药",
+    ContraceptiveProduct.emergency_pill: "紧急避孕药",
+    ContraceptiveProduct.injection: "避孕针",
+    ContraceptiveProduct.topical: "外用避孕药",
+    ContraceptiveProduct.other: "其他药具",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IssueEntry(Entry):
+    movement: StockMovement
+    point: DistributionPoint
+    person: Person | None
+    unit_name: str
+
+
+def issue_entry(row: RegisterRow, context: EntryContext) -> IssueEntry:
+    movement: StockMovement = row[0]
+    person: Person | None = row[2]
+    units = (movement.org_unit_code,) if person is None else (movement.org_unit_code, person.org_unit_code)
+    return IssueEntry(
+        unit_code=movement.org_unit_code,
+        ids=context.identifiers(person, units, False),
+        movement=movement,
+        point=row[1],
+        person=person,
+        unit_name=context.unit_name(movement.org_unit_code),
+    )
+
+
+CONTRACEPTIVE_ISSUES: Register[IssueEntry] = Register(
+    code="contraceptive-issues",
+    title="避孕药具发放登记册",
+    entity_type="distribution_point",
+    read_actions=SERVICE_READ,
+    query=lambda repository, register_filter: PointRepository(repository.session).register(register_filter),
+    entry=issue_entry,
+    columns=(
+        Column("issued_on", "发放日期", lambda e: e.movement.moved_on, 12),
+        Column("recipient", "领取人", lambda e: e.person.name if e.person else "（自取）", 10),
+        Column("resident_id", "身份证号", lambda e: e.ids.resident_id, 21),
+        Column("product", "药具品种", lambda e: PRODUCT[e.movement.product], 12),
+        Column("quantity", "数量", lambda e: e.movement.quantity, 6),
+        Column("point", "发放点", lambda e: e.point.name, 18),
+        Column("signed", "签字", lambda e: "已签字" if e.movement.signature_document_id else "无需签字", 8),
+        Column("issued_by", "发放人", lambda e: e.movement.recorded_by_label, 12),
+        Column("balance", "结存", lambda e: e.movement.balance_after, 6),
+        Column("unit", "单位", lambda e: e.unit_name, 16),
+    ),
+)
+
+VILLAGE_REGISTERS: tuple[Register[Any], ...] = (CHECK_ROUNDS, FOLLOWUP_VISITS, CONTRACEPTIVE_ISSUES)

@@ -1,4 +1,8 @@
-"""Village and township service work: check rounds and results (三查), follow-up visits (随访).
+"""Village and township service work: check rounds and results (三查), follow-up visits (随访), contraceptive
+distribution points and stock movements (避孕药具发放), and the `signature` document kind.
+
+`signature` is added to the `document_kind` type and stays on downgrade (PostgreSQL cannot drop an enum value;
+no row uses it once the tables above are gone).
 
 Revision ID: 0013_village_services
 Revises: 0011_client_context
@@ -18,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Rows are corrected by new rows or by their status, never deleted.
-TABLES = ("check_rounds", "check_results", "followup_visits")
+TABLES = ("check_rounds", "check_results", "followup_visits", "distribution_points", "stock_movements")
 ENUM_TYPES = (
     "check_round_status",
     "pregnancy_finding",
@@ -26,6 +30,9 @@ ENUM_TYPES = (
     "gynaecology_finding",
     "check_place",
     "visit_method",
+    "distribution_point_kind",
+    "contraceptive_product",
+    "stock_movement_kind",
 )
 
 
@@ -132,6 +139,60 @@ def upgrade() -> None:
         "ix_followup_visits_unit",
         "followup_visits",
         ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+
+    op.execute("ALTER TYPE document_kind ADD VALUE IF NOT EXISTS 'signature'")
+    op.create_table(
+        "distribution_points",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column(
+            "kind",
+            _enum("distribution_point_kind", "village_room", "market", "enterprise", "self_service_box"),
+            nullable=False,
+        ),
+        sa.Column("address", sa.String(200), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.UniqueConstraint(
+            "tenant_id", "org_unit_code", "name", name="uq_distribution_points_tenant_id_org_unit_code_name"
+        ),
+    )
+    op.create_index("ix_distribution_points_tenant_id", "distribution_points", ["tenant_id"])
+    op.create_table(
+        "stock_movements",
+        *_common(),
+        sa.Column("point_id", sa.Uuid(), sa.ForeignKey("distribution_points.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column(
+            "product",
+            _enum("contraceptive_product", "condom", "oral_pill", "emergency_pill", "injection", "topical", "other"),
+            nullable=False,
+        ),
+        sa.Column("kind", _enum("stock_movement_kind", "received", "issued"), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("balance_after", sa.Integer(), nullable=False),
+        sa.Column("moved_on", sa.Date(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column(
+            "signature_document_id", sa.Uuid(), sa.ForeignKey("documents.id", ondelete="RESTRICT"), nullable=True
+        ),
+        sa.Column("source", sa.String(100), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("recorded_by_id", sa.String(64), nullable=False),
+        sa.Column("recorded_by_label", sa.String(100), nullable=False),
+        sa.CheckConstraint("quantity > 0", name="ck_stock_movements_quantity_positive"),
+        sa.CheckConstraint("balance_after >= 0", name="ck_stock_movements_balance_not_negative"),
+    )
+    op.create_index("ix_stock_movements_tenant_id", "stock_movements", ["tenant_id"])
+    op.create_index("ix_stock_movements_person_id", "stock_movements", ["person_id"])
+    op.create_index("ix_stock_movements_point", "stock_movements", ["tenant_id", "point_id", "product", "moved_on"])
+    op.create_index(
+        "ix_stock_movements_unit",
+        "stock_movements",
+        ["tenant_id", "org_unit_code", "moved_on"],
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
 

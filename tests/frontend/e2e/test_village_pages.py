@@ -4,6 +4,7 @@ campaign's list recording three findings. Bad input is refused at its field. Eac
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,3 +93,73 @@ def test_coordinator_records_a_pill_users_visit_on_her_phone(
     expect(page.get_by_role("status")).to_have_text("随访已记录。")
     expect(page.locator("section", has=page.locator("#visit-title"))).to_contain_text("口服药")
     check_page(page, screenshot_dir, "followup-visit", phone=True)
+
+
+def _sign(page: Page) -> None:
+    """Draw a signature on the pad, as a finger would."""
+    pad = page.locator("#f-signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 90, box["y"] + 40, steps=8)
+    page.mouse.move(box["x"] + 160, box["y"] + 110, steps=8)
+    page.mouse.move(box["x"] + 250, box["y"] + 50, steps=8)
+    page.mouse.up()
+    expect(page.locator("#f-signature")).to_have_value(re.compile(r"^data:image/png;base64,"))
+
+
+def test_coordinator_issues_contraceptives_with_a_signature_on_her_phone(
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path
+) -> None:
+    county = background.run(world.build("药具县"))
+    background.run(world.user("cun.zhao", "v11", [(Role.village_coordinator, "v11")]))
+    village = Village(world.database)
+    background.run(village.person(county, "周敏", measure=ContraceptionMeasure.condom))
+    today = china_today().isoformat()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, county, "cun.zhao")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="避孕药具").click()
+    page.get_by_label("所属单位").select_option(county.units["v11"])
+    page.get_by_label("发放点名称").fill("一村计生服务室")
+    page.get_by_role("button", name="新增", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("发放点已新增。")
+
+    page.get_by_label("入库数量").fill("20")
+    page.get_by_label("入库日期").fill(today)
+    page.get_by_label("供货单位").fill("县药具站")
+    page.get_by_role("button", name="登记入库").click()
+    expect(page.get_by_role("status")).to_have_text("入库已登记。")
+    expect(page.locator("#balances")).to_contain_text("避孕套：20")
+
+    # More than the stock: refused at the quantity, nothing issued.
+    page.locator("#f-person_id").select_option(label="周敏")
+    page.locator("#f-quantity").fill("30")
+    page.get_by_label("发放日期").fill(today)
+    _sign(page)
+    page.get_by_role("button", name="登记发放").click()
+    expect(page.locator("#e-quantity")).to_have_text("库存不足：避孕套现有20，不能发放30")
+    expect(page.locator("#balances")).to_contain_text("避孕套：20")
+    check_page(page, screenshot_dir, "contraceptive-issue-error", phone=True)
+
+    # Without a signature: refused at the pad.
+    page.locator("#f-quantity").fill("5")
+    page.get_by_role("button", name="登记发放").click()
+    expect(page.locator("#e-signature")).to_contain_text("领取人须当场签字")
+
+    page.locator("#f-person_id").select_option(label="周敏")
+    page.locator("#f-quantity").fill("5")
+    _sign(page)
+    check_page(page, screenshot_dir, "contraceptive-issue", phone=True)
+    page.get_by_role("button", name="登记发放").click()
+    expect(page.get_by_role("status")).to_have_text("发放已登记，领取人已签字。")
+    expect(page.locator("#balances")).to_contain_text("避孕套：15")
+    expect(page.locator("section", has=page.locator("#movements-title"))).to_contain_text("周敏")
+
+    page.goto(live_server + "/registers/contraceptive-issues")
+    expect(page.get_by_role("table")).to_contain_text("已签字")
+    page.goto(live_server + "/contraceptives/reconciliation")
+    expect(page.get_by_role("table")).to_contain_text("一村")
+    check_page(page, screenshot_dir, "contraceptive-reconciliation", phone=True)
