@@ -22,6 +22,7 @@ from backend.contraceptives.endpoints import router as contraceptives_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.followups.endpoints import router as followups_router
+from backend.housing.endpoints import router as housing_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
 from backend.intake.endpoints import platform_router as intake_platform_router
@@ -61,5 +62,6 @@ for router in (
     checks_router,
     followups_router,
     contraceptives_router,
+    housing_router,
 ):
     api_router.include_router(router)

@@ -22,6 +22,7 @@ from frontend.pages import (
     dashboard,
     documents,
     followups,
+    housing,
     persons,
     platform,
     registers,
@@ -66,6 +67,7 @@ pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)
 pages_router.include_router(contraceptives.router)
+pages_router.include_router(housing.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

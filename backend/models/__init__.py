@@ -42,6 +42,7 @@ from backend.models.document import (
     IssuedDocumentStatus,
 )
 from backend.models.followup import FollowUpVisit, VisitMethod
+from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.intake import (
     DeliveryStatus,
@@ -75,6 +76,11 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "BusinessType",
+    "Employer",
+    "Occupancy",
+    "OccupancyKind",
+    "RentalHouse",
     "ContraceptiveProduct",
     "DistributionPoint",
     "DistributionPointKind",

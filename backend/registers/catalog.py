@@ -1,5 +1,5 @@
 """Every register by its URL name: the registry's (backend/registers/definitions.py) and village service work's
-(backend/registers/village.py). The service, the API and the pages look registers up here."""
+(backend/registers/village.py, backend/registers/housing.py). The service, the API and the pages look them up here."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 from backend.registers import definitions
 from backend.registers.definitions import Register
+from backend.registers.housing import HOUSING_REGISTERS
 from backend.registers.village import VILLAGE_REGISTERS
 
 REGISTERS: dict[str, Register[Any]] = {
     **definitions.REGISTERS,
-    **{register.code: register for register in VILLAGE_REGISTERS},
+    **{register.code: register for register in (*VILLAGE_REGISTERS, *HOUSING_REGISTERS)},
 }

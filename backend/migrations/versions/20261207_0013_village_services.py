@@ -1,5 +1,6 @@
 """Village and township service work: check rounds and results (三查), follow-up visits (随访), contraceptive
-distribution points and stock movements (避孕药具发放), and the `signature` document kind.
+distribution points and stock movements (避孕药具发放), rental houses, employers and their occupants (以房管人),
+and the `signature` document kind.
 
 `signature` is added to the `document_kind` type and stays on downgrade (PostgreSQL cannot drop an enum value;
 no row uses it once the tables above are gone).
@@ -22,7 +23,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Rows are corrected by new rows or by their status, never deleted.
-TABLES = ("check_rounds", "check_results", "followup_visits", "distribution_points", "stock_movements")
+TABLES = (
+    "check_rounds",
+    "check_results",
+    "followup_visits",
+    "distribution_points",
+    "stock_movements",
+    "rental_houses",
+    "employers",
+    "occupancies",
+)
 ENUM_TYPES = (
     "check_round_status",
     "pregnancy_finding",
@@ -33,6 +43,8 @@ ENUM_TYPES = (
     "distribution_point_kind",
     "contraceptive_product",
     "stock_movement_kind",
+    "business_type",
+    "occupancy_kind",
 )
 
 
@@ -196,9 +208,110 @@ def upgrade() -> None:
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
 
+    _housing()
+
     for table in TABLES:
         helpers.enable_tenant_rls(table)
         helpers.grant_app(table, "SELECT, INSERT, UPDATE")
+
+
+def _housing() -> None:
+    op.create_table(
+        "rental_houses",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("address", sa.String(200), nullable=False),
+        sa.Column("door_plate", sa.String(40), nullable=True),
+        sa.Column("owner_name", sa.String(50), nullable=False),
+        sa.Column("owner_person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column(
+            "business_type",
+            _enum("business_type", "residential", "shop", "factory_dormitory", "mixed", "other"),
+            nullable=False,
+        ),
+        sa.Column("agreement_id", sa.Uuid(), sa.ForeignKey("agreements.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("last_visited_on", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+    )
+    op.create_index("ix_rental_houses_tenant_id", "rental_houses", ["tenant_id"])
+    op.create_index(
+        "uq_rental_houses_door_plate",
+        "rental_houses",
+        ["tenant_id", "door_plate"],
+        unique=True,
+        postgresql_where=sa.text("door_plate IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_rental_houses_unit",
+        "rental_houses",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_table(
+        "employers",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("address", sa.String(200), nullable=False),
+        sa.Column("legal_representative", sa.String(50), nullable=True),
+        sa.Column("industry", sa.String(50), nullable=True),
+        sa.Column("agreement_id", sa.Uuid(), sa.ForeignKey("agreements.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+    )
+    op.create_index("ix_employers_tenant_id", "employers", ["tenant_id"])
+    op.create_index(
+        "ix_employers_unit",
+        "employers",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_table(
+        "occupancies",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("kind", _enum("occupancy_kind", "tenant", "employee"), nullable=False),
+        sa.Column("house_id", sa.Uuid(), sa.ForeignKey("rental_houses.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("employer_id", sa.Uuid(), sa.ForeignKey("employers.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("moved_in_on", sa.Date(), nullable=False),
+        sa.Column("moved_out_on", sa.Date(), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "(kind = 'tenant' AND house_id IS NOT NULL AND employer_id IS NULL) OR "
+            "(kind = 'employee' AND employer_id IS NOT NULL AND house_id IS NULL)",
+            name="ck_occupancies_one_place",
+        ),
+        sa.CheckConstraint("moved_out_on IS NULL OR moved_out_on >= moved_in_on", name="ck_occupancies_out_after_in"),
+    )
+    op.create_index("ix_occupancies_tenant_id", "occupancies", ["tenant_id"])
+    op.create_index("ix_occupancies_person_id", "occupancies", ["person_id"])
+    op.create_index(
+        "uq_occupancies_one_house",
+        "occupancies",
+        ["tenant_id", "person_id"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'tenant' AND moved_out_on IS NULL"),
+    )
+    op.create_index(
+        "uq_occupancies_one_job_per_employer",
+        "occupancies",
+        ["tenant_id", "person_id", "employer_id"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'employee' AND moved_out_on IS NULL"),
+    )
+    op.create_index("ix_occupancies_house", "occupancies", ["tenant_id", "house_id", "moved_in_on"])
+    op.create_index("ix_occupancies_employer", "occupancies", ["tenant_id", "employer_id", "moved_in_on"])
+    op.create_index(
+        "ix_occupancies_unit",
+        "occupancies",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
 
 
 def downgrade() -> None:
