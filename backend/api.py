@@ -11,6 +11,7 @@ from backend.audit.endpoints import router as audit_router
 from backend.breakglass.endpoints import router as break_glass_router
 from backend.calendar.endpoints import platform_router as calendar_platform_router
 from backend.calendar.endpoints import router as calendar_router
+from backend.campaigns.endpoints import router as campaigns_router
 from backend.case_types.endpoints import router as case_types_router
 from backend.cases.endpoints import router as cases_router
 from backend.certificates.endpoints import router as certificates_router
@@ -63,5 +64,6 @@ for router in (
     followups_router,
     contraceptives_router,
     housing_router,
+    campaigns_router,
 ):
     api_router.include_router(router)

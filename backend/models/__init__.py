@@ -2,6 +2,14 @@
 
 from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
+from backend.models.campaign import (
+    Campaign,
+    CampaignFinding,
+    CampaignItem,
+    CampaignKind,
+    CampaignStatus,
+    CampaignUnit,
+)
 from backend.models.case import (
     Case,
     CaseAlert,
@@ -76,6 +84,12 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "Campaign",
+    "CampaignFinding",
+    "CampaignItem",
+    "CampaignKind",
+    "CampaignStatus",
+    "CampaignUnit",
     "BusinessType",
     "Employer",
     "Occupancy",

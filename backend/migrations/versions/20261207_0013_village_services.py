@@ -1,6 +1,6 @@
 """Village and township service work: check rounds and results (三查), follow-up visits (随访), contraceptive
 distribution points and stock movements (避孕药具发放), rental houses, employers and their occupants (以房管人),
-and the `signature` document kind.
+clean-up campaigns with their villages and work lists (清理清查), and the `signature` document kind.
 
 `signature` is added to the `document_kind` type and stays on downgrade (PostgreSQL cannot drop an enum value;
 no row uses it once the tables above are gone).
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from backend.migrations import helpers
 
@@ -32,6 +33,9 @@ TABLES = (
     "rental_houses",
     "employers",
     "occupancies",
+    "campaigns",
+    "campaign_units",
+    "campaign_items",
 )
 ENUM_TYPES = (
     "check_round_status",
@@ -45,6 +49,9 @@ ENUM_TYPES = (
     "stock_movement_kind",
     "business_type",
     "occupancy_kind",
+    "campaign_kind",
+    "campaign_status",
+    "campaign_finding",
 )
 
 
@@ -209,6 +216,7 @@ def upgrade() -> None:
     )
 
     _housing()
+    _campaigns()
 
     for table in TABLES:
         helpers.enable_tenant_rls(table)
@@ -310,6 +318,86 @@ def _housing() -> None:
         "ix_occupancies_unit",
         "occupancies",
         ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+
+
+def _campaigns() -> None:
+    op.create_table(
+        "campaigns",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("kind", _enum("campaign_kind", "monthly", "quarterly", "spring_festival", "special"), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("criteria", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("status", _enum("campaign_status", "active", "closed"), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+    )
+    op.create_index("ix_campaigns_tenant_id", "campaigns", ["tenant_id"])
+    op.create_index(
+        "ix_campaigns_unit",
+        "campaigns",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_table(
+        "campaign_units",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("campaign_id", sa.Uuid(), sa.ForeignKey("campaigns.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.UniqueConstraint("campaign_id", "org_unit_code", name="uq_campaign_units_campaign_id_org_unit_code"),
+    )
+    op.create_index("ix_campaign_units_tenant_id", "campaign_units", ["tenant_id"])
+    op.create_index(
+        "ix_campaign_units_unit",
+        "campaign_units",
+        ["tenant_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_table(
+        "campaign_items",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Uuid(), sa.ForeignKey("campaigns.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("house_id", sa.Uuid(), sa.ForeignKey("rental_houses.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("reasons", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "finding",
+            _enum("campaign_finding", "present", "left", "moved_within_county", "unknown", "new_arrival"),
+            nullable=True,
+        ),
+        sa.Column("found_on", sa.Date(), nullable=True),
+        sa.Column("moved_to_unit_code", sa.String(12), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("recorded_by_label", sa.String(100), nullable=True),
+        sa.Column("notice_correlation_id", sa.String(60), nullable=True),
+    )
+    op.create_index("ix_campaign_items_tenant_id", "campaign_items", ["tenant_id"])
+    op.create_index("ix_campaign_items_person_id", "campaign_items", ["person_id"])
+    op.create_index(
+        "uq_campaign_items_person",
+        "campaign_items",
+        ["campaign_id", "person_id"],
+        unique=True,
+        postgresql_where=sa.text("person_id IS NOT NULL"),
+    )
+    op.create_index(
+        "uq_campaign_items_house",
+        "campaign_items",
+        ["campaign_id", "house_id"],
+        unique=True,
+        postgresql_where=sa.text("house_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_campaign_items_unit",
+        "campaign_items",
+        ["tenant_id", "campaign_id", "org_unit_code"],
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
 
