@@ -59,6 +59,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/followups", "随访", Action.service_read),
     ("/contraceptives", "避孕药具", Action.service_read),
     ("/housing", "出租房屋", Action.service_read),
+    ("/campaigns", "清理清查", Action.service_read),
     ("/verification/inbox", "协查", Action.verification_answer),
     ("/triage", "部门通报", Action.case_write),
     ("/audit", "审计", Action.audit_read),

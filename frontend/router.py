@@ -14,6 +14,7 @@ from frontend.pages import (
     agreements,
     audit,
     auth,
+    campaigns,
     case_open,
     cases,
     certificates,
@@ -68,6 +69,7 @@ pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)
 pages_router.include_router(contraceptives.router)
 pages_router.include_router(housing.router)
+pages_router.include_router(campaigns.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

@@ -5,7 +5,8 @@ campaign's list recording three findings. Bad input is refused at its field. Eac
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,10 @@ from playwright.sync_api import Page, expect
 
 from backend.authz.vocabulary import Role
 from backend.core.clock import china_today
-from backend.models import ContraceptionMeasure
+from backend.models import BusinessType, ContraceptionMeasure, RentalHouse
 from tests.fixtures.village import Village
 from tests.frontend.e2e.conftest import BackgroundLoop, World
-from tests.frontend.e2e.helpers import check_page, sign_in
+from tests.frontend.e2e.helpers import check_page, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -163,3 +164,75 @@ def test_coordinator_issues_contraceptives_with_a_signature_on_her_phone(
     page.goto(live_server + "/contraceptives/reconciliation")
     expect(page.get_by_role("table")).to_contain_text("一村")
     check_page(page, screenshot_dir, "contraceptive-reconciliation", phone=True)
+
+
+def test_coordinator_walks_a_campaign_list_recording_three_findings(
+    page: Page, live_server: str, world: World, background: BackgroundLoop, screenshot_dir: Path
+) -> None:
+    county = background.run(world.build("清查县"))
+    background.run(world.user("zhen.liu", "t1", [(Role.township_officer, "t1")]))
+    background.run(world.user("cun.sun", "v11", [(Role.village_coordinator, "v11")]))
+    village = Village(world.database)
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    for name in ("吴芳", "郑丽"):
+        background.run(village.person(county, name, registered_at=long_ago, flow_date=long_ago.date()))
+    background.run(
+        village.add(
+            county,
+            RentalHouse(
+                id=uuid.uuid4(),
+                tenant_id=county.tenant.id,
+                org_unit_code=county.units["v11"],
+                address="一村南街5号",
+                owner_name="冯房东",
+                business_type=BusinessType.residential,
+                active=True,
+            ),
+        )
+    )
+    today = china_today()
+
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, county, "zhen.liu")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="清理清查").click()
+    page.get_by_label("清查名称").fill("2026年第四季度联合大清查")
+    page.get_by_label("开始日期").fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("结束日期").fill((today + timedelta(days=20)).isoformat())
+    check_page(page, screenshot_dir, "campaign-plan", phone=True)
+    page.get_by_role("button", name="部署并生成名单").click()
+    expect(page.get_by_role("status")).to_have_text("清查已部署，各村（居）走访名单已生成。")
+    sign_out(page)
+
+    sign_in(page, live_server, county, "cun.sun")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="清理清查").click()
+    page.get_by_role("link", name="走访清查名单").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("走访名单")
+    walk_list = page.get_by_role("list", name="走访名单")
+    expect(walk_list.get_by_role("listitem")).to_have_count(3)
+    check_page(page, screenshot_dir, "campaign-walk", phone=True)
+
+    def card(text: str):  # type: ignore[no-untyped-def]
+        return walk_list.locator("li.card", has_text=text)
+
+    # A visit date in the future is refused at that entry's field.
+    card("吴芳").get_by_label("走访日期").fill((today + timedelta(days=2)).isoformat())
+    card("吴芳").get_by_role("button", name="登记").click()
+    expect(card("吴芳").get_by_role("alert")).to_have_text("走访日期不能晚于今天")
+    card("吴芳").get_by_label("走访日期").fill(today.isoformat())
+    card("吴芳").get_by_role("button", name="登记").click()
+    expect(page.get_by_role("status")).to_have_text("走访结果已登记。")
+    expect(card("吴芳")).to_contain_text("在住，已见面")
+
+    card("郑丽").get_by_label("走访结果", exact=True).select_option("left")
+    card("郑丽").get_by_label("情况说明").fill("已返回户籍地")
+    card("郑丽").get_by_role("button", name="登记").click()
+    expect(card("郑丽")).to_contain_text("已离开")
+
+    card("一村南街5号").get_by_role("button", name="登记").click()
+    expect(card("一村南街5号")).to_contain_text("已走访")
+    check_page(page, screenshot_dir, "campaign-walk-recorded", phone=True)
+
+    page.get_by_role("link", name="返回清查").click()
+    report = page.locator("#report")
+    expect(report).to_contain_text("3")
+    check_page(page, screenshot_dir, "campaign-report", phone=True)
