@@ -23,6 +23,7 @@ from backend.contraceptives.endpoints import router as contraceptives_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.followups.endpoints import router as followups_router
+from backend.free_services.endpoints import router as free_services_router
 from backend.housing.endpoints import router as housing_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
@@ -65,5 +66,6 @@ for router in (
     contraceptives_router,
     housing_router,
     campaigns_router,
+    free_services_router,
 ):
     api_router.include_router(router)

@@ -58,6 +58,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/checks", "三查", Action.service_read),
     ("/followups", "随访", Action.service_read),
     ("/contraceptives", "避孕药具", Action.service_read),
+    ("/free-services", "免费服务", Action.service_read),
     ("/housing", "出租房屋", Action.service_read),
     ("/campaigns", "清理清查", Action.service_read),
     ("/verification/inbox", "协查", Action.verification_answer),
@@ -68,6 +69,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/case-types", "案件类型", Action.config_manage),
     ("/admin/calendar", "节假日", Action.config_manage),
     ("/admin/followup-rules", "随访与三查频次", Action.config_manage),
+    ("/admin/free-service-items", "免费服务项目", Action.config_manage),
     ("/admin/clients", "接口客户端", Action.clients_manage),
 )
 

@@ -23,6 +23,7 @@ from frontend.pages import (
     dashboard,
     documents,
     followups,
+    free_services,
     housing,
     persons,
     platform,
@@ -70,6 +71,7 @@ pages_router.include_router(followups.router)
 pages_router.include_router(contraceptives.router)
 pages_router.include_router(housing.router)
 pages_router.include_router(campaigns.router)
+pages_router.include_router(free_services.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

@@ -50,6 +50,7 @@ from backend.models.document import (
     IssuedDocumentStatus,
 )
 from backend.models.followup import FollowUpVisit, VisitMethod
+from backend.models.free_service import CostBearer, FreeService, FreeServiceItem
 from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
 from backend.models.intake import (
@@ -84,6 +85,9 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "CostBearer",
+    "FreeService",
+    "FreeServiceItem",
     "Campaign",
     "CampaignFinding",
     "CampaignItem",

@@ -6,6 +6,7 @@ repositories and end in `scoped()` (the caller's subtrees, the chosen unit, the 
   round's window end, so one book per round is one period.
 - 随访服务登记册 (followup-visits): each follow-up with its visit, by due day.
 - 《避孕药具发放登记册》 (contraceptive-issues): every issue with its recipient and whether she signed.
+- 免费技术服务登记册 (free-services): each free service, with who bears its cost for the provincial settlement.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from backend.checks.repository import CheckRoundRepository
 from backend.contraceptives.repository import PointRepository
 from backend.core.clock import CHINA
 from backend.followups.repository import VisitRepository
+from backend.free_services.items import NATIONAL_ITEMS
+from backend.free_services.repository import ServiceRepository
 from backend.models import (
     Case,
     CheckPlace,
@@ -27,8 +30,10 @@ from backend.models import (
     CheckRound,
     CheckRoundStatus,
     ContraceptiveProduct,
+    CostBearer,
     DistributionPoint,
     FollowUpVisit,
+    FreeService,
     GynaecologyFinding,
     IudFinding,
     Person,
@@ -267,4 +272,55 @@ CONTRACEPTIVE_ISSUES: Register[IssueEntry] = Register(
     ),
 )
 
-VILLAGE_REGISTERS: tuple[Register[Any], ...] = (CHECK_ROUNDS, FOLLOWUP_VISITS, CONTRACEPTIVE_ISSUES)
+COST_BEARER = {
+    CostBearer.residence_county: "现居住地县级财政",
+    CostBearer.registration_place: "户籍地",
+    CostBearer.provincial_settlement: "省内结算",
+    CostBearer.other: "其他",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntry(Entry):
+    service: FreeService
+    person: Person
+    item_name: str
+    unit_name: str
+
+
+def service_entry(row: RegisterRow, context: EntryContext) -> ServiceEntry:
+    service: FreeService = row[0]
+    person: Person = row[1]
+    return ServiceEntry(
+        unit_code=service.org_unit_code,
+        ids=context.identifiers(person, (service.org_unit_code, person.org_unit_code), False),
+        service=service,
+        person=person,
+        item_name=NATIONAL_ITEMS.get(service.item_code) or row[2] or service.item_code,
+        unit_name=context.unit_name(service.org_unit_code),
+    )
+
+
+FREE_SERVICES: Register[ServiceEntry] = Register(
+    code="free-services",
+    title="免费技术服务登记册",
+    entity_type="free_service",
+    read_actions=SERVICE_READ,
+    query=lambda repository, register_filter: ServiceRepository(repository.session).register(register_filter),
+    entry=service_entry,
+    columns=(
+        Column("served_on", "服务日期", lambda e: e.service.served_on, 12),
+        Column("name", "姓名", lambda e: e.person.name, 10),
+        Column("resident_id", "身份证号", lambda e: e.ids.resident_id, 21),
+        Column("item", "服务项目", lambda e: e.item_name, 24),
+        Column("provider", "服务机构", lambda e: e.service.provider_name, 20),
+        Column("cost_bearer", "费用承担", lambda e: COST_BEARER[e.service.cost_bearer], 14),
+        Column(
+            "amount", "结算金额（元）", lambda e: str(e.service.amount) if e.service.amount is not None else None, 12
+        ),
+        Column("recorded_by", "登记人", lambda e: e.service.recorded_by_label, 12),
+        Column("unit", "单位", lambda e: e.unit_name, 16),
+    ),
+)
+
+VILLAGE_REGISTERS: tuple[Register[Any], ...] = (CHECK_ROUNDS, FOLLOWUP_VISITS, CONTRACEPTIVE_ISSUES, FREE_SERVICES)

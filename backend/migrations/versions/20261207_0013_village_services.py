@@ -1,6 +1,7 @@
 """Village and township service work: check rounds and results (三查), follow-up visits (随访), contraceptive
 distribution points and stock movements (避孕药具发放), rental houses, employers and their occupants (以房管人),
-clean-up campaigns with their villages and work lists (清理清查), and the `signature` document kind.
+clean-up campaigns with their villages and work lists (清理清查), free technical services and the county's own items
+(免费技术服务), and the `signature` document kind.
 
 `signature` is added to the `document_kind` type and stays on downgrade (PostgreSQL cannot drop an enum value;
 no row uses it once the tables above are gone).
@@ -36,6 +37,8 @@ TABLES = (
     "campaigns",
     "campaign_units",
     "campaign_items",
+    "free_service_items",
+    "free_services",
 )
 ENUM_TYPES = (
     "check_round_status",
@@ -52,6 +55,7 @@ ENUM_TYPES = (
     "campaign_kind",
     "campaign_status",
     "campaign_finding",
+    "cost_bearer",
 )
 
 
@@ -217,6 +221,7 @@ def upgrade() -> None:
 
     _housing()
     _campaigns()
+    _free_services()
 
     for table in TABLES:
         helpers.enable_tenant_rls(table)
@@ -398,6 +403,47 @@ def _campaigns() -> None:
         "ix_campaign_items_unit",
         "campaign_items",
         ["tenant_id", "campaign_id", "org_unit_code"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+
+
+def _free_services() -> None:
+    op.create_table(
+        "free_service_items",
+        *_common(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(40), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("note", sa.String(200), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.UniqueConstraint("tenant_id", "code", name="uq_free_service_items_tenant_id_code"),
+    )
+    op.create_index("ix_free_service_items_tenant_id", "free_service_items", ["tenant_id"])
+    op.create_table(
+        "free_services",
+        *_common(),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("persons.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("item_code", sa.String(40), nullable=False),
+        sa.Column("provider_name", sa.String(100), nullable=False),
+        sa.Column("served_on", sa.Date(), nullable=False),
+        sa.Column(
+            "cost_bearer",
+            _enum("cost_bearer", "residence_county", "registration_place", "provincial_settlement", "other"),
+            nullable=False,
+        ),
+        sa.Column("amount", sa.Numeric(10, 2), nullable=True),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("recorded_by_id", sa.String(64), nullable=False),
+        sa.Column("recorded_by_label", sa.String(100), nullable=False),
+        sa.CheckConstraint("amount IS NULL OR amount >= 0", name="ck_free_services_amount_not_negative"),
+    )
+    op.create_index("ix_free_services_tenant_id", "free_services", ["tenant_id"])
+    op.create_index("ix_free_services_person_id", "free_services", ["person_id"])
+    op.create_index(
+        "ix_free_services_unit",
+        "free_services",
+        ["tenant_id", "org_unit_code", "served_on"],
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
 
