@@ -336,6 +336,23 @@ async def probe_service_write(client: httpx.AsyncClient, county: County, unit: s
     return allowed
 
 
+async def probe_campaign_plan(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """A campaign is planned for a township or the county; a village target is planned by its township for that
+    village alone (no role holds campaign.plan at a village)."""
+    code = county.units[unit]
+    planner, villages = (code[:9], [code]) if len(code) == 12 else (code, [])
+    today = china_today().isoformat()
+    body = {
+        "name": "矩阵清查",
+        "kind": "monthly",
+        "period_start": today,
+        "period_end": today,
+        "org_unit_code": planner,
+        "unit_codes": villages,
+    }
+    return _allowed(await client.post("/api/v1/campaigns", json=body), ok=201)
+
+
 async def probe_document_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
     params = {"owner_kind": "person", "owner_id": str(PERSONS[(county.code, unit)])}
     return _allowed(await client.get("/api/v1/documents", params=params))
@@ -384,6 +401,7 @@ PROBES: dict[str, Probe] = {
     Action.document_read: probe_document_read,
     Action.service_read: probe_service_read,
     Action.service_write: probe_service_write,
+    Action.campaign_plan: probe_campaign_plan,
     Action.document_write: probe_document_write,
     Action.document_destroy: probe_document_destroy,
     Action.intake_submit: probe_intake_submit,
