@@ -252,9 +252,9 @@ def test_township_officer_keeps_rental_houses_and_free_services_on_her_phone(
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="出租房屋").click()
     for address, plate in (("一村东街12号", "CZ-001"), ("一村西街3号", "CZ-002")):
         page.get_by_label("所属村（居）").select_option(county.units["v11"])
-        page.get_by_label("房屋地址").fill(address)
-        page.get_by_label("标记牌编号").fill(plate)
-        page.get_by_label("房主").fill("张房东")
+        page.get_by_role("textbox", name="房屋地址", exact=True).fill(address)
+        page.get_by_label("标记牌编号", exact=True).fill(plate)
+        page.get_by_role("textbox", name="房主", exact=True).fill("张房东")
         page.get_by_role("button", name="登记", exact=True).click()
         expect(page.get_by_role("status")).to_have_text("出租房屋已登记。")
         page.get_by_label("租户身份证号码").fill(resident_id(51))
