@@ -30,6 +30,7 @@ from backend.models import (
     Sex,
     StockMovement,
 )
+from backend.registers.repository import RegisterFilter, RegisterSelect, scoped
 
 NEVER = date(1900, 1, 1)
 SEEN = (CampaignFinding.present, CampaignFinding.new_arrival)
@@ -201,3 +202,16 @@ class CampaignItemRepository(TenantScopedRepository[CampaignItem]):
         """The campaign's entry of a person, if any."""
         statement = self.base().where(CampaignItem.campaign_id == campaign_id, CampaignItem.person_id == person_id)
         return await self.one_or_none(statement)
+
+    def register(self, register_filter: RegisterFilter) -> RegisterSelect:
+        """清理清查走访登记表 rows: (CampaignItem, Campaign, Person or None, RentalHouse or None), the entries with a
+        finding, by day of the visit; the period applies to the day of the visit."""
+        statement = (
+            select(CampaignItem, Campaign, Person, RentalHouse)
+            .join(Campaign, Campaign.id == CampaignItem.campaign_id)
+            .outerjoin(Person, (Person.id == CampaignItem.person_id) & self.in_county(Person))
+            .outerjoin(RentalHouse, (RentalHouse.id == CampaignItem.house_id) & self.in_county(RentalHouse))
+            .where(self.in_county(), self.in_county(Campaign), CampaignItem.finding.is_not(None))
+            .order_by(CampaignItem.found_on, CampaignItem.org_unit_code, CampaignItem.id)
+        )
+        return scoped(statement, CampaignItem.org_unit_code, CampaignItem.found_on, register_filter)

@@ -188,6 +188,31 @@ async def test_a_finding_left_departs_the_person_and_tells_her_registration_coun
     assert again.status_code == 409
 
 
+async def test_the_findings_register_lists_each_visit_recorded_in_reach(
+    village: Village, service_county: County, other_county: County, sign_in: SignIn
+) -> None:
+    await _old(village, service_county, "王芳", number=resident_id(32))
+    await _old(village, service_county, "赵敏", unit="v12")
+    await _house(village, service_county, "一村东街2号")
+    officer = await sign_in(service_county, "officer")
+    campaign = (await plan(officer, service_county, unit_codes=[service_county.units["v11"]])).json()
+    coordinator = await sign_in(service_county, "coord11")
+    items = await _items(coordinator, campaign["id"])
+    assert (await finding(coordinator, items["王芳"]["id"], finding="unknown", notes="邻居说已搬走")).status_code == 200
+    assert (await finding(coordinator, items["一村东街2号"]["id"], finding="present")).status_code == 200
+
+    rows = (await officer.get("/api/v1/registers/campaign-findings")).json()["items"]
+    assert sorted((row["subject"], row["finding"], row["notes"], row["campaign"]) for row in rows) == [
+        ("一村东街2号", "已走访", None, "2026年第四季度联合大清查"),
+        ("王芳", "去向不明", "邻居说已搬走", "2026年第四季度联合大清查"),
+    ]
+    assert "长期未见面" in next(row for row in rows if row["subject"] == "王芳")["reasons"]
+    sibling = await sign_in(service_county, "coord12")
+    stranger = await sign_in(other_county, "county_officer")
+    assert (await sibling.get("/api/v1/registers/campaign-findings")).json()["items"] == []
+    assert (await stranger.get("/api/v1/registers/campaign-findings")).json()["items"] == []
+
+
 async def test_moves_new_arrivals_and_houses_go_through_the_registry(
     village: Village, service_county: County, sign_in: SignIn
 ) -> None:
