@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
 TEST_WORKERS ?= auto
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake bench-sweep relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -81,7 +81,7 @@ test-fast: install assets
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases bench-workflows bench-intake
+bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
@@ -93,6 +93,8 @@ bench-workflows: install
 	$(BIN)/python -m bench.workflows
 bench-intake: install
 	$(BIN)/python -m bench.intake
+bench-sweep: install
+	$(BIN)/python -m bench.sweep
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 relock: install

@@ -11,14 +11,20 @@ from backend.audit.endpoints import router as audit_router
 from backend.breakglass.endpoints import router as break_glass_router
 from backend.calendar.endpoints import platform_router as calendar_platform_router
 from backend.calendar.endpoints import router as calendar_router
+from backend.campaigns.endpoints import router as campaigns_router
 from backend.case_types.endpoints import router as case_types_router
 from backend.cases.endpoints import router as cases_router
 from backend.certificates.endpoints import router as certificates_router
+from backend.checks.endpoints import router as checks_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.contraceptives.endpoints import router as contraceptives_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
+from backend.followups.endpoints import router as followups_router
+from backend.free_services.endpoints import router as free_services_router
+from backend.housing.endpoints import router as housing_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router, platform_requests_router, requests_router
 from backend.intake.endpoints import platform_router as intake_platform_router
@@ -57,5 +63,11 @@ for router in (
     agreements_router,
     document_verify_router,
     intake_platform_router,
+    checks_router,
+    followups_router,
+    contraceptives_router,
+    housing_router,
+    campaigns_router,
+    free_services_router,
 ):
     api_router.include_router(router)

@@ -99,6 +99,12 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/certificates", "婚育证明", Action.person_read),
     ("/agreements", "责任书与协议", Action.document_read),
     ("/registers", "台账", Action.person_read),
+    ("/checks", "三查", Action.service_read),
+    ("/followups", "随访", Action.service_read),
+    ("/contraceptives", "避孕药具", Action.service_read),
+    ("/free-services", "免费服务", Action.service_read),
+    ("/housing", "出租房屋", Action.service_read),
+    ("/campaigns", "清理清查", Action.service_read),
     ("/verification/inbox", "协查", Action.verification_answer),
     ("/triage", "部门通报", Action.case_write),
     ("/audit", "审计", Action.audit_read),
@@ -106,6 +112,8 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/users", "用户与角色", Action.users_manage),
     ("/admin/case-types", "案件类型", Action.config_manage),
     ("/admin/calendar", "节假日", Action.config_manage),
+    ("/admin/followup-rules", "随访与三查频次", Action.config_manage),
+    ("/admin/free-service-items", "免费服务项目", Action.config_manage),
     ("/admin/clients", "接口客户端", Action.clients_manage),
 )
 

@@ -14,11 +14,17 @@ from frontend.pages import (
     agreements,
     audit,
     auth,
+    campaigns,
     case_open,
     cases,
     certificates,
+    checks,
+    contraceptives,
     dashboard,
     documents,
+    followups,
+    free_services,
+    housing,
     persons,
     platform,
     registers,
@@ -60,6 +66,12 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(registers.router)
+pages_router.include_router(checks.router)
+pages_router.include_router(followups.router)
+pages_router.include_router(contraceptives.router)
+pages_router.include_router(housing.router)
+pages_router.include_router(campaigns.router)
+pages_router.include_router(free_services.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

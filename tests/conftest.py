@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.identity",
     "tests.fixtures.demo",
+    "tests.fixtures.village",
 ]
 
 

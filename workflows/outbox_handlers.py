@@ -21,8 +21,10 @@ from backend.core.outbox import (
     SettleVerification,
     StartCase,
     StartVerification,
+    WatchCheckRounds,
 )
 from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
+from workflows.checks.types import CHECK_ROUNDS_WORKFLOW, CheckRoundsWatchInput, check_rounds_workflow_id
 from workflows.outbox import Handler, PermanentFailure
 from workflows.task_queues import CASES_TASK_QUEUE
 from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
@@ -122,6 +124,13 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         # The responder's due moment was recounted: the workflow reloads its plan.
         return await signal_if_running(payload.workflow_id, VERIFICATION_REPLAN_SIGNAL)
 
+    async def watch_check_rounds(payload: WatchCheckRounds) -> dict[str, Any]:
+        workflow_input = CheckRoundsWatchInput(
+            tenant_id=payload.tenant_id, tenant_code=payload.tenant_code, window_end=payload.window_end
+        )
+        workflow_id = check_rounds_workflow_id(payload.tenant_code, payload.window_end)
+        return await start(CHECK_ROUNDS_WORKFLOW, workflow_input, workflow_id)
+
     return {
         OutboxKind.case_start: start_case,
         OutboxKind.case_act: act_on_case,
@@ -129,4 +138,5 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         OutboxKind.verification_start: start_verification,
         OutboxKind.verification_settle: settle_verification,
         OutboxKind.verification_replan: replan_verification,
+        OutboxKind.check_rounds_watch: watch_check_rounds,
     }

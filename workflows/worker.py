@@ -26,6 +26,7 @@ from backend.core.temporal import connect
 from backend.db.engine import Database
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
+from workflows.checks import CHECK_WORKFLOWS, check_activities
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
 from workflows.intake import run_intake
 from workflows.platform.activities import PlatformActivities
@@ -38,7 +39,7 @@ from workflows.verification.workflows import VerificationRequestWorkflow
 log = logging.getLogger("liuguan.worker")
 
 WORKFLOWS = [AuditChainCheckWorkflow, *FOLLOWUP_WORKFLOWS]
-CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow]
+CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow, *CHECK_WORKFLOWS]
 AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
 
 
@@ -68,7 +69,7 @@ def build_case_worker(
         client,
         task_queue=task_queue,
         workflows=CASE_WORKFLOWS,
-        activities=[*case_activities.all, *VerificationActivities(database).all],
+        activities=[*case_activities.all, *VerificationActivities(database).all, *check_activities(database)],
         graceful_shutdown_timeout=timedelta(seconds=30),
         **options,
     )

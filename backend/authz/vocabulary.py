@@ -26,6 +26,9 @@ class Action(StrEnum):
     verification_answer = "verification.answer"
     verification_request = "verification.request"  # send, withdraw and follow cross-county requests and notices
     register_export = "register.export"
+    service_read = "service.read"  # village service records: checks, visits, contraceptives, housing, campaigns
+    service_write = "service.write"  # record them (results, visits, issues, tenancies, campaign findings)
+    campaign_plan = "campaign.plan"  # plan a clean-up campaign (清理清查) for a township or the county
     audit_read = "audit.read"
     users_manage = "users.manage"
     clients_manage = "clients.manage"
@@ -68,6 +71,8 @@ _CASEWORK = frozenset(
         Action.case_write,
         Action.document_read,
         Action.document_write,
+        Action.service_read,
+        Action.service_write,
     }
 )
 _OFFICER = _CASEWORK | {
@@ -75,6 +80,7 @@ _OFFICER = _CASEWORK | {
     Action.verification_answer,
     Action.verification_request,
     Action.register_export,
+    Action.campaign_plan,
 }
 _SUPERVISOR = _OFFICER | {Action.case_assign, Action.breakglass_request}
 
@@ -92,6 +98,7 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
             Action.case_read,
             Action.case_audit,
             Action.document_read,
+            Action.service_read,
             Action.audit_read,
             Action.breakglass_review,
         }
@@ -134,7 +141,9 @@ PERSONAL_DATA_ROLES = frozenset(
 )
 
 # What a break-glass grant lets its holder do in the borrowed subtree: read, nothing else.
-BREAK_GLASS_ACTIONS = frozenset({Action.org_read, Action.person_read, Action.case_read, Action.document_read})
+BREAK_GLASS_ACTIONS = frozenset(
+    {Action.org_read, Action.person_read, Action.case_read, Action.document_read, Action.service_read}
+)
 
 
 class ClientScope(StrEnum):

@@ -180,6 +180,12 @@ DEFAULT_CASE_TYPES: dict[str, CaseTypeDefinition] = {
             ),
         ),
         CaseTypeDefinition(
+            "check_home_visit",
+            "三查不到位上门服务 / Home visit after missed check rounds",
+            (S.service_delivery, S.closed),
+            note="连续两轮不到位的对象，逐一上门服务或外出督查 / two missed rounds in a row: visit at home or work",
+        ),
+        CaseTypeDefinition(
             "notification_triage",
             "部门通报核实 / Department notification triage",
             (S.verification, S.closed),

@@ -16,3 +16,12 @@ def county_of(code: str) -> str:
 def township_of(code: str) -> str | None:
     """The township a code lies in, or None for a county-level code: '330106001002' -> '330106001'."""
     return code[:TOWNSHIP_LENGTH] if len(code) >= TOWNSHIP_LENGTH else None
+
+
+def ancestry(code: str) -> list[str]:
+    """The county, township and village codes a code lies in, itself included: '330106001002' -> ['330106',
+    '330106001', '330106001002'] (for totals per level)."""
+    return [code[:length] for length in (COUNTY_LENGTH, TOWNSHIP_LENGTH, VILLAGE_LENGTH) if len(code) >= length]
+
+
+LEVEL_NAMES = {COUNTY_LENGTH: "county", TOWNSHIP_LENGTH: "township", VILLAGE_LENGTH: "village"}

@@ -22,6 +22,7 @@ DEFAULT_RETENTION_YEARS: dict[DocumentKind, int] = {
     DocumentKind.contact_evidence: 5,
     DocumentKind.other: 3,
     DocumentKind.issued: 30,
+    DocumentKind.signature: 5,
 }
 
 

@@ -6,26 +6,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from backend.db.repository import TenantScopedRepository
+from backend.db.scoping import subtree, under_roots
 from backend.models import (
     Agreement,
     Case,
+    CaseStage,
     Certificate,
     CertificateInspection,
     CertificateStatus,
+    ContraceptionMeasure,
     FlowDirection,
+    FollowUpVisit,
     MaritalStatus,
     Person,
     PersonChild,
     PersonStatus,
     Sex,
 )
+from backend.registers.repository import RegisterFilter, RegisterSelect, scoped
 
 MARRIED = (MaritalStatus.first_marriage, MaritalStatus.remarried)
 
@@ -78,9 +84,16 @@ class FollowUpRepository(TenantScopedRepository[Person]):
 
     async def married_women(self, born_after: date, born_by: date) -> list[tuple[Any, ...]]:
         """Active, married women born in (born_after, born_by], in id order: (id, name, unit, flow direction, key
-        subject)."""
+        subject, contraception measure)."""
         statement = (
-            select(Person.id, Person.name, Person.org_unit_code, Person.flow_direction, Person.key_subject)
+            select(
+                Person.id,
+                Person.name,
+                Person.org_unit_code,
+                Person.flow_direction,
+                Person.key_subject,
+                Person.contraception_measure,
+            )
             .where(
                 self.in_county(),
                 Person.status == PersonStatus.active,
@@ -109,6 +122,27 @@ class FollowUpRepository(TenantScopedRepository[Person]):
                 PersonChild.birth_date <= latest,
             )
             .order_by(Person.id, PersonChild.birth_order)
+        )
+        return await self._rows(statement)
+
+    async def procedures(
+        self, measures: Iterable[ContraceptionMeasure], earliest: date, latest: date
+    ) -> list[tuple[Any, ...]]:
+        """Active persons living here (not out-migrants) whose recorded measure is one of `measures`, dated between
+        `earliest` and `latest` (both included), in id order: (id, name, unit, measure, measure date)."""
+        statement = (
+            select(
+                Person.id, Person.name, Person.org_unit_code, Person.contraception_measure, Person.contraception_date
+            )
+            .where(
+                self.in_county(),
+                Person.status == PersonStatus.active,
+                Person.flow_direction != FlowDirection.outflow,
+                Person.contraception_measure.in_(list(measures)),
+                Person.contraception_date >= earliest,
+                Person.contraception_date <= latest,
+            )
+            .order_by(Person.id)
         )
         return await self._rows(statement)
 
@@ -150,3 +184,74 @@ class FollowUpRepository(TenantScopedRepository[Person]):
             text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
             {"name": f"liuguan.followups:{self.tenant_id}"},
         )
+
+
+VISIT_CASE_TYPES = ("follow_up_visit", "check_home_visit")
+"""The case types whose case a recorded visit closes."""
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFilters:
+    """Which follow-ups a list shows: open only (default: not closed, no visit recorded) or all, one kind, one
+    subtree."""
+
+    open_only: bool = True
+    kind: str | None = None
+    org_unit: str | None = None
+
+
+class VisitRepository(TenantScopedRepository[FollowUpVisit]):
+    """Follow-up visits and the follow-up cases they close."""
+
+    model = FollowUpVisit
+    entity_type = "followup_visit"
+
+    async def of_case(self, case_id: uuid.UUID) -> FollowUpVisit | None:
+        """The visit recorded for a case, if any."""
+        return await self.one_or_none(self.base().where(FollowUpVisit.case_id == case_id))
+
+    def followup_cases(self, roots: list[str], filters: VisitFilters) -> Select[Case]:
+        """The follow-up cases under the roots, soonest due first."""
+        statement = self.county_rows(Case).where(
+            Case.case_type.in_(VISIT_CASE_TYPES), under_roots(Case.org_unit_code, roots)
+        )
+        if filters.open_only:
+            # A visit recorded is done, even before the case workflow has closed its case.
+            visited = exists().where(self.in_county(), FollowUpVisit.case_id == Case.id)
+            statement = statement.where(Case.stage != CaseStage.closed, ~visited)
+        if filters.kind:
+            statement = statement.where(Case.details["followup_kind"].astext == filters.kind)
+        if filters.org_unit:
+            statement = statement.where(subtree(Case.org_unit_code, filters.org_unit))
+        return statement.order_by(Case.due_at.asc().nulls_last(), Case.number)
+
+    async def counts_by_unit(
+        self, roots: list[str], due_from: datetime | None, due_before: datetime | None, org_unit: str | None
+    ) -> list[tuple[str, bool, int]]:
+        """(unit, visited, cases) of the follow-up cases under the roots due in [due_from, due_before)."""
+        visited = FollowUpVisit.id.is_not(None)
+        statement = (
+            select(Case.org_unit_code, visited, func.count())
+            .outerjoin(FollowUpVisit, (FollowUpVisit.case_id == Case.id) & self.in_county())
+            .where(self.in_county(Case), Case.case_type.in_(VISIT_CASE_TYPES), under_roots(Case.org_unit_code, roots))
+            .group_by(Case.org_unit_code, visited)
+        )
+        if org_unit:
+            statement = statement.where(subtree(Case.org_unit_code, org_unit))
+        if due_from is not None:
+            statement = statement.where(Case.due_at >= due_from)
+        if due_before is not None:
+            statement = statement.where(Case.due_at < due_before)
+        return [(unit, bool(seen), int(count)) for unit, seen, count in await self.session.execute(statement)]
+
+    def register(self, register_filter: RegisterFilter) -> RegisterSelect:
+        """Follow-up register rows: (Case, Person or None, FollowUpVisit or None), by due day, filtered on the case's
+        unit and, for the period, on its due moment."""
+        statement = (
+            select(Case, Person, FollowUpVisit)
+            .outerjoin(Person, (Person.id == Case.primary_person_id) & self.in_county(Person))
+            .outerjoin(FollowUpVisit, (FollowUpVisit.case_id == Case.id) & self.in_county())
+            .where(self.in_county(Case), Case.case_type.in_(VISIT_CASE_TYPES))
+            .order_by(Case.due_at, Case.number)
+        )
+        return scoped(statement, Case.org_unit_code, Case.due_at, register_filter, timestamps=True)

@@ -75,6 +75,9 @@ RULES_CONFIG_CODE = "followup_rules"
 ROUNDS_PER_YEAR_ALLOWED = (1, 2, 3, 4, 6, 12)
 """Rounds split the year into equal runs of whole months, so their number divides 12."""
 
+MONTHS_PER_VISIT_ALLOWED = (1, 2, 3, 4, 6, 12)
+"""Pill users' visits split the year likewise: every month (每月随访一次) unless the county says otherwise."""
+
 
 class FollowUpKind(StrEnum):
     certificate_inspection = "certificate_inspection"  # 婚育证明年度查验
@@ -83,7 +86,22 @@ class FollowUpKind(StrEnum):
     mail_back_notice = "mail_back_notice"  # 限期寄回三查证明通知
     postpartum_visit = "postpartum_visit"  # 产后42天随访
     agreement_renewal = "agreement_renewal"  # 责任书、合同、双向服务管理协议书到期续签提醒
+    pill_user_visit = "pill_user_visit"  # 服药对象每月随访
+    post_procedure_visit = "post_procedure_visit"  # 上环、结扎术后随访（登记手术有效性）
+    returned_migrant_visit = "returned_migrant_visit"  # 返乡人员随访
+    missed_checks_visit = "missed_checks_visit"  # 连续两轮三查不到位：上门服务、外出督查（乡镇）
 
+
+VISIT_KINDS = frozenset(
+    {
+        FollowUpKind.postpartum_visit,
+        FollowUpKind.pill_user_visit,
+        FollowUpKind.post_procedure_visit,
+        FollowUpKind.returned_migrant_visit,
+        FollowUpKind.missed_checks_visit,
+    }
+)
+"""The kinds whose case is closed by recording a visit (backend/followups/visits.py)."""
 
 CASE_TYPE_FOR_KIND: dict[FollowUpKind, str] = {
     FollowUpKind.certificate_inspection: "certificate_inspection",
@@ -92,6 +110,10 @@ CASE_TYPE_FOR_KIND: dict[FollowUpKind, str] = {
     FollowUpKind.mail_back_notice: "contraception_report",
     FollowUpKind.postpartum_visit: "follow_up_visit",
     FollowUpKind.agreement_renewal: "agreement_renewal",
+    FollowUpKind.pill_user_visit: "follow_up_visit",
+    FollowUpKind.post_procedure_visit: "follow_up_visit",
+    FollowUpKind.returned_migrant_visit: "follow_up_visit",
+    FollowUpKind.missed_checks_visit: "check_home_visit",
 }
 
 
@@ -110,6 +132,9 @@ class FollowUpRules(BaseModel):
     check_rounds_enabled: bool = True
     check_rounds_per_year: int = 2
     key_subject_check_rounds_per_year: int = 4
+    check_round_grace_days: int = Field(default=10, ge=0, le=60)
+    missed_rounds_before_visit: int = Field(default=2, ge=1, le=4)
+    missed_checks_visit_days: int = Field(default=15, ge=1, le=90)
 
     mail_back_enabled: bool = True
     mail_back_lead_months: int = Field(default=1, ge=1, le=3)
@@ -122,6 +147,17 @@ class FollowUpRules(BaseModel):
     agreement_renewal_enabled: bool = True
     agreement_renewal_lead_days: int = Field(default=30, ge=0, le=180)
 
+    pill_user_visits_enabled: bool = True
+    pill_user_visit_months: int = 1
+
+    post_procedure_visits_enabled: bool = True
+    post_procedure_visit_months: tuple[int, ...] = (1, 3, 6, 12)
+    post_procedure_lead_days: int = Field(default=7, ge=0, le=60)
+    post_procedure_catch_up_days: int = Field(default=30, ge=0, le=365)
+
+    returned_migrant_visits_enabled: bool = True
+    returned_migrant_visit_days: int = Field(default=15, ge=1, le=90)
+
     min_age: int = Field(default=18, ge=14, le=60)
     max_age: int = Field(default=49, ge=14, le=60)
 
@@ -130,6 +166,22 @@ class FollowUpRules(BaseModel):
     def _divides_the_year(cls, value: int) -> int:
         if value not in ROUNDS_PER_YEAR_ALLOWED:
             raise ValueError(f"rounds per year must be one of {', '.join(map(str, ROUNDS_PER_YEAR_ALLOWED))}")
+        return value
+
+    @field_validator("pill_user_visit_months")
+    @classmethod
+    def _months_divide_the_year(cls, value: int) -> int:
+        if value not in MONTHS_PER_VISIT_ALLOWED:
+            raise ValueError(f"months between visits must be one of {', '.join(map(str, MONTHS_PER_VISIT_ALLOWED))}")
+        return value
+
+    @field_validator("post_procedure_visit_months")
+    @classmethod
+    def _increasing_months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not 1 <= len(value) <= 6 or any(not 1 <= months <= 36 for months in value):
+            raise ValueError("one to six visits, each 1 to 36 months after the procedure")
+        if any(later <= earlier for earlier, later in zip(value, value[1:], strict=False)):
+            raise ValueError("the months must increase")
         return value
 
     @model_validator(mode="after")
@@ -319,3 +371,45 @@ def postpartum_birth_bounds(day: date, rules: FollowUpRules) -> tuple[date, date
         day - timedelta(days=rules.postpartum_visit_days + rules.postpartum_visit_catch_up_days),
         day - timedelta(days=rules.postpartum_visit_days - rules.postpartum_visit_lead_days),
     )
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; a day the month lacks becomes its last day (31 January + 1 → 28/29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def pill_user_window(day: date, months: int) -> RoundWindow:
+    """The pill users' visit window containing `day`: the year split into runs of `months` months (1: each
+    calendar month). Its period names the year and the first month (2026-12, then 2027-01 across the year's end)."""
+    return check_round_window(day, 12 // months)
+
+
+def visit_period(window: RoundWindow) -> str:
+    """The period of a pill users' visit window: year and first month, e.g. 2027-01."""
+    return f"{window.year}-{window.start.month:02d}"
+
+
+def post_procedure_visits_due(procedure_on: date, day: date, rules: FollowUpRules) -> list[tuple[int, date]]:
+    """The visits after a procedure on `procedure_on` that should have a case on `day`: (months after, due day) for
+    each visit opened `post_procedure_lead_days` before it is due and not yet `post_procedure_catch_up_days` past."""
+    found = []
+    for months in rules.post_procedure_visit_months:
+        due = add_months(procedure_on, months)
+        if (
+            due - timedelta(days=rules.post_procedure_lead_days)
+            <= day
+            <= due + timedelta(days=rules.post_procedure_catch_up_days)
+        ):
+            found.append((months, due))
+    return found
+
+
+def post_procedure_bounds(day: date, rules: FollowUpRules) -> tuple[date, date]:
+    """(earliest, latest) procedure dates, both included, that may have a visit due on `day` (a few days wide on
+    each side: the month arithmetic is checked again per person)."""
+    longest, shortest = max(rules.post_procedure_visit_months), min(rules.post_procedure_visit_months)
+    earliest = add_months(day - timedelta(days=rules.post_procedure_catch_up_days), -longest) - timedelta(days=3)
+    latest = add_months(day + timedelta(days=rules.post_procedure_lead_days), -shortest) + timedelta(days=3)
+    return earliest, latest

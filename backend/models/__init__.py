@@ -2,6 +2,14 @@
 
 from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
+from backend.models.campaign import (
+    Campaign,
+    CampaignFinding,
+    CampaignItem,
+    CampaignKind,
+    CampaignStatus,
+    CampaignUnit,
+)
 from backend.models.case import (
     Case,
     CaseAlert,
@@ -15,6 +23,22 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.check import (
+    CheckPlace,
+    CheckResult,
+    CheckRound,
+    CheckRoundStatus,
+    GynaecologyFinding,
+    IudFinding,
+    PregnancyFinding,
+)
+from backend.models.contraceptive import (
+    ContraceptiveProduct,
+    DistributionPoint,
+    DistributionPointKind,
+    MovementKind,
+    StockMovement,
+)
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -25,6 +49,9 @@ from backend.models.document import (
     IssuedDocumentKind,
     IssuedDocumentStatus,
 )
+from backend.models.followup import FollowUpVisit, VisitMethod
+from backend.models.free_service import CostBearer, FreeService, FreeServiceItem
+from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, RoleGrantRequest, User, UserSession
 from backend.models.intake import (
     DeliveryStatus,
@@ -60,6 +87,34 @@ from backend.models.verification import (
 
 __all__ = [
     "FormSubmission",
+    "CostBearer",
+    "FreeService",
+    "FreeServiceItem",
+    "Campaign",
+    "CampaignFinding",
+    "CampaignItem",
+    "CampaignKind",
+    "CampaignStatus",
+    "CampaignUnit",
+    "BusinessType",
+    "Employer",
+    "Occupancy",
+    "OccupancyKind",
+    "RentalHouse",
+    "ContraceptiveProduct",
+    "DistributionPoint",
+    "DistributionPointKind",
+    "MovementKind",
+    "StockMovement",
+    "CheckPlace",
+    "CheckResult",
+    "CheckRound",
+    "CheckRoundStatus",
+    "GynaecologyFinding",
+    "IudFinding",
+    "PregnancyFinding",
+    "FollowUpVisit",
+    "VisitMethod",
     "OPEN_STATES",
     "REPLIED_STATES",
     "Channel",

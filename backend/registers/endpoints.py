@@ -14,7 +14,7 @@ from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.registers import service
 from backend.registers.auth import RegistersRead
-from backend.registers.definitions import REGISTERS
+from backend.registers.catalog import REGISTERS
 from backend.registers.rendering import content_disposition
 from backend.registers.schemas import RegisterFormat, RegisterPage
 

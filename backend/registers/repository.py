@@ -50,6 +50,31 @@ class RegisterFilter:
     period_to: date | None = None
 
 
+def scoped(
+    statement: RegisterSelect,
+    unit: InstrumentedAttribute[str],
+    period: InstrumentedAttribute[date] | InstrumentedAttribute[date | None] | InstrumentedAttribute[datetime],
+    register_filter: RegisterFilter,
+    *,
+    timestamps: bool = False,
+) -> RegisterSelect:
+    """`statement` narrowed to the filter: the caller's subtrees on `unit` (one list per permission, intersected),
+    the chosen subtree, and the period on `period` (a date column, or a timestamp column with `timestamps`).
+    Every register's query ends here, the domains' own registers too (backend/registers/village.py)."""
+    conditions: list[ColumnElement[bool]] = [under_roots(unit, list(roots)) for roots in register_filter.roots]
+    if register_filter.org_unit:
+        conditions.append(subtree(unit, register_filter.org_unit))
+    if register_filter.period_from is not None:
+        start: date | datetime = register_filter.period_from
+        conditions.append(period >= (start_of_day(register_filter.period_from) if timestamps else start))
+    if register_filter.period_to is not None:
+        if timestamps:
+            conditions.append(period < start_of_day(register_filter.period_to + timedelta(days=1)))
+        else:
+            conditions.append(period <= register_filter.period_to)
+    return statement.where(*conditions)
+
+
 class RegisterRepository(TenantScopedRepository[Person]):
     """The registers read persons, their certificates and cases; each query names the tables it joins."""
 
@@ -64,18 +89,7 @@ class RegisterRepository(TenantScopedRepository[Person]):
         *,
         timestamps: bool = False,
     ) -> RegisterSelect:
-        conditions: list[ColumnElement[bool]] = [under_roots(unit, list(roots)) for roots in register_filter.roots]
-        if register_filter.org_unit:
-            conditions.append(subtree(unit, register_filter.org_unit))
-        if register_filter.period_from is not None:
-            start: date | datetime = register_filter.period_from
-            conditions.append(period >= (start_of_day(register_filter.period_from) if timestamps else start))
-        if register_filter.period_to is not None:
-            if timestamps:
-                conditions.append(period < start_of_day(register_filter.period_to + timedelta(days=1)))
-            else:
-                conditions.append(period <= register_filter.period_to)
-        return statement.where(*conditions)
+        return scoped(statement, unit, period, register_filter, timestamps=timestamps)
 
     def persons(self, direction: FlowDirection, register_filter: RegisterFilter) -> RegisterSelect:
         """Inflow or outflow register rows: (Person, children, latest valid Certificate or None, last inspection).

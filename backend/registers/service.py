@@ -34,7 +34,8 @@ from backend.core.pagination import PageParams
 from backend.models import Person
 from backend.persons.identifiers import phone_of, resident_id_of
 from backend.persons.resident_id import mask_phone, mask_resident_id
-from backend.registers.definitions import REGISTERS, Cell, Entry, EntryContext, Identifiers, Register
+from backend.registers.catalog import REGISTERS
+from backend.registers.definitions import Cell, Entry, EntryContext, Identifiers, Register
 from backend.registers.errors import ExportNotAllowed, InvalidPeriod, RegisterNotFound, RegisterUnitNotFound
 from backend.registers.rendering import (
     SERIAL_HEADER,
@@ -84,7 +85,7 @@ class _Resolved:
 
 
 def get_register(code: str) -> Register[Any]:
-    """The register with this URL name (inflow, outflow, certificates, checks, first-child), or 404."""
+    """The register with this URL name (backend/registers/catalog.py), or 404."""
     register = REGISTERS.get(code)
     if register is None:
         raise RegisterNotFound()

@@ -16,7 +16,7 @@ from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
 from backend.registers import service
 from backend.registers.auth import RegistersRead
-from backend.registers.definitions import REGISTERS
+from backend.registers.catalog import REGISTERS
 from frontend.pages.common import unit_options
 from frontend.rendering import render
 

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from backend.db.tenancy import set_tenant
 from backend.intake.submit import decrypt_payload
 from backend.persons.divisions import division_table
-from backend.registers.definitions import REGISTERS
+from backend.registers.catalog import REGISTERS
 from tests.fixtures.demo import Demo, DemoSignIn
 
 pytestmark = pytest.mark.demo

@@ -32,7 +32,7 @@ LAYER_TABLE: tuple[tuple[str, int, str], ...] = (
     (
         "domain vocabulary",
         30,
-        r"backend\.[a-z_]+\.(errors|schemas|types|workdays|resident_id|identifiers|names|divisions)",
+        r"backend\.[a-z_]+\.(errors|schemas|types|rules|workdays|resident_id|identifiers|names|divisions)",
     ),
     ("services", 50, r"backend\.[a-z_]+(\.[a-z_]+)*"),
 )

@@ -17,17 +17,10 @@ from temporalio.exceptions import ApplicationError
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
+from backend.followups.config import enabled_case_type_codes, enabled_kinds, load_rules
+from backend.followups.opening import FollowUpDue, existing_followup_keys, planner_principal
 from backend.followups.rules import InvalidFollowUpRules
-from backend.followups.service import (
-    FollowUpDue,
-    enabled_case_type_codes,
-    enabled_kinds,
-    existing_followup_keys,
-    load_rules,
-    open_followups,
-    plan_followups,
-    planner_principal,
-)
+from backend.followups.service import open_followups, plan_followups
 from backend.models import Tenant
 from backend.tenants.errors import TenantNotFound
 from backend.tenants.service import enter_tenant, list_tenants

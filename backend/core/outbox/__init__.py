@@ -14,6 +14,7 @@ contract is docs/adr/0010-typed-outbox-contract.md.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -39,6 +40,7 @@ class OutboxKind(StrEnum):
     verification_start = "verification.start"  # start a verification request's deadline workflow
     verification_settle = "verification.settle"  # answered, rejected or withdrawn: stop its timers
     verification_replan = "verification.replan"  # the answer's due moment was recounted
+    check_rounds_watch = "check_rounds.watch"  # watch a check-round window: settle its missed rounds when it ends
 
 
 class OutboxPayload(BaseModel):
@@ -107,9 +109,27 @@ class ReplanVerification(VerificationWorkflowMessage):
     kind: ClassVar[OutboxKind] = OutboxKind.verification_replan
 
 
+class WatchCheckRounds(OutboxPayload):
+    """Start the watch of one county's check-round window (id `check-rounds:<tenant_code>:<window_end>`): when
+    the window and its grace days have passed, its rounds without a result are settled as missed."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.check_rounds_watch
+    tenant_id: uuid.UUID
+    tenant_code: str
+    window_end: date
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
-    for model in (StartCase, ActOnCase, ReplanCase, StartVerification, SettleVerification, ReplanVerification)
+    for model in (
+        StartCase,
+        ActOnCase,
+        ReplanCase,
+        StartVerification,
+        SettleVerification,
+        ReplanVerification,
+        WatchCheckRounds,
+    )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from backend.authz.dependencies import AUTHENTICATED
 from backend.authz.vocabulary import ROLE_TEMPLATES, Action, Role
-from backend.core.clock import utc_now
+from backend.core.clock import china_today, utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import (
@@ -29,6 +29,8 @@ from backend.models import (
     CaseStage,
     CaseStatus,
     Channel,
+    CheckRound,
+    CheckRoundStatus,
     FlowDirection,
     Person,
     QuestionType,
@@ -83,6 +85,7 @@ async def world(database: Database, app: FastAPI) -> World:
             await add_user(database, county, f"{county.code}-resident-{key}", key)
             CASES[(county.code, key)] = await _case_at(database, county, key)
             PERSONS[(county.code, key)] = await _person_at(database, county, key)
+            ROUNDS[(county.code, key)] = [await _round_at(database, county, key) for _ in range(12)]
     for county, other in ((a, b), (b, a)):
         for key in county.units:
             VERIFICATIONS[(county.code, key)] = await _verification_to(database, other, county, key)
@@ -92,6 +95,31 @@ async def world(database: Database, app: FastAPI) -> World:
 CASES: dict[tuple[str, str], uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
+# Check rounds at every unit: the read probe looks at the first, each allowed write records the result of the next.
+ROUNDS: dict[tuple[str, str], list[uuid.UUID]] = {}
+
+
+async def _round_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    round_id, today = uuid.uuid4(), china_today()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            CheckRound(
+                id=round_id,
+                tenant_id=county.tenant.id,
+                person_id=PERSONS[(county.code, unit)],
+                org_unit_code=county.units[unit],
+                period=f"M-{round_id.hex[:8]}",
+                year=today.year,
+                round=1,
+                rounds=1,
+                window_start=today.replace(month=1, day=1),
+                window_end=today.replace(month=12, day=31),
+                key_subject=False,
+                status=CheckRoundStatus.due,
+            )
+        )
+    return round_id
 
 
 async def _person_at(database: Database, county: County, unit: str) -> uuid.UUID:
@@ -289,6 +317,42 @@ async def probe_verification_record_incoming(client: httpx.AsyncClient, county: 
     return _allowed(response, ok=201)
 
 
+async def probe_service_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get(f"/api/v1/check-rounds/{ROUNDS[(county.code, unit)][0]}"))
+
+
+async def probe_service_write(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    pool = ROUNDS[(county.code, unit)]
+    body = {
+        "checked_on": china_today().isoformat(),
+        "pregnancy": "not_pregnant",
+        "iud": "in_place",
+        "gynaecology": "normal",
+        "provider_name": "矩阵服务站",
+    }
+    allowed = _allowed(await client.post(f"/api/v1/check-rounds/{pool[-1]}/result", json=body), ok=201)
+    if allowed:
+        pool.pop()
+    return allowed
+
+
+async def probe_campaign_plan(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """A campaign is planned for a township or the county; a village target is planned by its township for that
+    village alone (no role holds campaign.plan at a village)."""
+    code = county.units[unit]
+    planner, villages = (code[:9], [code]) if len(code) == 12 else (code, [])
+    today = china_today().isoformat()
+    body = {
+        "name": "矩阵清查",
+        "kind": "monthly",
+        "period_start": today,
+        "period_end": today,
+        "org_unit_code": planner,
+        "unit_codes": villages,
+    }
+    return _allowed(await client.post("/api/v1/campaigns", json=body), ok=201)
+
+
 async def probe_document_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
     params = {"owner_kind": "person", "owner_id": str(PERSONS[(county.code, unit)])}
     return _allowed(await client.get("/api/v1/documents", params=params))
@@ -335,6 +399,9 @@ PROBES: dict[str, Probe] = {
     Action.breakglass_request: probe_breakglass_request,
     Action.tenant_provision: probe_tenant_provision,
     Action.document_read: probe_document_read,
+    Action.service_read: probe_service_read,
+    Action.service_write: probe_service_write,
+    Action.campaign_plan: probe_campaign_plan,
     Action.document_write: probe_document_write,
     Action.document_destroy: probe_document_destroy,
     Action.intake_submit: probe_intake_submit,
