@@ -184,6 +184,7 @@ def _urls(demo: Demo, county: str) -> list[str]:
         "/persons/new",
         "/persons/new?direction=outflow",
         f"/persons/{person}",
+        f"/persons/{person}/edit",
         "/certificates",
         "/certificates?inspection_due=1",
         f"/certificates/{certificate}",
