@@ -270,7 +270,8 @@ async def _edit_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     person = await service.person_in_reach(session, principal, person_id, Action.person_write)
-    read = await service.person_read(session, principal, person)
+    # The full phone number to holders of person.read_identifiers (audited, as on the person's page), masked to others.
+    read = await service.person_read(session, principal, person, reveal_identifiers=values is None)
     units = await org.list_units_in_scopes(session, principal.scopes_for(Action.person_write))
     shown = values or {name: "" if getattr(read, name) is None else str(getattr(read, name)) for name in EDIT_FIELDS}
     return render(
@@ -302,6 +303,8 @@ async def edit(request: Request, session: SessionDep, principal: PersonsWrite, p
         for name, value in form.values.items()
         if name != "version"
     }
+    if data["phone"] and data["phone"] == (await service.person_read(session, principal, person)).phone:
+        del data["phone"]  # the masked number shown to a reader without person.read_identifiers, left as it was
     data["version"] = form.values["version"] or None
     return await form.submit(
         session,

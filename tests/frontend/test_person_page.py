@@ -117,3 +117,22 @@ async def test_editing_a_person_saves_through_the_service_and_refuses_at_the_fie
         p=str(person_id),
     )
     assert audited >= 1
+
+
+async def test_a_phone_shown_masked_and_sent_back_unchanged_is_left_as_it_was(
+    demo: Demo, demo_sign_in: DemoSignIn
+) -> None:
+    """A village coordinator (no person.read_identifiers) sees the phone masked in the edit form."""
+    person_id = _value(
+        demo,
+        "SELECT id FROM persons WHERE tenant_id = current_setting('app.tenant_id')::uuid AND status = 'active'"
+        " AND org_unit_code = '330106001001' AND phone_hash IS NOT NULL ORDER BY name LIMIT 1",
+    )
+    coordinator = await demo_sign_in("330106", "xh.village")
+    form = _form((await coordinator.get(f"/persons/{person_id}/edit")).text)
+    assert "*" in form["phone"]
+    before = _value(demo, "SELECT phone_hash FROM persons WHERE id = :p", p=person_id)
+    saved = await coordinator.post(f"/persons/{person_id}/edit", data={**form, "flow_origin_destination": "安徽阜南"})
+    assert saved.status_code == 303
+    assert _value(demo, "SELECT phone_hash FROM persons WHERE id = :p", p=person_id) == before
+    assert _value(demo, "SELECT flow_origin_destination FROM persons WHERE id = :p", p=person_id) == "安徽阜南"

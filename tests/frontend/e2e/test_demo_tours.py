@@ -25,7 +25,19 @@ def test_village_coordinator_finds_her_people_and_prints_a_record(
     expect(page.locator(".start-here")).to_contain_text("人员")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="人员").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("人员")
-    page.locator("table a[href^='/persons/']").first.click()
+    expect(page.locator("table a[href^='/persons/']").first).to_be_visible()
+    # A mother of her village: her spouse, children, certificate and cases on one page.
+    mother = demo.run(
+        demo.scalar(
+            XIHU,
+            "SELECT p.id FROM persons p WHERE p.tenant_id = current_setting('app.tenant_id')::uuid"
+            " AND p.org_unit_code = '330106001001' AND p.status = 'active' AND p.spouse_id IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM case_subjects s WHERE s.person_id = p.id) ORDER BY p.name LIMIT 1",
+        )
+    )
+    page.goto(f"{live_server}/persons/{mother}")
+    expect(page.get_by_test_id("person-spouse").get_by_role("link")).to_be_visible()
+    expect(page.get_by_test_id("person-cases").get_by_role("link").first).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="流动信息")).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="配偶和子女")).to_be_visible()
     expect(page.get_by_role("button", name="打印")).to_be_visible()
@@ -44,7 +56,7 @@ def test_township_officer_sees_overdue_cases_an_answer_from_the_other_county_and
     expect(page.locator(".badge.overdue").first).to_be_visible()
     check_page(page, screenshot_dir, "tour-township-overdue")
     # A request to 阜南 that 阜南 answered, with its answer, and the case it belongs to.
-    page.goto(live_server + "/verification/outbox?state=answered")
+    page.goto(live_server + "/verification/outbox?kind=request&state=answered")
     answered = page.locator("tbody tr", has_text="已反馈：")
     expect(answered.first).to_contain_text("经核实")
     check_page(page, screenshot_dir, "tour-township-answered")
