@@ -1,8 +1,8 @@
 """Person pages: the registry list, the inflow / outflow registration form with every refused field shown next to
 the field (ID check digit, division codes from a picker), and the person's page with her certificates and the
 forms for deregistration (注销), merging a duplicate record into another, and undoing a merge (county
-supervisors). Same services as /api/v1/persons (registration, /depart, /merge, /unmerge); every form goes
-through frontend/forms.py."""
+supervisors); the edit form of her record. Same services as /api/v1/persons (registration, PATCH, /depart, /merge,
+/unmerge); every form goes through frontend/forms.py."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
+from backend.cases import views as case_views
+from backend.cases.repository import CaseFilters
 from backend.certificates import service as certificates
 from backend.certificates.repository import CertificateFilters
-from backend.core.clock import china_today
+from backend.core.clock import china_today, utc_now
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
@@ -31,9 +33,10 @@ from backend.persons.auth import PersonsRead, PersonsWrite
 from backend.persons.divisions import division_table
 from backend.persons.errors import InvalidResidentId
 from backend.persons.resident_id import parse_resident_id
-from backend.persons.schemas import PersonCreate, PersonDepart, PersonMerge, PersonUnmerge
+from backend.persons.schemas import PersonCreate, PersonDepart, PersonMerge, PersonUnmerge, PersonUpdate
 from backend.persons.validation import check_text_fields
 from frontend.forms import FieldErrors, Form, field_errors
+from frontend.pages.common import case_type_labels, unit_names
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +51,11 @@ _PICKER_LIMIT = 20
 _ID_LIKE = re.compile(r"^[0-9]{15,17}[0-9Xx]?$")
 # The forms on the person's page, each with its own prefix for its values and errors.
 _ACTION_FORMS = ("depart_", "merge_", "unmerge_")
+# The edit form: what the registration form asks, but the ID number (a new number is a new registration); an input
+# left empty clears its field, but the name, which every record has.
+EDIT_FIELDS = tuple(name for name in FORM_FIELDS if name not in ("resident_id", "sex"))
+_EDIT_EMPTY_IS_NONE = frozenset({"marital_status", "flow_date", "org_unit_code"})
+_PERSON_CASES = 50
 _CONFIRM = "请勾选确认 / tick the box to confirm"
 _REASON = "请写明理由（至少2个字） / give the reason (at least 2 characters)"
 
@@ -196,12 +204,12 @@ async def person_page(
         if can_write and person.status is PersonStatus.active
         else []
     )
-    merged_into: Person | None = None
-    if person.merged_into_id is not None:
-        try:
-            merged_into = await service.person_in_reach(session, principal, person.merged_into_id, Action.person_read)
-        except DomainError:
-            merged_into = None  # out of this reader's reach: shown without a link
+    merged_into = await _in_reach(session, principal, person.merged_into_id)
+    spouse = await _in_reach(session, principal, person.spouse_id)
+    cases: list[Any] = []
+    if principal.holds(Action.case_read):
+        filters = CaseFilters(roots=principal.scopes_for(Action.case_read), person_ids=[person_id], sort="-received_at")
+        cases, _ = await case_views.list_cases(session, principal, filters, offset=0, limit=_PERSON_CASES)
     return render(
         request,
         "persons/detail.html",
@@ -211,6 +219,11 @@ async def person_page(
             "can_write": can_write,
             "duplicates": duplicates,
             "merged_into": merged_into,
+            "spouse": spouse,
+            "cases": cases,
+            "case_types": await case_type_labels(session) if cases else {},
+            "unit_names": await _place_names(session, read.registration_division_code, read.residence_division_code),
+            "now": utc_now(),
             "can_unmerge": person.status is PersonStatus.merged
             and merged_into is not None
             and merging.may_unmerge(principal, person, merged_into),
@@ -221,6 +234,87 @@ async def person_page(
             "action_errors": {key: message for key, message in (errors or {}).items() if key.startswith(_ACTION_FORMS)},
         },
         status_code=status_code,
+    )
+
+
+async def _place_names(session: AsyncSession, *codes: str | None) -> dict[str, str]:
+    """The county's units by name, and the divisions elsewhere among `codes` (户籍地 in another county)."""
+    names = await unit_names(session)
+    table = division_table()
+    for code in codes:
+        if code and code not in names and code[:6] in table:
+            county = table[code[:6]].name  # the table holds counties; a township or village there shows its code
+            names[code] = county if len(code) == 6 else f"{county} {code}"
+    return names
+
+
+async def _in_reach(session: AsyncSession, principal: Principal, person_id: uuid.UUID | None) -> Person | None:
+    """A related record (spouse, the record this one was merged into) when the reader may see it; None otherwise
+    (shown without a link)."""
+    if person_id is None:
+        return None
+    try:
+        return await service.person_in_reach(session, principal, person_id, Action.person_read)
+    except DomainError:
+        return None
+
+
+async def _edit_form(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    person = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    # The full phone number to holders of person.read_identifiers (audited, as on the person's page), masked to others.
+    read = await service.person_read(session, principal, person, reveal_identifiers=values is None)
+    units = await org.list_units_in_scopes(session, principal.scopes_for(Action.person_write))
+    shown = values or {name: "" if getattr(read, name) is None else str(getattr(read, name)) for name in EDIT_FIELDS}
+    return render(
+        request,
+        "persons/edit.html",
+        {
+            "person": read,
+            "values": {**shown, "version": (values or {}).get("version", str(read.version))},
+            "errors": errors or {},
+            "units": [(unit.code, f"{unit.name}（{unit.code}）") for unit in units if unit.active],
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/persons/{person_id}/edit", response_class=HTMLResponse)
+async def edit_form(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
+    return await _edit_form(request, session, principal, person_id)
+
+
+@router.post("/persons/{person_id}/edit", response_class=HTMLResponse)
+async def edit(request: Request, session: SessionDep, principal: PersonsWrite, person_id: uuid.UUID) -> Response:
+    """The changed record through the service the API's PATCH uses (the version read with the form: a record
+    changed meanwhile is refused, nothing written); each refusal at its field."""
+    person = await service.person_in_reach(session, principal, person_id, Action.person_write)
+    form = await Form.read(request, (*EDIT_FIELDS, "version"))
+    data: dict[str, Any] = {
+        name: (None if name in _EDIT_EMPTY_IS_NONE and value == "" else value)
+        for name, value in form.values.items()
+        if name != "version"
+    }
+    if data["phone"] and data["phone"] == (await service.person_read(session, principal, person)).phone:
+        del data["phone"]  # the masked number shown to a reader without person.read_identifiers, left as it was
+    data["version"] = form.values["version"] or None
+    return await form.submit(
+        session,
+        PersonUpdate,
+        lambda body: service.update_person(session, principal, person, body),
+        data=data,
+        done=f"/persons/{person_id}?done=edited",
+        again=lambda errors: _edit_form(
+            request, session, principal, person_id, values=form.values, errors=errors, status_code=422
+        ),
     )
 
 

@@ -33,6 +33,9 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # numbers people read out (a case number's prefix is data and goes through the catalogue).
 LATIN_ON_CHINESE_PAGES = frozenset({"Liuguan", "PDF", "Excel", "CSV", "XLSX", "JPEG", "PNG", "TIFF", "ID"})
 READ_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
+# A machine code shown on hover beside its name (an audit action `user.login`, a scope `intake:police`): the issue
+# asks for names with their codes on hover, and a code belongs to no language.
+MACHINE_CODE = re.compile(r"[a-z0-9_]+(?:[.:][a-z0-9_]+)+")
 SKIPPED_TAGS = frozenset({"script", "style"})
 VOID_TAGS = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "col", "wbr", "area", "base"})
 
@@ -57,7 +60,11 @@ class ReaderText(HTMLParser):
         if tag not in VOID_TAGS:
             self._stack.append((tag, other_language or tag in SKIPPED_TAGS))
         if not self._hidden() and not other_language:
-            self.parts.extend(values[name] for name in READ_ATTRIBUTES if values.get(name))
+            self.parts.extend(
+                values[name]
+                for name in READ_ATTRIBUTES
+                if values.get(name) and not (name == "title" and MACHINE_CODE.fullmatch(values[name]))
+            )
 
     def handle_endtag(self, tag: str) -> None:
         while self._stack:
@@ -184,6 +191,7 @@ def _urls(demo: Demo, county: str) -> list[str]:
         "/persons/new",
         "/persons/new?direction=outflow",
         f"/persons/{person}",
+        f"/persons/{person}/edit",
         "/certificates",
         "/certificates?inspection_due=1",
         f"/certificates/{certificate}",
