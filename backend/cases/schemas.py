@@ -149,6 +149,26 @@ class CaseAlertRead(OutputSchema):
     created_at: datetime
 
 
+class MissingNoticeRead(OutputSchema):
+    person_id: uuid.UUID
+    name: str
+    registration_division_code: str | None
+
+
+class NotifyClockRead(OutputSchema):
+    """P04: the notice of a first-child registration to the spouses' registration townships, due 15 working days
+    after the registration; `missing` names the spouses whose township is still to be notified."""
+
+    registered_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    working_days: int
+    source: str
+    missing: list[MissingNoticeRead]
+    notified_at: datetime | None
+    notified_on_time: bool | None
+
+
 class CaseRead(CaseListItem):
     primary_person_id: uuid.UUID | None
     closed_at: datetime | None
@@ -159,6 +179,9 @@ class CaseRead(CaseListItem):
     subjects: list[CaseSubjectRead] = Field(default_factory=list)
     links: list[CaseLinkRead] = Field(default_factory=list)
     alerts: list[CaseAlertRead] = Field(default_factory=list)
+    notify_clock: NotifyClockRead | None = Field(
+        default=None, description="first-child registrations once registered: the notice to the registration places"
+    )
 
 
 class WorkloadRow(OutputSchema):

@@ -7,7 +7,6 @@ the timers once it exists. Due dates come from the case type's deadline rule thr
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +19,8 @@ from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
 from backend.case_types.definitions import CaseTypeDefinition
 from backend.case_types.service import effective_case_type
-from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SpouseVerificationMissing, SubjectsRefused
+from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SubjectsRefused
+from backend.cases.gates import check_statutory_gates
 from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
@@ -37,13 +37,12 @@ from backend.core.divisions import county_of
 from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import normalise_resident_id
-from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
 from workflows.cases.types import (
     ActorRef,
     CaseAction,
@@ -345,16 +344,6 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
     return row
 
 
-def _decides_first_child_registration(case: Case, request: CaseActionRequest) -> bool:
-    """The register decision of a first-child registration (P04): leaving the verification stage, or closing the
-    case as registered."""
-    if case.case_type != FIRST_CHILD_REGISTRATION:
-        return False
-    if request.action == CaseAction.advance:
-        return case.stage == CaseStage.verification
-    return request.action == CaseAction.close and request.outcome == CaseOutcome.registered
-
-
 async def request_action(
     session: AsyncSession, principal: Principal, case: Case, request: CaseActionRequest
 ) -> uuid.UUID:
@@ -374,10 +363,7 @@ async def request_action(
         raise IllegalTransition("案件未处于补正中止状态 / the case is not waiting for materials")
     if request.action == CaseAction.request_materials and case.suspended_at is not None:
         raise IllegalTransition("已在等待补正材料 / already waiting for materials")
-    if _decides_first_child_registration(case, request):
-        missing = await missing_spouse_verifications(session, case)
-        if missing:
-            raise SpouseVerificationMissing([asdict(item) for item in missing])
+    await check_statutory_gates(session, case, request)
     if request.action == CaseAction.extend:
         if not principal.can(Action.case_assign, case.org_unit_code):
             raise IllegalTransition("延期须由负责人批准 / an extension needs a supervisor's approval")

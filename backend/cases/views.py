@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
+from backend.case_types.service import effective_case_type
 from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
-from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
+from backend.cases.schemas import (
+    CaseAlertRead,
+    CaseLinkRead,
+    CaseRead,
+    CaseSubjectRead,
+    MissingNoticeRead,
+    NotifyClockRead,
+)
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
 from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage, User
@@ -28,6 +36,7 @@ from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
 from backend.persons.schemas import PersonRead
+from backend.verification.gating import NotifyClock, notify_clock
 
 DUE_SOON = timedelta(days=3)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -42,6 +51,7 @@ class CaseView:
     subjects: list[CaseSubject]
     links: list[CaseLink]
     alerts: list[CaseAlert]
+    notify_clock: NotifyClock | None = None
 
     def read(self) -> CaseRead:
         """The API's answer."""
@@ -49,14 +59,29 @@ class CaseView:
         read.subjects = [CaseSubjectRead.model_validate(subject) for subject in self.subjects]
         read.links = [CaseLinkRead.model_validate(link) for link in self.links]
         read.alerts = [CaseAlertRead.model_validate(alert) for alert in self.alerts]
+        if self.notify_clock is not None:
+            clock = self.notify_clock
+            read.notify_clock = NotifyClockRead(
+                **{name: getattr(clock, name) for name in NOTIFY_FIELDS},
+                missing=[MissingNoticeRead.model_validate(asdict(item)) for item in clock.missing],
+                notified_on_time=clock.notified_on_time,
+            )
         return read
+
+
+NOTIFY_FIELDS = ("registered_at", "due_at", "due_provisional", "working_days", "source", "notified_at")
 
 
 async def case_view(session: AsyncSession, case: Case) -> CaseView:
     """The view of a case the caller already reached (`service.get_case`)."""
     repository = CaseRepository(session)
+    clock = await notify_clock(session, case, await effective_case_type(session, case.case_type))
     return CaseView(
-        case, await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
+        case,
+        await repository.subjects(case.id),
+        await repository.links(case.id),
+        await repository.alerts(case.id),
+        clock,
     )
 
 

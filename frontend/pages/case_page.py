@@ -85,6 +85,10 @@ async def detail_page(
             "links": view.links,
             "assignee": users.get(case.assignee_id) if case.assignee_id else None,
             "days_left": await working_days_left(session, case.due_at),
+            "notify_clock": view.notify_clock,
+            "notify_days_left": await working_days_left(
+                session, view.notify_clock.due_at if view.notify_clock and view.notify_clock.missing else None
+            ),
             "timeline": timeline,
             "can_write": principal.can(Action.case_write, case.org_unit_code),
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),
