@@ -17,6 +17,7 @@ from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.county_settings.endpoints import router as county_settings_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
@@ -26,6 +27,7 @@ from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
+from backend.rewards.endpoints import router as rewards_router
 from backend.tenants.endpoints import router as tenants_router
 from backend.verification.endpoints import router as verification_router
 
@@ -55,5 +57,8 @@ for router in (
     agreements_router,
     document_verify_router,
     intake_platform_router,
+    # The accountable procedures (issue #22).
+    county_settings_router,
+    rewards_router,
 ):
     api_router.include_router(router)

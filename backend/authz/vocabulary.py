@@ -19,6 +19,7 @@ class Action(StrEnum):
     case_read = "case.read"
     case_write = "case.write"
     case_assign = "case.assign"
+    case_approve = "case.approve"  # 签批: sign the approval step of a maker-checker chain (谁签字、谁负责)
     case_audit = "case.audit"
     document_read = "document.read"
     document_write = "document.write"
@@ -76,7 +77,7 @@ _OFFICER = _CASEWORK | {
     Action.verification_request,
     Action.register_export,
 }
-_SUPERVISOR = _OFFICER | {Action.case_assign, Action.breakglass_request}
+_SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request}
 
 ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
     Role.village_coordinator: _CASEWORK | {Action.register_export},

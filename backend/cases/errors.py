@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from backend.core.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -89,3 +89,26 @@ class NotRegistrationCounty(Conflict):
             code="NOT_REGISTRATION_COUNTY",
         )
         self.extra = {"county_code": county_code, "registration_county": registration_county}
+
+
+class SameSigner(Conflict):
+    """A maker-checker chain needs a different person for each step (谁调查、谁负责;谁审核、谁负责;谁签字、谁负责)."""
+
+    def __init__(self, signed: tuple[str, str], step: tuple[str, str]) -> None:
+        super().__init__(
+            f"同一人不能签署同一案件的两个步骤：您已签署「{signed[0]}」，「{step[0]}」须由他人签署 / "
+            f"one person cannot sign two steps of one case: you signed {signed[1]}; {step[1]} must be signed by "
+            "someone else",
+            code="SAME_SIGNER",
+        )
+
+
+class SignerNotEntitled(DomainError):
+    """The caller may work on the case but holds no grant for the step's part (reviewer, signer ...)."""
+
+    def __init__(self, role: tuple[str, str], step: tuple[str, str]) -> None:
+        super().__init__(
+            detail=f"您不能作为{role[0]}签署「{step[0]}」 / you cannot sign {step[1]} as the {role[1].lower()}",
+            status_code=403,
+            code="SIGNER_NOT_ENTITLED",
+        )

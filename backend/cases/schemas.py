@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from backend.case_types.schemas import SignoffStepRead
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
 from workflows.cases.types import MAX_EXTENSION_WORKING_DAYS, CaseAction
@@ -96,6 +97,13 @@ class CaseActionRequest(InputSchema):
     reason: Reason | None = None
     outcome: CaseOutcome | None = None
     extension_working_days: int | None = Field(default=None, ge=1, le=MAX_EXTENSION_WORKING_DAYS)
+    step: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None, description="`sign`: the signature step the case waits for (`pending_step.key`)"
+    )
+    attest: bool = Field(default=False, description="`sign`: the signer confirms the step's attestation")
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = Field(
+        default=None, description="`sign`: the signer's own words, recorded with the signature"
+    )
 
 
 class CaseActionAccepted(OutputSchema):
@@ -169,6 +177,19 @@ class NotifyClockRead(OutputSchema):
     notified_on_time: bool | None
 
 
+class SignoffRead(OutputSchema):
+    """A signature of the case's maker-checker chain: the step, who signed it, when, and the words attested."""
+
+    step: str
+    stage: str
+    role: str
+    signer_id: uuid.UUID
+    signer_label: str
+    signed_at: datetime
+    attestation: str
+    note: str | None
+
+
 class CaseRead(CaseListItem):
     primary_person_id: uuid.UUID | None
     closed_at: datetime | None
@@ -179,6 +200,10 @@ class CaseRead(CaseListItem):
     subjects: list[CaseSubjectRead] = Field(default_factory=list)
     links: list[CaseLinkRead] = Field(default_factory=list)
     alerts: list[CaseAlertRead] = Field(default_factory=list)
+    signoffs: list[SignoffRead] = Field(default_factory=list)
+    pending_step: SignoffStepRead | None = Field(
+        default=None, description="the signature step the case waits for: who signs it (`action` over the case's unit)"
+    )
     notify_clock: NotifyClockRead | None = Field(
         default=None, description="first-child registrations once registered: the notice to the registration places"
     )

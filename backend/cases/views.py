@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import Action
+from backend.case_types.schemas import SignoffStepRead
 from backend.case_types.service import effective_case_type
+from backend.case_types.types import SignoffStep
 from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
 from backend.cases.schemas import (
@@ -28,10 +30,11 @@ from backend.cases.schemas import (
     CaseSubjectRead,
     MissingNoticeRead,
     NotifyClockRead,
+    SignoffRead,
 )
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
-from backend.models import Case, CaseAlert, CaseLink, CaseSubject, IntakeTriage, User
+from backend.models import Case, CaseAlert, CaseLink, CaseSignoff, CaseStage, CaseSubject, IntakeTriage, User
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
@@ -52,6 +55,8 @@ class CaseView:
     links: list[CaseLink]
     alerts: list[CaseAlert]
     notify_clock: NotifyClock | None = None
+    signoffs: tuple[CaseSignoff, ...] = ()
+    pending_step: SignoffStep | None = None
 
     def read(self) -> CaseRead:
         """The API's answer."""
@@ -59,6 +64,9 @@ class CaseView:
         read.subjects = [CaseSubjectRead.model_validate(subject) for subject in self.subjects]
         read.links = [CaseLinkRead.model_validate(link) for link in self.links]
         read.alerts = [CaseAlertRead.model_validate(alert) for alert in self.alerts]
+        read.signoffs = [SignoffRead.model_validate(signoff) for signoff in self.signoffs]
+        if self.pending_step is not None:
+            read.pending_step = SignoffStepRead.of(self.pending_step)
         if self.notify_clock is not None:
             clock = self.notify_clock
             read.notify_clock = NotifyClockRead(
@@ -75,13 +83,21 @@ NOTIFY_FIELDS = ("registered_at", "due_at", "due_provisional", "working_days", "
 async def case_view(session: AsyncSession, case: Case) -> CaseView:
     """The view of a case the caller already reached (`service.get_case`)."""
     repository = CaseRepository(session)
-    clock = await notify_clock(session, case, await effective_case_type(session, case.case_type))
+    definition = await effective_case_type(session, case.case_type)
+    signoffs = await repository.signoffs(case.id) if definition.signoffs else []
+    pending = (
+        definition.pending_step(case.stage, {signoff.step for signoff in signoffs})
+        if case.stage != CaseStage.closed
+        else None
+    )
     return CaseView(
         case,
         await repository.subjects(case.id),
         await repository.links(case.id),
         await repository.alerts(case.id),
-        clock,
+        await notify_clock(session, case, definition),
+        tuple(signoffs),
+        pending,
     )
 
 

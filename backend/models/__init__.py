@@ -15,6 +15,7 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.county_setting import CountySetting
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -45,6 +46,8 @@ from backend.models.person import (
     PersonStatus,
     Sex,
 )
+from backend.models.reward import RewardApplication, RewardPayment
+from backend.models.signoff import CaseSignoff
 from backend.models.tenant import Tenant
 from backend.models.verification import (
     OPEN_STATES,
@@ -58,6 +61,10 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "CaseSignoff",
+    "CountySetting",
+    "RewardApplication",
+    "RewardPayment",
     "OPEN_STATES",
     "REPLIED_STATES",
     "Channel",

@@ -26,6 +26,7 @@ from backend.db.tenancy import set_tenant
 from backend.models import (
     Case,
     CasePriority,
+    CaseSignoff,
     CaseStage,
     CaseStatus,
     Channel,
@@ -86,10 +87,14 @@ async def world(database: Database, app: FastAPI) -> World:
     for county, other in ((a, b), (b, a)):
         for key in county.units:
             VERIFICATIONS[(county.code, key)] = await _verification_to(database, other, county, key)
+    for county in (a, b):
+        for key in county.units:
+            REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
+REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 
@@ -116,7 +121,15 @@ async def _person_at(database: Database, county: County, unit: str) -> uuid.UUID
     return person_id
 
 
-async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
+async def _case_at(
+    database: Database,
+    county: County,
+    unit: str,
+    *,
+    case_type: str = "complaint",
+    stage: CaseStage = CaseStage.registration,
+    number: str = "M",
+) -> uuid.UUID:
     case_id = uuid.uuid4()
     async with database.sessionmaker() as session, session.begin():
         await set_tenant(session, county.tenant.id)
@@ -124,11 +137,11 @@ async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
             Case(
                 id=case_id,
                 tenant_id=county.tenant.id,
-                number=f"{county.code}-M-{unit}",
-                case_type="complaint",
+                number=f"{county.code}-{number}-{unit}",
+                case_type=case_type,
                 title="矩阵",
                 org_unit_code=county.units[unit],
-                stage=CaseStage.registration,
+                stage=stage,
                 status=CaseStatus.open,
                 priority=CasePriority.normal,
                 received_at=utc_now(),
@@ -136,6 +149,32 @@ async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
                 details={},
             )
         )
+    return case_id
+
+
+async def _reward_case_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """A reward case at `unit` waiting for its last signature (签字): investigated and reviewed by two residents,
+    so that any prober may sign it."""
+    case_id = await _case_at(database, county, unit, case_type="only_child_reward", stage=CaseStage.audit, number="R")
+    other = "t2" if unit != "t2" else "t1"
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        for step, resident in (("investigate", unit), ("review", other)):
+            signer = county.users[f"{county.code}-resident-{resident}"]
+            session.add(
+                CaseSignoff(
+                    tenant_id=county.tenant.id,
+                    case_id=case_id,
+                    step=step,
+                    stage=CaseStage.audit.value,
+                    role="矩阵",
+                    signer_id=signer.id,
+                    signer_label=signer.username,
+                    signed_at=utc_now(),
+                    attestation="矩阵",
+                    request_id=f"matrix-{step}",
+                )
+            )
     return case_id
 
 
@@ -395,6 +434,47 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
     assert await PROBES[action](client, county, unit) is want
 
 
+async def probe_case_approve(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Signing the approval step (签字) of a reward case: nothing is relayed, so the case waits for it again."""
+    case_id = REWARD_CASES[(county.code, unit)]
+    version = (await client.get(f"/api/v1/cases/{case_id}")).json().get("version", 1)
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={"version": version, "action": "sign", "step": "sign", "attest": True},
+    )
+    return _allowed(response, ok=202)
+
+
+# Actions no route declares (a service checks them on the object): each with its own probe.
+SERVICE_PROBES: dict[Action, Probe] = {Action.case_approve: probe_case_approve}
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "target_kind"),
+    [
+        (role, action, kind)
+        for role, action, kind in itertools.product(ROLE_HOME, SERVICE_PROBES, TARGET_KINDS)
+        if kind in TARGETS_FROM[ROLE_HOME[role]] or kind == "other_county"
+    ],
+    ids=lambda v: str(getattr(v, "value", v)),
+)
+async def test_matrix_service_checked_actions(
+    world: World, sign_in, role: Role, action: Action, target_kind: str
+) -> None:  # type: ignore[no-untyped-def]
+    home = ROLE_HOME[role]
+    client = await sign_in(world.a, f"{world.a.code}-{role.value}", PASSWORD)
+    if target_kind == "other_county":
+        county, unit = world.b, TARGETS_FROM[home]["own"]
+    else:
+        county, unit = world.a, TARGETS_FROM[home][target_kind]
+    # Signing needs the case (case.write) and the step's own grant over its unit.
+    want = all(
+        expected(role, needed, world.a.units[home], target_kind, county.units[unit])
+        for needed in (Action.case_write, action)
+    )
+    assert await SERVICE_PROBES[action](client, county, unit) is want
+
+
 # Spot checks that pin the role templates to the issue's words.
 @pytest.mark.parametrize(
     ("role", "action", "allowed"),
@@ -413,6 +493,11 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
         (Role.county_admin, Action.document_read, False),
         (Role.county_admin, Action.document_destroy, True),
         (Role.auditor, Action.document_write, False),
+        (Role.township_supervisor, Action.case_approve, True),
+        (Role.county_supervisor, Action.case_approve, True),
+        (Role.township_officer, Action.case_approve, False),
+        (Role.village_coordinator, Action.case_approve, False),
+        (Role.auditor, Action.case_approve, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:
