@@ -17,6 +17,7 @@ from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.complaints.endpoints import router as complaints_router
 from backend.county_settings.endpoints import router as county_settings_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
@@ -60,5 +61,6 @@ for router in (
     # The accountable procedures (issue #22).
     county_settings_router,
     rewards_router,
+    complaints_router,
 ):
     api_router.include_router(router)

@@ -54,6 +54,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/persons", "人员", Action.person_read),
     ("/certificates", "婚育证明", Action.person_read),
     ("/agreements", "责任书与协议", Action.document_read),
+    ("/complaints", "投诉举报", Action.case_read),
     ("/registers", "台账", Action.person_read),
     ("/verification/inbox", "协查", Action.verification_answer),
     ("/triage", "部门通报", Action.case_write),

@@ -17,6 +17,7 @@ from frontend.pages import (
     case_open,
     cases,
     certificates,
+    complaints,
     dashboard,
     documents,
     persons,
@@ -59,6 +60,7 @@ pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
+pages_router.include_router(complaints.router)  # /complaints/new before /complaints/{id}
 pages_router.include_router(registers.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)

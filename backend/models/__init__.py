@@ -15,6 +15,7 @@ from backend.models.case import (
     CaseTypeConfig,
 )
 from backend.models.certificate import Certificate, CertificateInspection, CertificateStatus, InspectionResult
+from backend.models.complaint import Complaint, ComplaintChannel, ComplaintKind
 from backend.models.county_setting import CountySetting
 from backend.models.document import (
     Agreement,
@@ -62,6 +63,9 @@ from backend.models.verification import (
 
 __all__ = [
     "CaseSignoff",
+    "Complaint",
+    "ComplaintChannel",
+    "ComplaintKind",
     "CountySetting",
     "RewardApplication",
     "RewardPayment",

@@ -1,5 +1,5 @@
 """Accountable procedures (issue #22): maker-checker signatures of cases, county settings, rewards and their
-payments.
+payments, complaints and reports.
 
 Every table is tenant-owned: row-level security enabled and forced, and grants for the application role only as
 needed (signatures and payments are never changed nor removed: SELECT, INSERT).
@@ -23,12 +23,14 @@ down_revision: str | None = "0011_client_context"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+CHANNELS = ("hotline", "mailbox", "letter", "visit", "online")
 # (table, the application role's privileges), in creation order.
 TABLES = (
     ("county_settings", "SELECT, INSERT, UPDATE"),
     ("case_signoffs", "SELECT, INSERT"),
     ("reward_applications", "SELECT, INSERT, UPDATE"),
     ("reward_payments", "SELECT, INSERT"),
+    ("complaints", "SELECT, INSERT, UPDATE"),
 )
 
 
@@ -128,6 +130,48 @@ def upgrade() -> None:
         _fk("reward_payments", "reward_id", "reward_applications"),
     )
     op.create_index(op.f("ix_reward_payments_reward_id"), "reward_payments", ["reward_id"], unique=False)
+    op.create_table(
+        "complaints",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("complaint", "liangfei_report", name="complaint_kind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column(
+            "channel",
+            sa.Enum(*CHANNELS, name="complaint_channel", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("org_unit_code", sa.String(length=12), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("complainant_name", sa.String(length=100), nullable=True),
+        sa.Column("complainant_contact", sa.String(length=200), nullable=True),
+        sa.Column("summary", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("practices", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("verified", sa.Boolean(), nullable=True),
+        sa.Column("reward_amount", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("reward_paid_on", sa.Date(), nullable=True),
+        sa.Column("reward_reference", sa.String(length=100), nullable=True),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        *_timestamps(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        *_tenant("complaints"),
+        _fk("complaints", "case_id", "cases"),
+        sa.UniqueConstraint("case_id", name=op.f("uq_complaints_case_id")),
+    )
+    op.create_index(
+        "ix_complaints_unit_received",
+        "complaints",
+        ["tenant_id", "org_unit_code", "received_at"],
+        unique=False,
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
     for table, privileges in TABLES:
         op.create_index(op.f(f"ix_{table}_tenant_id"), table, ["tenant_id"], unique=False)
         helpers.enable_tenant_rls(table)

@@ -30,6 +30,9 @@ from backend.models import (
     CaseStage,
     CaseStatus,
     Channel,
+    Complaint,
+    ComplaintChannel,
+    ComplaintKind,
     FlowDirection,
     Person,
     QuestionType,
@@ -90,11 +93,13 @@ async def world(database: Database, app: FastAPI) -> World:
     for county in (a, b):
         for key in county.units:
             REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
+            COMPLAINTS[(county.code, key)] = await _complaint_at(database, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
 REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
+COMPLAINTS: dict[tuple[str, str], uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 
@@ -176,6 +181,32 @@ async def _reward_case_at(database: Database, county: County, unit: str) -> uuid
                 )
             )
     return case_id
+
+
+async def _complaint_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """A named complaint at `unit`, handled by nobody: only the county supervisor may know who made it."""
+    case_id = await _case_at(database, county, unit, number="C")
+    complaint_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            Complaint(
+                id=complaint_id,
+                tenant_id=county.tenant.id,
+                case_id=case_id,
+                kind=ComplaintKind.complaint,
+                channel=ComplaintChannel.hotline,
+                received_at=utc_now(),
+                org_unit_code=county.units[unit],
+                anonymous=False,
+                complainant_name="矩阵投诉人",
+                summary="矩阵",
+                content="矩阵",
+                practices=[],
+                created_by="fixture",
+            )
+        )
+    return complaint_id
 
 
 async def _verification_to(database: Database, requester: County, responder: County, unit: str) -> uuid.UUID:
@@ -446,7 +477,21 @@ async def probe_case_approve(client: httpx.AsyncClient, county: County, unit: st
 
 
 # Actions no route declares (a service checks them on the object): each with its own probe.
-SERVICE_PROBES: dict[Action, Probe] = {Action.case_approve: probe_case_approve}
+async def probe_complaint_identity(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Reading who made a complaint (投诉人身份): anyone else reads 「保密」."""
+    response = await client.get(f"/api/v1/complaints/{COMPLAINTS[(county.code, unit)]}")
+    if response.status_code != 200:
+        return False
+    shown = response.json()["complainant_name"]
+    assert shown in ("矩阵投诉人", "保密")
+    return bool(shown == "矩阵投诉人")
+
+
+NEEDS = {Action.case_approve: Action.case_write, Action.complaint_identity: Action.case_read}
+SERVICE_PROBES: dict[Action, Probe] = {
+    Action.case_approve: probe_case_approve,
+    Action.complaint_identity: probe_complaint_identity,
+}
 
 
 @pytest.mark.parametrize(
@@ -467,10 +512,10 @@ async def test_matrix_service_checked_actions(
         county, unit = world.b, TARGETS_FROM[home]["own"]
     else:
         county, unit = world.a, TARGETS_FROM[home][target_kind]
-    # Signing needs the case (case.write) and the step's own grant over its unit.
+    # Signing needs the case (case.write), reading a complainant the complaint (case.read), and each its own grant.
     want = all(
         expected(role, needed, world.a.units[home], target_kind, county.units[unit])
-        for needed in (Action.case_write, action)
+        for needed in (NEEDS[action], action)
     )
     assert await SERVICE_PROBES[action](client, county, unit) is want
 
@@ -498,6 +543,9 @@ async def test_matrix_service_checked_actions(
         (Role.township_officer, Action.case_approve, False),
         (Role.village_coordinator, Action.case_approve, False),
         (Role.auditor, Action.case_approve, False),
+        (Role.county_supervisor, Action.complaint_identity, True),
+        (Role.township_supervisor, Action.complaint_identity, False),
+        (Role.auditor, Action.complaint_identity, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:
