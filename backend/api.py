@@ -23,6 +23,7 @@ from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router
+from backend.info_queries.endpoints import router as info_queries_router
 from backend.intake.endpoints import platform_router as intake_platform_router
 from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
@@ -62,5 +63,6 @@ for router in (
     county_settings_router,
     rewards_router,
     complaints_router,
+    info_queries_router,
 ):
     api_router.include_router(router)

@@ -28,6 +28,7 @@ from backend.models.document import (
     IssuedDocumentStatus,
 )
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, User, UserSession
+from backend.models.info_query import InfoQuery
 from backend.models.intake import (
     DeliveryStatus,
     IntakeNotification,
@@ -66,6 +67,7 @@ __all__ = [
     "Complaint",
     "ComplaintChannel",
     "ComplaintKind",
+    "InfoQuery",
     "CountySetting",
     "RewardApplication",
     "RewardPayment",

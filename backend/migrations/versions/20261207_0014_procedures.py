@@ -1,5 +1,5 @@
 """Accountable procedures (issue #22): maker-checker signatures of cases, county settings, rewards and their
-payments, complaints and reports.
+payments, complaints and reports, the information-query ledger.
 
 Every table is tenant-owned: row-level security enabled and forced, and grants for the application role only as
 needed (signatures and payments are never changed nor removed: SELECT, INSERT).
@@ -31,6 +31,7 @@ TABLES = (
     ("reward_applications", "SELECT, INSERT, UPDATE"),
     ("reward_payments", "SELECT, INSERT"),
     ("complaints", "SELECT, INSERT, UPDATE"),
+    ("info_queries", "SELECT, INSERT, UPDATE"),
 )
 
 
@@ -169,6 +170,42 @@ def upgrade() -> None:
         "ix_complaints_unit_received",
         "complaints",
         ["tenant_id", "org_unit_code", "received_at"],
+        unique=False,
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    )
+    op.create_table(
+        "info_queries",
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("org_unit_code", sa.String(length=12), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("purpose", sa.String(length=30), nullable=False),
+        sa.Column("requester_name", sa.String(length=100), nullable=True),
+        sa.Column("requester_unit", sa.String(length=200), nullable=True),
+        sa.Column("documents_seen", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("application_signed", sa.Boolean(), nullable=False),
+        sa.Column("subject_person_id", sa.Uuid(), nullable=True),
+        sa.Column("subject_name", sa.String(length=50), nullable=True),
+        sa.Column("subject_sex", sa.String(length=10), nullable=True),
+        sa.Column("subject_consent", sa.Boolean(), nullable=False),
+        sa.Column("answer", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("refusal_reason", sa.Text(), nullable=True),
+        sa.Column("handled_by", sa.String(length=80), nullable=True),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retain_until", sa.Date(), nullable=False),
+        sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("destroy_approved_by", sa.String(length=80), nullable=True),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        *_timestamps(),
+        sa.Column("version", sa.Integer(), nullable=False),
+        *_tenant("info_queries"),
+        _fk("info_queries", "subject_person_id", "persons"),
+        sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_info_queries_tenant_id_number")),
+    )
+    op.create_index(
+        "ix_info_queries_unit_requested",
+        "info_queries",
+        ["tenant_id", "org_unit_code", "requested_at"],
         unique=False,
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
