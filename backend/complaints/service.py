@@ -86,15 +86,7 @@ def _read(principal: Principal, complaint: Complaint, case: Case) -> ComplaintRe
 async def _record(
     session: AsyncSession, complaint: Complaint, case: Case, action: str, changes: dict[str, Any]
 ) -> None:
-    await audit.record(
-        session,
-        action=action,
-        entity_type=ENTITY_TYPE,
-        entity_id=complaint.id,
-        org_unit_code=complaint.org_unit_code,
-        changes=changes,
-        correlation_id=case.number,
-    )
+    await audit.record_about(session, ENTITY_TYPE, complaint, action, changes, correlation_id=case.number)
 
 
 async def record_complaint(session: AsyncSession, principal: Principal, body: ComplaintCreate) -> ComplaintRead:

@@ -46,15 +46,7 @@ def entry_read(query: InfoQuery) -> InfoQueryRead:
 
 
 async def _record(session: AsyncSession, query: InfoQuery, action: str, changes: dict[str, Any]) -> None:
-    await audit.record(
-        session,
-        action=action,
-        entity_type=ENTITY_TYPE,
-        entity_id=query.id,
-        org_unit_code=query.org_unit_code,
-        changes=changes,
-        correlation_id=query.number,
-    )
+    await audit.record_about(session, ENTITY_TYPE, query, action, changes, correlation_id=query.number)
 
 
 def _check_request(body: InfoQueryCreate) -> rules.Purpose:

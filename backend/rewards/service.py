@@ -187,15 +187,7 @@ def _snapshot(reward: RewardApplication) -> dict[str, Any]:
 async def _record(
     session: AsyncSession, reward: RewardApplication, case: Case, action: str, after: dict[str, Any]
 ) -> None:
-    await audit.record(
-        session,
-        action=action,
-        entity_type=ENTITY_TYPE,
-        entity_id=reward.id,
-        org_unit_code=reward.org_unit_code,
-        changes=audit.diff(None, after),
-        correlation_id=case.number,
-    )
+    await audit.record_about(session, ENTITY_TYPE, reward, action, audit.diff(None, after), correlation_id=case.number)
 
 
 async def get_reward(
