@@ -11,6 +11,7 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 import pytest
@@ -34,6 +35,7 @@ from backend.models import (
     ComplaintChannel,
     ComplaintKind,
     FlowDirection,
+    InfoQuery,
     Person,
     QuestionType,
     Sex,
@@ -94,12 +96,14 @@ async def world(database: Database, app: FastAPI) -> World:
         for key in county.units:
             REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
             COMPLAINTS[(county.code, key)] = await _complaint_at(database, county, key)
+            LEDGER[(county.code, key)] = await _ledger_entry_at(database, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
 REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
 COMPLAINTS: dict[tuple[str, str], uuid.UUID] = {}
+LEDGER: dict[tuple[str, str], uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 
@@ -207,6 +211,32 @@ async def _complaint_at(database: Database, county: County, unit: str) -> uuid.U
             )
         )
     return complaint_id
+
+
+async def _ledger_entry_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """An entry of the information-query ledger kept at `unit` (a newborn-name count: no person needed)."""
+    entry_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            InfoQuery(
+                id=entry_id,
+                tenant_id=county.tenant.id,
+                number=f"CX-M-{county.code}-{unit}",
+                org_unit_code=county.units[unit],
+                requested_at=utc_now(),
+                state="pending",
+                purpose="newborn_name",
+                requester_name="矩阵",
+                documents_seen=["birth_service_certificate", "id_card"],
+                application_signed=True,
+                subject_name="矩阵",
+                subject_consent=False,
+                retain_until=date(2099, 1, 1),
+                created_by="fixture",
+            )
+        )
+    return entry_id
 
 
 async def _verification_to(database: Database, requester: County, responder: County, unit: str) -> uuid.UUID:
@@ -389,7 +419,13 @@ async def probe_intake_read_status(client: httpx.AsyncClient, county: County, un
     return _allowed(await client.get(f"/api/v1/notifications/{uuid.uuid4()}"))
 
 
+async def probe_person_read_identifiers(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Reading an entry of the information-query ledger (it names requesters and the persons asked about)."""
+    return _allowed(await client.get(f"/api/v1/info-queries/{LEDGER[(county.code, unit)]}"))
+
+
 PROBES: dict[str, Probe] = {
+    Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
     Action.verification_request: probe_verification_request,
     Action.person_read: probe_person_read,
