@@ -19,7 +19,9 @@ from backend.checks.endpoints import router as checks_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.complaints.endpoints import router as complaints_router
 from backend.contraceptives.endpoints import router as contraceptives_router
+from backend.county_settings.endpoints import router as county_settings_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.followups.endpoints import router as followups_router
@@ -27,11 +29,13 @@ from backend.free_services.endpoints import router as free_services_router
 from backend.housing.endpoints import router as housing_router
 from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router, platform_requests_router, requests_router
+from backend.info_queries.endpoints import router as info_queries_router
 from backend.intake.endpoints import platform_router as intake_platform_router
 from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
+from backend.rewards.endpoints import router as rewards_router
 from backend.tenants.endpoints import router as tenants_router
 from backend.verification.endpoints import router as verification_router
 
@@ -69,5 +73,10 @@ for router in (
     housing_router,
     campaigns_router,
     free_services_router,
+    # The accountable procedures (issue #22).
+    county_settings_router,
+    rewards_router,
+    complaints_router,
+    info_queries_router,
 ):
     api_router.include_router(router)

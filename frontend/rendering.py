@@ -98,6 +98,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/persons", "人员", Action.person_read),
     ("/certificates", "婚育证明", Action.person_read),
     ("/agreements", "责任书与协议", Action.document_read),
+    ("/complaints", "投诉举报", Action.case_read),
     ("/registers", "台账", Action.person_read),
     ("/checks", "三查", Action.service_read),
     ("/followups", "随访", Action.service_read),

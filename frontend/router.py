@@ -19,6 +19,7 @@ from frontend.pages import (
     cases,
     certificates,
     checks,
+    complaints,
     contraceptives,
     dashboard,
     documents,
@@ -65,6 +66,7 @@ pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
+pages_router.include_router(complaints.router)  # /complaints/new before /complaints/{id}
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

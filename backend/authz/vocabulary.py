@@ -19,6 +19,8 @@ class Action(StrEnum):
     case_read = "case.read"
     case_write = "case.write"
     case_assign = "case.assign"
+    case_approve = "case.approve"  # 签批: sign the approval step of a maker-checker chain (谁签字、谁负责)
+    complaint_identity = "complaint.identity"  # 投诉举报人身份: beside the handling officer
     case_audit = "case.audit"
     document_read = "document.read"
     document_write = "document.write"
@@ -82,14 +84,14 @@ _OFFICER = _CASEWORK | {
     Action.register_export,
     Action.campaign_plan,
 }
-_SUPERVISOR = _OFFICER | {Action.case_assign, Action.breakglass_request}
+_SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request}
 
 ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
     Role.village_coordinator: _CASEWORK | {Action.register_export},
     Role.township_officer: _OFFICER,
     Role.township_supervisor: _SUPERVISOR,
     Role.county_officer: _OFFICER,
-    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review, Action.person_unmerge},
+    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review, Action.person_unmerge, Action.complaint_identity},
     # Reads everything in the county, changes nothing.
     Role.auditor: frozenset(
         {

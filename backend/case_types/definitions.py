@@ -6,56 +6,17 @@ a county may override (enable/disable, label, stages, required documents, deadli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, cast
 
+from backend.case_types.procedures import PROCEDURE_CASE_TYPES
+from backend.case_types.types import DEFAULT_ALERTS, AlertPolicy, CaseTypeDefinition, DeadlineRule, SignoffStep
 from backend.core.errors import FieldError
 from backend.models import CaseStage
 
 S = CaseStage
 
-
-@dataclass(frozen=True, slots=True)
-class DeadlineRule:
-    """`stage` must be finished within `working_days` working days (or `calendar_days`) of entering it.
-
-    `source` quotes the rule, so an officer can see where a deadline comes from.
-    """
-
-    stage: CaseStage
-    working_days: int | None = None
-    calendar_days: int | None = None
-    source: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    """When a deadline's alerts fire, in working days: the reminder before the due day, and the escalation
-    rungs 2 (township supervisor) and 3 (county supervisor) after it. Rung 1 (overdue) is the due moment."""
-
-    reminder_working_days: int = 2
-    escalation_working_days: tuple[int, int] = (2, 5)
-
-
-DEFAULT_ALERTS = AlertPolicy()
-
-
-@dataclass(frozen=True, slots=True)
-class CaseTypeDefinition:
-    code: str
-    label: str  # 中文 / English
-    stages: tuple[CaseStage, ...]
-    required_documents: tuple[str, ...] = ()
-    deadlines: tuple[DeadlineRule, ...] = ()
-    enabled: bool = True
-    note: str = ""
-    alerts: AlertPolicy = DEFAULT_ALERTS
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def deadline_for(self, stage: CaseStage) -> DeadlineRule | None:
-        """The deadline rule of `stage`, if the type has one."""
-        return next((rule for rule in self.deadlines if rule.stage == stage), None)
-
+__all__ = ["DEFAULT_ALERTS", "AlertPolicy", "CaseTypeDefinition", "DeadlineRule", "SignoffStep"]
 
 _FULL = (S.registration, S.verification, S.service_delivery, S.follow_up, S.audit, S.closed)
 _SIMPLE = (S.registration, S.service_delivery, S.closed)
@@ -204,6 +165,7 @@ DEFAULT_CASE_TYPES: dict[str, CaseTypeDefinition] = {
             enabled=False,
             note="2021年全国取消社会抚养费，保留以查阅历史记录 / abolished nationally in 2021; kept for history",
         ),
+        *PROCEDURE_CASE_TYPES,
     )
 }
 
@@ -359,6 +321,33 @@ def _alert_problems(alerts: Any, loc: Loc) -> list[FieldError]:
 _ALERT_KEYS = frozenset({"reminder_working_days", "escalation_working_days"})
 
 
+def _signoff_problems(
+    definition: CaseTypeDefinition, stages: tuple[CaseStage, ...], overrides: dict[str, Any], loc: Loc
+) -> list[FieldError]:
+    """A county keeps the stages where the type's signature steps are taken, and their deadlines are the steps'."""
+    stepped = {step.stage for step in definition.signoffs}
+    problems: list[FieldError] = []
+    lost = sorted(stage.value for stage in stepped - set(stages))
+    if lost:
+        names = ", ".join(lost)
+        problems.append(
+            FieldError(
+                (*loc, "stages"),
+                f"阶段 {names} 有签字步骤，不能移除 / stage(s) {names} hold signature steps and cannot be removed",
+            )
+        )
+    rules = overrides.get("deadlines")
+    for index, rule in enumerate(rules if isinstance(rules, list | tuple) else []):
+        if isinstance(rule, dict) and rule.get("stage") in {stage.value for stage in stepped}:
+            problems.append(
+                FieldError(
+                    (*loc, "deadlines", index, "stage"),
+                    "该阶段的时限由签字步骤确定 / this stage's deadlines are its signature steps'",
+                )
+            )
+    return problems
+
+
 def override_problems(
     definition: CaseTypeDefinition, enabled: bool | None, overrides: dict[str, Any], *, loc: Loc = ("body",)
 ) -> list[FieldError]:
@@ -410,6 +399,7 @@ def override_problems(
         if stage_problems:
             return problems
         stages = tuple(CaseStage(stage) for stage in overrides["stages"])
+    problems.extend(_signoff_problems(definition, stages, overrides, loc))
     if "alerts" in overrides:
         problems.extend(_alert_problems(overrides["alerts"], (*loc, "alerts")))
     if "deadlines" in overrides:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from backend.case_types.types import SignoffStep
 from backend.core.input import Code, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseStage
@@ -56,6 +57,31 @@ class DeadlineRuleRead(OutputSchema):
     source: str
 
 
+class SignoffStepRead(OutputSchema):
+    """A signature step of the type's maker-checker chain: who signs (the permission and the part), in which
+    stage, within how many working days, and the words signed."""
+
+    key: str
+    label: str
+    role: str
+    stage: CaseStage
+    action: str
+    working_days: int
+    attestation: str
+
+    @classmethod
+    def of(cls, step: SignoffStep) -> SignoffStepRead:
+        return cls(
+            key=step.key,
+            label=step.label,
+            role=step.role,
+            stage=step.stage,
+            action=step.action.value,
+            working_days=step.working_days,
+            attestation=step.attestation,
+        )
+
+
 class CaseTypeRead(OutputSchema):
     """The effective definition in this county, and what the county changed."""
 
@@ -68,5 +94,6 @@ class CaseTypeRead(OutputSchema):
     deadlines: list[DeadlineRuleRead]
     alerts: AlertPolicyRead
     note: str
+    signoffs: list[SignoffStepRead] = Field(default_factory=list)
     overridden_fields: list[str]
     version: int | None = Field(description="The override row's version (null: never configured)")

@@ -45,7 +45,13 @@ from backend.case_types.errors import (
     UnknownCaseType,
 )
 from backend.case_types.repository import CaseTypeConfigRepository
-from backend.case_types.schemas import AlertPolicyRead, CaseTypeOverrideUpdate, CaseTypeRead, DeadlineRuleRead
+from backend.case_types.schemas import (
+    AlertPolicyRead,
+    CaseTypeOverrideUpdate,
+    CaseTypeRead,
+    DeadlineRuleRead,
+    SignoffStepRead,
+)
 from backend.core.errors import StaleVersion
 from backend.models import CaseTypeConfig
 
@@ -118,6 +124,7 @@ def _read(definition: CaseTypeDefinition, row: CaseTypeConfig | None) -> CaseTyp
             escalation_working_days=list(definition.alerts.escalation_working_days),
         ),
         note=definition.note,
+        signoffs=[SignoffStepRead.of(step) for step in definition.signoffs],
         overridden_fields=overridden,
         version=row.version if row is not None else None,
     )

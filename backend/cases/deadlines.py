@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from backend.authz.vocabulary import Action, Role
 from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.case_types.definitions import AlertPolicy, CaseTypeDefinition
+from backend.cases import signing
 from backend.cases.errors import CaseNotFound
 from backend.cases.repository import CaseRepository
 from backend.cases.service import _case_type, compute_due_at, record, snapshot
@@ -152,18 +154,23 @@ def next_stage(definition: CaseTypeDefinition, stage: CaseStage) -> CaseStage | 
     return stages[stages.index(stage) + 1]
 
 
-def build_plan(case: Case, definition: CaseTypeDefinition, calendar: WorkingDayCalendar) -> DeadlinePlan:
-    """The plan of the case as it is: its running deadline (if any) and that deadline's whole ladder."""
+def build_plan(
+    case: Case, definition: CaseTypeDefinition, calendar: WorkingDayCalendar, signed: Collection[str] = ()
+) -> DeadlinePlan:
+    """The plan of the case as it is: its running deadline (if any) and that deadline's whole ladder. In a stage
+    with signature steps the running deadline is the pending step's, named after it (`audit#review@...`)."""
     following = next_stage(definition, case.stage)
     running = case.due_at is not None and case.stage != CaseStage.closed and case.status != CaseStatus.suspended
     stage_started_at = case.stage_started_at or case.received_at
+    step = definition.pending_step(case.stage, signed) if case.stage != CaseStage.closed else None
+    clock = f"{case.stage.value}#{step.key}" if step is not None else case.stage.value
     return DeadlinePlan(
         stage=case.stage.value,
         status=case.status.value,
         next_stage=following.value if following else None,
         outcome=case.outcome.value if case.outcome else None,
         stage_started_at=stage_started_at,
-        deadline_key=deadline_key(case.stage.value, stage_started_at, case.due_at) if running and case.due_at else None,
+        deadline_key=deadline_key(clock, stage_started_at, case.due_at) if running and case.due_at else None,
         due_at=case.due_at,
         due_provisional=case.due_provisional,
         reminder_working_days=definition.alerts.reminder_working_days,
@@ -173,6 +180,7 @@ def build_plan(case: Case, definition: CaseTypeDefinition, calendar: WorkingDayC
         overdue=case.overdue,
         escalation_level=case.escalation_level,
         alerts=alert_ladder(calendar, case.due_at, definition.alerts) if running and case.due_at else [],
+        signoff_step=step.key if step is not None else None,
     )
 
 
@@ -200,18 +208,19 @@ async def load_plan(session: AsyncSession, case_id: uuid.UUID, now: datetime) ->
     """
     case = await lock_case(session, case_id)
     definition = await _case_type(session, case.case_type)
+    signed = await signing.signed_steps(session, case)
     if case.stage != CaseStage.closed:
         before = _audit_snapshot(case)
         if case.stage_started_at is None:
             case.stage_started_at = case.received_at if case.stage == definition.stages[0] else now
         if case.due_at is None and case.status != CaseStatus.suspended:
             case.due_at, case.due_provisional = await compute_due_at(
-                session, definition, case.stage, case.stage_started_at
+                session, definition, case.stage, case.stage_started_at, signed
             )
         if audit.diff(before, _audit_snapshot(case)):
             await session.flush()
             await record(session, case, "case.deadline", audit.diff(before, _audit_snapshot(case)))
-    return build_plan(case, definition, await load_calendar(session))
+    return build_plan(case, definition, await load_calendar(session), signed)
 
 
 def _recipient(case: Case, alert: PlannedAlert) -> tuple[str, str | None, uuid.UUID | None]:
@@ -250,7 +259,7 @@ async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseA
     escalation level. Nothing is written when the case no longer has this deadline."""
     case = await lock_case(session, request.case_id)
     definition = await _case_type(session, case.case_type)
-    plan = build_plan(case, definition, await load_calendar(session))
+    plan = build_plan(case, definition, await load_calendar(session), await signing.signed_steps(session, case))
     if plan.deadline_key != request.deadline_key:
         return RaiseAlertResult(raised=False, current=False)
     alert = request.alert
@@ -336,6 +345,10 @@ def _action_message(action: CaseActionInput, case: Case) -> str:
         case CaseAction.advance:
             suffix = f"，{due}到期 / due {due}" if due else ""
             return f"已进入下一阶段 {case.stage.value}{suffix}"
+        case CaseAction.sign if case.stage != CaseStage.closed:
+            suffix = f"，{due}到期 / due {due}" if due else ""
+            step = action.signoff.step if action.signoff else ""
+            return f"已签字（{step}），当前阶段 {case.stage.value}{suffix} / signed {step}"
     return f"案件已办结（{case.outcome.value if case.outcome else ''}）/ the case is closed"
 
 
@@ -347,11 +360,14 @@ async def apply_action(session: AsyncSession, request: ApplyActionInput) -> Appl
     case = await lock_case(session, request.case_id)
     definition = await _case_type(session, case.case_type)
     calendar = await load_calendar(session)
+    signed = await signing.signed_steps(session, case)
     if await _already_applied(session, case, audit_request_id(action.request_id)):
         return AppliedAction(
-            plan=build_plan(case, definition, calendar), message=_action_message(action, case), replayed=True
+            plan=build_plan(case, definition, calendar, signed), message=_action_message(action, case), replayed=True
         )
-    refused = refusal(build_plan(case, definition, calendar), action, request.effective_at)
+    refused = refusal(build_plan(case, definition, calendar, signed), action, request.effective_at)
+    if refused is None and (definition.signoffs or action.action is CaseAction.sign):
+        refused = await signing.refusal(session, case, definition, action)
     if refused is not None:
         raise ActionRefused(refused)
     if action.action is CaseAction.extend:
@@ -377,16 +393,70 @@ async def apply_action(session: AsyncSession, request: ApplyActionInput) -> Appl
         case CaseAction.advance:
             following = next_stage(definition, case.stage)
             assert following is not None  # refusal() checked it
-            case.stage, case.status, case.stage_started_at = following, CaseStatus.open, at
-            case.due_at, case.due_provisional = await compute_due_at(session, definition, following, at)
-            case.overdue, case.escalation_level = False, 0
+            await _enter_stage(session, case, definition, following, at, signed)
         case CaseAction.refuse | CaseAction.close:
             outcome = CaseOutcome.refused if action.action is CaseAction.refuse else CaseOutcome(str(action.outcome))
-            case.stage, case.status, case.outcome = CaseStage.closed, CaseStatus.done, outcome
-            case.outcome_reason, case.closed_at = action.reason, at
-            case.due_at, case.due_provisional, case.overdue = None, False, False
-            case.suspended_at, case.remaining_working_days = None, None
+            _close(case, outcome, action.reason, at)
+        case CaseAction.sign:
+            signed = await _sign(session, case, definition, action, at, signed)
     await session.flush()
     changes = audit.diff(before, _audit_snapshot(case))
-    await record(session, case, f"case.{action.action.value}", changes, reason=action.reason)
-    return AppliedAction(plan=build_plan(case, definition, calendar), message=_action_message(action, case))
+    await record(session, case, f"case.{action.action.value}", changes, reason=action.reason or _signed_note(action))
+    return AppliedAction(plan=build_plan(case, definition, calendar, signed), message=_action_message(action, case))
+
+
+async def _enter_stage(
+    session: AsyncSession,
+    case: Case,
+    definition: CaseTypeDefinition,
+    stage: CaseStage,
+    at: datetime,
+    signed: Collection[str],
+) -> None:
+    """Move the case into `stage` at `at`, with the stage's (or its first signature step's) deadline."""
+    case.stage, case.status, case.stage_started_at = stage, CaseStatus.open, at
+    case.due_at, case.due_provisional = await compute_due_at(session, definition, stage, at, signed)
+    case.overdue, case.escalation_level = False, 0
+
+
+def _close(case: Case, outcome: CaseOutcome, reason: str | None, at: datetime) -> None:
+    case.stage, case.status, case.outcome = CaseStage.closed, CaseStatus.done, outcome
+    case.outcome_reason, case.closed_at = reason, at
+    case.due_at, case.due_provisional, case.overdue = None, False, False
+    case.suspended_at, case.remaining_working_days = None, None
+
+
+async def _sign(
+    session: AsyncSession,
+    case: Case,
+    definition: CaseTypeDefinition,
+    action: CaseActionInput,
+    at: datetime,
+    signed: frozenset[str],
+) -> frozenset[str]:
+    """Record the signature of the pending step (signing.refusal checked it), then run the clock on: the stage's
+    next step from `at` (the running clock restarts at each signature), or the next stage once the stage's steps
+    are all signed, or, after the type's last step, the decision (closed as registered: 予以批准). The steps
+    signed afterwards."""
+    step = definition.pending_step(case.stage, signed)
+    assert step is not None  # signing.refusal checked it
+    repository = CaseRepository(session)
+    repository.add(signing.new_signoff(case, step, action, at, audit_request_id(action.request_id)))
+    await repository.flush()
+    signed = signed | {step.key}
+    if definition.pending_step(case.stage, signed) is not None:
+        await _enter_stage(session, case, definition, case.stage, at, signed)
+        return signed
+    following = next_stage(definition, case.stage)
+    if following is None or following is CaseStage.closed:
+        _close(case, CaseOutcome.registered, None, at)
+    else:
+        await _enter_stage(session, case, definition, following, at, signed)
+    return signed
+
+
+def _signed_note(action: CaseActionInput) -> str | None:
+    """The audit event's reason for a signature: the step and the signer's note."""
+    if action.signoff is None:
+        return None
+    return f"{action.signoff.step}: {action.signoff.note}" if action.signoff.note else action.signoff.step

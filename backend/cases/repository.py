@@ -21,6 +21,7 @@ from backend.models import (
     CaseCounter,
     CaseLink,
     CasePriority,
+    CaseSignoff,
     CaseStage,
     CaseStatus,
     CaseSubject,
@@ -175,6 +176,11 @@ class CaseRepository(TenantScopedRepository[Case]):
             .where(CaseAlert.case_id == case_id)
             .order_by(CaseAlert.created_at, CaseAlert.level)
         )
+
+    async def signoffs(self, case_id: uuid.UUID) -> list[CaseSignoff]:
+        """The signatures of a case's maker-checker chain, in the order they were signed."""
+        statement = self.county_rows(CaseSignoff).where(CaseSignoff.case_id == case_id)
+        return await self.all(statement.order_by(CaseSignoff.signed_at, CaseSignoff.step))
 
     async def subject_names(self, case_id: uuid.UUID) -> list[str]:
         """The names of the case's subjects, in name order (printed on the documents issued for it)."""

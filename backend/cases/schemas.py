@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from backend.case_types.schemas import CaseTypeCode
+from backend.case_types.schemas import CaseTypeCode, SignoffStepRead
 from backend.core.input import JsonObject, MultilineText, Omittable, PastDateTime, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CaseOutcome, CasePriority, CaseStage, CaseStatus
@@ -102,6 +102,13 @@ class CaseActionRequest(InputSchema):
     reason: Reason | None = None
     outcome: CaseOutcome | None = None
     extension_working_days: int | None = Field(default=None, ge=1, le=MAX_EXTENSION_WORKING_DAYS)
+    step: Annotated[str, Text(40, 1)] | None = Field(
+        default=None, description="`sign`: the signature step the case waits for (`pending_step.key`)"
+    )
+    attest: bool = Field(default=False, description="`sign`: the signer confirms the step's attestation")
+    note: Annotated[str, MultilineText(2000, 1)] | None = Field(
+        default=None, description="`sign`: the signer's own words, recorded with the signature"
+    )
 
 
 class CaseActionAccepted(OutputSchema):
@@ -155,6 +162,39 @@ class CaseAlertRead(OutputSchema):
     created_at: datetime
 
 
+class MissingNoticeRead(OutputSchema):
+    person_id: uuid.UUID
+    name: str
+    registration_division_code: str | None
+
+
+class NotifyClockRead(OutputSchema):
+    """P04: the notice of a first-child registration to the spouses' registration townships, due 15 working days
+    after the registration; `missing` names the spouses whose township is still to be notified."""
+
+    registered_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    working_days: int
+    source: str
+    missing: list[MissingNoticeRead]
+    notified_at: datetime | None
+    notified_on_time: bool | None
+
+
+class SignoffRead(OutputSchema):
+    """A signature of the case's maker-checker chain: the step, who signed it, when, and the words attested."""
+
+    step: str
+    stage: str
+    role: str
+    signer_id: uuid.UUID
+    signer_label: str
+    signed_at: datetime
+    attestation: str
+    note: str | None
+
+
 class CaseRead(CaseListItem):
     primary_person_id: uuid.UUID | None
     closed_at: datetime | None
@@ -165,6 +205,13 @@ class CaseRead(CaseListItem):
     subjects: list[CaseSubjectRead] = Field(default_factory=list)
     links: list[CaseLinkRead] = Field(default_factory=list)
     alerts: list[CaseAlertRead] = Field(default_factory=list)
+    signoffs: list[SignoffRead] = Field(default_factory=list)
+    pending_step: SignoffStepRead | None = Field(
+        default=None, description="the signature step the case waits for: who signs it (`action` over the case's unit)"
+    )
+    notify_clock: NotifyClockRead | None = Field(
+        default=None, description="first-child registrations once registered: the notice to the registration places"
+    )
 
 
 class WorkloadRow(OutputSchema):

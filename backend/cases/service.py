@@ -7,7 +7,7 @@ the timers once it exists. Due dates come from the case type's deadline rule thr
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,9 @@ from backend.authz.vocabulary import Action
 from backend.calendar.service import due_date
 from backend.case_types.definitions import CaseTypeDefinition
 from backend.case_types.service import effective_case_type
-from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SpouseVerificationMissing, SubjectsRefused
+from backend.cases import signing
+from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SubjectsRefused
+from backend.cases.gates import check_statutory_gates
 from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
@@ -37,17 +39,17 @@ from backend.core.divisions import county_of
 from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
-from backend.models import Case, CaseLink, CaseOutcome, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import normalise_resident_id
-from backend.verification.gating import FIRST_CHILD_REGISTRATION, missing_spouse_verifications
 from workflows.cases.types import (
     ActorRef,
     CaseAction,
     CaseActionInput,
+    SignoffInput,
     case_workflow_id_for,
 )
 
@@ -91,10 +93,16 @@ async def _record(
 
 
 async def compute_due_at(
-    session: AsyncSession, definition: CaseTypeDefinition, stage: CaseStage, start: datetime
+    session: AsyncSession,
+    definition: CaseTypeDefinition,
+    stage: CaseStage,
+    start: datetime,
+    signed: Collection[str] = (),
 ) -> tuple[datetime | None, bool]:
-    """End of the due day (China time) for `stage` entered at `start`; the start day is not counted."""
-    rule = definition.deadline_for(stage)
+    """End of the due day (China time) for `stage`'s running clock started at `start` (the start day is not
+    counted): the pending signature step's deadline when the stage has one (`signed`: the steps done), else the
+    stage's own rule."""
+    rule = definition.rule_for(stage, signed)
     if rule is None:
         return None, False
     start_day = china_day(start)
@@ -173,11 +181,22 @@ def _arrival_time(case_create: CaseCreate) -> datetime:
     return moment.astimezone(UTC)
 
 
-async def open_case(session: AsyncSession, principal: Principal, case_create: CaseCreate) -> Case:
-    """Open a case in a unit the caller may work in, numbered and with its first stage's due date."""
+async def open_case(
+    session: AsyncSession, principal: Principal, case_create: CaseCreate, *, through: str | None = None
+) -> Case:
+    """Open a case in a unit the caller may work in, numbered and with its first stage's due date.
+
+    A type whose cases carry a record of their own domain (a reward application, a complaint ...) names that
+    domain in `extra["opened_through"]`: its cases are opened only by it (`through`), never bare."""
     definition = await _case_type(session, case_create.case_type)
     if not definition.enabled:
         raise InvalidCase("case_type", "该案件类型已停用 / this case type is disabled")
+    opened_through = definition.extra.get("opened_through")
+    if opened_through != through:
+        raise InvalidCase(
+            "case_type",
+            f"此类案件须通过 /api/v1/{opened_through} 办理 / open this type through /api/v1/{opened_through}",
+        )
     unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
     if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
@@ -345,16 +364,6 @@ async def link_cases(session: AsyncSession, principal: Principal, case: Case, li
     return row
 
 
-def _decides_first_child_registration(case: Case, request: CaseActionRequest) -> bool:
-    """The register decision of a first-child registration (P04): leaving the verification stage, or closing the
-    case as registered."""
-    if case.case_type != FIRST_CHILD_REGISTRATION:
-        return False
-    if request.action == CaseAction.advance:
-        return case.stage == CaseStage.verification
-    return request.action == CaseAction.close and request.outcome == CaseOutcome.registered
-
-
 async def request_action(
     session: AsyncSession, principal: Principal, case: Case, request: CaseActionRequest
 ) -> uuid.UUID:
@@ -374,10 +383,8 @@ async def request_action(
         raise IllegalTransition("案件未处于补正中止状态 / the case is not waiting for materials")
     if request.action == CaseAction.request_materials and case.suspended_at is not None:
         raise IllegalTransition("已在等待补正材料 / already waiting for materials")
-    if _decides_first_child_registration(case, request):
-        missing = await missing_spouse_verifications(session, case)
-        if missing:
-            raise SpouseVerificationMissing([asdict(item) for item in missing])
+    await check_statutory_gates(session, case, request)
+    await signing.check_action(session, principal, case, await _case_type(session, case.case_type), request)
     if request.action == CaseAction.extend:
         if not principal.can(Action.case_assign, case.org_unit_code):
             raise IllegalTransition("延期须由负责人批准 / an extension needs a supervisor's approval")
@@ -393,6 +400,7 @@ async def request_action(
         reason=request.reason,
         outcome=request.outcome.value if request.outcome else None,
         extension_working_days=request.extension_working_days,
+        signoff=SignoffInput(step=request.step, note=request.note) if request.action == CaseAction.sign else None,
         # When the officer acted: the workflow counts from this, not from when the outbox delivered it.
         requested_at=utc_now(),
     )
@@ -425,7 +433,11 @@ async def recompute_due_dates(
         if case.extension_used:
             continue  # an approved extension was counted on the old schedule: the workflow re-plans it
         due_at, provisional = await compute_due_at(
-            session, definition, case.stage, case.stage_started_at or case.received_at
+            session,
+            definition,
+            case.stage,
+            case.stage_started_at or case.received_at,
+            await signing.signed_steps(session, case),
         )
         if (due_at, provisional) == (case.due_at, case.due_provisional):
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -19,20 +19,31 @@ from backend.authz.principal import Principal
 from backend.authz.service import audit_break_glass_listing
 from backend.authz.vocabulary import ROLE_TEMPLATES, Action
 from backend.calendar.service import load_calendar
+from backend.case_types.schemas import SignoffStepRead
 from backend.case_types.service import effective_case_type
+from backend.case_types.types import SignoffStep
 from backend.cases.deadlines import build_plan
 from backend.cases.errors import InvalidCase
 from backend.cases.repository import CaseFilters, CaseRepository
-from backend.cases.schemas import CaseAlertRead, CaseLinkRead, CaseRead, CaseSubjectRead
+from backend.cases.schemas import (
+    CaseAlertRead,
+    CaseLinkRead,
+    CaseRead,
+    CaseSubjectRead,
+    MissingNoticeRead,
+    NotifyClockRead,
+    SignoffRead,
+)
 from backend.core.clock import utc_now
 from backend.core.errors import DomainError
 from backend.core.outbox import get_message
 from backend.identity.repository import IdentityRepository
-from backend.models import Case, CaseAlert, CaseLink, CaseStage, CaseSubject, IntakeTriage, User
+from backend.models import Case, CaseAlert, CaseLink, CaseSignoff, CaseStage, CaseSubject, IntakeTriage, User
 from backend.persons import service as persons
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import normalise_resident_id
 from backend.persons.schemas import PersonRead
+from backend.verification.gating import NotifyClock, notify_clock
 from workflows.cases.rules import effective_time, refusal
 from workflows.cases.types import ActorRef, CaseAction, CaseActionInput, CaseActionResult
 
@@ -49,6 +60,9 @@ class CaseView:
     subjects: list[CaseSubject]
     links: list[CaseLink]
     alerts: list[CaseAlert]
+    notify_clock: NotifyClock | None = None
+    signoffs: tuple[CaseSignoff, ...] = ()
+    pending_step: SignoffStep | None = None
 
     def read(self) -> CaseRead:
         """The API's answer."""
@@ -56,14 +70,40 @@ class CaseView:
         read.subjects = [CaseSubjectRead.model_validate(subject) for subject in self.subjects]
         read.links = [CaseLinkRead.model_validate(link) for link in self.links]
         read.alerts = [CaseAlertRead.model_validate(alert) for alert in self.alerts]
+        read.signoffs = [SignoffRead.model_validate(signoff) for signoff in self.signoffs]
+        if self.pending_step is not None:
+            read.pending_step = SignoffStepRead.of(self.pending_step)
+        if self.notify_clock is not None:
+            clock = self.notify_clock
+            read.notify_clock = NotifyClockRead(
+                **{name: getattr(clock, name) for name in NOTIFY_FIELDS},
+                missing=[MissingNoticeRead.model_validate(asdict(item)) for item in clock.missing],
+                notified_on_time=clock.notified_on_time,
+            )
         return read
+
+
+NOTIFY_FIELDS = ("registered_at", "due_at", "due_provisional", "working_days", "source", "notified_at")
 
 
 async def case_view(session: AsyncSession, case: Case) -> CaseView:
     """The view of a case the caller already reached (`service.get_case`)."""
     repository = CaseRepository(session)
+    definition = await effective_case_type(session, case.case_type)
+    signoffs = await repository.signoffs(case.id) if definition.signoffs else []
+    pending = (
+        definition.pending_step(case.stage, {signoff.step for signoff in signoffs})
+        if case.stage != CaseStage.closed
+        else None
+    )
     return CaseView(
-        case, await repository.subjects(case.id), await repository.links(case.id), await repository.alerts(case.id)
+        case,
+        await repository.subjects(case.id),
+        await repository.links(case.id),
+        await repository.alerts(case.id),
+        await notify_clock(session, case, definition),
+        tuple(signoffs),
+        pending,
     )
 
 

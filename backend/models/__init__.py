@@ -32,6 +32,7 @@ from backend.models.check import (
     IudFinding,
     PregnancyFinding,
 )
+from backend.models.complaint import Complaint, ComplaintChannel, ComplaintKind
 from backend.models.contraceptive import (
     ContraceptiveProduct,
     DistributionPoint,
@@ -39,6 +40,7 @@ from backend.models.contraceptive import (
     MovementKind,
     StockMovement,
 )
+from backend.models.county_setting import CountySetting
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -53,6 +55,7 @@ from backend.models.followup import FollowUpVisit, VisitMethod
 from backend.models.free_service import CostBearer, FreeService, FreeServiceItem
 from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
 from backend.models.identity import ApiClient, BreakGlassGrant, RoleGrant, RoleGrantRequest, User, UserSession
+from backend.models.info_query import InfoQuery
 from backend.models.intake import (
     DeliveryStatus,
     IntakeNotification,
@@ -72,6 +75,8 @@ from backend.models.person import (
     PersonStatus,
     Sex,
 )
+from backend.models.reward import RewardApplication, RewardPayment
+from backend.models.signoff import CaseSignoff
 from backend.models.submission import FormSubmission
 from backend.models.tenant import Tenant
 from backend.models.verification import (
@@ -115,6 +120,14 @@ __all__ = [
     "PregnancyFinding",
     "FollowUpVisit",
     "VisitMethod",
+    "CaseSignoff",
+    "Complaint",
+    "ComplaintChannel",
+    "ComplaintKind",
+    "InfoQuery",
+    "CountySetting",
+    "RewardApplication",
+    "RewardPayment",
     "OPEN_STATES",
     "REPLIED_STATES",
     "Channel",

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.db.repository import TenantScopedRepository
 from backend.db.scoping import subtree, under_roots
 from backend.db.search import contains
-from backend.models import VerificationAlert, VerificationKind, VerificationRequest, VerificationState
+from backend.models import QuestionType, VerificationAlert, VerificationKind, VerificationRequest, VerificationState
 from backend.verification.errors import VerificationNotFound
 
 
@@ -100,6 +100,22 @@ class VerificationRepository(TenantScopedRepository[VerificationRequest]):
             VerificationRequest.state != VerificationState.withdrawn,
         )
         return set((await self.session.scalars(statement)).all())
+
+    async def notices_sent(self, case_id: uuid.UUID, question_type: QuestionType) -> dict[str, datetime]:
+        """The townships a case has sent a notice (通报) of this type to (not withdrawn), each with when the first
+        such notice left."""
+        statement = (
+            select(VerificationRequest.responder_unit_code, func.min(VerificationRequest.sent_at))
+            .where(
+                self.in_county(),
+                VerificationRequest.case_id == case_id,
+                VerificationRequest.kind == VerificationKind.notice,
+                VerificationRequest.question_type == question_type,
+                VerificationRequest.state != VerificationState.withdrawn,
+            )
+            .group_by(VerificationRequest.responder_unit_code)
+        )
+        return {township: sent_at for township, sent_at in (await self.session.execute(statement)).all()}
 
     @staticmethod
     def _filtered(

@@ -27,6 +27,16 @@ SubjectResidentId = Annotated[str, Text(24, min_length=15)]
 Evidence = Annotated[str, Text(300, min_length=2)]
 
 
+NOTICE_QUESTION_TYPES = frozenset({QuestionType.first_child_registration, QuestionType.rebirth_approval})
+"""Question types that are results to announce (通报), not questions to answer (协查): a page's one form sends
+these as notices."""
+
+
+def kind_for(question_type: QuestionType) -> VerificationKind:
+    """A notice for the question types that announce a result, a request for the others."""
+    return VerificationKind.notice if question_type in NOTICE_QUESTION_TYPES else VerificationKind.request
+
+
 class Dispatch(InputSchema):
     """How the request travels. On the platform it arrives when it is sent. By registered mail, fax or phone it
     arrives, by the norm, at the signed-for date, the time printed on the fax, or the time in the call record:

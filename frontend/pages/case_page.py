@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
+from backend.case_types.service import effective_case_type
 from backend.cases import service, views
 from backend.cases.timeline import case_timeline
 from backend.core.temporal import temporal_client
@@ -68,6 +69,24 @@ def _uuid(raw: str) -> uuid.UUID | None:
         return None
 
 
+async def _chain(session: AsyncSession, principal: Principal, case: Case, view: views.CaseView) -> dict[str, Any]:
+    """The case type's signature steps with their signatures, and whether the caller may sign the pending one (she
+    holds its permission and signed no other step of the case)."""
+    definition = await effective_case_type(session, case.case_type)
+    by_step = {signoff.step: signoff for signoff in view.signoffs}
+    pending = view.pending_step
+    signed_by_me = any(str(signoff.signer_id) == principal.id for signoff in view.signoffs)
+    return {
+        "chain": [(step, by_step.get(step.key)) for step in definition.signoffs],
+        "pending_step": pending,
+        "signed_by_me": signed_by_me,
+        "can_sign": pending is not None
+        and not signed_by_me
+        and principal.can(Action.case_write, case.org_unit_code)
+        and principal.can(pending.action, case.org_unit_code),
+    }
+
+
 async def detail_page(
     request: Request,
     session: AsyncSession,
@@ -95,6 +114,11 @@ async def detail_page(
             "links": view.links,
             "assignee": users.get(case.assignee_id) if case.assignee_id else None,
             "days_left": await working_days_left(session, case.due_at),
+            **await _chain(session, principal, case, view),
+            "notify_clock": view.notify_clock,
+            "notify_days_left": await working_days_left(
+                session, view.notify_clock.due_at if view.notify_clock and view.notify_clock.missing else None
+            ),
             "timeline": timeline,
             "can_write": principal.can(Action.case_write, case.org_unit_code),
             "can_assign": principal.can(Action.case_assign, case.org_unit_code),

@@ -30,6 +30,7 @@ from frontend.forms import FieldErrors, Form
 from frontend.pages.case_page import detail_page
 from frontend.pages.common import case_type_labels, page_count, page_number, unit_names, users_by_id
 from frontend.rendering import render
+from workflows.cases.types import CaseAction
 
 router = APIRouter(include_in_schema=False)
 
@@ -169,6 +170,8 @@ class CaseForm:
 
 ACTION_INPUTS = ("action", "version", "reason", "outcome", "extension_working_days")
 ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "action={result}", INVALID_VALUE)
+SIGN_INPUTS = ("version", "step", "attest", "note")
+SIGN_FORM = CaseForm(Action.case_write, CaseActionRequest, SIGN_INPUTS, "signed=1&action={result}", INVALID_VALUE)
 ASSIGN_INPUTS = ("assignee_id", "version")
 ASSIGN_FORM = CaseForm(Action.case_assign, AssignRequest, ASSIGN_INPUTS, "assigned=1", CHOOSE_ASSIGNEE, "assignee_id")
 
@@ -186,11 +189,14 @@ async def _case_form(
     case = await service.get_case(session, principal, case_id, case_form.action)
     form = await Form.read(request, case_form.names)
     nullable = case_form.nullable
+    data = form.given(**{nullable: form.values[nullable] or None}) if nullable else None
+    if case_form is SIGN_FORM:
+        data = form.given(action=CaseAction.sign.value, attest=form.values["attest"] == "on")
     return await form.submit(
         session,
         case_form.schema,
         lambda body: perform(case, body),
-        data=form.given(**{nullable: form.values[nullable] or None}) if nullable else None,
+        data=data,
         # The case page again; after an action, following what the workflow decides (`action=<request id>`).
         done=lambda result: f"/cases/{case.id}?{case_form.done.format(result=result)}",
         again=_again(request, session, principal, case_id),
@@ -204,6 +210,13 @@ async def case_action(request: Request, session: SessionDep, principal: CasesWri
     """Submit a human action (advance, request materials, extend, refuse, close) for the case workflow."""
     perform = partial(service.request_action, session, principal)
     return await _case_form(request, session, principal, case_id, ACTION_FORM, perform)
+
+
+@router.post("/cases/{case_id}/sign", response_class=HTMLResponse)
+async def case_sign(request: Request, session: SessionDep, principal: CasesWrite, case_id: uuid.UUID) -> Response:
+    """Sign the step of the case's maker-checker chain it waits for (谁调查、谁负责;谁审核、谁负责;谁签字、谁负责)."""
+    perform = partial(service.request_action, session, principal)
+    return await _case_form(request, session, principal, case_id, SIGN_FORM, perform)
 
 
 @router.post("/cases/{case_id}/assign", response_class=HTMLResponse)

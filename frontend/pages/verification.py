@@ -26,13 +26,14 @@ from backend.core.clock import CHINA, utc_now
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
 from backend.documents.service import NewFile
-from backend.models import VerificationKind, VerificationRequest, VerificationState
+from backend.models import QuestionType, VerificationKind, VerificationRequest, VerificationState
 from backend.org import service as org
 from backend.verification import service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.records import subject_resident_ids_shown
 from backend.verification.repository import VerificationFilters, VerificationRepository
 from backend.verification.schemas import (
+    NOTICE_QUESTION_TYPES,
     AnswerBody,
     AssignBody,
     IncomingCreate,
@@ -40,6 +41,7 @@ from backend.verification.schemas import (
     RecordedAnswer,
     RejectBody,
     VerificationCreate,
+    kind_for,
 )
 from frontend.forms import FieldErrors, Form
 from frontend.pages.common import page_count, page_number, users_by_id
@@ -386,16 +388,20 @@ async def record_answer(
 async def send_request(
     request: Request, session: SessionDep, database: DatabaseDep, principal: VerificationSend, case_id: uuid.UUID
 ) -> Response:
-    """Send a request (协查) about a subject of the case to the township of her household registration."""
+    """Send a request (协查) about a subject of the case to the township of her household registration; a notice
+    (通报) when the question type announces a result (a first-child registration, a re-birth approval)."""
     from frontend.pages.cases import detail_page  # the case page shows the refused form again
 
     form = await Form.read(request, ("person_id", "question_type", "question"), prefix="verification_")
+    notice = form.values["question_type"] in NOTICE_QUESTION_TYPES
+    # A re-birth approval's result goes to the residence place (P05); everything else to the registration place.
+    place = {"place": "residence"} if form.values["question_type"] == QuestionType.rebirth_approval else {}
     return await form.submit(
         session,
         VerificationCreate,
-        lambda body: service.send(session, database, principal, body, VerificationKind.request),
-        data=form.given(case_id=case_id),
-        done=f"/cases/{case_id}?verification=sent#verification-title",
+        lambda body: service.send(session, database, principal, body, kind_for(body.question_type)),
+        data=form.given(case_id=case_id, **place),
+        done=f"/cases/{case_id}?{'notice' if notice else 'verification'}=sent#verification-title",
         again=lambda errors: detail_page(
             request, session, principal, case_id, errors=_at_top("verification_")(errors), status_code=422
         ),

@@ -52,6 +52,14 @@ CASEWORK_DOMAINS = frozenset(
         "followups",
         "reports",
         "notifications",
+        # The accountable procedures (issue #22).
+        "county_settings",
+        "rewards",
+        "complaints",
+        "info_queries",
+        "data_review",
+        "entrustments",
+        "archive",
     }
 )
 DECISION_FORBIDDEN = frozenset({"identity", "clients", "tenants", "auth"})

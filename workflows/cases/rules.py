@@ -21,6 +21,8 @@ from workflows.cases.types import (
 )
 
 A = CaseAction
+APPROVED = "registered"
+SIGN_FIRST = "本阶段须签字完成后自动推进 / this stage moves on by its signatures: sign the pending step"
 
 
 def effective_time(plan: DeadlinePlan, action: CaseActionInput, now: datetime) -> datetime:
@@ -52,6 +54,8 @@ def refusal(plan: DeadlinePlan, action: CaseActionInput, effective_at: datetime)
         case A.advance:
             if plan.suspended:
                 return "补正期间不能推进，请先登记材料已收到 / waiting for materials: record their receipt first"
+            if plan.signoff_step is not None:
+                return SIGN_FIRST
             if plan.next_stage is None or plan.next_stage == CLOSED_STAGE:
                 return "已是最后一个办理阶段，请办结 / this is the last stage: close the case with an outcome"
         case A.request_materials:
@@ -85,6 +89,15 @@ def refusal(plan: DeadlinePlan, action: CaseActionInput, effective_at: datetime)
         case A.close:
             if action.outcome is None or action.outcome not in CASE_OUTCOMES:
                 return "办结须填写结果 / closing needs an outcome"
+            if action.outcome == APPROVED and plan.signoff_step is not None:
+                return SIGN_FIRST
             if action.outcome in OUTCOMES_NEEDING_REASON and not (action.reason or "").strip():
                 return "须书面说明理由 / a written reason is required"
+        case A.sign:
+            if action.actor.kind != "user":
+                return "只有用户可以签字 / only users sign"
+            if plan.suspended:
+                return "补正期间不能签字，请先登记材料已收到 / waiting for materials: record their receipt first"
+            if plan.signoff_step is None or action.signoff is None or action.signoff.step != plan.signoff_step:
+                return "该步骤不是本案当前待签的步骤 / this step is not the one the case waits to have signed"
     return None

@@ -63,6 +63,14 @@ class CaseAction(StrEnum):
     extend = "extend"  # 延期: once per case, approved by a supervisor, refused once overdue
     refuse = "refuse"  # 不予办理: close with a written reason
     close = "close"  # 办结 with an outcome
+    sign = "sign"  # 签字: one step of the type's maker-checker chain; the stage's last step moves the case on
+
+
+class SignoffInput(BaseModel):
+    """The step a `sign` action signs, and the signer's own note (the words attested come from the case type)."""
+
+    step: str
+    note: str | None = None
 
 
 class CaseActionInput(BaseModel):
@@ -82,6 +90,7 @@ class CaseActionInput(BaseModel):
     outcome: str | None = None
     extension_working_days: int | None = None
     requested_at: datetime | None = None
+    signoff: SignoffInput | None = None
 
 
 class CaseActionResult(BaseModel):
@@ -135,6 +144,9 @@ class DeadlinePlan(BaseModel):
     overdue: bool = False
     escalation_level: int = 0
     alerts: list[PlannedAlert] = Field(default_factory=list)
+    # The signature step the running stage waits for (the type's maker-checker chain), if any: the stage moves
+    # only by its signatures, and the deadline is the step's.
+    signoff_step: str | None = None
 
     @property
     def closed(self) -> bool:

@@ -11,6 +11,7 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 import pytest
@@ -26,12 +27,17 @@ from backend.db.tenancy import set_tenant
 from backend.models import (
     Case,
     CasePriority,
+    CaseSignoff,
     CaseStage,
     CaseStatus,
     Channel,
     CheckRound,
     CheckRoundStatus,
+    Complaint,
+    ComplaintChannel,
+    ComplaintKind,
     FlowDirection,
+    InfoQuery,
     Person,
     QuestionType,
     Sex,
@@ -89,10 +95,18 @@ async def world(database: Database, app: FastAPI) -> World:
     for county, other in ((a, b), (b, a)):
         for key in county.units:
             VERIFICATIONS[(county.code, key)] = await _verification_to(database, other, county, key)
+    for county in (a, b):
+        for key in county.units:
+            REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
+            COMPLAINTS[(county.code, key)] = await _complaint_at(database, county, key)
+            LEDGER[(county.code, key)] = await _ledger_entry_at(database, county, key)
     return World(a, b)
 
 
 CASES: dict[tuple[str, str], uuid.UUID] = {}
+REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
+COMPLAINTS: dict[tuple[str, str], uuid.UUID] = {}
+LEDGER: dict[tuple[str, str], uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 # Check rounds at every unit: the read probe looks at the first, each allowed write records the result of the next.
@@ -144,7 +158,15 @@ async def _person_at(database: Database, county: County, unit: str) -> uuid.UUID
     return person_id
 
 
-async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
+async def _case_at(
+    database: Database,
+    county: County,
+    unit: str,
+    *,
+    case_type: str = "complaint",
+    stage: CaseStage = CaseStage.registration,
+    number: str = "M",
+) -> uuid.UUID:
     case_id = uuid.uuid4()
     async with database.sessionmaker() as session, session.begin():
         await set_tenant(session, county.tenant.id)
@@ -152,11 +174,11 @@ async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
             Case(
                 id=case_id,
                 tenant_id=county.tenant.id,
-                number=f"{county.code}-M-{unit}",
-                case_type="complaint",
+                number=f"{county.code}-{number}-{unit}",
+                case_type=case_type,
                 title="矩阵",
                 org_unit_code=county.units[unit],
-                stage=CaseStage.registration,
+                stage=stage,
                 status=CaseStatus.open,
                 priority=CasePriority.normal,
                 received_at=utc_now(),
@@ -165,6 +187,84 @@ async def _case_at(database: Database, county: County, unit: str) -> uuid.UUID:
             )
         )
     return case_id
+
+
+async def _reward_case_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """A reward case at `unit` waiting for its last signature (签字): investigated and reviewed by two residents,
+    so that any prober may sign it."""
+    case_id = await _case_at(database, county, unit, case_type="only_child_reward", stage=CaseStage.audit, number="R")
+    other = "t2" if unit != "t2" else "t1"
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        for step, resident in (("investigate", unit), ("review", other)):
+            signer = county.users[f"{county.code}-resident-{resident}"]
+            session.add(
+                CaseSignoff(
+                    tenant_id=county.tenant.id,
+                    case_id=case_id,
+                    step=step,
+                    stage=CaseStage.audit.value,
+                    role="矩阵",
+                    signer_id=signer.id,
+                    signer_label=signer.username,
+                    signed_at=utc_now(),
+                    attestation="矩阵",
+                    request_id=f"matrix-{step}",
+                )
+            )
+    return case_id
+
+
+async def _complaint_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """A named complaint at `unit`, handled by nobody: only the county supervisor may know who made it."""
+    case_id = await _case_at(database, county, unit, number="C")
+    complaint_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            Complaint(
+                id=complaint_id,
+                tenant_id=county.tenant.id,
+                case_id=case_id,
+                kind=ComplaintKind.complaint,
+                channel=ComplaintChannel.hotline,
+                received_at=utc_now(),
+                org_unit_code=county.units[unit],
+                anonymous=False,
+                complainant_name="矩阵投诉人",
+                summary="矩阵",
+                content="矩阵",
+                practices=[],
+                created_by="fixture",
+            )
+        )
+    return complaint_id
+
+
+async def _ledger_entry_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """An entry of the information-query ledger kept at `unit` (a newborn-name count: no person needed)."""
+    entry_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            InfoQuery(
+                id=entry_id,
+                tenant_id=county.tenant.id,
+                number=f"CX-M-{county.code}-{unit}",
+                org_unit_code=county.units[unit],
+                requested_at=utc_now(),
+                state="pending",
+                purpose="newborn_name",
+                requester_name="矩阵",
+                documents_seen=["birth_service_certificate", "id_card"],
+                application_signed=True,
+                subject_name="矩阵",
+                subject_consent=False,
+                retain_until=date(2099, 1, 1),
+                created_by="fixture",
+            )
+        )
+    return entry_id
 
 
 async def _verification_to(database: Database, requester: County, responder: County, unit: str) -> uuid.UUID:
@@ -383,7 +483,13 @@ async def probe_intake_read_status(client: httpx.AsyncClient, county: County, un
     return _allowed(await client.get(f"/api/v1/notifications/{uuid.uuid4()}"))
 
 
+async def probe_person_read_identifiers(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Reading an entry of the information-query ledger (it names requesters and the persons asked about)."""
+    return _allowed(await client.get(f"/api/v1/info-queries/{LEDGER[(county.code, unit)]}"))
+
+
 PROBES: dict[str, Probe] = {
+    Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
     Action.verification_request: probe_verification_request,
     Action.person_read: probe_person_read,
@@ -462,6 +568,61 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
     assert await PROBES[action](client, county, unit) is want
 
 
+async def probe_case_approve(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Signing the approval step (签字) of a reward case: nothing is relayed, so the case waits for it again."""
+    case_id = REWARD_CASES[(county.code, unit)]
+    version = (await client.get(f"/api/v1/cases/{case_id}")).json().get("version", 1)
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={"version": version, "action": "sign", "step": "sign", "attest": True},
+    )
+    return _allowed(response, ok=202)
+
+
+# Actions no route declares (a service checks them on the object): each with its own probe.
+async def probe_complaint_identity(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Reading who made a complaint (投诉人身份): anyone else reads 「保密」."""
+    response = await client.get(f"/api/v1/complaints/{COMPLAINTS[(county.code, unit)]}")
+    if response.status_code != 200:
+        return False
+    shown = response.json()["complainant_name"]
+    assert shown in ("矩阵投诉人", "保密")
+    return bool(shown == "矩阵投诉人")
+
+
+NEEDS = {Action.case_approve: Action.case_write, Action.complaint_identity: Action.case_read}
+SERVICE_PROBES: dict[Action, Probe] = {
+    Action.case_approve: probe_case_approve,
+    Action.complaint_identity: probe_complaint_identity,
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "target_kind"),
+    [
+        (role, action, kind)
+        for role, action, kind in itertools.product(ROLE_HOME, SERVICE_PROBES, TARGET_KINDS)
+        if kind in TARGETS_FROM[ROLE_HOME[role]] or kind == "other_county"
+    ],
+    ids=lambda v: str(getattr(v, "value", v)),
+)
+async def test_matrix_service_checked_actions(
+    world: World, sign_in, role: Role, action: Action, target_kind: str
+) -> None:  # type: ignore[no-untyped-def]
+    home = ROLE_HOME[role]
+    client = await sign_in(world.a, f"{world.a.code}-{role.value}", PASSWORD)
+    if target_kind == "other_county":
+        county, unit = world.b, TARGETS_FROM[home]["own"]
+    else:
+        county, unit = world.a, TARGETS_FROM[home][target_kind]
+    # Signing needs the case (case.write), reading a complainant the complaint (case.read), and each its own grant.
+    want = all(
+        expected(role, needed, world.a.units[home], target_kind, county.units[unit])
+        for needed in (NEEDS[action], action)
+    )
+    assert await SERVICE_PROBES[action](client, county, unit) is want
+
+
 # Spot checks that pin the role templates to the issue's words.
 @pytest.mark.parametrize(
     ("role", "action", "allowed"),
@@ -480,6 +641,14 @@ async def test_matrix(world: World, sign_in, role: Role, action: str, target_kin
         (Role.county_admin, Action.document_read, False),
         (Role.county_admin, Action.document_destroy, True),
         (Role.auditor, Action.document_write, False),
+        (Role.township_supervisor, Action.case_approve, True),
+        (Role.county_supervisor, Action.case_approve, True),
+        (Role.township_officer, Action.case_approve, False),
+        (Role.village_coordinator, Action.case_approve, False),
+        (Role.auditor, Action.case_approve, False),
+        (Role.county_supervisor, Action.complaint_identity, True),
+        (Role.township_supervisor, Action.complaint_identity, False),
+        (Role.auditor, Action.complaint_identity, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:

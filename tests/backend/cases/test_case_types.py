@@ -194,6 +194,30 @@ class TestOverride:
         current = (await admin.get(f"/api/v1/case-types/{FIRST_CHILD}/override")).json()
         assert (current["version"], current["overridden_fields"]) == (None, [])
 
+    async def test_a_county_keeps_the_stages_and_deadlines_of_a_types_signature_steps(
+        self, county: County, sign_in: SignIn
+    ) -> None:
+        admin = await sign_in(county, "admin")
+        listed = (await admin.get("/api/v1/case-types/only_child_reward/override")).json()
+        assert [(step["key"], step["stage"], step["action"]) for step in listed["signoffs"]] == [
+            ("investigate", "verification", "case.write"),
+            ("review", "audit", "case.assign"),
+            ("sign", "audit", "case.approve"),
+        ]
+        dropped = await admin.put("/api/v1/case-types/only_child_reward", json={"stages": ["verification", "closed"]})
+        assert dropped.status_code == 422, dropped.text
+        assert dropped.json()["fields"] == [
+            {
+                "loc": ["body", "stages"],
+                "msg": "阶段 audit 有签字步骤，不能移除 / stage(s) audit hold signature steps and cannot be removed",
+            }
+        ]
+        timed = await admin.put(
+            "/api/v1/case-types/only_child_reward", json={"deadlines": [{"stage": "audit", "working_days": 3}]}
+        )
+        assert timed.status_code == 422 and _fields(timed) == ["deadlines.0.stage"]
+        assert (await admin.get("/api/v1/case-types/only_child_reward/override")).json()["version"] is None
+
     async def test_the_abolished_social_maintenance_fee_cannot_be_enabled(
         self, county: County, sign_in: SignIn
     ) -> None:

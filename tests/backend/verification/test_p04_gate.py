@@ -87,7 +87,7 @@ async def test_registering_needs_requests_to_both_spouses_registration_townships
     accepted = await _act(officer, case["id"], "advance")
     assert accepted.status_code == 202, accepted.text
     # Deferring or refusing is never blocked.
-    assert (await _act(officer, case["id"], "close", outcome="deferred")).status_code == 202
+    assert (await _act(officer, case["id"], "close", outcome="deferred", reason="材料不全")).status_code == 202
 
 
 async def test_a_spouse_registered_in_our_own_township_is_checked_locally(

@@ -252,6 +252,16 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         page.goto(f"{live_server}/cases/{case_id}")
         panel = page.locator("section", has=page.locator("#verification-title"))
         expect(panel.get_by_test_id("verification-state")).to_contain_text("已反馈：经核实，吴晓燕已婚，未生育子女。")
+        # Registered only once the registration township is notified (P04): refused in words before the notice.
+        page.get_by_label("操作").select_option("close")
+        page.get_by_label("办结结果").select_option("registered")
+        page.get_by_role("button", name="提交").click()
+        expect(page.get_by_role("alert").first).to_contain_text("以下配偶的户籍地尚未通报：吴晓燕、张伟")
+        page.get_by_label("协查对象（发往其户籍地乡镇）").select_option(label="吴晓燕")
+        page.get_by_label("协查事项").select_option("first_child_registration")
+        page.get_by_label("协查内容").fill("吴晓燕、张伟已办理一孩生育服务登记。")
+        page.get_by_role("button", name="发出协查").click()
+        expect(page.get_by_role("status")).to_have_text("通报已发出。")
         page.get_by_label("操作").select_option("close")
         page.get_by_label("办结结果").select_option("registered")
         page.get_by_role("button", name="提交").click()
@@ -263,6 +273,7 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
 
     page.goto(f"{live_server}/cases/{case_id}")
     expect(page.locator(".countdown")).to_have_text("已办结")
+    expect(page.get_by_test_id("notify-clock")).to_contain_text("已通报")  # the P04 notify clock, kept
     page.get_by_role("button", name="签发一孩生育服务登记证明").click()
     expect(page.get_by_role("status")).to_have_text("文书已签发。")
     issued = page.get_by_test_id("issued-documents")

@@ -1,0 +1,1 @@
+"""The population-information query ledger (人口信息查询, seeds-spec P19)."""
