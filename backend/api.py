@@ -26,6 +26,7 @@ from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
+from backend.reports.endpoints import kpis_router
 from backend.tenants.endpoints import router as tenants_router
 from backend.verification.endpoints import router as verification_router
 
@@ -55,5 +56,6 @@ for router in (
     agreements_router,
     document_verify_router,
     intake_platform_router,
+    kpis_router,
 ):
     api_router.include_router(router)

@@ -45,6 +45,14 @@ from backend.models.person import (
     PersonStatus,
     Sex,
 )
+from backend.models.report import (
+    Assessment,
+    AssessmentContest,
+    AssessmentScheme,
+    KpiCountyMonth,
+    KpiTarget,
+    StatisticalReport,
+)
 from backend.models.tenant import Tenant
 from backend.models.verification import (
     OPEN_STATES,
@@ -109,6 +117,12 @@ __all__ = [
     "OrgUnit",
     "OrgUnitKind",
     "Tenant",
+    "Assessment",
+    "AssessmentContest",
+    "AssessmentScheme",
+    "KpiCountyMonth",
+    "KpiTarget",
+    "StatisticalReport",
     "DeliveryStatus",
     "IntakeNotification",
     "IntakeTriage",
