@@ -9,8 +9,8 @@ from backend.authz.dependencies import Require
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 
-ReportRead = Annotated[Principal, Depends(Require(Action.report_read))]
-ReportPublish = Annotated[Principal, Depends(Require(Action.report_publish))]
+ReportsRead = Annotated[Principal, Depends(Require(Action.report_read))]
+ReportsPublish = Annotated[Principal, Depends(Require(Action.report_publish))]
 KpiConfigure = Annotated[Principal, Depends(Require(Action.kpi_configure))]
 KpiOverview = Annotated[Principal, Depends(Require(Action.kpi_overview))]
 AssessmentRead = Annotated[Principal, Depends(Require(Action.assessment_read))]

@@ -4,17 +4,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 
-from backend.core.pagination import PageParams, page_params
+from backend.core.clock import china_today
+from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.reports import service, targets
-from backend.reports.auth import KpiConfigure, ReportRead
-from backend.reports.schemas import Cockpit, KpiRead, KpiRowsPage, KpiTargetUpdate
+from backend.registers.rendering import content_disposition
+from backend.reports import reports, service, targets, xlsx
+from backend.reports.auth import KpiConfigure, ReportsPublish, ReportsRead
+from backend.reports.schemas import (
+    Cockpit,
+    KpiRead,
+    KpiRowsPage,
+    KpiTargetUpdate,
+    PublishedReportItem,
+    ReportPublish,
+    ReportRead,
+)
 from backend.reports.types import KpiCode, PeriodKind, RowPart
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+
 
 UnitQuery = Annotated[
     str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="the unit (division code)")
@@ -31,7 +50,7 @@ kpis_router = APIRouter(prefix=f"{API_V1}/kpis", tags=["kpis"])
 @kpis_router.get("", summary="The cockpit of a unit: every KPI's value, target, status, trend and ranking")
 async def get_cockpit(
     session: SessionDep,
-    principal: ReportRead,
+    principal: ReportsRead,
     unit: UnitQuery = None,
     period_kind: KindQuery = None,
     period: PeriodQuery = None,
@@ -40,7 +59,7 @@ async def get_cockpit(
 
 
 @kpis_router.get("/catalogue", summary="The KPI catalogue with this county's targets")
-async def get_catalogue(session: SessionDep, _: ReportRead) -> list[KpiRead]:
+async def get_catalogue(session: SessionDep, _: ReportsRead) -> list[KpiRead]:
     return await targets.list_kpis(session)
 
 
@@ -67,7 +86,7 @@ async def delete_target(
 @kpis_router.get("/{code}/rows", summary="The rows behind a KPI's figure (the same rows it counts)")
 async def get_kpi_rows(
     session: SessionDep,
-    principal: ReportRead,
+    principal: ReportsRead,
     code: KpiPath,
     paging: Annotated[PageParams, Depends(page_params)],
     unit: UnitQuery = None,
@@ -76,3 +95,65 @@ async def get_kpi_rows(
     part: Annotated[RowPart, Query(description="all, numerator, or the rest")] = RowPart.all,
 ) -> KpiRowsPage:
     return await service.kpi_rows(session, principal, code, unit, period_kind, period, part, paging)
+
+
+# --- statistical reports ------------------------------------------------------------------------------------
+
+reports_router = APIRouter(prefix=f"{API_V1}/reports", tags=["reports"])
+KindPath = Annotated[PeriodKind, Path(description="month, quarter, year or fp_year (1 October – 30 September)")]
+
+
+def _report_response(report: ReportRead, file_format: ReportFormat) -> ReportRead | Response:
+    if file_format is ReportFormat.json:
+        return report
+    content = xlsx.report_workbook(report, xlsx.made_on(report, china_today()))
+    filename, fallback = xlsx.report_filenames(report)
+    return Response(
+        content,
+        media_type=xlsx.MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename, fallback), "Cache-Control": "no-store"},
+    )
+
+
+_XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"model": ReportRead, "content": {xlsx.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}
+}
+FormatQuery = Annotated[ReportFormat, Query(alias="format")]
+
+
+@reports_router.get("/published", summary="Published report versions in the caller's reach, newest period first")
+async def list_published(
+    session: SessionDep,
+    principal: ReportsRead,
+    paging: Annotated[PageParams, Depends(page_params)],
+    kind: Annotated[PeriodKind | None, Query()] = None,
+    unit: UnitQuery = None,
+) -> Page[PublishedReportItem]:
+    items, total = await reports.published_reports(session, principal, kind, unit, paging)
+    return Page(items=items, total=total, page=paging.page, size=paging.size)
+
+
+@reports_router.get(
+    "/published/{report_id}", response_model=None, responses=_XLSX, summary="A published version, as frozen"
+)
+async def get_published(
+    session: SessionDep, principal: ReportsRead, report_id: uuid.UUID, file_format: FormatQuery = ReportFormat.json
+) -> ReportRead | Response:
+    return _report_response(await reports.published_report(session, principal, report_id), file_format)
+
+
+@reports_router.get("/{kind}", response_model=None, responses=_XLSX, summary="A statistical report as it stands now")
+async def get_report(
+    session: SessionDep,
+    principal: ReportsRead,
+    kind: KindPath,
+    period: PeriodQuery = None,
+    unit: UnitQuery = None,
+    file_format: FormatQuery = ReportFormat.json,
+) -> ReportRead | Response:
+    return _report_response(await reports.live_report(session, principal, kind, period, unit), file_format)
+
+
+@reports_router.post("/{kind}/publish", status_code=201, summary="Publish (freeze) a report, or a correction of it")
+async def publish(session: SessionDep, principal: ReportsPublish, kind: KindPath, body: ReportPublish) -> ReportRead:
+    return await reports.publish_report(session, principal, kind, body)

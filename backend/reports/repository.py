@@ -30,7 +30,6 @@ from sqlalchemy import (
     case,
     cast,
     column,
-    delete,
     exists,
     false,
     func,
@@ -41,11 +40,10 @@ from sqlalchemy import (
     true,
     values,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from backend.db.repository import Repository, TenantScopedRepository
+from backend.db.repository import TenantScopedRepository
 from backend.db.scoping import subtree
 from backend.models import (
     Case,
@@ -55,8 +53,6 @@ from backend.models import (
     CertificateInspection,
     CertificateStatus,
     FlowDirection,
-    KpiCountyMonth,
-    KpiTarget,
     Person,
     PersonStatus,
     Sex,
@@ -509,74 +505,3 @@ class KpiRepository(TenantScopedRepository[Case]):
             .order_by(other)
         )
         return [str(code) for code in (await self.session.scalars(statement)).all()]
-
-
-class KpiTargetRepository(TenantScopedRepository[KpiTarget]):
-    """The county's own targets (a row only for a KPI whose target the county changed)."""
-
-    model = KpiTarget
-    unit_column = None
-    entity_type = "kpi_target"
-
-    async def by_code(self) -> dict[str, KpiTarget]:
-        """The county's targets keyed by KPI code."""
-        return {target.kpi_code: target for target in await self.all(self.base())}
-
-    async def for_code(self, code: str, *, for_update: bool = False) -> KpiTarget | None:
-        """The county's target for one KPI, or None (the default applies)."""
-        statement = self.base().where(KpiTarget.kpi_code == code)
-        return await self.one_or_none(statement.with_for_update() if for_update else statement)
-
-    async def remove(self, target: KpiTarget) -> None:
-        """Delete the county's own target (back to the default)."""
-        await self.session.delete(target)
-        await self.session.flush()
-
-
-class CountyMonthRepository(TenantScopedRepository[KpiCountyMonth]):
-    """The county KPI counts per month the platform operator reads: written per county, read across counties in
-    the platform context (the table's policy admits it, for reading only)."""
-
-    model = KpiCountyMonth
-    unit_column = None
-
-    async def replace_months(
-        self, months: Sequence[date], rows: Sequence[tuple[str, date, int, int]], at: datetime
-    ) -> None:
-        """Replace the county's counts of these months by `rows` (kpi code, month, numerator, denominator)."""
-        await self.session.execute(
-            delete(KpiCountyMonth).where(self.in_county(), KpiCountyMonth.month.in_(list(months)))
-        )
-        if rows:
-            await self.session.execute(
-                insert(KpiCountyMonth).values(
-                    [
-                        {
-                            "tenant_id": self.tenant_id,
-                            "kpi_code": code,
-                            "month": month,
-                            "numerator": numerator,
-                            "denominator": denominator,
-                            "refreshed_at": at,
-                        }
-                        for code, month, numerator, denominator in rows
-                    ]
-                )
-            )
-
-
-class PlatformAggregateRepository(Repository):
-    """Every county's KPI counts per month, read in the platform context: the table's policy shows the platform
-    every county's counts (and nothing else of theirs)."""
-
-    async def county_months(self, months: Sequence[date]) -> Sequence[AnyRow]:
-        """(tenant id, kpi code, month, numerator, denominator, refreshed_at) of every county for these months."""
-        statement = select(
-            KpiCountyMonth.tenant_id,
-            KpiCountyMonth.kpi_code,
-            KpiCountyMonth.month,
-            KpiCountyMonth.numerator,
-            KpiCountyMonth.denominator,
-            KpiCountyMonth.refreshed_at,
-        ).where(KpiCountyMonth.month.in_(list(months)))
-        return (await self.session.execute(statement)).all()

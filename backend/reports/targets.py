@@ -9,7 +9,7 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.reports.errors import InvalidTarget, KpiNotFound, TargetVersionConflict
 from backend.reports.kpis import CATALOGUE, Kpi, get_kpi
-from backend.reports.repository import KpiTargetRepository
+from backend.reports.records.repository import KpiTargetRepository
 from backend.reports.schemas import KpiRead, KpiTargetUpdate
 from backend.reports.types import KpiCode
 

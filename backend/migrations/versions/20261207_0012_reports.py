@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 TENANT = helpers.TENANT_EXPRESSION
 
 
-def _tenant_fk() -> sa.Column:  # type: ignore[type-arg]
+def _tenant_fk() -> sa.Column[object]:
     return sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False)
 
 
