@@ -16,16 +16,32 @@ from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.registers.rendering import content_disposition
-from backend.reports import reports, service, targets, xlsx
-from backend.reports.auth import KpiConfigure, ReportsPublish, ReportsRead
+from backend.reports import assessments, reports, service, targets, xlsx
+from backend.reports.auth import (
+    AssessmentsContest,
+    AssessmentsManage,
+    AssessmentsRead,
+    KpiConfigure,
+    ReportsPublish,
+    ReportsRead,
+)
 from backend.reports.schemas import (
+    AssessmentItem,
+    AssessmentPublish,
+    AssessmentRead,
     Cockpit,
+    ContestAnswer,
+    ContestCreate,
+    ContestRead,
+    Counterpart,
     KpiRead,
     KpiRowsPage,
     KpiTargetUpdate,
     PublishedReportItem,
     ReportPublish,
     ReportRead,
+    SchemeRead,
+    SchemeUpdate,
 )
 from backend.reports.types import KpiCode, PeriodKind, RowPart
 
@@ -157,3 +173,92 @@ async def get_report(
 @reports_router.post("/{kind}/publish", status_code=201, summary="Publish (freeze) a report, or a correction of it")
 async def publish(session: SessionDep, principal: ReportsPublish, kind: KindPath, body: ReportPublish) -> ReportRead:
     return await reports.publish_report(session, principal, kind, body)
+
+
+# --- two-way assessment -------------------------------------------------------------------------------------
+
+assessments_router = APIRouter(prefix=f"{API_V1}/assessments", tags=["assessments"])
+YearPath = Annotated[int, Path(ge=2000, le=2100, description="the FP statistical year, named by the year it ends")]
+CountyPath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="the counterpart county's code")]
+
+
+@assessments_router.get("/{year}/scheme", summary="The county's assessment scheme of an FP year")
+async def get_scheme(session: SessionDep, principal: AssessmentsRead, year: YearPath) -> SchemeRead:
+    return await assessments.get_scheme(session, principal, year)
+
+
+@assessments_router.put("/{year}/scheme", summary="Save the county's assessment scheme (audited)")
+async def put_scheme(
+    session: SessionDep, principal: AssessmentsManage, year: YearPath, update: SchemeUpdate
+) -> SchemeRead:
+    return await assessments.save_scheme(session, principal, year, update)
+
+
+@assessments_router.get("/{year}/counterparts", summary="Counties this one exchanged requests or notices with")
+async def list_counterparts(session: SessionDep, principal: AssessmentsRead, year: YearPath) -> list[Counterpart]:
+    return [
+        Counterpart(code=code, name=name) for code, name in await assessments.counterparts(session, principal, year)
+    ]
+
+
+@assessments_router.get("/{year}/given", summary="Every version this county published in the year")
+async def list_given(session: SessionDep, principal: AssessmentsRead, year: YearPath) -> list[AssessmentItem]:
+    return await assessments.given(session, principal, year)
+
+
+@assessments_router.get("/{year}/given/{counterpart}", summary="The live score given to a counterpart county")
+async def get_given(
+    session: SessionDep, principal: AssessmentsRead, year: YearPath, counterpart: CountyPath
+) -> AssessmentRead:
+    return await assessments.score_counterpart(session, principal, year, counterpart)
+
+
+@assessments_router.post(
+    "/{year}/given/{counterpart}/publish", status_code=201, summary="Publish (freeze) the score given to a county"
+)
+async def publish_given(
+    session: SessionDep,
+    principal: AssessmentsManage,
+    year: YearPath,
+    counterpart: CountyPath,
+    body: AssessmentPublish,
+) -> AssessmentRead:
+    return await assessments.publish_counterpart(session, principal, year, counterpart, body)
+
+
+@assessments_router.get("/{year}/received", summary="The scores other counties published about this one")
+async def list_received(session: SessionDep, principal: AssessmentsRead, year: YearPath) -> list[AssessmentRead]:
+    return await assessments.received(session, principal, year)
+
+
+@assessments_router.get("/{year}/townships", summary="The live ranking of the county's townships")
+async def get_townships(session: SessionDep, principal: AssessmentsRead, year: YearPath) -> AssessmentRead:
+    return await assessments.score_townships(session, principal, year)
+
+
+@assessments_router.post("/{year}/townships/publish", status_code=201, summary="Publish (freeze) the ranking")
+async def publish_townships(
+    session: SessionDep, principal: AssessmentsManage, year: YearPath, body: AssessmentPublish
+) -> AssessmentRead:
+    return await assessments.publish_townships(session, principal, year, body)
+
+
+@assessments_router.get("/results/{assessment_id}", summary="A published assessment given or received")
+async def get_result(session: SessionDep, principal: AssessmentsRead, assessment_id: uuid.UUID) -> AssessmentRead:
+    return await assessments.get_assessment(session, principal, assessment_id)
+
+
+@assessments_router.post(
+    "/results/{assessment_id}/contests", status_code=201, summary="Contest an item of a score received (audited)"
+)
+async def post_contest(
+    session: SessionDep, principal: AssessmentsContest, assessment_id: uuid.UUID, body: ContestCreate
+) -> ContestRead:
+    return await assessments.contest(session, principal, assessment_id, body)
+
+
+@assessments_router.post("/contests/{contest_id}/answer", summary="Answer a contest (audited)")
+async def post_answer(
+    session: SessionDep, principal: AssessmentsContest, contest_id: uuid.UUID, body: ContestAnswer
+) -> ContestRead:
+    return await assessments.answer_contest(session, principal, contest_id, body)

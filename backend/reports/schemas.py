@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -328,7 +328,7 @@ class ContestCreate(InputSchema):
 
 
 class ContestAnswer(InputSchema):
-    decision: Annotated[ContestState, Field(description="upheld or dismissed")]
+    decision: Literal["upheld", "dismissed"]
     response: Reason
 
 
@@ -347,3 +347,8 @@ class ContestRead(OutputSchema):
 
 
 AssessmentRead.model_rebuild()
+
+
+class Counterpart(BaseModel):
+    code: str
+    name: str

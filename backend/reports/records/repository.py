@@ -3,18 +3,26 @@ its KPI counts per month for the platform operator, its assessment schemes, publ
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, Select, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.db.repository import Repository, TenantScopedRepository
-from backend.models import KpiCountyMonth, KpiTarget, StatisticalReport
-from backend.reports.errors import ReportNotFound
+from backend.models import (
+    Assessment,
+    AssessmentContest,
+    AssessmentScheme,
+    KpiCountyMonth,
+    KpiTarget,
+    StatisticalReport,
+)
+from backend.reports.errors import AssessmentNotFound, ContestNotFound, ReportNotFound
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 
@@ -126,3 +134,112 @@ class PlatformAggregateRepository(Repository):
             KpiCountyMonth.refreshed_at,
         ).where(KpiCountyMonth.month.in_(list(months)))
         return (await self.session.execute(statement)).all()
+
+
+class AssessmentSchemeRepository(TenantScopedRepository[AssessmentScheme]):
+    """The county's assessment scheme per FP statistical year."""
+
+    model = AssessmentScheme
+    unit_column = None
+    entity_type = "assessment_scheme"
+
+    async def for_year(self, year: int, *, for_update: bool = False) -> AssessmentScheme | None:
+        """The county's scheme of `year`, or None (the default scheme applies)."""
+        statement = self.base().where(AssessmentScheme.year == year)
+        return await self.one_or_none(statement.with_for_update() if for_update else statement)
+
+
+class AssessmentRepository(TenantScopedRepository[Assessment]):
+    """Published assessments this county gave, or was given (the table's policy shows it both)."""
+
+    model = Assessment
+    unit_column = None
+    entity_type = "assessment"
+    not_found = AssessmentNotFound
+
+    def base(self) -> Select[Assessment]:
+        """The assessments this county gave or got."""
+        return select(Assessment).where(
+            or_(Assessment.tenant_id == self.tenant_id, Assessment.assessed_tenant_id == self.tenant_id)
+        )
+
+    async def latest_given(self, kind: str, year: int, assessed_code: str) -> Assessment | None:
+        """The newest version this county published about `assessed_code` (or its townships)."""
+        statement = (
+            select(Assessment)
+            .where(
+                self.in_county(),
+                Assessment.kind == kind,
+                Assessment.year == year,
+                Assessment.assessed_county_code == assessed_code,
+            )
+            .order_by(Assessment.version_number.desc())
+            .limit(1)
+        )
+        return await self.first(statement)
+
+    async def given(self, year: int) -> list[Assessment]:
+        """Every version this county published in `year`, newest first."""
+        statement = (
+            select(Assessment)
+            .where(self.in_county(), Assessment.year == year)
+            .order_by(Assessment.assessed_county_code, Assessment.kind, Assessment.version_number.desc())
+        )
+        return await self.all(statement)
+
+    async def received(self, year: int) -> list[Assessment]:
+        """Every version other counties published about this one in `year`, newest first."""
+        statement = (
+            select(Assessment)
+            .where(
+                Assessment.assessed_tenant_id == self.tenant_id,
+                Assessment.tenant_id != self.tenant_id,
+                Assessment.year == year,
+            )
+            .order_by(Assessment.assessor_county_code, Assessment.version_number.desc())
+        )
+        return await self.all(statement)
+
+    async def by_id(self, assessment_id: uuid.UUID) -> Assessment:
+        """One assessment this county gave or got; 404 otherwise."""
+        row = await self.one_or_none(self.base().where(Assessment.id == assessment_id))
+        if row is None:
+            raise AssessmentNotFound()
+        return row
+
+
+class AssessmentContestRepository(TenantScopedRepository[AssessmentContest]):
+    """Contests this county raised, or must answer (the table's policy shows them to both)."""
+
+    model = AssessmentContest
+    unit_column = None
+    entity_type = "assessment_contest"
+    not_found = ContestNotFound
+
+    def base(self) -> Select[AssessmentContest]:
+        """The contests this county raised or must answer."""
+        return select(AssessmentContest).where(
+            or_(
+                AssessmentContest.tenant_id == self.tenant_id,
+                AssessmentContest.assessor_tenant_id == self.tenant_id,
+            )
+        )
+
+    async def for_assessments(self, assessment_ids: Sequence[uuid.UUID]) -> list[AssessmentContest]:
+        """The contests of these assessments, oldest first."""
+        if not assessment_ids:
+            return []
+        statement = self.base().where(AssessmentContest.assessment_id.in_(list(assessment_ids)))
+        return await self.all(statement.order_by(AssessmentContest.raised_at))
+
+    async def to_answer(self, contest_id: uuid.UUID) -> AssessmentContest:
+        """A contest this county must answer, locked; 404 otherwise."""
+        statement = (
+            select(AssessmentContest)
+            .where(AssessmentContest.id == contest_id, AssessmentContest.assessor_tenant_id == self.tenant_id)
+            .with_for_update()
+        )
+        row = await self.one_or_none(statement)
+        if row is None:
+            raise ContestNotFound()
+        return row
