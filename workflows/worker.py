@@ -23,6 +23,7 @@ from backend.config import Settings, get_settings
 from backend.core.logging import configure_logging
 from backend.core.temporal import connect
 from backend.db.engine import Database
+from backend.reports.overview import KpiRefresher
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
@@ -106,10 +107,13 @@ async def run_worker(settings: Settings) -> None:
         # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
         relay = asyncio.create_task(run_relay(settings, database, stop))
         intake = asyncio.create_task(run_intake(database, stop))
+        # The platform operator's county KPI counts, kept at most a few hours old.
+        kpi_refresher = asyncio.create_task(KpiRefresher(database).run(stop))
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
         await relay
         await intake
+        await kpi_refresher
     await database.dispose()
 
 

@@ -63,6 +63,7 @@ class StatisticalReport(IdMixin, TenantMixin, Base):
 
 class KpiCountyMonth(TenantMixin, Base):
     __tablename__ = "kpi_county_months"
+    __table_args__ = (Index("ix_kpi_county_months_month", "month", "kpi_code"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
     kpi_code: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -16,12 +16,13 @@ from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.registers.rendering import content_disposition
-from backend.reports import assessments, reports, service, targets, xlsx
+from backend.reports import assessments, overview, reports, service, targets, xlsx
 from backend.reports.auth import (
     AssessmentsContest,
     AssessmentsManage,
     AssessmentsRead,
     KpiConfigure,
+    KpiOverview,
     ReportsPublish,
     ReportsRead,
 )
@@ -37,6 +38,7 @@ from backend.reports.schemas import (
     KpiRead,
     KpiRowsPage,
     KpiTargetUpdate,
+    PlatformOverview,
     PublishedReportItem,
     ReportPublish,
     ReportRead,
@@ -262,3 +264,15 @@ async def post_answer(
     session: SessionDep, principal: AssessmentsContest, contest_id: uuid.UUID, body: ContestAnswer
 ) -> ContestRead:
     return await assessments.answer_contest(session, principal, contest_id, body)
+
+
+# --- the platform operator ----------------------------------------------------------------------------------
+
+platform_kpis_router = APIRouter(prefix=f"{API_V1}/platform/kpis", tags=["platform"])
+
+
+@platform_kpis_router.get("", summary="Every county's KPIs as counts (the platform operator; no rows, no persons)")
+async def get_platform_overview(
+    session: SessionDep, principal: KpiOverview, period_kind: KindQuery = None, period: PeriodQuery = None
+) -> PlatformOverview:
+    return await overview.platform_overview(session, principal, period_kind, period)

@@ -96,7 +96,6 @@ def upgrade() -> None:
         sa.Column("denominator", sa.Integer(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_kpi_county_months_tenant_id", "kpi_county_months", ["tenant_id"])
     op.create_index("ix_kpi_county_months_month", "kpi_county_months", ["month", "kpi_code"])
     # Counts only: the platform operator reads every county's (no personal data), each county writes its own.
     _policies(

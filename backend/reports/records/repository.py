@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, delete, or_, select
+from sqlalchemy import Row, Select, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.authz.principal import Principal
@@ -21,6 +21,7 @@ from backend.models import (
     KpiCountyMonth,
     KpiTarget,
     StatisticalReport,
+    Tenant,
 )
 from backend.reports.errors import AssessmentNotFound, ContestNotFound, ReportNotFound
 
@@ -243,3 +244,30 @@ class AssessmentContestRepository(TenantScopedRepository[AssessmentContest]):
         if row is None:
             raise ContestNotFound()
         return row
+
+
+class StaleCountiesRepository(Repository):
+    """Which counties' KPI counts are due for a refresh (platform context: the tenants list is everyone's, and the
+    counts table shows the platform every county's refresh times)."""
+
+    async def stale(self, refreshed_before: datetime, limit: int) -> list[tuple[uuid.UUID, str]]:
+        """(tenant id, code) of active counties never refreshed or last refreshed before `refreshed_before`,
+        oldest first."""
+        last = (
+            select(func.max(KpiCountyMonth.refreshed_at))
+            .where(KpiCountyMonth.tenant_id == Tenant.id)
+            .correlate(Tenant)
+            .scalar_subquery()
+        )
+        statement = (
+            select(Tenant.id, Tenant.code)
+            .where(Tenant.active.is_(True), or_(last.is_(None), last < refreshed_before))
+            .order_by(last.asc().nulls_first(), Tenant.code)
+            .limit(limit)
+        )
+        return [(row.id, row.code) for row in (await self.session.execute(statement)).all()]
+
+    async def try_lock_county(self, tenant_id: uuid.UUID) -> bool:
+        """Take the county's refresh lock for this transaction, or False when another worker holds it."""
+        key = func.hashtextextended(f"kpi-refresh:{tenant_id}", 0)
+        return bool((await self.session.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar())
