@@ -34,6 +34,7 @@ $(VENDOR)/.built: frontend/package.json frontend/package-lock.json
 	mkdir -p $(VENDOR)
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp frontend/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
+	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 	@touch $@
 
 run: install assets

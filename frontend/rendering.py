@@ -55,6 +55,9 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/certificates", "婚育证明", Action.person_read),
     ("/agreements", "责任书与协议", Action.document_read),
     ("/registers", "台账", Action.person_read),
+    ("/kpis", "指标", Action.report_read),
+    ("/reports", "报表", Action.report_read),
+    ("/assessments", "考核", Action.assessment_read),
     ("/verification/inbox", "协查", Action.verification_answer),
     ("/triage", "部门通报", Action.case_write),
     ("/audit", "审计", Action.audit_read),
@@ -62,6 +65,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/users", "用户与角色", Action.users_manage),
     ("/admin/case-types", "案件类型", Action.config_manage),
     ("/admin/calendar", "节假日", Action.config_manage),
+    ("/kpis/targets", "指标目标", Action.kpi_configure),
     ("/admin/clients", "接口客户端", Action.clients_manage),
 )
 

@@ -12,6 +12,7 @@ from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 from frontend.pages import (
     admin,
     agreements,
+    assessments,
     audit,
     auth,
     case_open,
@@ -19,9 +20,11 @@ from frontend.pages import (
     certificates,
     dashboard,
     documents,
+    kpis,
     persons,
     platform,
     registers,
+    reports,
     settings,
     triage,
     verification,
@@ -60,6 +63,9 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(registers.router)
+pages_router.include_router(kpis.router)  # /platform/kpis before platform.router's pages
+pages_router.include_router(reports.router)
+pages_router.include_router(assessments.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)
