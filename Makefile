@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake bench-reports relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -78,7 +78,7 @@ test-fast: install assets
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases bench-workflows bench-intake
+bench: bench-audit bench-cases bench-workflows bench-intake bench-reports
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
@@ -90,6 +90,9 @@ bench-workflows: install
 	$(BIN)/python -m bench.workflows
 bench-intake: install
 	$(BIN)/python -m bench.intake
+
+bench-reports: install
+	$(BIN)/python -m bench.reports
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 relock: install
