@@ -18,16 +18,13 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
 from backend.authz.vocabulary import Role
 from backend.core.context import actor_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.identity import service as identity
 from backend.identity.schemas import RoleGrantCreate, UserCreate
-from bench.cases_data import BENCH_ACTOR, PASSWORD, County, _county_admin
+from bench.cases_data import BENCH_ACTOR, PASSWORD, County, _connect, _county_admin
 
 OFF_PLATFORM_COUNTY = "650102"  # a real county code; bench counties are 99xxxx
 
@@ -126,17 +123,6 @@ async def create_supervisor(database: Database, county: County) -> Supervisor:
             ),
         )
     return Supervisor(username, PASSWORD)
-
-
-async def _connect(superuser_url: str) -> asyncpg.Connection:
-    url = make_url(superuser_url)
-    host = url.query["host"]
-    connection = await asyncpg.connect(
-        host=host if isinstance(host, str) else host[0], user=url.username, database=url.database
-    )
-    await connection.execute("SET session_replication_role = replica")
-    await connection.execute("SET synchronous_commit = off")
-    return connection
 
 
 async def load_supervision_rows(superuser_url: str, requests_per_tenant: int, townships: int) -> dict[str, float]:

@@ -67,7 +67,7 @@ from backend.reports.scoring import (
     score_item,
     total_score,
 )
-from backend.reports.service import period_read
+from backend.reports.service import period_read, request_facts
 from backend.reports.targets import effective_targets
 from backend.reports.types import AssessmentKind, ContestState, KpiCode, PeriodKind, RowPart
 from backend.tenants import service as tenants
@@ -171,16 +171,7 @@ def _shared_row(request: VerificationRequest, counted: bool) -> dict[str, Any]:
     """A shared request or notice as the assessment shows it: what it is, never whom it is about."""
     return {
         "reference": request.correlation_id,
-        "kind": request.kind.value,
-        "question_type": request.question_type.value,
-        "requester_county_code": request.requester_county_code,
-        "requester_unit_name": request.requester_unit_name,
-        "responder_county_code": request.responder_county_code,
-        "responder_unit_name": request.responder_unit_name,
-        "materials_received_at": request.materials_received_at.isoformat(),
-        "arrived_at": request.arrived_at.isoformat(),
-        "answer_due_at": request.answer_due_at.isoformat(),
-        "answered_at": request.answered_at.isoformat() if request.answered_at else None,
+        **request_facts(request),
         "state": request.state.value,
         "counted": counted,
     }

@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import start_of_day
-from backend.reports.kpis import CATALOGUE, Kpi, rate
+from backend.reports.kpis import Kpi, rate
 from backend.reports.periods import Period, add_months, month_of
 from backend.reports.repository import (
     KPI_SOURCES,
@@ -119,5 +120,23 @@ class Tally:
         return total
 
 
-def catalogue_codes() -> list[KpiCode]:
-    return list(CATALOGUE)
+class Ranked(Protocol):
+    value: float | None
+    rank: int | None
+
+
+RankedT = TypeVar("RankedT", bound=Ranked)
+
+
+def ranked(kpi: Kpi, figures: list[RankedT]) -> list[RankedT]:
+    """The figures best first (highest for a KPI to reach, lowest for one to stay under; no value last), each
+    with its rank."""
+    figures.sort(
+        key=lambda figure: (
+            figure.value is None,
+            -(figure.value or 0.0) if kpi.comparator.value == "at_least" else figure.value or 0.0,
+        )
+    )
+    for place, figure in enumerate(figures, start=1):
+        figure.rank = place
+    return figures

@@ -22,7 +22,7 @@ from backend.core.clock import china_today, utc_now
 from backend.core.polling import PollingWorker, PollSettings
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context, set_tenant
-from backend.reports.counting import Tally, count_kpis
+from backend.reports.counting import Tally, count_kpis, ranked
 from backend.reports.kpis import CATALOGUE
 from backend.reports.periods import add_months, month_of, trend_months
 from backend.reports.records.repository import (
@@ -84,13 +84,13 @@ async def platform_overview(
     for code, kpi in CATALOGUE.items():
         period = periods[code]
         total = tally.period(kpi, period, today)
-        ranked = []
+        counties_ranked = []
         for tenant_id in sorted(tally.units(code), key=lambda unit: counties[unit].code if unit in counties else unit):
             counts = tally.period(kpi, period, today, tenant_id)
             tenant = counties.get(tenant_id)
             if tenant is None or not counts.denominator:
                 continue
-            ranked.append(
+            counties_ranked.append(
                 CountyFigure(
                     county_code=tenant.code,
                     county_name=tenant.name,
@@ -100,11 +100,6 @@ async def platform_overview(
                     status=kpi.status(counts.value),
                 )
             )
-        ranked.sort(
-            key=lambda figure: -(figure.value or 0.0) if kpi.comparator.value == "at_least" else figure.value or 0.0
-        )
-        for place, figure in enumerate(ranked, start=1):
-            figure.rank = place
         figures.append(
             PlatformKpi(
                 code=code,
@@ -120,7 +115,7 @@ async def platform_overview(
                     for month in trends[code]
                     for c in [tally.month(code, month)]
                 ],
-                counties=ranked,
+                counties=ranked(kpi, counties_ranked),
             )
         )
     refreshed = [row.refreshed_at for row in rows]

@@ -16,7 +16,7 @@ give every KPI of a unit for twelve months.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
@@ -345,6 +345,18 @@ class SnapshotDay:
     at: date
 
 
+def _buckets(rows: Sequence[AnyRow], codes: Iterable[KpiCode]) -> list[Bucket]:
+    """The buckets of a counting statement's rows (unit_key, month, <code>_den, <code>_num ...), empty ones left out."""
+    buckets = []
+    for row in rows:
+        for code in codes:
+            denominator = int(getattr(row, f"{code.value}_den"))
+            if denominator:
+                numerator = int(getattr(row, f"{code.value}_num"))
+                buckets.append(Bucket(code, row.unit_key, row.month, numerator, denominator))
+    return buckets
+
+
 class KpiRepository(TenantScopedRepository[Case]):
     """The KPI counts and drill-down rows of the current county. Each query also filters every table on the
     county (two locks): verification rows are the county's own or addressed to it."""
@@ -382,14 +394,7 @@ class KpiRepository(TenantScopedRepository[Case]):
             )
             .group_by(unit_key, month)
         )
-        buckets = []
-        for row in (await self.session.execute(statement)).all():
-            for code in sources:
-                denominator = int(getattr(row, f"{code.value}_den"))
-                if denominator:
-                    numerator = int(getattr(row, f"{code.value}_num"))
-                    buckets.append(Bucket(code, row.unit_key, row.month, numerator, denominator))
-        return buckets
+        return _buckets((await self.session.execute(statement)).all(), sources)
 
     async def snapshot_counts(
         self, scope: Scope, sources: dict[KpiCode, SnapshotSource], days: Sequence[SnapshotDay]
@@ -416,14 +421,7 @@ class KpiRepository(TenantScopedRepository[Case]):
             )
             .group_by(unit_key, months.c.month)
         )
-        buckets = []
-        for row in (await self.session.execute(statement)).all():
-            for code in sources:
-                denominator = int(getattr(row, f"{code.value}_den"))
-                if denominator:
-                    numerator = int(getattr(row, f"{code.value}_num"))
-                    buckets.append(Bucket(code, row.unit_key, row.month, numerator, denominator))
-        return buckets
+        return _buckets((await self.session.execute(statement)).all(), sources)
 
     def flow_rows(
         self,

@@ -25,7 +25,7 @@ from backend.core.errors import Forbidden, NotFound
 from backend.core.pagination import PageParams
 from backend.models import Case, OrgUnit, Person, VerificationRequest
 from backend.org import service as org
-from backend.reports.counting import Tally, count_kpis, month_end
+from backend.reports.counting import Tally, count_kpis, month_end, ranked
 from backend.reports.errors import KpiNotFound, UnitNotFound
 from backend.reports.kpis import CATALOGUE, Kpi, get_kpi
 from backend.reports.periods import Period, parse_period, period_containing, trend_months
@@ -126,9 +126,7 @@ async def cockpit(
             if scope.child_length
             if (counts := tally.period(kpi, period, today, key_code)).denominator
         ]
-        ranking.sort(key=lambda figure: _rank_key(kpi, figure.value))
-        for place, figure in enumerate(ranking, start=1):
-            figure.rank = place
+        ranked(kpi, ranking)
         figures.append(
             KpiFigure(
                 code=code,
@@ -154,14 +152,23 @@ async def cockpit(
     return Cockpit(unit_code=unit.code, unit_name=unit.name, level=LEVELS[len(unit.code)], as_of=as_of, kpis=figures)
 
 
-def _rank_key(kpi: Kpi, value: float | None) -> tuple[int, float]:
-    """Best first: highest for a KPI to reach, lowest for one to stay under; units without a value last."""
-    if value is None:
-        return (1, 0.0)
-    return (0, value if kpi.comparator.value == "at_most" else -value)
-
-
 # --- the rows behind a figure ---------------------------------------------------------------------------------
+
+
+def request_facts(request: VerificationRequest) -> dict[str, Any]:
+    """What a request or notice is, as JSON values, never whom it is about: kinds, the two sides, the dates."""
+    return {
+        "kind": request.kind.value,
+        "question_type": request.question_type.value,
+        "requester_county_code": request.requester_county_code,
+        "requester_unit_name": request.requester_unit_name,
+        "responder_county_code": request.responder_county_code,
+        "responder_unit_name": request.responder_unit_name,
+        "materials_received_at": request.materials_received_at.isoformat(),
+        "arrived_at": request.arrived_at.isoformat(),
+        "answer_due_at": request.answer_due_at.isoformat(),
+        "answered_at": request.answered_at.isoformat() if request.answered_at else None,
+    }
 
 
 def _request_row(request: VerificationRequest, unit_code: str, moment: datetime, counted: bool) -> KpiRowRead:
@@ -174,19 +181,8 @@ def _request_row(request: VerificationRequest, unit_code: str, moment: datetime,
         moment=moment,
         state=request.state.value,
         counted=counted,
-        details={
-            "kind": request.kind.value,
-            "question_type": request.question_type.value,
-            "requester_county_code": request.requester_county_code,
-            "requester_unit_name": request.requester_unit_name,
-            "responder_county_code": request.responder_county_code,
-            "responder_unit_name": request.responder_unit_name,
-            "arrived_at": request.arrived_at,
-            "answer_due_at": request.answer_due_at,
-            "answered_at": request.answered_at,
-            "answered_on_time": request.answered_on_time,
-            "sent_on_time": request.sent_on_time,
-        },
+        details=request_facts(request)
+        | {"answered_on_time": request.answered_on_time, "sent_on_time": request.sent_on_time},
     )
 
 
