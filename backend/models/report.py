@@ -24,6 +24,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, TenantMixin, TimestampMixin, VersionedMixin
+from backend.models.case import Case
+from backend.models.verification import VerificationRequest
 
 
 class KpiTarget(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
@@ -134,3 +136,54 @@ class AssessmentContest(IdMixin, VersionedMixin, TenantMixin, Base):
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
     responded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# Indexes on other aggregates' tables that only supervision reads: covering (every column a KPI count reads is in the
+# index), so that a county's counts are index-only scans instead of a visit to each row's page
+# (backend/reports/repository.py, bench/reports.py).
+Index(
+    "ix_cases_kpi_due",
+    Case.tenant_id,
+    Case.org_unit_code,
+    Case.due_at,
+    postgresql_ops={"org_unit_code": "text_pattern_ops"},
+    postgresql_include=["case_type", "stage", "outcome", "closed_at"],
+    postgresql_where=Case.due_at.is_not(None),
+)
+Index(
+    "ix_cases_kpi_closed",
+    Case.tenant_id,
+    Case.case_type,
+    Case.closed_at,
+    postgresql_include=["org_unit_code", "outcome"],
+    postgresql_where=Case.closed_at.is_not(None),
+)
+Index(
+    "ix_verification_requests_kpi_responder",
+    VerificationRequest.responder_county_code,
+    VerificationRequest.arrived_at,
+    postgresql_include=[
+        "tenant_id",
+        "responder_tenant_id",
+        "responder_unit_code",
+        "requester_county_code",
+        "kind",
+        "state",
+        "answer_due_at",
+        "answered_on_time",
+    ],
+)
+Index(
+    "ix_verification_requests_kpi_requester",
+    VerificationRequest.requester_county_code,
+    VerificationRequest.materials_received_at,
+    postgresql_include=[
+        "tenant_id",
+        "responder_tenant_id",
+        "requester_unit_code",
+        "responder_county_code",
+        "requester_off_platform",
+        "kind",
+        "sent_on_time",
+    ],
+)

@@ -83,6 +83,13 @@ async def count_kpis(
     return buckets
 
 
+def period_months(kpi: Kpi, period: Period, today: date) -> list[date]:
+    """The months a period's figure sums: those that have begun (a flow KPI: events in the period), or the last of
+    them (a snapshot KPI: the state at the period's end, or today)."""
+    months = [month for month in period.months() if month <= month_of(today)]
+    return months[-1:] if kpi.snapshot else months
+
+
 class Tally:
     """The buckets of one count, summed the ways the pages need."""
 
@@ -107,15 +114,9 @@ class Tally:
         return total
 
     def period(self, kpi: Kpi, period: Period, today: date, unit: str | None = None) -> Counts:
-        """The period's figure: the sum of its months that have begun (flow), or its last such month
-        (snapshot)."""
-        months = [month for month in period.months() if month <= month_of(today)]
-        if not months:
-            return Counts()
-        if kpi.snapshot:
-            return self.month(kpi.code, months[-1], unit)
+        """The period's figure (see `period_months`)."""
         total = Counts()
-        for month in months:
+        for month in period_months(kpi, period, today):
             total = total + self.month(kpi.code, month, unit)
         return total
 

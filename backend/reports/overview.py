@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,15 +23,15 @@ from backend.core.clock import china_today, utc_now
 from backend.core.polling import PollingWorker, PollSettings
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context, set_tenant
-from backend.reports.counting import Tally, count_kpis, ranked
-from backend.reports.kpis import CATALOGUE
+from backend.reports.counting import Counts, Tally, count_kpis, period_months, ranked
+from backend.reports.kpis import CATALOGUE, rate
 from backend.reports.periods import add_months, month_of, trend_months
 from backend.reports.records.repository import (
     CountyMonthRepository,
     PlatformAggregateRepository,
     StaleCountiesRepository,
 )
-from backend.reports.repository import Bucket, Scope
+from backend.reports.repository import Scope
 from backend.reports.schemas import CountyFigure, MonthFigure, PlatformKpi, PlatformOverview
 from backend.reports.service import period_read, resolve_period
 from backend.reports.types import KpiCode, PeriodKind
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 REFRESH_MONTHS = 24  # two years: this FP year, the last one and any twelve-month trend
 REFRESH_HOURS = 6
 REFRESH_BATCH = 5
-KNOWN_CODES = frozenset(code.value for code in CATALOGUE)
 
 
 def refresh_window(today: date) -> list[date]:
@@ -73,33 +73,37 @@ async def platform_overview(
     periods = {code: resolve_period(kpi, kind, key, today) for code, kpi in CATALOGUE.items()}
     trends = {code: trend_months(period, today) for code, period in periods.items()}
     months = sorted({month for window in trends.values() for month in window})
-    rows = await PlatformAggregateRepository(session).county_months(months)
-    tally = Tally(
-        Bucket(KpiCode(row.kpi_code), str(row.tenant_id), row.month, row.numerator, row.denominator)
-        for row in rows
-        if row.kpi_code in KNOWN_CODES
-    )
-    counties = {str(tenant.id): tenant for tenant in await tenants.list_tenants(session)}
+    repository = PlatformAggregateRepository(session)
+    monthly = {(row.kpi_code, row.month): row for row in await repository.monthly_totals(months)}
+    wanted = [
+        (code.value, month) for code, kpi in CATALOGUE.items() for month in period_months(kpi, periods[code], today)
+    ]
+    by_county: dict[str, list[Any]] = {}
+    for row in await repository.county_totals(wanted):
+        by_county.setdefault(row.kpi_code, []).append(row)
+    counties = {tenant.id: tenant for tenant in await tenants.list_tenants(session)}
     figures = []
     for code, kpi in CATALOGUE.items():
-        period = periods[code]
-        total = tally.period(kpi, period, today)
-        counties_ranked = []
-        for tenant_id in sorted(tally.units(code), key=lambda unit: counties[unit].code if unit in counties else unit):
-            counts = tally.period(kpi, period, today, tenant_id)
-            tenant = counties.get(tenant_id)
-            if tenant is None or not counts.denominator:
-                continue
-            counties_ranked.append(
-                CountyFigure(
-                    county_code=tenant.code,
-                    county_name=tenant.name,
-                    numerator=counts.numerator,
-                    denominator=counts.denominator,
-                    value=counts.value,
-                    status=kpi.status(counts.value),
-                )
+
+        def month_counts(month: date, code: KpiCode = code) -> Counts:
+            row = monthly.get((code.value, month))
+            return Counts(int(row.numerator), int(row.denominator)) if row else Counts()
+
+        total = Counts()
+        for month in period_months(kpi, periods[code], today):
+            total = total + month_counts(month)
+        county_figures = [
+            CountyFigure(
+                county_code=counties[row.tenant_id].code,
+                county_name=counties[row.tenant_id].name,
+                numerator=int(row.numerator),
+                denominator=int(row.denominator),
+                value=rate(int(row.numerator), int(row.denominator)),
+                status=kpi.status(rate(int(row.numerator), int(row.denominator))),
             )
+            for row in by_county.get(code.value, [])
+            if row.tenant_id in counties and row.denominator
+        ]
         figures.append(
             PlatformKpi(
                 code=code,
@@ -113,12 +117,12 @@ async def platform_overview(
                 trend=[
                     MonthFigure(month=month, numerator=c.numerator, denominator=c.denominator, value=c.value)
                     for month in trends[code]
-                    for c in [tally.month(code, month)]
+                    for c in [month_counts(month)]
                 ],
-                counties=ranked(kpi, counties_ranked),
+                counties=ranked(kpi, sorted(county_figures, key=lambda figure: figure.county_code)),
             )
         )
-    refreshed = [row.refreshed_at for row in rows]
+    refreshed = [row.refreshed_at for row in monthly.values()]
     some_period = periods[next(iter(CATALOGUE))]
     return PlatformOverview(
         period=period_read(some_period), refreshed_at=min(refreshed) if refreshed else None, kpis=figures

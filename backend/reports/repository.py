@@ -1,17 +1,12 @@
 """Every KPI's rows as SQL, and the supervision tables' queries, on the tenant-scoped base.
 
 One definition per KPI (`KPI_SOURCES`) serves both the figure and its drill-down: the figure counts the rows that
-satisfy the KPI's denominator condition and, of those, its numerator condition (`count(*) FILTER (WHERE ...)`,
-grouped by unit and month); the drill-down selects the same rows with the same conditions. So a figure and the
-rows behind it cannot disagree.
-
-- A flow KPI counts events in the period (a request that arrived, a check round that fell due), bucketed by
-  the month of its moment in China time.
-- A snapshot KPI counts persons as they stand on a day (the end of each month, or today for the running month):
-  its conditions take that day as a column of a VALUES list of months, so twelve month-ends are one query.
-
-KPIs that share a table, a unit column and a moment are counted by one statement (`family`): five statements
-give every KPI of a unit for twelve months.
+meet the KPI's denominator condition and, of those, its numerator condition (grouped by unit and month); the
+drill-down selects the same rows with the same conditions, so a figure and the rows behind it cannot disagree.
+A flow KPI counts events in the period, bucketed by the month of their moment in China time; a snapshot KPI counts
+persons as they stand on a day (each month's end, or today), over per-person facts worked out once (`PersonFacts`)
+and the days as an unnest() of arrays, so twelve month-ends are one query. KPIs sharing a table, unit column and
+moment are counted by one statement (`family`): five statements give every KPI of a unit for twelve months.
 """
 
 from __future__ import annotations
@@ -21,25 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import (
-    Date,
-    Interval,
-    Row,
-    Select,
-    and_,
-    case,
-    cast,
-    column,
-    exists,
-    false,
-    func,
-    literal,
-    not_,
-    or_,
-    select,
-    true,
-    values,
-)
+from sqlalchemy import Date, Integer, Row, Select, and_, case, cast, false, func, literal, not_, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,12 +92,56 @@ class FlowSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Day:
+    """The day a snapshot is read on, as columns: `at`, and the birth dates bounding working age on that day
+    (born on or before `born_by` is 18 or older; after `born_after`, 49 or younger), worked out once per day
+    rather than once per person."""
+
+    at: ColumnElement[date]
+    born_by: ColumnElement[date]
+    born_after: ColumnElement[date]
+
+
+def years_before(day: date, years: int) -> date:
+    """The same day `years` years earlier (29 February becomes 28 February, as in PostgreSQL)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def day_bounds(day: date) -> tuple[date, date, date]:
+    """(at, born_by, born_after) of a snapshot day."""
+    youngest, oldest = WORKING_AGE
+    return day, years_before(day, youngest), years_before(day, oldest + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What snapshot KPIs read of a person, worked out once per person (not once per person and day): the unit,
+    flow direction, sex and birth date; the day the person came on the register (`registered_on`); whether every
+    main field is filled in (`complete`); and the days covered by a certificate in force (`certificates`) and by an
+    inspection within the year before (`inspected`), as date multiranges from one pass over the county's
+    certificates and inspections, so that a snapshot on any day is a containment test."""
+
+    unit: ColumnElement[str]
+    direction: ColumnElement[Any]
+    sex: ColumnElement[Any]
+    birth_date: ColumnElement[date]
+    registered_on: ColumnElement[date]
+    complete: ColumnElement[bool]
+    certificates: ColumnElement[Any]
+    inspected: ColumnElement[Any]
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotSource:
-    """Persons as they stand on a day `at` (a column): `counts(at)` the denominator, `met(at)` the numerator."""
+    """Persons on the register as they stand on a day: `counts(day, person)` the denominator, `met(day, person)`
+    the numerator, over the person's facts (`PersonFacts`)."""
 
     family: str
-    counts: Callable[[ColumnElement[date]], Condition]
-    met: Callable[[ColumnElement[date]], Condition]
+    counts: Callable[[Day, PersonFacts], Condition]
+    met: Callable[[Day, PersonFacts], Condition]
 
 
 Source: TypeAlias = FlowSource | SnapshotSource
@@ -201,60 +223,31 @@ def _closed_rows(scope: Scope) -> list[Condition]:
 # --- persons (snapshots) ----------------------------------------------------------------------------------------
 
 
-def _years(count: int) -> ColumnElement[Any]:
-    return cast(literal(f"{count} years"), Interval)
+def _on_register(day: Day, person: PersonFacts) -> Condition:
+    """On the register on the day: arrived (or left, for outflow) by then (only active persons have facts)."""
+    return person.registered_on <= day.at
 
 
-def _on_register(at: ColumnElement[date]) -> Condition:
-    """On the register on day `at`: active today, and arrived (or left, for outflow) by then."""
-    registered_on = func.coalesce(Person.flow_date, cast(func.timezone(CHINA_ZONE, Person.created_at), Date))
-    return and_(Person.status == PersonStatus.active, registered_on <= at)
+def _woman_of_working_age(day: Day, person: PersonFacts) -> Condition:
+    return and_(person.sex == Sex.female, person.birth_date <= day.born_by, person.birth_date > day.born_after)
 
 
-def _woman_of_working_age(at: ColumnElement[date]) -> Condition:
-    youngest, oldest = WORKING_AGE
-    return and_(
-        Person.sex == Sex.female,
-        Person.birth_date <= at - _years(youngest),
-        Person.birth_date > at - _years(oldest + 1),
-    )
+def _women(direction: FlowDirection) -> Callable[[Day, PersonFacts], Condition]:
+    """Women of working age with this flow direction, on the register on the day."""
+
+    def counts(day: Day, person: PersonFacts) -> Condition:
+        return and_(_on_register(day, person), person.direction == direction, _woman_of_working_age(day, person))
+
+    return counts
 
 
-def _inspected_within_a_year(at: ColumnElement[date]) -> Condition:
-    return exists(
-        select(CertificateInspection.id)
-        .join(Certificate, Certificate.id == CertificateInspection.certificate_id)
-        .where(
-            Certificate.tenant_id == Person.tenant_id,
-            CertificateInspection.tenant_id == Person.tenant_id,
-            Certificate.person_id == Person.id,
-            CertificateInspection.inspected_on <= at,
-            CertificateInspection.inspected_on > at - _years(1),
-        )
-    )
+def _covered(cover: Callable[[PersonFacts], ColumnElement[Any]]) -> Callable[[Day, PersonFacts], Condition]:
+    """The day lies in the person's cover (inspected within the year before it; a certificate in force on it)."""
 
+    def met(day: Day, person: PersonFacts) -> Condition:
+        return func.coalesce(cover(person).op("@>")(day.at), false())
 
-def _certificate_in_force(at: ColumnElement[date]) -> Condition:
-    return exists(
-        select(Certificate.id).where(
-            Certificate.tenant_id == Person.tenant_id,
-            Certificate.person_id == Person.id,
-            Certificate.status != CertificateStatus.revoked,
-            Certificate.issue_date <= at,
-            or_(Certificate.permanent.is_(True), Certificate.valid_until >= at),
-        )
-    )
-
-
-def _main_fields_filled(at: ColumnElement[date]) -> Condition:
-    return and_(
-        Person.resident_id_hash.is_not(None),
-        Person.birth_date.is_not(None),
-        Person.marital_status.is_not(None),
-        Person.registration_division_code.is_not(None),
-        Person.flow_date.is_not(None),
-        Person.phone_hash.is_not(None),
-    )
+    return met
 
 
 KPI_SOURCES: dict[KpiCode, Source] = {
@@ -319,16 +312,12 @@ KPI_SOURCES: dict[KpiCode, Source] = {
         lambda scope: Case.outcome == CaseOutcome.registered,
     ),
     KpiCode.inspection_rate: SnapshotSource(
-        "persons",
-        lambda at: and_(_on_register(at), Person.flow_direction == FlowDirection.inflow, _woman_of_working_age(at)),
-        _inspected_within_a_year,
+        "persons", _women(FlowDirection.inflow), _covered(lambda person: person.inspected)
     ),
     KpiCode.certificate_issue_rate: SnapshotSource(
-        "persons",
-        lambda at: and_(_on_register(at), Person.flow_direction == FlowDirection.outflow, _woman_of_working_age(at)),
-        _certificate_in_force,
+        "persons", _women(FlowDirection.outflow), _covered(lambda person: person.certificates)
     ),
-    KpiCode.data_completeness: SnapshotSource("persons", _on_register, _main_fields_filled),
+    KpiCode.data_completeness: SnapshotSource("persons", _on_register, lambda day, person: person.complete),
 }
 
 
@@ -343,6 +332,14 @@ class SnapshotDay:
 
     month: date
     at: date
+
+
+def _unit_key(unit: ColumnElement[Any] | InstrumentedAttribute[Any], scope: Scope) -> ColumnElement[str]:
+    """The unit a row is counted under: its code cut to the children's length (or the root). Codes are digits,
+    so grouping compares them bytewise (COLLATE "C"), not by the database's language collation."""
+    if not scope.child_length:
+        return literal(scope.root)
+    return func.left(unit, scope.child_length).collate("C")
 
 
 def _buckets(rows: Sequence[AnyRow], codes: Iterable[KpiCode]) -> list[Bucket]:
@@ -368,15 +365,12 @@ class KpiRepository(TenantScopedRepository[Case]):
             return or_(R.tenant_id == self.tenant_id, R.responder_tenant_id == self.tenant_id)
         return self.in_county(model)
 
-    def _unit_key(self, unit: InstrumentedAttribute[Any], scope: Scope) -> ColumnElement[str]:
-        return func.left(unit, scope.child_length) if scope.child_length else literal(scope.root)
-
     async def flow_counts(
         self, scope: Scope, sources: dict[KpiCode, FlowSource], begins_at: datetime, ends_before: datetime
     ) -> list[Bucket]:
         """The counts of flow KPIs of one family, per unit key and month, for events in [begins_at, ends_before)."""
         first = next(iter(sources.values()))
-        unit_key = self._unit_key(first.unit, scope).label("unit_key")
+        unit_key = _unit_key(first.unit, scope).label("unit_key")
         month = month_of(first.moment).label("month")
         counts = []
         for code, source in sources.items():
@@ -396,30 +390,112 @@ class KpiRepository(TenantScopedRepository[Case]):
         )
         return _buckets((await self.session.execute(statement)).all(), sources)
 
+    def _person_facts(self, root: str) -> tuple[Any, PersonFacts]:
+        """The active persons of the subtree with their facts (`PersonFacts`), as a subquery with the person's id."""
+        in_force = (
+            select(
+                Certificate.person_id.label("person_id"),
+                func.range_agg(
+                    func.daterange(
+                        Certificate.issue_date,
+                        case((Certificate.permanent.is_(True), None), else_=Certificate.valid_until),
+                        literal("[]"),
+                    )
+                ).label("cover"),
+            )
+            .where(
+                self.in_county(Certificate),
+                Certificate.status != CertificateStatus.revoked,
+                or_(Certificate.permanent.is_(True), Certificate.valid_until >= Certificate.issue_date),
+            )
+            .group_by(Certificate.person_id)
+            .subquery("certificate_cover")
+        )
+        inspected = (
+            select(
+                Certificate.person_id.label("person_id"),
+                func.range_agg(
+                    func.daterange(
+                        CertificateInspection.inspected_on,
+                        cast(CertificateInspection.inspected_on + func.make_interval(1), Date),
+                        literal("[]"),
+                    )
+                ).label("cover"),
+            )
+            .join(Certificate, Certificate.id == CertificateInspection.certificate_id)
+            .where(self.in_county(CertificateInspection), self.in_county(Certificate))
+            .group_by(Certificate.person_id)
+            .subquery("inspection_cover")
+        )
+        registered_on = func.coalesce(Person.flow_date, cast(func.timezone(CHINA_ZONE, Person.created_at), Date))
+        complete = and_(
+            Person.resident_id_hash.is_not(None),
+            Person.birth_date.is_not(None),
+            Person.marital_status.is_not(None),
+            Person.registration_division_code.is_not(None),
+            Person.flow_date.is_not(None),
+            Person.phone_hash.is_not(None),
+        )
+        facts = (
+            select(
+                Person.id.label("id"),
+                Person.org_unit_code.label("unit"),
+                Person.flow_direction.label("direction"),
+                Person.sex.label("sex"),
+                Person.birth_date.label("birth_date"),
+                registered_on.label("registered_on"),
+                complete.label("complete"),
+                in_force.c.cover.label("certificates"),
+                inspected.c.cover.label("inspected"),
+            )
+            .select_from(Person)
+            .outerjoin(in_force, in_force.c.person_id == Person.id)
+            .outerjoin(inspected, inspected.c.person_id == Person.id)
+            .where(self.in_county(Person), subtree(Person.org_unit_code, root), Person.status == PersonStatus.active)
+            .subquery("person_facts")
+        )
+        c = facts.c
+        return facts, PersonFacts(
+            c.unit, c.direction, c.sex, c.birth_date, c.registered_on, c.complete, c.certificates, c.inspected
+        )
+
     async def snapshot_counts(
         self, scope: Scope, sources: dict[KpiCode, SnapshotSource], days: Sequence[SnapshotDay]
     ) -> list[Bucket]:
-        """The counts of snapshot KPIs, per unit key and month, each month read on its day."""
+        """The counts of snapshot KPIs, per unit key and month, each month read on its day. The flags are worked
+        out per person and day in a subquery (fenced by OFFSET 0, so only they, not the persons' columns, are
+        sorted for the grouping)."""
         if not days:
             return []
-        months = values(column("month", Date), column("at", Date), name="snapshot_days").data(
-            [(day.month, day.at) for day in days]
+        # unnest() of array binds rather than VALUES: a statement with VALUES is compiled again on every call.
+        columns = list(zip(*[(day.month, *day_bounds(day.at)) for day in days], strict=True))
+        months = (
+            func.unnest(*(literal(list(column), ARRAY(Date)) for column in columns))
+            .table_valued("month", "at", "born_by", "born_after")
+            .render_derived(name="snapshot_days")
         )
-        at: ColumnElement[date] = months.c.at
-        unit_key = self._unit_key(Person.org_unit_code, scope).label("unit_key")
-        counts = []
+        snapshot = Day(months.c.at, months.c.born_by, months.c.born_after)
+        facts, person = self._person_facts(scope.root)
+        flags = []
         for code, source in sources.items():
-            counted = source.counts(at)
-            counts.append(func.count().filter(counted).label(f"{code.value}_den"))
-            counts.append(func.count().filter(and_(counted, source.met(at))).label(f"{code.value}_num"))
-        statement = (
-            select(unit_key, months.c.month, *counts)
-            .select_from(Person)
+            counted = source.counts(snapshot, person)
+            flags.append(cast(counted, Integer).label(f"{code.value}_den"))
+            flags.append(cast(and_(counted, source.met(snapshot, person)), Integer).label(f"{code.value}_num"))
+        unit_key = _unit_key(person.unit, scope)
+        per_person = (
+            select(unit_key.label("unit_key"), months.c.month, *flags)
+            .select_from(facts)
             .join(months, true())
-            .where(
-                self.in_county(Person), subtree(Person.org_unit_code, scope.root), Person.status == PersonStatus.active
-            )
-            .group_by(unit_key, months.c.month)
+            .offset(0)
+            .subquery("per_person")
+        )
+        sums = []
+        for code in sources:
+            for part in ("den", "num"):
+                name = f"{code.value}_{part}"
+                sums.append(func.sum(per_person.c[name]).label(name))
+        statement = select(per_person.c.unit_key, per_person.c.month, *sums).group_by(
+            per_person.c.unit_key, per_person.c.month
         )
         return _buckets((await self.session.execute(statement)).all(), sources)
 
@@ -454,11 +530,15 @@ class KpiRepository(TenantScopedRepository[Case]):
         self, source: SnapshotSource, scope: Scope, part: RowPart, at: date, roots: list[str] | None = None
     ) -> AnySelect:
         """The persons behind a snapshot KPI's figure on day `at`, in unit and name order."""
-        day: ColumnElement[date] = literal(at, Date)
-        counted, met = source.counts(day), source.met(day)
+        on, born_by, born_after = day_bounds(at)
+        day = Day(literal(on, Date), literal(born_by, Date), literal(born_after, Date))
+        facts, person = self._person_facts(scope.root)
+        counted, met = source.counts(day, person), source.met(day, person)
         part_condition = {RowPart.all: true(), RowPart.numerator: met, RowPart.rest: not_(met)}[part]
-        statement = select(Person, met.label("counted")).where(
-            self.in_county(Person), subtree(Person.org_unit_code, scope.root), counted, part_condition
+        statement = (
+            select(Person, met.label("counted"))
+            .join(facts, facts.c.id == Person.id)
+            .where(self.in_county(Person), counted, part_condition)
         )
         if roots is not None:
             statement = statement.where(self._under(Person.org_unit_code, roots))

@@ -181,8 +181,61 @@ def upgrade() -> None:
     )
     helpers.grant_app("assessment_contests", "SELECT, INSERT, UPDATE")
 
+    # Covering indexes for the KPI counts (see backend/models/report.py).
+    op.create_index(
+        "ix_cases_kpi_due",
+        "cases",
+        ["tenant_id", "org_unit_code", "due_at"],
+        postgresql_ops={"org_unit_code": "text_pattern_ops"},
+        postgresql_include=["case_type", "stage", "outcome", "closed_at"],
+        postgresql_where=sa.text("due_at IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_cases_kpi_closed",
+        "cases",
+        ["tenant_id", "case_type", "closed_at"],
+        postgresql_include=["org_unit_code", "outcome"],
+        postgresql_where=sa.text("closed_at IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_verification_requests_kpi_responder",
+        "verification_requests",
+        ["responder_county_code", "arrived_at"],
+        postgresql_include=[
+            "tenant_id",
+            "responder_tenant_id",
+            "responder_unit_code",
+            "requester_county_code",
+            "kind",
+            "state",
+            "answer_due_at",
+            "answered_on_time",
+        ],
+    )
+    op.create_index(
+        "ix_verification_requests_kpi_requester",
+        "verification_requests",
+        ["requester_county_code", "materials_received_at"],
+        postgresql_include=[
+            "tenant_id",
+            "responder_tenant_id",
+            "requester_unit_code",
+            "responder_county_code",
+            "requester_off_platform",
+            "kind",
+            "sent_on_time",
+        ],
+    )
+
 
 def downgrade() -> None:
+    for index, table in (
+        ("ix_verification_requests_kpi_requester", "verification_requests"),
+        ("ix_verification_requests_kpi_responder", "verification_requests"),
+        ("ix_cases_kpi_closed", "cases"),
+        ("ix_cases_kpi_due", "cases"),
+    ):
+        op.drop_index(index, table_name=table)
     for table in (
         "assessment_contests",
         "assessments",

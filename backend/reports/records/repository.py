@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Date, Row, Select, String, and_, delete, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
@@ -124,16 +124,41 @@ class PlatformAggregateRepository(Repository):
     """Every county's KPI counts per month, read in the platform context: the table's policy shows the platform
     every county's counts (and nothing else of theirs)."""
 
-    async def county_months(self, months: Sequence[date]) -> Sequence[AnyRow]:
-        """(tenant id, kpi code, month, numerator, denominator, refreshed_at) of every county for these months."""
-        statement = select(
-            KpiCountyMonth.tenant_id,
-            KpiCountyMonth.kpi_code,
-            KpiCountyMonth.month,
-            KpiCountyMonth.numerator,
-            KpiCountyMonth.denominator,
-            KpiCountyMonth.refreshed_at,
-        ).where(KpiCountyMonth.month.in_(list(months)))
+    async def monthly_totals(self, months: Sequence[date]) -> Sequence[AnyRow]:
+        """(kpi code, month, numerator, denominator, oldest refresh) summed over every county, for these months."""
+        statement = (
+            select(
+                KpiCountyMonth.kpi_code,
+                KpiCountyMonth.month,
+                func.sum(KpiCountyMonth.numerator).label("numerator"),
+                func.sum(KpiCountyMonth.denominator).label("denominator"),
+                func.min(KpiCountyMonth.refreshed_at).label("refreshed_at"),
+            )
+            .where(KpiCountyMonth.month.in_(list(months)))
+            .group_by(KpiCountyMonth.kpi_code, KpiCountyMonth.month)
+        )
+        return (await self.session.execute(statement)).all()
+
+    async def county_totals(self, kpi_months: Sequence[tuple[str, date]]) -> Sequence[AnyRow]:
+        """(tenant id, kpi code, numerator, denominator) of every county, each KPI summed over its own months."""
+        if not kpi_months:
+            return []
+        codes, months = zip(*kpi_months, strict=True)
+        wanted = (
+            func.unnest(literal(list(codes), ARRAY(String)), literal(list(months), ARRAY(Date)))
+            .table_valued("kpi_code", "month")
+            .render_derived(name="kpi_months")
+        )
+        statement = (
+            select(
+                KpiCountyMonth.tenant_id,
+                KpiCountyMonth.kpi_code,
+                func.sum(KpiCountyMonth.numerator).label("numerator"),
+                func.sum(KpiCountyMonth.denominator).label("denominator"),
+            )
+            .join(wanted, and_(wanted.c.kpi_code == KpiCountyMonth.kpi_code, wanted.c.month == KpiCountyMonth.month))
+            .group_by(KpiCountyMonth.tenant_id, KpiCountyMonth.kpi_code)
+        )
         return (await self.session.execute(statement)).all()
 
 
