@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Date, Integer, Row, Select, and_, case, cast, false, func, literal, not_, or_, select, true
+from sqlalchemy import Date, Row, Select, and_, case, cast, false, func, literal, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -479,8 +479,9 @@ class KpiRepository(TenantScopedRepository[Case]):
         flags = []
         for code, source in sources.items():
             counted = source.counts(snapshot, person)
-            flags.append(cast(counted, Integer).label(f"{code.value}_den"))
-            flags.append(cast(and_(counted, source.met(snapshot, person)), Integer).label(f"{code.value}_num"))
+            # CASE, not a cast: a condition that is NULL (a missing birth date) counts as not met.
+            flags.append(case((counted, 1), else_=0).label(f"{code.value}_den"))
+            flags.append(case((and_(counted, source.met(snapshot, person)), 1), else_=0).label(f"{code.value}_num"))
         unit_key = _unit_key(person.unit, scope)
         per_person = (
             select(unit_key.label("unit_key"), months.c.month, *flags)

@@ -8,7 +8,7 @@ import pytest
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import AuditEvent
-from tests.backend.reports.scenario import Scripted
+from tests.backend.reports.scenario import Scripted, person_row, write
 from tests.fixtures.identity import SignIn
 
 MARCH = {"period_kind": "month", "period": "2026-03"}
@@ -71,6 +71,34 @@ async def test_the_rows_behind_each_figure_are_exactly_the_counted_ones(
         assert {item["id"] for item in page["items"]} == scripted.ids(*names), part
         assert page["total"] == len(names)
         assert all(item["counted"] == (item["id"] in scripted.ids(*numerator)) for item in page["items"])
+
+
+async def test_a_person_without_a_birth_date_is_incomplete_and_of_no_working_age(
+    scripted: Scripted, sign_in: SignIn, database: Database
+) -> None:
+    # A missing birth date makes the working-age condition unknown (NULL in SQL): the person is counted as on the
+    # register with a main field missing, and in neither women's figure, in the cockpit and in the rows alike;
+    # filed at the township itself, the person is alone in the township's own-level figures.
+    undated = person_row(scripted.a, "甲十", "t1")
+    undated.birth_date = None
+    await write(database, scripted.a, [undated])
+    client = await sign_in(scripted.a, "county.sup")
+    response = await client.get("/api/v1/kpis", params=MARCH)
+    assert response.status_code == 200, response.text
+    figures = {kpi["code"]: (kpi["numerator"], kpi["denominator"]) for kpi in response.json()["kpis"]}
+    assert figures["data_completeness"] == (4, 8)
+    assert figures["inspection_rate"] == HAND_COUNT["inspection_rate"][:2]
+    township = await client.get("/api/v1/kpis", params={**MARCH, "unit": scripted.a.units["t1"]})
+    assert township.status_code == 200, township.text
+    own_level = {
+        kpi["code"]: [(row["numerator"], row["denominator"]) for row in kpi["ranking"] if row["own_level"]]
+        for kpi in township.json()["kpis"]
+    }
+    assert (own_level["data_completeness"], own_level["inspection_rate"]) == ([(0, 1)], [])
+    rest = (await client.get("/api/v1/kpis/data_completeness/rows", params={**MARCH, "part": "rest"})).json()
+    assert {item["id"] for item in rest["items"]} == scripted.ids("p2", "p3", "p5") | {str(undated.id)}
+    women = (await client.get("/api/v1/kpis/inspection_rate/rows", params={**MARCH, "part": "all"})).json()
+    assert str(undated.id) not in {item["id"] for item in women["items"]}
 
 
 async def test_rows_show_names_and_links_to_those_who_may_read_them(scripted: Scripted, sign_in: SignIn) -> None:
