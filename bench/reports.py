@@ -2,7 +2,8 @@
 the same aggregate SQL run directly, measured in the same run.
 
 `python -m bench.reports [--quick] [--tenants N] [--cases-per-tenant N] [--persons-per-tenant N]
-[--requests-per-tenant N] [--iterations N] [--report-iterations N] [--seed N] [--reuse]` (`make bench-reports`):
+[--requests-per-tenant N] [--iterations N] [--report-iterations N] [--seed N] [--reuse [--no-refresh]]`
+(`make bench-reports`):
 
 1. starts the embedded PostgreSQL under var/bench-pgdata, recreates `liuguan_bench_reports` and migrates it;
 2. generates bench/cases_data.py's counties, users, persons and cases (COPY from worker processes), then
@@ -24,7 +25,8 @@ the same aggregate SQL run directly, measured in the same run.
 
 The defaults are the issue's size: 100 counties of 10,000 cases (1,000,000) and 2,000 persons (200,000), and 3,000
 verification rows sent by each county (300,000). `--quick` is 10 counties of 2,000 cases, 400 persons and 300
-rows, for a smoke run. `--reuse` measures an earlier run's database again.
+rows, for a smoke run. `--reuse` measures an earlier run's database again; `--no-refresh` then keeps the platform
+counts it refreshed.
 """
 
 from __future__ import annotations
