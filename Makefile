@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
 TEST_WORKERS ?= auto
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake bench-sweep relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -38,6 +38,7 @@ $(VENDOR)/.built: frontend/package.json frontend/package-lock.json
 	cp frontend/node_modules/axe-core/axe.min.js $(VENDOR)/axe.min.js
 	mkdir -p $(VENDOR)/swagger-ui
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
+	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 	@touch $@
 
 run: install assets
@@ -81,7 +82,7 @@ test-fast: install assets
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep
+bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
@@ -95,6 +96,9 @@ bench-intake: install
 	$(BIN)/python -m bench.intake
 bench-sweep: install
 	$(BIN)/python -m bench.sweep
+
+bench-reports: install
+	$(BIN)/python -m bench.reports
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 relock: install

@@ -35,6 +35,7 @@ from backend.intake.endpoints import router as intake_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
+from backend.reports.endpoints import assessments_router, kpis_router, platform_kpis_router, reports_router
 from backend.rewards.endpoints import router as rewards_router
 from backend.tenants.endpoints import router as tenants_router
 from backend.verification.endpoints import router as verification_router
@@ -78,5 +79,9 @@ for router in (
     rewards_router,
     complaints_router,
     info_queries_router,
+    kpis_router,
+    reports_router,
+    assessments_router,
+    platform_kpis_router,
 ):
     api_router.include_router(router)

@@ -114,6 +114,24 @@ async def _documents_cleanup_orphans(code: str, grace_minutes: int) -> int:
     return await _in_transaction(work)
 
 
+async def _reports_refresh(code: str | None) -> int:
+    from backend.reports.overview import refresh_county
+    from backend.tenants.service import enter_tenant, list_tenants
+
+    database = Database.from_settings(get_settings())
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            codes = [code] if code else [tenant.code for tenant in await list_tenants(session) if tenant.active]
+        for county in codes:
+            async with database.sessionmaker() as session, session.begin():
+                await enter_tenant(session, county)
+                rows = await refresh_county(session, county)
+            print(f"tenant {county}: {rows} KPI counts refreshed")
+        return 0
+    finally:
+        await database.dispose()
+
+
 async def _demo_seed() -> int:
     from backend.demo.seed import seed_demo_data
 
@@ -166,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     orphans.add_argument("--tenant", required=True, help="6-digit county code")
     orphans.add_argument("--grace-minutes", type=int, default=60, help="keep objects younger than this")
 
+    reports = groups.add_parser("reports").add_subparsers(dest="command", required=True)
+    refresh = reports.add_parser("refresh-kpis", help="recount the KPI counts the platform operator reads")
+    refresh.add_argument("--tenant", help="6-digit county code (default: every active county)")
+
     demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load demo data into an empty database")
     demo.add_parser("reset", help="wipe every county and load the demo data again (not in production)")
@@ -193,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_audit_verify(args.tenant))
             case ("documents", "cleanup-orphans"):
                 return asyncio.run(_documents_cleanup_orphans(args.tenant, args.grace_minutes))
+            case ("reports", "refresh-kpis"):
+                return asyncio.run(_reports_refresh(args.tenant))
             case ("demo", "seed"):
                 return asyncio.run(_demo_seed())
             case ("demo", "reset"):

@@ -106,6 +106,9 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/free-services", "免费服务", Action.service_read),
     ("/housing", "出租房屋", Action.service_read),
     ("/campaigns", "清理清查", Action.service_read),
+    ("/kpis", "指标", Action.report_read),
+    ("/reports", "报表", Action.report_read),
+    ("/assessments", "考核", Action.assessment_read),
     ("/verification/inbox", "协查", Action.verification_answer),
     ("/triage", "部门通报", Action.case_write),
     ("/audit", "审计", Action.audit_read),
@@ -115,6 +118,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/calendar", "节假日", Action.config_manage),
     ("/admin/followup-rules", "随访与三查频次", Action.config_manage),
     ("/admin/free-service-items", "免费服务项目", Action.config_manage),
+    ("/kpis/targets", "指标目标", Action.kpi_configure),
     ("/admin/clients", "接口客户端", Action.clients_manage),
 )
 

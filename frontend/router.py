@@ -12,6 +12,7 @@ from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 from frontend.pages import (
     admin,
     agreements,
+    assessments,
     audit,
     auth,
     campaigns,
@@ -26,9 +27,11 @@ from frontend.pages import (
     followups,
     free_services,
     housing,
+    kpis,
     persons,
     platform,
     registers,
+    reports,
     settings,
     triage,
     verification,
@@ -74,6 +77,9 @@ pages_router.include_router(contraceptives.router)
 pages_router.include_router(housing.router)
 pages_router.include_router(campaigns.router)
 pages_router.include_router(free_services.router)
+pages_router.include_router(kpis.router)  # /platform/kpis before platform.router's pages
+pages_router.include_router(reports.router)
+pages_router.include_router(assessments.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(audit.router)
 pages_router.include_router(platform.router)

@@ -24,6 +24,7 @@ from backend.core.logging import configure_logging
 from backend.core.outbound import OutboundPolicy
 from backend.core.temporal import connect
 from backend.db.engine import Database
+from backend.reports.overview import KpiRefresher
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.checks import CHECK_WORKFLOWS, check_activities
@@ -108,10 +109,13 @@ async def run_worker(settings: Settings) -> None:
         # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
         relay = asyncio.create_task(run_relay(settings, database, stop))
         intake = asyncio.create_task(run_intake(database, stop, OutboundPolicy.from_settings(settings)))
+        # The platform operator's county KPI counts, kept at most a few hours old.
+        kpi_refresher = asyncio.create_task(KpiRefresher(database).run(stop))
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
         await relay
         await intake
+        await kpi_refresher
     await database.dispose()
 
 

@@ -40,6 +40,13 @@ class Action(StrEnum):
     intake_submit = "intake.submit"
     intake_read_status = "intake.read_status"
     tenant_provision = "tenant.provision"
+    report_read = "report.read"  # the cockpit, KPI figures and their rows, statistical reports
+    report_publish = "report.publish"  # publish a statistical report (frozen), or a correction of one
+    kpi_configure = "kpi.configure"  # the county's KPI targets
+    kpi_overview = "kpi.overview"  # every county's KPI counts, no rows (the platform operator)
+    assessment_read = "assessment.read"  # the two-way assessment: scores given and received, township ranking
+    assessment_manage = "assessment.manage"  # the assessment scheme, publishing scores
+    assessment_contest = "assessment.contest"  # contest an item of a score received; answer a contest
 
 
 class Role(StrEnum):
@@ -75,6 +82,7 @@ _CASEWORK = frozenset(
         Action.document_write,
         Action.service_read,
         Action.service_write,
+        Action.report_read,
     }
 )
 _OFFICER = _CASEWORK | {
@@ -84,14 +92,22 @@ _OFFICER = _CASEWORK | {
     Action.register_export,
     Action.campaign_plan,
 }
-_SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request}
+_SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request, Action.report_publish}
 
 ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
     Role.village_coordinator: _CASEWORK | {Action.register_export},
     Role.township_officer: _OFFICER,
     Role.township_supervisor: _SUPERVISOR,
-    Role.county_officer: _OFFICER,
-    Role.county_supervisor: _SUPERVISOR | {Action.breakglass_review, Action.person_unmerge, Action.complaint_identity},
+    Role.county_officer: _OFFICER | {Action.assessment_read},
+    Role.county_supervisor: _SUPERVISOR
+    | {
+        Action.breakglass_review,
+        Action.person_unmerge,
+        Action.assessment_read,
+        Action.assessment_manage,
+        Action.assessment_contest,
+        Action.complaint_identity,
+    },
     # Reads everything in the county, changes nothing.
     Role.auditor: frozenset(
         {
@@ -103,6 +119,8 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
             Action.service_read,
             Action.audit_read,
             Action.breakglass_review,
+            Action.report_read,
+            Action.assessment_read,
         }
     ),
     # Users, roles, org tree and configuration; no personal data.
@@ -114,10 +132,11 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
             Action.config_manage,
             Action.audit_read,
             Action.document_destroy,
+            Action.kpi_configure,
         }
     ),
-    # Provisions counties; never reads a county's personal data.
-    Role.platform_admin: frozenset({Action.tenant_provision}),
+    # Provisions counties and sees their KPI counts; never reads a county's personal data.
+    Role.platform_admin: frozenset({Action.tenant_provision, Action.kpi_overview}),
 }
 
 # Roles that only make sense over the whole county.

@@ -75,6 +75,14 @@ from backend.models.person import (
     PersonStatus,
     Sex,
 )
+from backend.models.report import (
+    Assessment,
+    AssessmentContest,
+    AssessmentScheme,
+    KpiCountyMonth,
+    KpiTarget,
+    StatisticalReport,
+)
 from backend.models.reward import RewardApplication, RewardPayment
 from backend.models.signoff import CaseSignoff
 from backend.models.submission import FormSubmission
@@ -180,6 +188,12 @@ __all__ = [
     "OrgUnit",
     "OrgUnitKind",
     "Tenant",
+    "Assessment",
+    "AssessmentContest",
+    "AssessmentScheme",
+    "KpiCountyMonth",
+    "KpiTarget",
+    "StatisticalReport",
     "DeliveryStatus",
     "IntakeNotification",
     "IntakeTriage",

@@ -25,6 +25,7 @@ from backend.core.clock import china_today, utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import (
+    Assessment,
     Case,
     CasePriority,
     CaseSignoff,
@@ -95,6 +96,7 @@ async def world(database: Database, app: FastAPI) -> World:
     for county, other in ((a, b), (b, a)):
         for key in county.units:
             VERIFICATIONS[(county.code, key)] = await _verification_to(database, other, county, key)
+        ASSESSMENTS[county.code] = await _assessment_of(database, other, county)
     for county in (a, b):
         for key in county.units:
             REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
@@ -107,6 +109,7 @@ CASES: dict[tuple[str, str], uuid.UUID] = {}
 REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
 COMPLAINTS: dict[tuple[str, str], uuid.UUID] = {}
 LEDGER: dict[tuple[str, str], uuid.UUID] = {}
+ASSESSMENTS: dict[str, uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
 # Check rounds at every unit: the read probe looks at the first, each allowed write records the result of the next.
@@ -304,6 +307,32 @@ async def _verification_to(database: Database, requester: County, responder: Cou
     return request_id
 
 
+async def _assessment_of(database: Database, assessor: County, assessed: County) -> uuid.UUID:
+    """A score `assessor` published about `assessed` (two-way assessment), with one item to contest."""
+    assessment_id, now = uuid.uuid4(), utc_now()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, assessor.tenant.id)
+        session.add(
+            Assessment(
+                id=assessment_id,
+                tenant_id=assessor.tenant.id,
+                kind="counterpart",
+                year=2026,
+                assessor_county_code=assessor.code,
+                assessed_county_code=assessed.code,
+                assessed_tenant_id=assessed.tenant.id,
+                version_number=1,
+                figures={"scores": [{"items": [{"kpi_code": "feedback_rate"}]}]},
+                total_score=90.0,
+                vetoed=False,
+                as_of=now,
+                published_at=now,
+                published_by="矩阵",
+            )
+        )
+    return assessment_id
+
+
 Probe = Callable[[httpx.AsyncClient, County, str], Awaitable[bool]]
 
 
@@ -488,6 +517,39 @@ async def probe_person_read_identifiers(client: httpx.AsyncClient, county: Count
     return _allowed(await client.get(f"/api/v1/info-queries/{LEDGER[(county.code, unit)]}"))
 
 
+async def probe_report_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/kpis", params={"unit": county.units[unit]}))
+
+
+async def probe_report_publish(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    body = {"period": "2026-01", "unit": county.units[unit], "correction_reason": "矩阵测试更正"}
+    return _allowed(await client.post("/api/v1/reports/month/publish", json=body), ok=201)
+
+
+async def probe_kpi_configure(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/kpis/targets"))
+
+
+async def probe_kpi_overview(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/platform/kpis"))
+
+
+async def probe_assessment_read(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/assessments/2026/scheme"))
+
+
+async def probe_assessment_manage(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    body = {"correction_reason": "矩阵测试更正"}
+    return _allowed(await client.post("/api/v1/assessments/2026/townships/publish", json=body), ok=201)
+
+
+async def probe_assessment_contest(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    body = {"item": "feedback_rate", "reason": "矩阵测试异议"}
+    return _allowed(
+        await client.post(f"/api/v1/assessments/results/{ASSESSMENTS[county.code]}/contests", json=body), ok=201
+    )
+
+
 PROBES: dict[str, Probe] = {
     Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
@@ -512,6 +574,13 @@ PROBES: dict[str, Probe] = {
     Action.document_destroy: probe_document_destroy,
     Action.intake_submit: probe_intake_submit,
     Action.intake_read_status: probe_intake_read_status,
+    Action.report_read: probe_report_read,
+    Action.report_publish: probe_report_publish,
+    Action.kpi_configure: probe_kpi_configure,
+    Action.kpi_overview: probe_kpi_overview,
+    Action.assessment_read: probe_assessment_read,
+    Action.assessment_manage: probe_assessment_manage,
+    Action.assessment_contest: probe_assessment_contest,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
 UNSCOPED = {
@@ -521,6 +590,11 @@ UNSCOPED = {
     Action.intake_submit,
     Action.intake_read_status,
     Action.document_destroy,
+    Action.kpi_configure,
+    Action.kpi_overview,
+    Action.assessment_read,
+    Action.assessment_manage,
+    Action.assessment_contest,
 }
 
 
@@ -649,6 +723,15 @@ async def test_matrix_service_checked_actions(
         (Role.county_supervisor, Action.complaint_identity, True),
         (Role.township_supervisor, Action.complaint_identity, False),
         (Role.auditor, Action.complaint_identity, False),
+        (Role.village_coordinator, Action.report_read, True),
+        (Role.township_officer, Action.report_publish, False),
+        (Role.township_supervisor, Action.report_publish, True),
+        (Role.county_admin, Action.report_read, False),
+        (Role.county_admin, Action.kpi_configure, True),
+        (Role.platform_admin, Action.kpi_overview, True),
+        (Role.platform_admin, Action.report_read, False),
+        (Role.county_officer, Action.assessment_manage, False),
+        (Role.county_supervisor, Action.assessment_contest, True),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:

@@ -1,0 +1,1 @@
+"""What supervision stores: targets, published reports and assessments, the platform's county counts."""
