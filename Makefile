@@ -90,9 +90,11 @@ bench-workflows: install
 bench-intake: install
 	$(BIN)/python -m bench.intake
 
-# Regenerate the lock after changing dependencies in pyproject.toml.
+# Regenerate the locks after changing dependencies in pyproject.toml: requirements.lock (everything, for
+# development and the tests) and requirements.prod.lock (the image: runtime only, at the same versions).
 relock: install
 	$(BIN)/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements.prod.lock
 
 clean:
 	rm -rf $(VENV) var/test-pgdata
