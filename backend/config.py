@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # Migrations run as the schema owner; in production a separate, more privileged credential.
     database_owner_url: str = Field(default="", description="SQLAlchemy URL for the schema owner role")
     database_pool_size: int = 10
+    # Backups (`backend.cli backup`/`restore`): a role that bypasses row-level security and reads every row
+    # (BYPASSRLS + pg_read_all_data, docs/operations.md section 9); pg_dump refuses to dump a forced policy's
+    # table otherwise. pg_bin_dir: where pg_dump/pg_restore are when not on PATH (at least the server's major).
+    database_backup_url: str = ""
+    pg_bin_dir: Path | None = None
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -125,7 +130,7 @@ class Settings(BaseSettings):
         # the API and worker pods do not carry it. When it is present it must not be the development one.
         if not self.database_url:
             problems.append("DATABASE_URL is not set")
-        for name in ("database_url", "database_owner_url"):
+        for name in ("database_url", "database_owner_url", "database_backup_url"):
             url = getattr(self, name)
             if url and make_url(url).password in (None, "", DEV_DATABASE_PASSWORD):
                 problems.append(f"{name.upper()} uses no password or the development password")
