@@ -1,8 +1,10 @@
-"""Liveness, readiness and metrics. Unauthenticated by design (see the explicit list in the route test)."""
+"""Liveness, readiness and metrics. Liveness and readiness are unauthenticated by design (see the explicit list
+in the route test); /metrics wants the METRICS_TOKEN bearer token when one is set."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from typing import Any
 
@@ -10,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from backend.config import Environment, Settings
+from backend.core.metrics import READINESS_FAILURES, READY
 from backend.core.temporal import temporal_client
 
 log = logging.getLogger(__name__)
@@ -42,12 +46,28 @@ async def readyz(request: Request) -> Response:
             checks[name] = "ok"
         except Exception as exc:  # any failure means "not ready"; the reason goes to the log, not the body
             log.warning("readiness check failed", extra={"check": name, "reason": repr(exc)})
+            READINESS_FAILURES.labels(name).inc()
             checks[name] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
+    READY.set(1 if ready else 0)
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
-async def metrics() -> Response:
+def metrics_allowed(settings: Settings, authorization: str) -> bool | None:
+    """True: serve; False: 401 (a token is set and this is not it); None: 404 (production without a token:
+    the process's metrics are not published to whoever reaches the api port)."""
+    if settings.metrics_token:
+        presented = authorization.removeprefix("Bearer ").strip() if authorization.startswith("Bearer ") else ""
+        return hmac.compare_digest(presented.encode(), settings.metrics_token.encode())
+    return None if settings.environment == Environment.production else True
+
+
+@router.get("/metrics", summary="Prometheus metrics (bearer METRICS_TOKEN)")
+async def metrics(request: Request) -> Response:
+    allowed = metrics_allowed(request.app.state.settings, request.headers.get("authorization", ""))
+    if allowed is None:
+        return Response(status_code=404)
+    if not allowed:
+        return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
