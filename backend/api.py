@@ -17,6 +17,7 @@ from backend.certificates.endpoints import router as certificates_router
 from backend.clients.endpoints import admin_router as clients_admin_router
 from backend.clients.endpoints import oauth_router
 from backend.clients.endpoints import platform_router as clients_platform_router
+from backend.clients.endpoints import well_known_router as oauth_metadata_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.identity.endpoints import admin_router as users_admin_router
@@ -55,5 +56,6 @@ for router in (
     agreements_router,
     document_verify_router,
     intake_platform_router,
+    oauth_metadata_router,
 ):
     api_router.include_router(router)
