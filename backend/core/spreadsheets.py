@@ -30,6 +30,7 @@ from datetime import date
 from typing import IO, Protocol
 from urllib.parse import quote
 
+from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -235,3 +236,18 @@ SPREADSHEET_RESPONSE_TYPES = {
     "text/csv": {"schema": {"type": "string", "format": "binary"}},
     XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
 }
+
+
+def download(
+    content: IO[bytes], media_type: str, filename: str, ascii_filename: str, **headers: str
+) -> StreamingResponse:
+    """The streaming answer of an export: the finished file as an attachment, never cached."""
+    return StreamingResponse(
+        file_chunks(content),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(filename, ascii_filename),
+            "Cache-Control": "no-store",
+            **headers,
+        },
+    )

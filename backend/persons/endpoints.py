@@ -16,7 +16,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from backend.authz.vocabulary import Action
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
-from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, XLSX_MEDIA_TYPE, content_disposition, file_chunks
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, XLSX_MEDIA_TYPE, content_disposition, download
 from backend.db.session import SessionDep
 from backend.models import FlowDirection, PersonStatus, Sex
 from backend.persons import exporting, importer, merging, service, spreadsheet
@@ -128,14 +128,12 @@ async def export_persons(
         org_unit=org_unit, flow_direction=flow_direction, status=person_status, key_subject=key_subject, sex=sex, q=q
     )
     exported = await exporting.export_persons(session, principal, query, file_format)
-    return StreamingResponse(
-        file_chunks(exported.content),
-        media_type=exported.media_type,
-        headers={
-            "Content-Disposition": content_disposition(exported.filename, exported.ascii_filename),
-            "Cache-Control": "no-store",
-            "X-Export-Rows": str(exported.rows),
-        },
+    return download(
+        exported.content,
+        exported.media_type,
+        exported.filename,
+        exported.ascii_filename,
+        **{"X-Export-Rows": str(exported.rows)},
     )
 
 

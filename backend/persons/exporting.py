@@ -31,7 +31,7 @@ from backend.authz.vocabulary import Action
 from backend.core.clock import china_today
 from backend.core.errors import FieldError, InvalidInput
 from backend.core.spreadsheets import TEXT_FORMAT, Cell, CsvWriter, Footer, SheetWriter, XlsxWriter, prepare_print
-from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, Sex
+from backend.models import ContraceptionMeasure, FlowDirection, Person
 from backend.org.errors import OrgUnitNotFound
 from backend.org.service import get_unit
 from backend.persons.identifiers import phone_of, resident_id_of
@@ -40,29 +40,16 @@ from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import mask_phone, mask_resident_id
 from backend.persons.service import PersonQuery, search_for
 from backend.persons.spreadsheet import MAX_IMPORT_ROWS
+from backend.registers import labels
 
 EXPORT_ACTION = "person.export"
 SERIAL_HEADER = "序号"
 _BATCH = 1000
-SEX_WORD = {Sex.male: "男", Sex.female: "女"}
+SEX_WORD = labels.SEX
 FLOW_WORD = {FlowDirection.inflow: "流入", FlowDirection.outflow: "流出", FlowDirection.within_county: "县内"}
-MARITAL_WORD = {
-    MaritalStatus.unmarried: "未婚",
-    MaritalStatus.first_marriage: "初婚",
-    MaritalStatus.remarried: "再婚",
-    MaritalStatus.divorced: "离婚",
-    MaritalStatus.widowed: "丧偶",
-}
-MEASURE_WORD = {
-    ContraceptionMeasure.none: "无",
-    ContraceptionMeasure.iud: "上环",
-    ContraceptionMeasure.sterilisation: "绝育",
-    ContraceptionMeasure.implant: "皮埋",
-    ContraceptionMeasure.injection: "针剂",
-    ContraceptionMeasure.pill: "口服药",
-    ContraceptionMeasure.condom: "避孕套",
-    ContraceptionMeasure.other: "其他",
-}
+MARITAL_WORD = labels.MARITAL_STATUS
+# The registers say 未避孕 for "none"; the importer's word for it is 无.
+MEASURE_WORD = {**labels.CONTRACEPTION, ContraceptionMeasure.none: "无"}
 # Columns a spreadsheet must keep as text, and the fixed words of the others (the template's drop-downs).
 TEXT_COLUMNS = ("resident_id", "phone", "registration_division_code", "residence_unit_code")
 CHOICES: dict[str, tuple[str, ...]] = {

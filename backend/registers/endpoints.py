@@ -6,16 +6,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from backend.core.pagination import PageParams, page_params
 from backend.core.routing import API_V1
-from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, file_chunks
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, download
 from backend.db.session import SessionDep
 from backend.registers import service
 from backend.registers.auth import RegistersRead
 from backend.registers.definitions import REGISTERS
-from backend.registers.rendering import content_disposition
 from backend.registers.schemas import RegisterFormat, RegisterPage
 
 router = APIRouter(prefix=f"{API_V1}/registers", tags=["registers"])
@@ -45,12 +44,10 @@ async def get_register(
         return await service.register_page(session, principal, query, paging)
     exported = await service.export_register(session, principal, query, file_format)
     # The file is complete and the audit event flushed; the body streams after the transaction commits.
-    return StreamingResponse(
-        file_chunks(exported.content),
-        media_type=exported.media_type,
-        headers={
-            "Content-Disposition": content_disposition(exported.filename, exported.ascii_filename),
-            "Cache-Control": "no-store",
-            "X-Register-Rows": str(exported.rows),
-        },
+    return download(
+        exported.content,
+        exported.media_type,
+        exported.filename,
+        exported.ascii_filename,
+        **{"X-Register-Rows": str(exported.rows)},
     )
