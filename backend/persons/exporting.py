@@ -140,10 +140,13 @@ async def export_persons(
     session: AsyncSession, principal: Principal, query: PersonQuery, file_format: str
 ) -> ExportedFile:
     """Every person the filters select within the caller's export reach, as a CSV or XLSX file, audited."""
+    roots = principal.regular_scopes_for(Action.register_export)
+    if query.org_unit is not None and not any(query.org_unit.startswith(root) for root in roots):
+        # A unit outside the caller's export reach answers as one that does not exist, as the registers do.
+        raise OrgUnitNotFound()
     county_name = await _county_name(session, principal)
     search = search_for(query)
     repository = PersonRepository(session)
-    roots = principal.regular_scopes_for(Action.register_export)
     first, total = await repository.search(search, roots, offset=0, limit=_BATCH)
     if total > MAX_IMPORT_ROWS:
         raise TooManyToExport(total)

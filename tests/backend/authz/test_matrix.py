@@ -319,6 +319,13 @@ async def probe_intake_read_status(client: httpx.AsyncClient, county: County, un
     return _allowed(await client.get(f"/api/v1/notifications/{uuid.uuid4()}"))
 
 
+async def probe_register_export(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # The registry export (the registers check register.export in their service: tests/backend/registers).
+    return _allowed(
+        await client.get("/api/v1/persons:export", params={"org_unit": county.units[unit], "format": "csv"})
+    )
+
+
 PROBES: dict[str, Probe] = {
     Action.verification_answer: probe_verification_answer,
     Action.verification_request: probe_verification_request,
@@ -339,6 +346,7 @@ PROBES: dict[str, Probe] = {
     Action.document_destroy: probe_document_destroy,
     Action.intake_submit: probe_intake_submit,
     Action.intake_read_status: probe_intake_read_status,
+    Action.register_export: probe_register_export,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
 UNSCOPED = {
