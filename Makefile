@@ -7,7 +7,7 @@ LOCK_HASH := $(shell sha256sum requirements.lock | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
 PYTEST_ARGS ?=
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -72,6 +72,10 @@ test: install system-deps assets lint
 
 test-fast: install assets
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Write docs/openapi.json from the app (tests/backend/platform/test_openapi.py fails when it is out of date).
+openapi: install
+	$(BIN)/python -m backend.cli openapi --output docs/openapi.json
 
 # Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).
 replay-capture: install

@@ -5,6 +5,8 @@ tenant create <code> <name>        provision a county
 org import <tenant> <file.csv>     load a county's org tree (all or nothing)
 audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
 demo seed                          load the demo counties when the database is empty
+openapi [--output docs/openapi.json]
+                                   write the API's OpenAPI document (what integrators generate clients from)
 backup --output <dir>              pg_dump of the database and a manifest of counts and object checksums
 restore --input <dir> [--database-url URL]
                                    pg_restore into an empty database, then check counts, audit chains, objects
@@ -159,6 +161,18 @@ async def _restore(source: Path, database_url: str | None) -> int:
     return 0 if report.ok else 1
 
 
+def openapi_json() -> str:
+    """The app's OpenAPI document as committed in docs/openapi.json (sorted keys, two-space indent)."""
+    import json
+
+    from backend.config import Settings
+    from backend.main import create_app
+
+    # Defaults only: the document does not depend on where the services are, and needs no secret.
+    document = create_app(Settings.model_construct()).openapi()
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Liuguan operator commands")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -187,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load demo data into an empty database")
+
+    openapi = groups.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=None, help="a file (default: standard output)")
 
     backup = groups.add_parser("backup", help="dump the database and write a manifest (DATABASE_BACKUP_URL)")
     backup.add_argument("--output", type=Path, required=True, help="an empty directory for the backup")
@@ -219,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_documents_cleanup_orphans(args.tenant, args.grace_minutes))
             case ("demo", "seed"):
                 return asyncio.run(_demo_seed())
+            case ("openapi", _):
+                if args.output is None:
+                    sys.stdout.write(openapi_json())
+                else:
+                    args.output.write_text(openapi_json(), encoding="utf-8")
+                return 0
             case ("backup", _):
                 return asyncio.run(_backup(args.output))
             case ("restore", _):

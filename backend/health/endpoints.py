@@ -6,23 +6,35 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from backend.config import Environment, Settings
 from backend.core.metrics import READINESS_FAILURES, READY
 from backend.core.temporal import temporal_client
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], generate_unique_id_function=lambda route: route.name)
 
 READINESS_TIMEOUT_SECONDS = 3.0
 
 
-@router.get("/healthz", summary="The process is alive")
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """`status` is ok when every check is; `checks` names each dependency (database, temporal) and its state."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, Literal["ok", "unavailable"]]
+
+
+@router.get("/healthz", response_model=Liveness, summary="The process is alive")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -37,7 +49,12 @@ async def _temporal_ready(request: Request) -> None:
         raise RuntimeError("Temporal unreachable or not serving")
 
 
-@router.get("/readyz", summary="The database and Temporal are reachable")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+    summary="The database and Temporal are reachable",
+)
 async def readyz(request: Request) -> Response:
     checks: dict[str, Any] = {}
     for name, check in (("database", _database_ready), ("temporal", _temporal_ready)):
@@ -63,7 +80,8 @@ def metrics_allowed(settings: Settings, authorization: str) -> bool | None:
     return None if settings.environment == Environment.production else True
 
 
-@router.get("/metrics", summary="Prometheus metrics (bearer METRICS_TOKEN)")
+# Prometheus text for the operator's scraper (docs/operations.md), not an integrator's API: not in the OpenAPI document.
+@router.get("/metrics", summary="Prometheus metrics (bearer METRICS_TOKEN)", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     allowed = metrics_allowed(request.app.state.settings, request.headers.get("authorization", ""))
     if allowed is None:
