@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import StreamingResponse
 
+from backend.audit.exporting import LIST_FORMAT, ListFormat, as_download
 from backend.authz.vocabulary import Action
-from backend.cases import service, views
+from backend.cases import exporting, service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
 from backend.cases.errors import CaseNotFound
 from backend.cases.repository import SORTS, CaseFilters
@@ -30,6 +32,7 @@ from backend.cases.timeline import Timeline, case_timeline
 from backend.core.outbox import get_message
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
 from backend.models import Case, CaseStage, CaseStatus
@@ -47,7 +50,12 @@ async def open_case(session: SessionDep, principal: CasesWrite, case_create: Cas
     return await _read(session, await service.open_case(session, principal, case_create))
 
 
-@router.get("", summary="Cases in my reach: filter, search, sort")
+@router.get(
+    "",
+    response_model=Page[CaseListItem],
+    summary="Cases in my reach: filter, search, sort; `format=csv|xlsx` downloads all of them (audited)",
+    responses={200: {"content": SPREADSHEET_RESPONSE_TYPES}},
+)
 async def list_cases(
     session: SessionDep,
     principal: CasesRead,
@@ -63,7 +71,8 @@ async def list_cases(
     q: Annotated[str | None, Query(max_length=50, description="name, in Chinese characters or pinyin")] = None,
     resident_id: Annotated[str | None, Query(max_length=24, description="exact ID number")] = None,
     sort: Annotated[Literal[tuple(SORTS)], Query()] = "due_at",  # type: ignore[valid-type]
-) -> Page[CaseListItem]:
+    file_format: Annotated[ListFormat, Query(alias="format", description=LIST_FORMAT)] = "json",
+) -> Page[CaseListItem] | StreamingResponse:
     assignee_id, unassigned = views.assignee_terms(principal, assignee)
     name_query, pinyin_query = views.name_terms(q) if q else (None, None)
     filters = CaseFilters(
@@ -82,6 +91,8 @@ async def list_cases(
         subject_resident_id_hash=views.resident_id_hash(resident_id) if resident_id else None,
         sort=sort,
     )
+    if file_format != "json":
+        return as_download(await exporting.export_cases(session, principal, filters, file_format))
     cases, total = await views.list_cases(session, principal, filters, offset=paging.offset, limit=paging.size)
     return Page(
         items=[CaseListItem.model_validate(case) for case in cases], total=total, page=paging.page, size=paging.size

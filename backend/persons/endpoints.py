@@ -13,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from backend.audit.exporting import as_download
 from backend.authz.vocabulary import Action
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
-from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, XLSX_MEDIA_TYPE, content_disposition, download
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, XLSX_MEDIA_TYPE, content_disposition
 from backend.db.session import SessionDep
 from backend.models import FlowDirection, PersonStatus, Sex
 from backend.persons import exporting, importer, merging, service, spreadsheet
@@ -127,14 +128,7 @@ async def export_persons(
     query = service.PersonQuery(
         org_unit=org_unit, flow_direction=flow_direction, status=person_status, key_subject=key_subject, sex=sex, q=q
     )
-    exported = await exporting.export_persons(session, principal, query, file_format)
-    return download(
-        exported.content,
-        exported.media_type,
-        exported.filename,
-        exported.ascii_filename,
-        **{"X-Export-Rows": str(exported.rows)},
-    )
+    return as_download(await exporting.export_persons(session, principal, query, file_format))
 
 
 @router.get(

@@ -15,8 +15,6 @@ lists for the columns that take fixed words, and a sheet of instructions.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -26,14 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from backend.audit import service as audit
+from backend.audit.exporting import ExportedList, check_total, export_county_name
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import china_today
-from backend.core.errors import FieldError, InvalidInput
 from backend.core.spreadsheets import TEXT_FORMAT, Cell, CsvWriter, Footer, SheetWriter, XlsxWriter, prepare_print
 from backend.models import ContraceptionMeasure, FlowDirection, Person
 from backend.org.errors import OrgUnitNotFound
-from backend.org.service import get_unit
 from backend.persons.identifiers import phone_of, resident_id_of
 from backend.persons.importer import COLUMNS
 from backend.persons.repository import PersonRepository
@@ -62,24 +59,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 WIDTHS = {"name": 10, "resident_id": 22, "phone": 14, "registration_address": 28, "residence_address": 28}
 # 序号 first: the importer skips it (IGNORED_HEADERS), so the row numbers do not stop a re-import.
 HEADERS = [SERIAL_HEADER, *(column.label for column in COLUMNS)]
-
-
-@dataclass(frozen=True, slots=True)
-class ExportedFile:
-    content: IO[bytes]
-    filename: str
-    ascii_filename: str
-    media_type: str
-    rows: int
-
-
-class TooManyToExport(InvalidInput):
-    def __init__(self, total: int) -> None:
-        super().__init__(
-            f"共{total}人，超过单个文件{MAX_IMPORT_ROWS}行的上限，请按单位或条件缩小范围 / "
-            f"{total} persons exceed the {MAX_IMPORT_ROWS}-row limit of one file; narrow by unit or filters",
-            [FieldError(("query", "org_unit"), "范围过大 / too many rows")],
-        )
 
 
 def _identifiers(principal: Principal, person: Person) -> tuple[str | None, str | None, bool]:
@@ -127,29 +106,19 @@ def _writer(file_format: str, county_name: str) -> SheetWriter:
     return CsvWriter(HEADERS)
 
 
-async def _county_name(session: AsyncSession, principal: Principal) -> str:
-    """制表单位 of the printed footer: the county's name (its code when the unit is missing)."""
-    code = principal.tenant_code or ""
-    try:
-        return (await get_unit(session, code)).name
-    except OrgUnitNotFound:
-        return code
-
-
 async def export_persons(
     session: AsyncSession, principal: Principal, query: PersonQuery, file_format: str
-) -> ExportedFile:
+) -> ExportedList:
     """Every person the filters select within the caller's export reach, as a CSV or XLSX file, audited."""
     roots = principal.regular_scopes_for(Action.register_export)
     if query.org_unit is not None and not any(query.org_unit.startswith(root) for root in roots):
         # A unit outside the caller's export reach answers as one that does not exist, as the registers do.
         raise OrgUnitNotFound()
-    county_name = await _county_name(session, principal)
+    county_name = await export_county_name(session, principal)
     search = search_for(query)
     repository = PersonRepository(session)
     first, total = await repository.search(search, roots, offset=0, limit=_BATCH)
-    if total > MAX_IMPORT_ROWS:
-        raise TooManyToExport(total)
+    check_total(total)
     writer = _writer(file_format, county_name)
     rows = in_full = 0
     batch = first
@@ -192,7 +161,7 @@ async def export_persons(
     )
     day = china_today().isoformat()
     extension = writer.extension
-    return ExportedFile(content, f"流动人口-{day}.{extension}", f"persons-{day}.{extension}", writer.media_type, rows)
+    return ExportedList(content, f"流动人口-{day}.{extension}", f"persons-{day}.{extension}", writer.media_type, rows)
 
 
 def import_template() -> bytes:
