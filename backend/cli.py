@@ -19,6 +19,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,16 +162,20 @@ async def _restore(source: Path, database_url: str | None) -> int:
     return 0 if report.ok else 1
 
 
-def openapi_json() -> str:
-    """The app's OpenAPI document as committed in docs/openapi.json (sorted keys, two-space indent)."""
+def openapi_text(document: dict[str, Any]) -> str:
+    """An OpenAPI document as committed in docs/openapi.json (sorted keys, two-space indent, UTF-8 text)."""
     import json
 
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def openapi_json() -> str:
+    """The app's OpenAPI document, as `openapi_text` writes it."""
     from backend.config import Settings
     from backend.main import create_app
 
     # Defaults only: the document does not depend on where the services are, and needs no secret.
-    document = create_app(Settings.model_construct()).openapi()
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return openapi_text(create_app(Settings.model_construct()).openapi())
 
 
 def build_parser() -> argparse.ArgumentParser:
