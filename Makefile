@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
 TEST_WORKERS ?= auto
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -78,6 +78,10 @@ test: install system-deps assets lint
 test-fast: install assets
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not e2e" $(PYTEST_ARGS)
 
+# Write docs/openapi.json from the app (tests/backend/platform/test_openapi.py fails when it is out of date).
+openapi: install
+	$(BIN)/python -m backend.cli openapi --output docs/openapi.json
+
 # Refresh the committed workflow histories that the replay tests replay (after an intended workflow change).
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
@@ -100,9 +104,11 @@ bench-sweep: install
 bench-reports: install
 	$(BIN)/python -m bench.reports
 
-# Regenerate the lock after changing dependencies in pyproject.toml.
+# Regenerate the locks after changing dependencies in pyproject.toml: requirements.lock (everything, for
+# development and the tests) and requirements.prod.lock (the image: runtime only, at the same versions).
 relock: install
 	$(BIN)/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements.prod.lock
 
 clean:
 	rm -rf $(VENV) var/test-pgdata

@@ -6,6 +6,11 @@ org import <tenant> <file.csv>     load a county's org tree (all or nothing)
 audit verify --tenant <code>       walk a county's audit hash chain; exit 1 at the first broken link
 demo seed                          load the demo counties when the database is empty
 demo reset                        wipe every county and load the demo again (not in production)
+openapi [--output docs/openapi.json]
+                                   write the API's OpenAPI document (what integrators generate clients from)
+backup --output <dir>              pg_dump of the database and a manifest of counts and object checksums
+restore --input <dir> [--database-url URL]
+                                   pg_restore into an empty database, then check counts, audit chains, objects
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.backups.pgtools import ToolMissing
+from backend.backups.service import BackupFailed
 from backend.config import get_settings
 from backend.core.context import Actor, actor_var
 from backend.core.errors import DomainError
@@ -158,6 +166,52 @@ async def _demo_reset() -> int:
     return 0
 
 
+async def _backup(output: Path) -> int:
+    from backend.backups.service import take_backup
+    from backend.core.storage import build_storage
+
+    settings = get_settings()
+    manifest = await take_backup(settings, build_storage(settings), output)
+    database = manifest["database"]
+    print(
+        f"backup written to {output}: {len(database['tables'])} tables, {sum(database['tables'].values())} rows, "
+        f"dump {database['bytes']} bytes (sha256 {database['sha256'][:16]}...), {len(manifest['objects'])} objects"
+    )
+    return 0
+
+
+async def _restore(source: Path, database_url: str | None) -> int:
+    from backend.backups.service import restore
+    from backend.core.storage import build_storage
+
+    settings = get_settings()
+    target = database_url or settings.database_backup_url
+    if not target:
+        print("error: give --database-url or set DATABASE_BACKUP_URL (the target database)", file=sys.stderr)
+        return 2
+    report = await restore(settings, build_storage(settings), source, target)
+    for check in report.checks:
+        print(f"{'OK' if check.ok else 'FAILED'}: {check.name}: {check.detail}")
+    print("restore verified" if report.ok else "restore NOT verified: see FAILED above")
+    return 0 if report.ok else 1
+
+
+def openapi_text(document: dict[str, Any]) -> str:
+    """An OpenAPI document as committed in docs/openapi.json (sorted keys, two-space indent, UTF-8 text)."""
+    import json
+
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def openapi_json() -> str:
+    """The app's OpenAPI document, as `openapi_text` writes it."""
+    from backend.config import Settings
+    from backend.main import create_app
+
+    # Defaults only: the document does not depend on where the services are, and needs no secret.
+    return openapi_text(create_app(Settings.model_construct()).openapi())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description="Liuguan operator commands")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -191,6 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = groups.add_parser("demo").add_subparsers(dest="command", required=True)
     demo.add_parser("seed", help="load demo data into an empty database")
     demo.add_parser("reset", help="wipe every county and load the demo data again (not in production)")
+
+    openapi = groups.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=None, help="a file (default: standard output)")
+
+    backup = groups.add_parser("backup", help="dump the database and write a manifest (DATABASE_BACKUP_URL)")
+    backup.add_argument("--output", type=Path, required=True, help="an empty directory for the backup")
+    restore = groups.add_parser("restore", help="restore a backup into an empty database and verify it")
+    restore.add_argument("--input", type=Path, required=True, help="a directory written by backup")
+    restore.add_argument("--database-url", help="the empty target database (default: DATABASE_BACKUP_URL)")
     return parser
 
 
@@ -198,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     actor_var.set(CLI_ACTOR)
     try:
-        match (args.group, args.command):
+        match (args.group, getattr(args, "command", None)):
             case ("db", "upgrade"):
                 upgrade_database()
                 return 0
@@ -221,6 +284,19 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_demo_seed())
             case ("demo", "reset"):
                 return asyncio.run(_demo_reset())
+            case ("openapi", _):
+                if args.output is None:
+                    sys.stdout.write(openapi_json())
+                else:
+                    args.output.write_text(openapi_json(), encoding="utf-8")
+                return 0
+            case ("backup", _):
+                return asyncio.run(_backup(args.output))
+            case ("restore", _):
+                return asyncio.run(_restore(args.input, args.database_url))
+    except (BackupFailed, ToolMissing) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except DomainError as error:
         print(f"error: {error.detail}", file=sys.stderr)
         for field in error.fields:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,8 @@ DEV_PLATFORM_ADMIN_TOKEN = "dev-platform-admin-token"
 DEV_DATABASE_PASSWORD = "liuguan-dev"
 DEV_S3_SECRET_KEY = "liuguan-dev-secret"
 DEV_DATA_ENCRYPTION_KEY = "ZGV2LWRhdGEta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 class Environment(StrEnum):
@@ -40,11 +43,25 @@ class Settings(BaseSettings):
     # Migrations run as the schema owner; in production a separate, more privileged credential.
     database_owner_url: str = Field(default="", description="SQLAlchemy URL for the schema owner role")
     database_pool_size: int = 10
+    # Backups (`backend.cli backup`/`restore`): a role that bypasses row-level security and reads every row
+    # (BYPASSRLS + pg_read_all_data, docs/operations.md section 9); pg_dump refuses to dump a forced policy's
+    # table otherwise. pg_bin_dir: where pg_dump/pg_restore are when not on PATH (at least the server's major).
+    database_backup_url: str = ""
+    pg_bin_dir: Path | None = None
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     # The platform task queue; domain queues are named in workflows/task_queues.py.
     temporal_task_queue: str = "liuguan-platform"
+    # A secured Temporal (Temporal Cloud or a self-hosted cluster with TLS): TLS on, optionally with a CA
+    # bundle for a private CA, a client certificate and key (mTLS), and/or an API key (sent as a bearer
+    # token; setting one turns TLS on). backend/core/temporal.py builds the connection from these.
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str = ""
+    temporal_api_key: str = ""
 
     # Object storage: "local" (a directory under var/, the embedded default) or "s3" (MinIO in production).
     storage_driver: str = "local"
@@ -62,7 +79,8 @@ class Settings(BaseSettings):
     document_retention_years: dict[str, int] = Field(default_factory=dict)
     document_templates_dir: Path = PROJECT_ROOT / "var" / "document-templates"
     # Where the QR code of an issued document points: <public_base_url>/verify/<token>.
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Production refuses the default and any loopback address (a QR code nobody outside can open).
+    public_base_url: str = DEV_PUBLIC_BASE_URL
 
     secret_key: str = DEV_SECRET_KEY
     # Key for personal data encrypted at rest (ID and phone numbers); 32 bytes, urlsafe base64.
@@ -88,6 +106,12 @@ class Settings(BaseSettings):
 
     # The API's documentation (/docs, /openapi.json): served unless in production, where API_DOCS=true turns it on.
     api_docs: bool | None = None
+    # Metrics: the api's /metrics wants this bearer token (without one, production answers 404 there); the
+    # worker serves its metrics and /healthz on worker_metrics_port and Temporal's SDK metrics on
+    # worker_sdk_metrics_port (0 turns either off).
+    metrics_token: str = ""
+    worker_metrics_port: int = 9464
+    worker_sdk_metrics_port: int = 9465
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -111,14 +135,44 @@ class Settings(BaseSettings):
         # the API and worker pods do not carry it. When it is present it must not be the development one.
         if not self.database_url:
             problems.append("DATABASE_URL is not set")
-        for name in ("database_url", "database_owner_url"):
+        for name in ("database_url", "database_owner_url", "database_backup_url"):
             url = getattr(self, name)
             if url and make_url(url).password in (None, "", DEV_DATABASE_PASSWORD):
                 problems.append(f"{name.upper()} uses no password or the development password")
+        problems.extend(self._public_base_url_problems())
         if problems:
             # pydantic turns this into a ValidationError naming every problem; the process exits at start-up.
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    def _public_base_url_problems(self) -> list[str]:
+        parts = urlsplit(self.public_base_url)
+        if self.public_base_url == DEV_PUBLIC_BASE_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+            return ["PUBLIC_BASE_URL is the development default or not an absolute http(s) URL"]
+        if parts.hostname in _LOOPBACK_HOSTS or parts.hostname.startswith("127."):
+            return ["PUBLIC_BASE_URL is a loopback address: nobody could open the QR codes on issued documents"]
+        return []
+
+    @model_validator(mode="after")
+    def _check_temporal_tls(self) -> Settings:
+        """In every environment: a half-configured mutual TLS or a missing file stops the process at start."""
+        problems = []
+        if bool(self.temporal_tls_cert_file) != bool(self.temporal_tls_key_file):
+            problems.append("TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (mutual TLS)")
+        for name in ("temporal_tls_ca_file", "temporal_tls_cert_file", "temporal_tls_key_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                problems.append(f"{name.upper()} is not a readable file: {path}")
+        if problems:
+            raise ValueError("Temporal TLS settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        """TLS towards Temporal: asked for, implied by a certificate or CA, or by an API key (Temporal Cloud)."""
+        return bool(
+            self.temporal_tls or self.temporal_api_key or self.temporal_tls_ca_file or self.temporal_tls_cert_file
+        )
 
     @property
     def api_docs_enabled(self) -> bool:

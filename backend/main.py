@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api import api_router
+from backend.api import api_router, install_openapi
 from backend.auth.authenticate import authenticate
 from backend.authz.dependencies import install_authenticator
 from backend.calendar.events import WorkingDaysChanged
@@ -90,5 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     install_api_docs(app)
+    install_openapi(app)
     mount_static(app)
     return app

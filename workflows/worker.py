@@ -30,6 +30,7 @@ from workflows.cases.workflows import CaseWorkflow
 from workflows.checks import CHECK_WORKFLOWS, check_activities
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
 from workflows.intake import run_intake
+from workflows.observability import WorkerHealth, sdk_runtime, serve_worker_http
 from workflows.platform.activities import PlatformActivities
 from workflows.platform.workflows import AuditChainCheckWorkflow
 from workflows.relay import run_relay
@@ -94,7 +95,7 @@ async def ensure_schedules(client: Client, *, task_queue: str = PLATFORM_TASK_QU
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings)
+    client = await connect(settings, sdk_runtime(settings.worker_sdk_metrics_port))
     database = Database.from_settings(settings)
     await ensure_schedules(client, task_queue=settings.temporal_task_queue)
     await ensure_followup_schedules(client, settings.temporal_task_queue)
@@ -111,8 +112,16 @@ async def run_worker(settings: Settings) -> None:
         intake = asyncio.create_task(run_intake(database, stop, OutboundPolicy.from_settings(settings)))
         # The platform operator's county KPI counts, kept at most a few hours old.
         kpi_refresher = asyncio.create_task(KpiRefresher(database).run(stop))
+        health = WorkerHealth()
+        health.watch("platform worker", lambda: worker.is_running)
+        health.watch("case worker", lambda: case_worker.is_running)
+        health.watch_task("outbox relay", relay)
+        health.watch_task("intake", intake)
+        http = await serve_worker_http(database, health, settings.worker_metrics_port)
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
+        if http is not None:
+            http.close()
         await relay
         await intake
         await kpi_refresher

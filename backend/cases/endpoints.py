@@ -6,10 +6,12 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import StreamingResponse
 
+from backend.audit.exporting import LIST_FORMAT, ListFormat, as_download
 from backend.authz.vocabulary import Action
 from backend.case_types.schemas import CaseTypeCode
-from backend.cases import service, views
+from backend.cases import exporting, service, views
 from backend.cases.auth import CasesAssign, CasesRead, CasesWrite
 from backend.cases.errors import CaseNotFound
 from backend.cases.repository import SORTS, CaseFilters
@@ -31,6 +33,7 @@ from backend.core.input import AnyDateTime, Text
 from backend.core.list_filters import AssigneeQuery, NameSearchQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES
 from backend.core.temporal import temporal_client
 from backend.db.session import SessionDep
 from backend.models import Case, CaseStage, CaseStatus
@@ -49,7 +52,12 @@ async def open_case(session: SessionDep, principal: CasesWrite, case_create: Cas
     return (await views.opened_case_view(session, case, with_subjects=bool(case_create.subjects))).read()
 
 
-@router.get("", summary="Cases in my reach: filter, search, sort")
+@router.get(
+    "",
+    response_model=Page[CaseListItem],
+    summary="Cases in my reach: filter, search, sort; `format=csv|xlsx` downloads all of them (audited)",
+    responses={200: {"content": SPREADSHEET_RESPONSE_TYPES}},
+)
 async def list_cases(
     session: SessionDep,
     principal: CasesRead,
@@ -65,7 +73,8 @@ async def list_cases(
     q: NameSearchQuery = None,
     resident_id: Annotated[Annotated[str, Text(24)] | None, Query(description="exact ID number")] = None,
     sort: Annotated[Literal[tuple(SORTS)], Query()] = "due_at",  # type: ignore[valid-type]
-) -> Page[CaseListItem]:
+    file_format: Annotated[ListFormat, Query(alias="format", description=LIST_FORMAT)] = "json",
+) -> Page[CaseListItem] | StreamingResponse:
     assignee_id, unassigned = views.assignee_terms(principal, assignee)
     name_query, pinyin_query = views.name_terms(q) if q else (None, None)
     filters = CaseFilters(
@@ -84,6 +93,8 @@ async def list_cases(
         subject_resident_id_hash=views.resident_id_hash(resident_id) if resident_id else None,
         sort=sort,
     )
+    if file_format != "json":
+        return as_download(await exporting.export_cases(session, principal, filters, file_format))
     cases, total = await views.list_cases(session, principal, filters, offset=paging.offset, limit=paging.size)
     return Page(
         items=[CaseListItem.model_validate(case) for case in cases], total=total, page=paging.page, size=paging.size

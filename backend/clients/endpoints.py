@@ -7,12 +7,19 @@ import binascii
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request, Response, status
 
+from backend.authz.vocabulary import ClientScope
 from backend.clients import service
 from backend.clients.auth import ClientsManage
-from backend.clients.errors import InvalidClient, UnsupportedGrantType
-from backend.clients.schemas import ApiClientCreate, ApiClientRead, ApiClientWithSecret, TokenResponse
+from backend.clients.errors import NO_STORE, InvalidClient, InvalidRequest, UnsupportedGrantType
+from backend.clients.schemas import (
+    ApiClientCreate,
+    ApiClientRead,
+    ApiClientWithSecret,
+    AuthorizationServerMetadata,
+    TokenResponse,
+)
 from backend.core.input import Text
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -33,15 +40,25 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
+TOKEN_PATH = f"{API_V1}/oauth/token"
+well_known_router = APIRouter(tags=["oauth"])
+
+
 @oauth_router.post("/token", response_model=TokenResponse, summary="OAuth2 client-credentials token")
 async def token(
     request: Request,
+    response: Response,
     session: SessionDep,
-    grant_type: Annotated[str, Text(64), Form()],
+    grant_type: Annotated[Annotated[str, Text(64)] | None, Form()] = None,
     scope: Annotated[Annotated[str, Text(500)] | None, Form()] = None,
     client_id: Annotated[Annotated[str, Text(100)] | None, Form()] = None,
     client_secret: Annotated[Annotated[str, Text(256, verbatim=True)] | None, Form()] = None,
 ) -> TokenResponse:
+    """RFC 6749 §4.4 with client_secret_basic or client_secret_post. Every answer carries
+    `Cache-Control: no-store`; errors carry `error` and `error_description` (§5.2)."""
+    response.headers.update(NO_STORE)
+    if not grant_type:
+        raise InvalidRequest("grant_type")
     if grant_type != "client_credentials":
         raise UnsupportedGrantType()
     credentials = _basic_credentials(request) or (client_id, client_secret)
@@ -51,6 +68,26 @@ async def token(
         session, request.app.state.settings, client_id=credentials[0], client_secret=credentials[1], scope=scope
     )
     return TokenResponse(access_token=access_token, expires_in=lifetime, scope=" ".join(scopes))
+
+
+@well_known_router.get(
+    "/.well-known/oauth-authorization-server",
+    response_model=AuthorizationServerMetadata,
+    response_model_exclude_none=True,
+    summary="OAuth2 authorization server metadata (RFC 8414)",
+)
+async def authorization_server_metadata(request: Request) -> AuthorizationServerMetadata:
+    """What a department's integrator needs to configure an OAuth2 client: the issuer (PUBLIC_BASE_URL),
+    the token endpoint, the client-credentials grant, both client authentication methods and the scopes."""
+    issuer = request.app.state.settings.public_base_url.rstrip("/")
+    return AuthorizationServerMetadata(
+        issuer=issuer,
+        token_endpoint=f"{issuer}{TOKEN_PATH}",
+        grant_types_supported=["client_credentials"],
+        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        scopes_supported=[scope.value for scope in ClientScope],
+        response_types_supported=[],
+    )
 
 
 def _with_secret(client: object, secret: str) -> ApiClientWithSecret:

@@ -50,3 +50,15 @@ class TokenResponse(OutputSchema):
     token_type: str = "Bearer"
     expires_in: int
     scope: str
+
+
+class AuthorizationServerMetadata(OutputSchema):
+    """RFC 8414 §2 authorization server metadata. Only the client-credentials grant is served, so no response
+    type is supported (the list is required by the RFC and empty)."""
+
+    issuer: str
+    token_endpoint: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    scopes_supported: list[str]
+    response_types_supported: list[str]

@@ -8,27 +8,19 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from prometheus_client import Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.context import client_addr_var, request_id_var
 from backend.core.errors import FieldError
 from backend.core.input import CONTROL_CHARACTERS_MESSAGE, refuses_control_characters
+from backend.core.metrics import HTTP_SERVER_DURATION
 
 log = logging.getLogger("liuguan.access")
 
 REQUEST_ID_HEADER = "x-request-id"
 # A caller-supplied id is kept only if it is short and harmless, so it cannot forge log lines.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-HTTP_REQUESTS = Counter("liuguan_http_requests_total", "HTTP requests", ["method", "route", "status"])
-HTTP_LATENCY = Histogram(
-    "liuguan_http_request_seconds",
-    "HTTP request latency",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
 
 
 def _route_template(scope: Scope) -> str:
@@ -81,8 +73,7 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route_label = _route_template(scope)
-            HTTP_REQUESTS.labels(scope["method"], route_label, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route_label).observe(elapsed)
+            HTTP_SERVER_DURATION.labels(scope["method"], route_label, str(status)).observe(elapsed)
             log.info(
                 "%s %s %s",
                 scope["method"],

@@ -9,6 +9,8 @@ import logging
 from fastapi import Request
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
+from temporalio.service import TLSConfig
 
 from backend.config import Settings
 
@@ -16,12 +18,32 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 3.0
 
 
-async def connect(settings: Settings) -> Client:
-    """A client of the configured Temporal namespace (the worker, the relay and the API alike)."""
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS towards Temporal from the settings: False (plaintext, a private network), True (TLS with the
+    system's CAs, e.g. Temporal Cloud with an API key) or a TLSConfig with a private CA, a client certificate
+    and key (mutual TLS) and the server name to verify."""
+    if not settings.temporal_uses_tls:
+        return False
+    if not (settings.temporal_tls_ca_file or settings.temporal_tls_cert_file or settings.temporal_tls_server_name):
+        return True
+    return TLSConfig(
+        server_root_ca_cert=settings.temporal_tls_ca_file.read_bytes() if settings.temporal_tls_ca_file else None,
+        client_cert=settings.temporal_tls_cert_file.read_bytes() if settings.temporal_tls_cert_file else None,
+        client_private_key=settings.temporal_tls_key_file.read_bytes() if settings.temporal_tls_key_file else None,
+        domain=settings.temporal_tls_server_name or None,
+    )
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client of the configured Temporal namespace (the worker, the relay and the API alike), over TLS and
+    with an API key when the settings say so. `runtime` carries the worker's Prometheus metrics."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key or None,
+        runtime=runtime,
     )
 
 

@@ -28,10 +28,10 @@ from backend.documents.errors import SignedScanLocked
 from backend.documents.schemas import (
     DestructionApproval,
     IssuedDocumentRead,
+    IssuedDocumentVerificationRead,
     IssueRequest,
     RetentionItem,
     Revocation,
-    VerificationRead,
 )
 from backend.documents.schemas import DocumentRead as DocumentOut
 from backend.documents.storage import document_settings
@@ -236,11 +236,13 @@ _verify_page = Environment(
 
 @verify_router.get(
     "/verify/{token}",
-    response_model=VerificationRead,
+    response_model=IssuedDocumentVerificationRead,
     summary="Public: confirm an issued document from its QR code (number, kind, issuer, dates, state; no names)",
     responses={200: {"content": {"text/html": {}}}},
 )
-async def verify(request: Request, session: SessionDep, token: VerifyToken) -> VerificationRead | Response:
+async def verify(
+    request: Request, session: SessionDep, token: VerifyToken
+) -> IssuedDocumentVerificationRead | Response:
     verification = await issuing.verify(session, token)
     if "application/json" in request.headers.get("accept", ""):
         return verification

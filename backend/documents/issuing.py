@@ -48,7 +48,7 @@ from backend.core.divisions import township_of
 from backend.db.tenancy import set_tenant
 from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, OwnerNotFound
 from backend.documents.repository import DocumentRepository
-from backend.documents.schemas import IssuedDocumentRead, VerificationRead
+from backend.documents.schemas import IssuedDocumentRead, IssuedDocumentVerificationRead
 from backend.documents.storage import document_settings
 from backend.documents.storing import NewFile, kept_with, store_document
 from backend.models import (
@@ -381,7 +381,7 @@ async def supersede_issued(
 # --- public verification -----------------------------------------------------------------------------------
 
 
-async def verify(session: AsyncSession, token: str) -> VerificationRead:
+async def verify(session: AsyncSession, token: str) -> IssuedDocumentVerificationRead:
     """What the public page confirms about the document with this token; 404 for an unknown token."""
     county_code, dash, secret = token.partition("-")
     if not dash or not secret or len(token) > 80 or not county_code.isdigit():
@@ -393,7 +393,7 @@ async def verify(session: AsyncSession, token: str) -> VerificationRead:
     issued = await DocumentRepository(session).issued_by_token(token)
     if issued is None:
         raise IssuedDocumentNotFound()
-    return VerificationRead(
+    return IssuedDocumentVerificationRead(
         number=issued.number,
         kind=issued.kind,
         kind_label=KIND_LABELS[issued.kind],

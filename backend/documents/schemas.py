@@ -90,7 +90,7 @@ class IssuedDocumentRead(BaseModel):
     verify_url: str
 
 
-class VerificationRead(BaseModel):
+class IssuedDocumentVerificationRead(BaseModel):
     """What the public verification page confirms: nothing about the person."""
 
     number: str

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.metrics import CALLBACK_ATTEMPTS
 from backend.core.outbound import OutboundPolicy, Resolver, UnsafeOutboundUrl, safe_outbound_url
 from backend.core.polling import PollingWorker, PollSettings, error_text
 from backend.db.engine import Database
@@ -200,6 +201,7 @@ class WebhookDispatcher(PollingWorker):
                     try:
                         await self._send(client, subscription.url, subscription_secret(subscription), delivery)
                     except Exception as error:
+                        CALLBACK_ATTEMPTS.labels("failed").inc()
                         delivery.last_error = error_text(error)
                         if delivery.attempts >= self.settings.max_attempts:
                             delivery.status = DeliveryStatus.dead.value
@@ -207,5 +209,6 @@ class WebhookDispatcher(PollingWorker):
                         else:
                             delivery.next_attempt_at = utc_now() + self.backoff(delivery.attempts)
                         continue
+                    CALLBACK_ATTEMPTS.labels("delivered").inc()
                     delivery.status, delivery.delivered_at = DeliveryStatus.delivered.value, utc_now()
             return len(due)

@@ -11,3 +11,5 @@ from backend.authz.vocabulary import Action
 
 PersonsRead = Annotated[Principal, Depends(Require(Action.person_read))]
 PersonsWrite = Annotated[Principal, Depends(Require(Action.person_write))]
+# Exports of the registry share the registers' permission (台账导出).
+PersonsExport = Annotated[Principal, Depends(Require(Action.register_export))]

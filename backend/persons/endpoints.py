@@ -1,25 +1,29 @@
-"""The person registry API (人员登记): register, read, change, depart, list, history, duplicates, merge, import."""
+"""The person registry API (人员登记): register, read, change, depart, list, history, duplicates, merge, import,
+export and the import template."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from backend.audit.exporting import as_download
 from backend.authz.vocabulary import Action
 from backend.core.input import Text
 from backend.core.list_filters import NameSearchQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, XLSX_MEDIA_TYPE, content_disposition
 from backend.db.session import SessionDep
 from backend.models import FlowDirection, PersonStatus, Sex
-from backend.persons import importer, merging, service, spreadsheet
-from backend.persons.auth import PersonsRead, PersonsWrite
+from backend.persons import exporting, importer, merging, service, spreadsheet
+from backend.persons.auth import PersonsExport, PersonsRead, PersonsWrite
 from backend.persons.errors import ImportFileRejected
 from backend.persons.schemas import (
     ImportMode,
@@ -101,6 +105,46 @@ async def register_person(session: SessionDep, principal: PersonsWrite, body: Pe
         PersonRegistrationRead(**read.model_dump(), merged_into_existing=merged).model_dump(mode="json"),
         status_code=status.HTTP_200_OK if merged else status.HTTP_201_CREATED,
         headers=_notice_header(registration.notice),
+    )
+
+
+@router.get(
+    ":export",
+    response_model=None,
+    summary="The registry as a CSV or XLSX file (the import's columns; audited)",
+    description="Needs register.export; identifiers in full only with person.read_identifiers over the person's "
+    "unit. At most 20,000 rows (the import's limit): narrow with the list's filters.",
+    responses={200: {"content": SPREADSHEET_RESPONSE_TYPES}},
+)
+async def export_persons(
+    session: SessionDep,
+    principal: PersonsExport,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    flow_direction: FlowDirection | None = None,
+    person_status: Annotated[PersonStatus | None, Query(alias="status")] = None,
+    key_subject: bool | None = None,
+    sex: Sex | None = None,
+    q: Annotated[str | None, Query(max_length=50, description="Name in characters or pinyin")] = None,
+) -> StreamingResponse:
+    query = service.PersonQuery(
+        org_unit=org_unit, flow_direction=flow_direction, status=person_status, key_subject=key_subject, sex=sex, q=q
+    )
+    return as_download(await exporting.export_persons(session, principal, query, file_format))
+
+
+@router.get(
+    ":import-template",
+    response_model=None,
+    summary="The import template (.xlsx: text-formatted ID columns, drop-down lists, instructions)",
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def import_template(_: PersonsWrite) -> Response:
+    filename, ascii_filename = exporting.template_filename()
+    return Response(
+        await run_in_threadpool(exporting.import_template),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename, ascii_filename)},
     )
 
 

@@ -199,6 +199,11 @@ def _search_for(query: PersonQuery) -> PersonSearch:
     return PersonSearch(**as_given, **keys)
 
 
+def search_for(query: PersonQuery) -> PersonSearch:
+    """The repository's filters for a list or export query (refuses an unusable name, ID or phone query)."""
+    return _search_for(query)
+
+
 async def list_persons(
     session: AsyncSession, principal: Principal, query: PersonQuery, page: PageParams
 ) -> Page[PersonListItem]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.errors import DomainError
+from backend.core.spreadsheets import unwrap_text_formula
 from backend.persons.errors import ImportFileRejected
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -124,7 +125,8 @@ def _read_csv(data: bytes) -> Table:
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-            _keep_row(rows, number, list(values))
+            # Digit strings exported as ="..." (so Excel and WPS keep them text) come back as the digits.
+            _keep_row(rows, number, [unwrap_text_formula(value) for value in values])
     except csv.Error:
         raise _unreadable() from None
     return Table("csv", rows)

@@ -24,12 +24,11 @@ from typing import Any, Generic, TypeVar
 from backend.authz.vocabulary import Action
 from backend.core.clock import china_day
 from backend.core.divisions import county_of
+from backend.core.spreadsheets import Cell
 from backend.models import Case, Certificate, FlowDirection, MaritalStatus, Person
 from backend.persons.divisions import division_name
 from backend.registers import labels
 from backend.registers.repository import RegisterFilter, RegisterRepository, RegisterRow, RegisterSelect
-
-Cell = str | int | date | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from backend.core.input import AnyDate, Code, UnitCode
 from backend.core.pagination import PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, download
 from backend.db.session import SessionDep
 from backend.registers import service
 from backend.registers.auth import RegistersRead
 from backend.registers.catalog import REGISTERS
-from backend.registers.rendering import content_disposition
 from backend.registers.schemas import RegisterFormat, RegisterPage
 
 router = APIRouter(prefix=f"{API_V1}/registers", tags=["registers"])
-
-_CHUNK = 64 * 1024
-_FILE_TYPES = {
-    "text/csv": {"schema": {"type": "string", "format": "binary"}},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-        "schema": {"type": "string", "format": "binary"}
-    },
-}
-
-
-def _chunks(content: IO[bytes]) -> Iterator[bytes]:
-    try:
-        while chunk := content.read(_CHUNK):
-            yield chunk
-    finally:
-        content.close()
 
 
 @router.get(
@@ -42,7 +25,7 @@ def _chunks(content: IO[bytes]) -> Iterator[bytes]:
     response_model=None,
     summary="A register (台账): page view, or the whole register as CSV / XLSX",
     description=f"Registers: {', '.join(REGISTERS)}. Exports need register.export over the unit and are audited.",
-    responses={200: {"model": RegisterPage, "content": _FILE_TYPES}},
+    responses={200: {"model": RegisterPage, "content": SPREADSHEET_RESPONSE_TYPES}},
 )
 async def get_register(
     session: SessionDep,
@@ -59,12 +42,10 @@ async def get_register(
         return await service.register_page(session, principal, query, paging)
     exported = await service.export_register(session, principal, query, file_format)
     # The file is complete and the audit event flushed; the body streams after the transaction commits.
-    return StreamingResponse(
-        _chunks(exported.content),
-        media_type=exported.media_type,
-        headers={
-            "Content-Disposition": content_disposition(exported.filename, exported.ascii_filename),
-            "Cache-Control": "no-store",
-            "X-Register-Rows": str(exported.rows),
-        },
+    return download(
+        exported.content,
+        exported.media_type,
+        exported.filename,
+        exported.ascii_filename,
+        **{"X-Register-Rows": str(exported.rows)},
     )

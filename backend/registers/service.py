@@ -42,6 +42,7 @@ from backend.registers.rendering import (
     SERIAL_KEY,
     SERIAL_WIDTH,
     CsvRegisterWriter,
+    Footer,
     RegisterWriter,
     XlsxRegisterWriter,
 )
@@ -279,7 +280,8 @@ async def export_register(
     writer: RegisterWriter
     if file_format is RegisterFormat.xlsx:
         widths = [SERIAL_WIDTH, *(column.width for column in register.columns)]
-        writer = XlsxRegisterWriter(title, register.title, headers, widths)
+        footer = Footer(resolved.unit_label, china_today())
+        writer = XlsxRegisterWriter(title, register.title, headers, widths, footer=footer)
     else:
         writer = CsvRegisterWriter(headers)
     rows = in_full = 0

@@ -7,17 +7,20 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import StreamingResponse
 
+from backend.audit.exporting import LIST_FORMAT, ListFormat, as_download
 from backend.authz.vocabulary import Action
 from backend.core.clock import utc_now
 from backend.core.input import AnyDate, AnyDateTime, CountyCode
 from backend.core.list_filters import AssigneeQuery, UnitQuery
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
+from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES
 from backend.db.engine import Database
 from backend.db.session import SessionDep, get_database
 from backend.models import VerificationKind, VerificationRequest, VerificationState
-from backend.verification import flow_notices, rates, records, service
+from backend.verification import exporting, flow_notices, rates, records, service
 from backend.verification.auth import VerificationAnswer, VerificationAssign, VerificationSend
 from backend.verification.errors import InvalidVerification
 from backend.verification.repository import VerificationFilters, VerificationRepository
@@ -89,7 +92,12 @@ async def send_notice(
     return requester_view(await service.send(session, database, principal, body, VerificationKind.notice))
 
 
-@router.get("/outbox", response_model=Page[VerificationRead], summary="Requests and notices my units sent")
+@router.get(
+    "/outbox",
+    response_model=Page[VerificationRead],
+    summary="Requests and notices my units sent; `format=csv|xlsx` downloads all of them (audited)",
+    responses={200: {"content": SPREADSHEET_RESPONSE_TYPES}},
+)
 async def outbox(
     session: SessionDep,
     principal: VerificationSend,
@@ -99,7 +107,8 @@ async def outbox(
     org_unit: UnitQuery = None,
     overdue: bool | None = None,
     case_id: uuid.UUID | None = None,
-) -> Page[VerificationRead]:
+    file_format: Annotated[ListFormat, Query(alias="format", description=LIST_FORMAT)] = "json",
+) -> Page[VerificationRead] | StreamingResponse:
     filters = VerificationFilters(
         roots=principal.scopes_for(Action.verification_request),
         state=state,
@@ -108,6 +117,8 @@ async def outbox(
         overdue=overdue,
         case_id=case_id,
     )
+    if file_format != "json":
+        return as_download(await exporting.export_verifications(session, principal, "outbox", filters, file_format))
     rows, total = await VerificationRepository(session).outbox(filters, offset=paging.offset, limit=paging.size)
     return _page(rows, total, paging, requester_view)
 
@@ -145,7 +156,12 @@ async def record_answer(
 # --- responder ---------------------------------------------------------------------------------------------------
 
 
-@router.get("/inbox", response_model=Page[VerificationRead], summary="Requests and notices addressed to my units")
+@router.get(
+    "/inbox",
+    response_model=Page[VerificationRead],
+    summary="Requests and notices addressed to my units; `format=csv|xlsx` downloads all of them (audited)",
+    responses={200: {"content": SPREADSHEET_RESPONSE_TYPES}},
+)
 async def inbox(
     session: SessionDep,
     principal: VerificationAnswer,
@@ -155,7 +171,8 @@ async def inbox(
     org_unit: UnitQuery = None,
     overdue: bool | None = None,
     assignee: AssigneeQuery = None,
-) -> Page[VerificationRead]:
+    file_format: Annotated[ListFormat, Query(alias="format", description=LIST_FORMAT)] = "json",
+) -> Page[VerificationRead] | StreamingResponse:
     assignee_id: uuid.UUID | None = None
     if assignee == "me":
         assignee_id = uuid.UUID(principal.id) if principal.kind == "user" else uuid.UUID(int=0)
@@ -173,6 +190,8 @@ async def inbox(
         assignee_id=assignee_id,
         unassigned=assignee == "none",
     )
+    if file_format != "json":
+        return as_download(await exporting.export_verifications(session, principal, "inbox", filters, file_format))
     rows, total = await VerificationRepository(session).inbox(filters, offset=paging.offset, limit=paging.size)
     return _page(rows, total, paging, responder_view)
 

@@ -196,3 +196,30 @@ async def test_the_timeline_merges_audit_events_with_the_real_workflow_history(
     activities = {entry["details"]["activity"] for entry in entries if entry["kind"] == "activity_task_scheduled"}
     assert activities, "the activities that wrote the case state appear in the timeline"
     assert {entry["source"] for entry in entries} == {"audit", "workflow"}
+
+
+async def test_the_worker_process_serves_liveness_metrics_and_sdk_metrics(
+    subprocess_env: dict[str, str], county: County
+) -> None:
+    ports = {"WORKER_METRICS_PORT": temporal_dev.free_port(), "WORKER_SDK_METRICS_PORT": temporal_dev.free_port()}
+    worker = WorkerProcess({**subprocess_env, **{name: str(port) for name, port in ports.items()}})
+    worker.start()
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+
+            async def answers(url: str) -> httpx.Response | None:
+                try:
+                    response = await client.get(url)
+                except httpx.TransportError:
+                    return None
+                return response if response.status_code == 200 else None
+
+            own = f"http://127.0.0.1:{ports['WORKER_METRICS_PORT']}"
+            assert (await _eventually(lambda: answers(f"{own}/healthz"), "the worker's /healthz")).text == "ok\n"
+            metrics = (await _eventually(lambda: answers(f"{own}/metrics"), "the worker's /metrics")).text
+            assert f'liuguan_cases_open{{county="{county.code}"}} 0.0' in metrics
+            sdk = f"http://127.0.0.1:{ports['WORKER_SDK_METRICS_PORT']}/metrics"
+            assert "temporal_" in (await _eventually(lambda: answers(sdk), "the SDK's metrics")).text
+        assert worker.terminate() == 0
+    finally:
+        worker.stop_quietly()

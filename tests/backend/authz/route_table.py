@@ -18,6 +18,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/metrics"),
         ("POST", "/api/v1/auth/session"),  # sign-in
         ("POST", "/api/v1/oauth/token"),  # department clients authenticate here
+        ("GET", "/.well-known/oauth-authorization-server"),  # RFC 8414 metadata: public by definition
         ("GET", "/"),
         ("GET", "/lang/{locale}"),
         ("GET", "/login"),

@@ -550,6 +550,13 @@ async def probe_assessment_contest(client: httpx.AsyncClient, county: County, un
     )
 
 
+async def probe_register_export(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    # The registry export (the registers check register.export in their service: tests/backend/registers).
+    return _allowed(
+        await client.get("/api/v1/persons:export", params={"org_unit": county.units[unit], "format": "csv"})
+    )
+
+
 PROBES: dict[str, Probe] = {
     Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
@@ -581,6 +588,7 @@ PROBES: dict[str, Probe] = {
     Action.assessment_read: probe_assessment_read,
     Action.assessment_manage: probe_assessment_manage,
     Action.assessment_contest: probe_assessment_contest,
+    Action.register_export: probe_register_export,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
 UNSCOPED = {

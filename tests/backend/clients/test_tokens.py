@@ -116,6 +116,63 @@ class TestIssuing:
         assert (response.status_code, response.json()["error"]) == (400, "unsupported_grant_type")
 
 
+class TestOAuthDetails:
+    """RFC 6749 §5.1-5.2 on the token endpoint and RFC 8414 metadata, for integrators' OAuth2 libraries."""
+
+    async def test_a_token_answer_is_never_cached(self, api: httpx.AsyncClient, admin: httpx.AsyncClient) -> None:
+        response = await _token(api, await _new_client(admin))
+        assert response.status_code == 200
+        assert (response.headers["cache-control"], response.headers["pragma"]) == ("no-store", "no-cache")
+
+    @pytest.mark.parametrize(
+        ("data", "status", "error"),
+        [
+            ({}, 400, "invalid_request"),
+            ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+            ({"grant_type": "client_credentials"}, 401, "invalid_client"),
+            ({"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}, 401, "invalid_client"),
+        ],
+    )
+    async def test_errors_carry_error_and_error_description_and_are_not_cached(
+        self, api: httpx.AsyncClient, data: dict[str, str], status: int, error: str
+    ) -> None:
+        response = await api.post("/api/v1/oauth/token", data=data)
+        body = response.json()
+        assert (response.status_code, body["error"]) == (status, error)
+        assert body["error_description"] == body["detail"] and " / " in body["detail"]
+        assert response.headers["cache-control"] == "no-store"
+
+    async def test_a_scope_refusal_is_invalid_scope_with_a_description(
+        self, api: httpx.AsyncClient, admin: httpx.AsyncClient
+    ) -> None:
+        client = await _new_client(admin, ["intake:read_status"])
+        body = (await _token(api, client, scope="intake:police")).json()
+        assert body["error"] == "invalid_scope" and "scope" in body["error_description"]
+
+    async def test_metadata_names_the_issuer_the_token_endpoint_and_what_it_accepts(
+        self, api: httpx.AsyncClient, admin: httpx.AsyncClient
+    ) -> None:
+        response = await api.get("/.well-known/oauth-authorization-server")
+        assert response.status_code == 200
+        metadata = response.json()
+        assert metadata["token_endpoint"] == metadata["issuer"] + "/api/v1/oauth/token"
+        assert metadata["grant_types_supported"] == ["client_credentials"]
+        assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+        assert "intake:police" in metadata["scopes_supported"]
+        # The advertised endpoint is the one that answers.
+        path = metadata["token_endpoint"].removeprefix(metadata["issuer"])
+        client = await _new_client(admin)
+        issued = await api.post(
+            path,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client["client_id"],
+                "client_secret": client["client_secret"],
+            },
+        )
+        assert issued.status_code == 200
+
+
 class TestRefusedTokens:
     async def _valid(self, api: httpx.AsyncClient, admin: httpx.AsyncClient) -> tuple[dict[str, str], str]:
         client = await _new_client(admin)

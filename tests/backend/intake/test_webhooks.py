@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from backend.core.clock import utc_now
@@ -71,6 +72,10 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+def _attempts(outcome: str) -> float:
+    return REGISTRY.get_sample_value("liuguan_callback_delivery_attempts_total", {"outcome": outcome}) or 0.0
+
+
 async def _deliveries(database: Database, client_id: str) -> list[WebhookDelivery]:
     async with database.sessionmaker() as session, session.begin():
         await set_platform_context(session)
@@ -124,6 +129,7 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     await police.http.post("/api/v1/notifications", json=residence(county.code))
     await router.drain()
     receiver.fail = True
+    failed_before, delivered_before = _attempts("failed"), _attempts("delivered")
     settings = WebhookSettings(max_attempts=3, base_backoff_seconds=10)
     dispatcher = WebhookDispatcher(database, settings)
     gaps: list[timedelta] = []
@@ -143,6 +149,8 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     assert 20 <= gaps[1].total_seconds() < 25
     assert delivery.status == "dead"
     assert delivery.last_error == "RuntimeError: HTTP 503"
+    # The callbacks-failing alert's counter (infra/helm/liuguan/templates/prometheusrule.yaml).
+    assert (_attempts("failed") - failed_before, _attempts("delivered") - delivered_before) == (3, 0)
     dead = await api.get("/api/v1/platform/intake/dead-letters", headers=platform_headers)
     assert str(delivery.id) in {row["id"] for row in dead.json()}
     assert (await police.http.get("/api/v1/platform/intake/dead-letters")).status_code == 403
@@ -154,6 +162,7 @@ async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
     (delivered,) = await _deliveries(database, police.client_id)
     assert delivered.status == "delivered"
     assert len(receiver.received) == 4  # three failures, then the resend
+    assert (_attempts("failed") - failed_before, _attempts("delivered") - delivered_before) == (3, 1)
 
 
 class RebindingNameServer:

@@ -142,10 +142,15 @@ class TestHealth:
         assert response.status_code == 503
         assert response.json()["checks"] == {"database": "ok", "temporal": "unavailable"}
 
-    async def test_metrics_count_requests_by_route_template(
+    async def test_metrics_time_requests_by_route_template_in_a_conventional_histogram(
         self, api: httpx.AsyncClient, platform_headers: dict[str, str]
     ) -> None:
         await api.get("/api/v1/platform/tenants/999999/org-units", headers=platform_headers)
         text = (await api.get("/metrics")).text
-        assert "liuguan_http_requests_total" in text
-        assert 'route="/api/v1/platform/tenants/{code}/org-units"' in text
+        labels = (
+            'http_request_method="GET",http_response_status_code="404",'
+            'http_route="/api/v1/platform/tenants/{code}/org-units"'
+        )
+        assert f"http_server_request_duration_seconds_bucket{{{labels},le=" in text
+        assert f"http_server_request_duration_seconds_count{{{labels}}}" in text
+        assert "tenants/999999" not in text  # the raw path never becomes a label

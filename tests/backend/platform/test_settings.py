@@ -11,6 +11,12 @@ STRONG = "x" * 40
 PRODUCTION_URLS = {
     "database_url": "postgresql+asyncpg://liuguan_app:Str0ng-secret@db/liuguan",
     "database_owner_url": "postgresql+asyncpg://liuguan_owner:An0ther-secret@db/liuguan",
+    "public_base_url": "https://liuguan.example.gov.cn",
+}
+PRODUCTION_SECRETS = {
+    "secret_key": STRONG,
+    "platform_admin_token": STRONG,
+    "data_encryption_key": "c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=",
 }
 
 
@@ -31,6 +37,7 @@ def test_production_refuses_the_development_database_password() -> None:
             data_encryption_key="c3Ryb25nLWtleS1mb3ItcHJvZHVjdGlvbi0xMjM0NTY=",
             database_url="postgresql+asyncpg://liuguan_app:liuguan-dev@db/liuguan",
             database_owner_url=PRODUCTION_URLS["database_owner_url"],
+            public_base_url=PRODUCTION_URLS["public_base_url"],
         )
 
 
@@ -43,6 +50,21 @@ def test_production_starts_with_real_secrets() -> None:
         **PRODUCTION_URLS,
     )
     assert settings.app_role == "liuguan_app"
+
+
+@pytest.mark.parametrize(
+    "public_base_url",
+    ["http://127.0.0.1:8000", "http://localhost:8000", "https://127.0.0.2", "liuguan.example.gov.cn", "ftp://x.cn"],
+)
+def test_production_refuses_a_public_base_url_nobody_outside_can_open(public_base_url: str) -> None:
+    urls = {**PRODUCTION_URLS, "public_base_url": public_base_url}
+    with pytest.raises(ValidationError, match="PUBLIC_BASE_URL"):
+        Settings(environment="production", **PRODUCTION_SECRETS, **urls)
+
+
+def test_production_accepts_the_county_address_for_qr_codes() -> None:
+    settings = Settings(environment="production", **PRODUCTION_SECRETS, **PRODUCTION_URLS)
+    assert settings.public_base_url == "https://liuguan.example.gov.cn"
 
 
 def test_service_locations_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

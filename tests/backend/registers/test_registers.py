@@ -448,6 +448,34 @@ class TestFiles:
         ids = {row[1]: row[3] for row in rows[2:]}
         assert ids["HY-2023-009"] == WANG_ID and ids["HY-2023-500"] == LI_ID
 
+    async def test_full_identifiers_stay_text_in_excel_and_wps(
+        self, county: County, scenario: Scenario, sign_in: SignIn
+    ) -> None:
+        officer = await sign_in(county, "t1.officer")
+        rows = _csv(await _register(officer, "inflow", format="csv"))
+        wang = dict(zip(rows[0], rows[2], strict=True))
+        # ="..." opens as text in both: all 18 digits stay, no 3.30106E+17.
+        assert wang["身份证号"] == f'="{WANG_ID}"'
+        sheet, rows = _xlsx(await _register(officer, "inflow", format="xlsx"))
+        id_cell = sheet.cell(row=4, column=HEADERS["inflow"].index("身份证号") + 1)
+        assert (id_cell.value, id_cell.data_type, id_cell.number_format) == (WANG_ID, "s", "@")
+
+    async def test_xlsx_prints_on_a4_landscape_with_autofilter_and_footer(
+        self, county: County, scenario: Scenario, sign_in: SignIn
+    ) -> None:
+        coordinator = await sign_in(county, "v11.coord")
+        sheet, rows = _xlsx(await _register(coordinator, "inflow", format="xlsx", org_unit=county.units["v11"]))
+        assert (sheet.page_setup.paperSize, sheet.page_setup.orientation, sheet.page_setup.fitToWidth) == (
+            9,
+            "landscape",
+            1,
+        )
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$2:$2"
+        assert sheet.auto_filter.ref.startswith("A2:") and sheet.auto_filter.ref.endswith(str(len(rows)))
+        assert sheet.oddFooter.left.text == "制表单位：一村"
+        assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+        assert sheet.oddFooter.right.text.startswith("制表日期：")
+
     async def test_identifiers_are_decided_per_row(self, county: County, scenario: Scenario, sign_in: SignIn) -> None:
         mixed = await sign_in(county, "mixed")  # officer over t1, only a coordinator over v21
         _, rows = _xlsx(await _register(mixed, "inflow", format="xlsx"))

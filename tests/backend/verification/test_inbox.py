@@ -3,16 +3,19 @@ supervisor to someone who may answer; alerts for the caller's units only."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import httpx
 import pytest
-from sqlalchemy import update
+from openpyxl import load_workbook
+from sqlalchemy import select, update
 
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
-from backend.models import VerificationAlert, VerificationRequest
+from backend.models import AuditEvent, VerificationAlert, VerificationRequest
 from tests.backend.verification.conftest import TwoCounties
 from tests.fixtures.identity import SignIn
 
@@ -115,3 +118,63 @@ async def test_alerts_are_listed_for_the_callers_units_only(
     assert [alert["request_id"] for alert in alerts] == [inbox["t1-first"]["id"]]
     requester = await sign_in(counties.a, "county.sup")
     assert (await requester.get("/api/v1/verification/alerts")).json() == []
+
+
+async def _export_events(database: Database, county_id: uuid.UUID) -> list[dict[str, object]]:
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county_id)
+        events = await session.execute(
+            select(AuditEvent.changes).where(AuditEvent.action == "verification.export").order_by(AuditEvent.seq)
+        )
+        return [dict(changes) for changes in events.scalars()]
+
+
+async def test_the_inbox_and_the_outbox_download_as_files_within_reach_and_audited(
+    counties: TwoCounties, sign_in: SignIn, database: Database, inbox: dict[str, dict[str, object]]
+) -> None:
+    a, b = counties.a, counties.b
+    sender = await sign_in(a, "county.sup")
+    case = await sender.post("/api/v1/cases", json={"case_type": "complaint", "org_unit_code": a.units["v11"]})
+    with_id = await sender.post(
+        "/api/v1/verification/requests",
+        json={
+            "case_id": case.json()["id"],
+            "subject_name": "丁",
+            "subject_resident_id": "11010519491231002X",
+            "responder_division_code": b.units["t1"],
+            "question": "请核实",
+        },
+    )
+    assert with_id.status_code == 201, with_id.text
+
+    township = await sign_in(b, "t1.officer")
+    response = await township.get("/api/v1/verification/inbox", params={"format": "csv", "size": 1})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv") and response.headers["x-export-rows"] == "3"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:7] == ["序号", "协查编号", "类型", "状态", "发起单位", "协查单位", "当事人"]
+    # Paging does not apply; t2's request is outside the township officer's subtree.
+    by_name = {row[6]: row for row in rows[1:]}
+    assert set(by_name) == {"甲", "丙", "丁"}
+    assert by_name["丁"][7] == '="11010519491231002X"'  # text in Excel and WPS, all 18 characters kept
+    assert (await _export_events(database, b.tenant.id))[-1] == {
+        "list": "verification-inbox",
+        "format": "csv",
+        "rows": 3,
+        "rows_with_identifiers_in_full": 1,
+        "filters": {},
+    }
+
+    outbox = await sender.get("/api/v1/verification/outbox", params={"format": "xlsx"})
+    assert outbox.status_code == 200, outbox.text
+    sheet = load_workbook(io.BytesIO(outbox.content)).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[2]][:2] == ["序号", "协查编号"]
+    assert sorted(row[6] for row in sheet.iter_rows(min_row=3, values_only=True)) == ["丁", "丙", "乙", "甲"]
+    assert sheet.page_setup.orientation == "landscape" and "制表单位" in sheet.oddFooter.left.text
+    exported = await _export_events(database, a.tenant.id)
+    assert exported[-1]["list"] == "verification-outbox" and exported[-1]["rows"] == 4
+
+    # The village coordinator exports registers but works no verification inbox: refused.
+    village = await sign_in(b, "v11.coord")
+    assert (await village.get("/api/v1/verification/inbox", params={"format": "csv"})).status_code == 403

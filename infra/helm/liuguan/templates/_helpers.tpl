@@ -62,6 +62,33 @@ S3_SECURE: {{ ternary "true" "false" .Values.storage.secure | quote }}
 {{- end }}
 LOG_LEVEL: {{ .Values.log.level | quote }}
 LOG_JSON: {{ ternary "true" "false" .Values.log.json | quote }}
+PUBLIC_BASE_URL: {{ required "publicBaseUrl (the https address people reach the api at) is required" .Values.publicBaseUrl | quote }}
+DOCUMENT_TEMPLATES_DIR: "/srv/liuguan/templates"
+WORKER_METRICS_PORT: {{ .Values.metrics.workerPort | quote }}
+WORKER_SDK_METRICS_PORT: {{ .Values.metrics.sdkPort | quote }}
+{{- with .Values.temporal.tls }}
+TEMPORAL_TLS: {{ ternary "true" "false" .enabled | quote }}
+{{- if .serverName }}
+TEMPORAL_TLS_SERVER_NAME: {{ .serverName | quote }}
+{{- end }}
+{{- if and .secretName .privateCA }}
+TEMPORAL_TLS_CA_FILE: "/etc/liuguan/temporal-tls/ca.crt"
+{{- end }}
+{{- if and .secretName .clientCertificate }}
+TEMPORAL_TLS_CERT_FILE: "/etc/liuguan/temporal-tls/tls.crt"
+TEMPORAL_TLS_KEY_FILE: "/etc/liuguan/temporal-tls/tls.key"
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The host of publicBaseUrl: the Ingress rule's host. */}}
+{{- define "liuguan.publicHost" -}}
+{{- (urlParse (required "publicBaseUrl is required" .Values.publicBaseUrl)).hostname }}
+{{- end }}
+
+{{/* The claim holding the counties' document templates and seals. */}}
+{{- define "liuguan.templatesClaim" -}}
+{{- default (printf "%s-document-templates" (include "liuguan.fullname" .)) .Values.documentTemplates.existingClaim }}
 {{- end }}
 
 {{/*
@@ -78,6 +105,9 @@ earlier in the same list.
 {{- if eq .Values.storage.driver "s3" }}
 {{- $keys = concat $keys (list "S3_ACCESS_KEY" "S3_SECRET_KEY") }}
 {{- end }}
+{{- if .Values.temporal.apiKey }}
+{{- $keys = append $keys "TEMPORAL_API_KEY" }}
+{{- end }}
 {{- range $key := $keys }}
 - name: {{ $key }}
   valueFrom:
@@ -85,6 +115,12 @@ earlier in the same list.
       name: {{ $secret }}
       key: {{ $key }}
 {{- end }}
+- name: METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: METRICS_TOKEN
+      optional: true
 - name: DATABASE_URL
   value: {{ printf "postgresql+asyncpg://%s:$(DATABASE_APP_PASSWORD)@%s:%v/%s%s" $db.appUser $host $db.port $db.name $query | quote }}
 - name: DATABASE_OWNER_URL
@@ -111,6 +147,41 @@ earlier in the same list.
   mountPath: /app/var
 {{- end }}
 
+{{/* The api's and the worker's volumes: scratch, the document templates' claim, Temporal's TLS files. */}}
+{{- define "liuguan.appVolumes" -}}
+{{ include "liuguan.scratchVolumes" . }}
+- name: document-templates
+  persistentVolumeClaim:
+    claimName: {{ include "liuguan.templatesClaim" . }}
+{{- include "liuguan.temporalTlsVolume" . }}
+{{- end }}
+
+{{/* Temporal's TLS files (every process that connects, and the migrate Job, whose settings name them). */}}
+{{- define "liuguan.temporalTlsVolume" -}}
+{{- if .Values.temporal.tls.secretName }}
+- name: temporal-tls
+  secret:
+    secretName: {{ .Values.temporal.tls.secretName }}
+{{- end }}
+{{- end }}
+
+{{- define "liuguan.temporalTlsMount" -}}
+{{- if .Values.temporal.tls.secretName }}
+- name: temporal-tls
+  mountPath: /etc/liuguan/temporal-tls
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Mounts for the volumes above; the templates are read-only unless readWrite is passed (the api). */}}
+{{- define "liuguan.appMounts" -}}
+{{ include "liuguan.scratchMounts" .root }}
+- name: document-templates
+  mountPath: /srv/liuguan/templates
+  readOnly: {{ not .readWrite }}
+{{- include "liuguan.temporalTlsMount" .root }}
+{{- end }}
+
 {{/* Pod-level settings shared by every workload. */}}
 {{- define "liuguan.podSpecCommon" -}}
 {{- with .Values.imagePullSecrets }}
@@ -124,4 +195,28 @@ automountServiceAccountToken: false
 enableServiceLinks: false
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end }}
+
+{{/* Egress of the api and the worker: DNS, PostgreSQL, Temporal, the object store; nothing else. */}}
+{{- define "liuguan.egressRules" -}}
+{{- $egress := .Values.networkPolicy.egress }}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+  {{- with $egress.dns.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- range $name := list "postgres" "temporal" "objectStore" }}
+{{- $rule := get $egress $name }}
+- ports:
+    - port: {{ $rule.port }}
+      protocol: TCP
+  {{- with $rule.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
 {{- end }}
