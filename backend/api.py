@@ -23,6 +23,7 @@ from backend.identity.endpoints import admin_router as users_admin_router
 from backend.identity.endpoints import auth_router, platform_requests_router, requests_router
 from backend.intake.endpoints import platform_router as intake_platform_router
 from backend.intake.endpoints import router as intake_router
+from backend.notifications.endpoints import router as notifications_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
 from backend.registers.endpoints import router as registers_router
@@ -55,6 +56,7 @@ for router in (
     verification_router,
     documents_router,
     agreements_router,
+    notifications_router,
     document_verify_router,
     intake_platform_router,
 ):

@@ -39,6 +39,7 @@ class OutboxKind(StrEnum):
     verification_start = "verification.start"  # start a verification request's deadline workflow
     verification_settle = "verification.settle"  # answered, rejected or withdrawn: stop its timers
     verification_replan = "verification.replan"  # the answer's due moment was recounted
+    notification_county = "notification.county"  # tell people of another county of an event
 
 
 class OutboxPayload(BaseModel):
@@ -107,9 +108,27 @@ class ReplanVerification(VerificationWorkflowMessage):
     kind: ClassVar[OutboxKind] = OutboxKind.verification_replan
 
 
+class NotifyCounty(OutboxPayload):
+    """Tell the people of county `tenant_id` of an event that happened in this one (a verification request
+    arrived there, its answer came back). `event` is the notifications domain's own contract
+    (`backend.notifications.schemas.NotificationEvent` as JSON), validated again by the handler."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.notification_county
+    tenant_id: uuid.UUID
+    event: dict[str, Any]
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
-    for model in (StartCase, ActOnCase, ReplanCase, StartVerification, SettleVerification, ReplanVerification)
+    for model in (
+        StartCase,
+        ActOnCase,
+        ReplanCase,
+        StartVerification,
+        SettleVerification,
+        ReplanVerification,
+        NotifyCounty,
+    )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""
 
