@@ -66,8 +66,13 @@ def inbox_item(row: VerificationRequest) -> NotificationEvent:
             f"收到{row.requester_unit_name}的{noun[0]}{row.correlation_id} / {noun[1]} {row.correlation_id} received"
         )[:300],
         link=f"/verification/inbox?q={quote(row.correlation_id)}",
-        dedup_key=f"verification.inbox:{row.id}",
+        dedup_key=inbox_item_key(row),
     )
+
+
+def inbox_item_key(row: VerificationRequest) -> str:
+    """The identity of the event "this request arrived": its notifications are cleared once it is answered."""
+    return f"verification.inbox:{row.id}"
 
 
 def answer_received(row: VerificationRequest) -> NotificationEvent | None:

@@ -69,6 +69,16 @@ class NotificationRepository(TenantScopedRepository[Notification]):
         )
         return len((await self.session.execute(statement)).scalars().all())
 
+    async def mark_event_read(self, dedup_key: str, now: datetime) -> int:
+        """Mark every unread notification of one event read (its item was dealt with); how many were."""
+        statement = (
+            update(Notification)
+            .where(self.in_county(), Notification.dedup_key == dedup_key, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .returning(Notification.id)
+        )
+        return len((await self.session.execute(statement)).scalars().all())
+
     async def for_reference(self, reference: str) -> list[Notification]:
         """The county's notifications about one item (a case number or correlation id), oldest first."""
         return await self.all(self.base().where(Notification.reference == reference).order_by(Notification.created_at))

@@ -54,6 +54,12 @@ async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
     return await repository.add_once(rows)
 
 
+async def dealt_with(session: AsyncSession, dedup_key: str) -> int:
+    """The item an event asked about was dealt with (a request answered): its notifications in this county are
+    marked read, whoever was told; how many were unread."""
+    return await NotificationRepository(session).mark_event_read(dedup_key, utc_now())
+
+
 def _user_id(principal: Principal) -> uuid.UUID:
     if principal.kind != "user":
         raise NotificationNotFound()

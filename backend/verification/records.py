@@ -23,7 +23,7 @@ from backend.core.crypto import personal_data_cipher
 from backend.core.divisions import township_of
 from backend.models import VerificationRequest, VerificationState
 from backend.notifications import events as notification_events
-from backend.notifications.service import notify
+from backend.notifications.service import dealt_with, notify
 from backend.org.repository import OrgUnitRepository
 from backend.persons.resident_id import mask_resident_id
 from backend.tenants.directory import DivisionRoute
@@ -207,9 +207,10 @@ async def start(session: AsyncSession, row: VerificationRequest) -> None:
 
 
 async def replied(session: AsyncSession, row: VerificationRequest) -> None:
-    """The responder answered or sent the request back: its deadline workflow is settled, and the requesting
-    case's assignee is told."""
+    """The responder answered or sent the request back: its deadline workflow is settled, the responders'
+    notifications of its arrival are cleared, and the requesting case's assignee is told."""
     await settle(session, row)
+    await dealt_with(session, notification_events.inbox_item_key(row))
     event = notification_events.answer_received(row)
     if event is not None:
         await notify(session, event)

@@ -110,7 +110,9 @@ async def test_an_answer_tells_the_requesting_cases_assignee(
     case = await _case(supervisor, a)
     await _assign(supervisor, case, a.users["t1.officer"].id)
     sent = await _send(await sign_in(a, "t1.officer"), case["id"], b.units["t1"])
+    await relay.drain(a.tenant.id)
     responder = await sign_in(b, "t1.officer")
+    assert (await responder.get("/api/v1/me/notifications/unread-count")).json() == {"unread": 1}
     answered = await responder.post(f"/api/v1/verification/inbox/{sent['id']}/answer", json={"answer": "属实"})
     assert answered.status_code == 200, answered.text
     await relay.drain(a.tenant.id, b.tenant.id)
@@ -120,6 +122,8 @@ async def test_an_answer_tells_the_requesting_cases_assignee(
         notified["t1.officer"][0] == f"协查{sent['correlation_id']}已反馈 / request {sent['correlation_id']} answered"
     )
     assert _who(await told(sign_in, b, *EVERYONE)) == {"t1.officer"}  # the request it received, not the answer
+    # Answering cleared the responder's notification of the request.
+    assert (await responder.get("/api/v1/me/notifications/unread-count")).json() == {"unread": 0}
 
 
 async def _raise(database: Database, county: County, case_id: uuid.UUID, kind: AlertKind, level: int) -> None:
