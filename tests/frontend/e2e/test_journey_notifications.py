@@ -92,6 +92,7 @@ def test_a_request_reaches_the_other_countys_bell_and_its_answer_the_requesters(
     inbox = page.get_by_test_id("inbox-item")
     expect(inbox).to_have_count(1)
     expect(page.get_by_test_id("unread-count")).to_have_count(0)  # opened: read
+    inbox.locator("summary").click()  # the request's details and answer form
     inbox.get_by_label("反馈内容").fill("经核实，已婚，未生育子女。")
     inbox.get_by_role("button", name="反馈", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("已反馈。")
