@@ -28,6 +28,7 @@ from frontend.pages import (
     free_services,
     housing,
     kpis,
+    notifications,
     persons,
     platform,
     registers,
@@ -64,6 +65,7 @@ pages_router.include_router(dashboard.router)
 pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
 pages_router.include_router(triage.router)
+pages_router.include_router(notifications.router)
 pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)

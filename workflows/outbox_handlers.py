@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from backend.core.outbox import (
     ActOnCase,
+    NotifyCounty,
     OutboxKind,
     ReplanCase,
     ReplanVerification,
@@ -23,10 +24,15 @@ from backend.core.outbox import (
     StartVerification,
     WatchCheckRounds,
 )
+from backend.db.engine import Database
+from backend.notifications import service as notifications
+from backend.notifications.errors import NotificationNotFound
+from backend.notifications.schemas import NotificationEvent
 from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
 from workflows.checks.types import CHECK_ROUNDS_WORKFLOW, CheckRoundsWatchInput, check_rounds_workflow_id
 from workflows.outbox import Handler, PermanentFailure
 from workflows.task_queues import CASES_TASK_QUEUE
+from workflows.transactions import county_transaction
 from workflows.verification.types import VerificationWorkflowInput, verification_workflow_id
 
 CASE_WORKFLOW = "CaseWorkflow"
@@ -140,3 +146,18 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         OutboxKind.verification_replan: replan_verification,
         OutboxKind.check_rounds_watch: watch_check_rounds,
     }
+
+
+def notification_handlers(database: Database) -> dict[OutboxKind, Handler]:
+    """The handlers that write to the database rather than call Temporal: another county's notifications."""
+
+    async def notify_county(payload: NotifyCounty) -> dict[str, Any]:
+        try:
+            event = NotificationEvent.model_validate(payload.event)
+        except ValueError as error:
+            raise PermanentFailure(f"unreadable notification event: {error}") from None
+        async with county_transaction(database, payload.tenant_id, not_found=NotificationNotFound) as session:
+            written = await notifications.fan_out(session, event)
+        return {"notified": written}
+
+    return {OutboxKind.notification_county: notify_county}

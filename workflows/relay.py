@@ -13,7 +13,7 @@ from backend.core.outbox import OutboxKind, OutboxPayload
 from backend.core.temporal import connect
 from backend.db.engine import Database
 from workflows.outbox import Handler, OutboxRelay, RelaySettings
-from workflows.outbox_handlers import case_handlers
+from workflows.outbox_handlers import case_handlers, notification_handlers
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ class ReconnectingHandlers:
 
 
 def build_relay(settings: Settings, database: Database, relay_settings: RelaySettings | None = None) -> OutboxRelay:
-    return OutboxRelay(database, ReconnectingHandlers(settings).handlers(), relay_settings)
+    """The relay with every handler: Temporal's (reconnecting) and the database's own (no Temporal needed)."""
+    handlers = ReconnectingHandlers(settings).handlers() | notification_handlers(database)
+    return OutboxRelay(database, handlers, relay_settings)
 
 
 async def run_relay(settings: Settings, database: Database, stop: asyncio.Event) -> None:

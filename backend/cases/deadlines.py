@@ -47,6 +47,8 @@ from backend.core.divisions import county_of, township_of
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
 from backend.models import Case, CaseOutcome, CaseStage, CaseStatus
+from backend.notifications import events as notification_events
+from backend.notifications.service import notify
 from workflows.cases.rules import extension_days, refusal
 from workflows.cases.types import (
     AlertKind,
@@ -296,6 +298,9 @@ async def raise_alert(session: AsyncSession, request: RaiseAlertInput) -> RaiseA
         "recipient_user_id": user_id,
     }
     await record(session, case, f"case.{alert.kind.value}", audit.diff(before, after), reason=message[:500])
+    await notify(
+        session, notification_events.case_alert(case, alert.kind.value, alert.level, request.deadline_key, message)
+    )
     return RaiseAlertResult(raised=True)
 
 

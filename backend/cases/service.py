@@ -40,6 +40,8 @@ from backend.core.errors import FieldError
 from backend.identity.repository import IdentityRepository
 from backend.identity.service import principal_for_user
 from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
+from backend.notifications import events as notification_events
+from backend.notifications.service import notify
 from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
@@ -312,6 +314,8 @@ async def assign_case(session: AsyncSession, case: Case, request: AssignRequest)
     case.assignee_id = request.assignee_id
     await session.flush()
     await _record(session, case, "case.assign", before)
+    if case.assignee_id is not None:
+        await notify(session, notification_events.case_assigned(case))
     return case
 
 
@@ -346,6 +350,7 @@ async def bulk_reassign(
         case.assignee_id = assignee_id
         await session.flush()
         await _record(session, case, "case.assign", before, reason="bulk reassign")
+        await notify(session, notification_events.case_assigned(case))
     return len(cases)
 
 

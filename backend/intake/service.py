@@ -40,6 +40,8 @@ from backend.models import (
     PersonChild,
     PersonStatus,
 )
+from backend.notifications import events as notification_events
+from backend.notifications.service import notify
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import mask_resident_id
@@ -128,6 +130,7 @@ async def open_triage_case(session: AsyncSession, notification: IntakeNotificati
     notification.routed_at = now
     notification.case_id, notification.case_number = case.id, case.number
     await session.flush()
+    await notify(session, notification_events.triage(case))
 
 
 # --- officer triage --------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ from backend.models.intake import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from backend.models.notification import Notification
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
 from backend.models.person import (
@@ -185,6 +186,7 @@ __all__ = [
     "UserSession",
     "AuditChainHead",
     "AuditEvent",
+    "Notification",
     "OrgUnit",
     "OrgUnitKind",
     "Tenant",

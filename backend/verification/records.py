@@ -22,6 +22,8 @@ from backend.core.clock import china_day
 from backend.core.crypto import personal_data_cipher
 from backend.core.divisions import township_of
 from backend.models import VerificationRequest, VerificationState
+from backend.notifications import events as notification_events
+from backend.notifications.service import dealt_with, notify
 from backend.org.repository import OrgUnitRepository
 from backend.persons.resident_id import mask_resident_id
 from backend.tenants.directory import DivisionRoute
@@ -192,6 +194,8 @@ async def opened(
     started once this transaction commits."""
     await record(session, row, action, None, unit_code, extra=extra)
     await start(session, row)
+    if row.responder_tenant_id is not None:
+        await notify(session, notification_events.inbox_item(row))
 
 
 async def start(session: AsyncSession, row: VerificationRequest) -> None:
@@ -200,6 +204,16 @@ async def start(session: AsyncSession, row: VerificationRequest) -> None:
         session,
         outbox.StartVerification(tenant_id=row.tenant_id, request_id=row.id, correlation_id=row.correlation_id),
     )
+
+
+async def replied(session: AsyncSession, row: VerificationRequest) -> None:
+    """The responder answered or sent the request back: its deadline workflow is settled, the responders'
+    notifications of its arrival are cleared, and the requesting case's assignee is told."""
+    await settle(session, row)
+    await dealt_with(session, notification_events.inbox_item_key(row))
+    event = notification_events.answer_received(row)
+    if event is not None:
+        await notify(session, event)
 
 
 async def settle(session: AsyncSession, row: VerificationRequest) -> None:

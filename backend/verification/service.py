@@ -278,7 +278,7 @@ async def answer(session: AsyncSession, row: VerificationRequest, body: AnswerBo
     row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
     await records.record(session, row, "verification.answer", before, row.responder_unit_code)
-    await records.settle(session, row)
+    await records.replied(session, row)
     return row
 
 
@@ -294,7 +294,7 @@ async def reject(
     row.answered_on_time = replied <= row.answer_due_at
     await session.flush()
     await records.record(session, row, "verification.reject", before, row.responder_unit_code, reason=reason)
-    await records.settle(session, row)
+    await records.replied(session, row)
     return row
 
 

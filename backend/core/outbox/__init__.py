@@ -41,6 +41,7 @@ class OutboxKind(StrEnum):
     verification_settle = "verification.settle"  # answered, rejected or withdrawn: stop its timers
     verification_replan = "verification.replan"  # the answer's due moment was recounted
     check_rounds_watch = "check_rounds.watch"  # watch a check-round window: settle its missed rounds when it ends
+    notification_county = "notification.county"  # tell people of another county of an event
 
 
 class OutboxPayload(BaseModel):
@@ -119,6 +120,16 @@ class WatchCheckRounds(OutboxPayload):
     window_end: date
 
 
+class NotifyCounty(OutboxPayload):
+    """Tell the people of county `tenant_id` of an event that happened in this one (a verification request
+    arrived there, its answer came back). `event` is the notifications domain's own contract
+    (`backend.notifications.schemas.NotificationEvent` as JSON), validated again by the handler."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.notification_county
+    tenant_id: uuid.UUID
+    event: dict[str, Any]
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
     for model in (
@@ -129,6 +140,7 @@ PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
         SettleVerification,
         ReplanVerification,
         WatchCheckRounds,
+        NotifyCounty,
     )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""

@@ -1,0 +1,108 @@
+"""The events of the other domains as the recipient rules read them: built from the row the event is about, with
+the item's number and a link and nothing personal (no ID number, no name). Each domain's service calls
+`notify(session, events.<event>(...))` where the event happens."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from backend.core.context import actor_var
+from backend.models import Case, VerificationRequest
+from backend.notifications.schemas import NotificationEvent, NotificationKind
+
+
+def _actor_id() -> uuid.UUID | None:
+    actor = actor_var.get()
+    if actor.kind != "user":
+        return None
+    try:
+        return uuid.UUID(actor.id)
+    except ValueError:
+        return None
+
+
+def case_assigned(case: Case) -> NotificationEvent:
+    """The case was given to `case.assignee_id` (by someone else)."""
+    return NotificationEvent(
+        kind=NotificationKind.case_assigned,
+        tenant_id=case.tenant_id,
+        unit_code=case.org_unit_code,
+        assignee_id=case.assignee_id,
+        actor_id=_actor_id(),
+        reference=case.number,
+        title=f"案件{case.number}已分配给您 / case {case.number} was assigned to you",
+        link=f"/cases/{case.id}",
+        dedup_key=f"case.assigned:{case.id}:{case.assignee_id}:{case.version}",
+    )
+
+
+def case_alert(case: Case, kind: str, level: int, deadline_key: str, message: str) -> NotificationEvent:
+    """A rung of the case's deadline ladder (reminder, overdue, escalation) was raised."""
+    return NotificationEvent(
+        kind=NotificationKind(f"case.{kind}"),
+        tenant_id=case.tenant_id,
+        unit_code=case.org_unit_code,
+        assignee_id=case.assignee_id,
+        level=level,
+        reference=case.number,
+        title=message[:300],
+        link=f"/cases/{case.id}",
+        dedup_key=f"case.{kind}:{case.id}:{deadline_key}:{level}"[:160],
+    )
+
+
+def inbox_item(row: VerificationRequest) -> NotificationEvent:
+    """A request or notice arrived in the responder county's inbox."""
+    assert row.responder_tenant_id is not None
+    noun = ("协查", "verification request") if row.kind.value == "request" else ("通报", "notice")
+    return NotificationEvent(
+        kind=NotificationKind.inbox_item,
+        tenant_id=row.responder_tenant_id,
+        unit_code=row.responder_unit_code,
+        assignee_id=row.responder_assignee_id,
+        reference=row.correlation_id,
+        title=(
+            f"收到{row.requester_unit_name}的{noun[0]}{row.correlation_id} / {noun[1]} {row.correlation_id} received"
+        )[:300],
+        link=f"/verification/inbox?q={quote(row.correlation_id)}",
+        dedup_key=inbox_item_key(row),
+    )
+
+
+def inbox_item_key(row: VerificationRequest) -> str:
+    """The identity of the event "this request arrived": its notifications are cleared once it is answered."""
+    return f"verification.inbox:{row.id}"
+
+
+def answer_received(row: VerificationRequest) -> NotificationEvent | None:
+    """The responder answered (or sent back) a request: told in the requesting county, to the assignee of the
+    request's case (looked up there: the responder cannot read the requester's case). None for a request from
+    off the platform, which has no case here."""
+    if row.case_id is None or row.requester_unit_code is None:
+        return None
+    verb = ("已反馈", "answered") if row.state.value == "answered" else ("已退回", "sent back")
+    return NotificationEvent(
+        kind=NotificationKind.answer_received,
+        tenant_id=row.tenant_id,
+        unit_code=row.requester_unit_code,
+        case_id=row.case_id,
+        actor_id=_actor_id() if row.tenant_id == row.responder_tenant_id else None,
+        reference=row.correlation_id,
+        title=f"协查{row.correlation_id}{verb[0]} / request {row.correlation_id} {verb[1]}",
+        link=f"/verification/outbox?q={quote(row.correlation_id)}",
+        dedup_key=f"verification.answer:{row.id}",
+    )
+
+
+def triage(case: Case) -> NotificationEvent:
+    """A department notification was routed here and waits for triage (its triage case)."""
+    return NotificationEvent(
+        kind=NotificationKind.triage,
+        tenant_id=case.tenant_id,
+        unit_code=case.org_unit_code,
+        reference=case.number,
+        title=f"部门通知待核实（{case.number}）/ department notification to triage ({case.number})",
+        link="/triage",
+        dedup_key=f"intake.triage:{case.id}",
+    )

@@ -1,0 +1,66 @@
+"""Who is told of an event: one rule per kind, evaluated in the county whose people are to act.
+
+- case assigned: the assignee;
+- verification request arrived (inbox item): the assignee if the request already has one, else the officers of the
+  receiving township, else (no officer there) its supervisors;
+- answer received: the requesting case's assignee, else the officers of the requesting unit;
+- reminder and overdue: the assignee, else the officers of the case's unit;
+- escalation: rung 2 the supervisors of the case's township, rung 3 (or a case at county level) the county's
+  supervisors;
+- department notification awaiting triage: the officers of the unit the notification was routed to.
+
+"Officers of a unit" are the users holding an officer role granted on the unit's township (the county's officers
+for a unit at county level); a sibling township's officers and other counties' users are never named. The one who
+caused the event is not told about her own action.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from backend.authz.vocabulary import Role
+from backend.core.divisions import county_of, township_of
+from backend.notifications.repository import NotificationRepository
+from backend.notifications.schemas import NotificationEvent, NotificationKind
+
+ASSIGNEE_FIRST = frozenset(
+    {
+        NotificationKind.inbox_item,
+        NotificationKind.answer_received,
+        NotificationKind.reminder,
+        NotificationKind.overdue,
+    }
+)
+
+
+async def _officers(repository: NotificationRepository, unit_code: str) -> list[uuid.UUID]:
+    """The officers of the unit's township, or its supervisors when it has none; at county level the county's."""
+    township = township_of(unit_code)
+    if township is not None:
+        officers = await repository.holders([Role.township_officer.value], [township])
+        return officers or await repository.holders([Role.township_supervisor.value], [township])
+    county = county_of(unit_code)
+    officers = await repository.holders([Role.county_officer.value], [county])
+    return officers or await repository.holders([Role.county_supervisor.value], [county])
+
+
+async def _supervisors(repository: NotificationRepository, unit_code: str, level: int) -> list[uuid.UUID]:
+    township = township_of(unit_code)
+    if level == 2 and township is not None:
+        return await repository.holders([Role.township_supervisor.value], [township])
+    return await repository.holders([Role.county_supervisor.value], [county_of(unit_code)])
+
+
+async def recipients(repository: NotificationRepository, event: NotificationEvent) -> list[uuid.UUID]:
+    """The users of the transaction's county to tell of `event`, by its kind's rule."""
+    if event.case_id is not None and event.assignee_id is None:
+        event = event.model_copy(update={"assignee_id": await repository.case_assignee(event.case_id)})
+    if event.kind is NotificationKind.case_assigned:
+        named = [event.assignee_id] if event.assignee_id is not None else []
+    elif event.kind is NotificationKind.escalation:
+        named = await _supervisors(repository, event.unit_code, event.level)
+    elif event.kind in ASSIGNEE_FIRST and event.assignee_id is not None:
+        named = [event.assignee_id]
+    else:  # an unassigned item, and triage
+        named = await _officers(repository, event.unit_code)
+    return [user_id for user_id in named if user_id != event.actor_id and await repository.active_user(user_id)]

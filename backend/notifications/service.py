@@ -1,0 +1,99 @@
+"""Telling people what waits for them: `notify()` is called by the service where the event happens, in the same
+transaction. When the people to tell are in this county their notifications are written at once; when they are in
+another county (a verification request to county B, its answer back to county A) an outbox message carries the
+event, and the relay writes them in that county (`fan_out` in its own transaction), once: each person is told of
+an event once (unique dedup key), however often the message is performed.
+
+Reading: a user's own notifications, newest first, the unread count, marking one or all read.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.authz.principal import Principal
+from backend.core import outbox
+from backend.core.clock import utc_now
+from backend.core.pagination import Page, PageParams
+from backend.db.tenancy import current_tenant_id
+from backend.models import Notification
+from backend.notifications import rules
+from backend.notifications.errors import NotificationNotFound
+from backend.notifications.repository import NotificationRepository
+from backend.notifications.schemas import NotificationEvent, NotificationRead
+
+
+async def notify(session: AsyncSession, event: NotificationEvent) -> None:
+    """Tell the people `event` names, in this transaction (this county) or through the outbox (another)."""
+    if event.tenant_id == current_tenant_id(session):
+        await fan_out(session, event)
+        return
+    await outbox.enqueue(session, outbox.NotifyCounty(tenant_id=event.tenant_id, event=event.model_dump(mode="json")))
+
+
+async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
+    """Write one notification per recipient in the transaction's county (the event's); how many were new."""
+    repository = NotificationRepository(session)
+    now = utc_now()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "kind": event.kind.value,
+            "dedup_key": event.dedup_key,
+            "title": event.title,
+            "link": event.link,
+            "reference": event.reference,
+            "org_unit_code": event.unit_code,
+            "created_at": now,
+        }
+        for user_id in await rules.recipients(repository, event)
+    ]
+    return await repository.add_once(rows)
+
+
+async def dealt_with(session: AsyncSession, dedup_key: str) -> int:
+    """The item an event asked about was dealt with (a request answered): its notifications in this county are
+    marked read, whoever was told; how many were unread."""
+    return await NotificationRepository(session).mark_event_read(dedup_key, utc_now())
+
+
+def _user_id(principal: Principal) -> uuid.UUID:
+    if principal.kind != "user":
+        raise NotificationNotFound()
+    return uuid.UUID(principal.id)
+
+
+async def mine(
+    session: AsyncSession, principal: Principal, paging: PageParams, *, unread_only: bool = False
+) -> Page[NotificationRead]:
+    """The caller's notifications, newest first."""
+    rows, total = await NotificationRepository(session).of_user(
+        _user_id(principal), unread_only=unread_only, offset=paging.offset, limit=paging.size
+    )
+    return Page[NotificationRead].of(rows, total, paging, NotificationRead.model_validate)
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    """How many of the caller's notifications are unread (0 for a department client)."""
+    if principal.kind != "user":
+        return 0
+    return await NotificationRepository(session).unread_count(uuid.UUID(principal.id))
+
+
+async def mark_read(session: AsyncSession, principal: Principal, notification_id: uuid.UUID) -> Notification:
+    """Mark one of the caller's notifications read (someone else's is a 404)."""
+    row = await NotificationRepository(session).of_user_by_id(_user_id(principal), notification_id)
+    if row is None:
+        raise NotificationNotFound()
+    if row.read_at is None:
+        row.read_at = utc_now()
+        await session.flush()
+    return row
+
+
+async def mark_all_read(session: AsyncSession, principal: Principal) -> int:
+    """Mark every unread notification of the caller read; how many were."""
+    return await NotificationRepository(session).mark_all_read(_user_id(principal), utc_now())
