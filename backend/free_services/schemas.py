@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from backend.core.input import Code, DecimalString, MultilineText, PastDate, Text
+from backend.core.input import Code, DecimalString, MultilineText, Omittable, PastDate, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CostBearer
 
@@ -30,9 +30,9 @@ class ItemCreate(InputSchema):
 
 class ItemUpdate(InputSchema):
     version: int
-    name: Name | None = None
+    name: Omittable[Name] = None
     note: Annotated[str, Text(200)] | None = None
-    active: bool | None = None
+    active: Omittable[bool] = None
 
 
 class ItemRead(OutputSchema):
