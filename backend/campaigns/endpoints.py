@@ -18,12 +18,13 @@ from backend.campaigns.schemas import (
     FindingCreate,
     ItemRead,
 )
+from backend.core.input import UnitCode
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 
 router = APIRouter(prefix=f"{API_V1}/campaigns", tags=["campaigns"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="one village")]
+VillageQuery = Annotated[UnitCode | None, Query(description="one village")]
 
 
 @router.get("", summary="Campaigns covering a village in your reach, newest first")
@@ -43,7 +44,7 @@ async def detail(session: SessionDep, principal: ServiceRead, campaign_id: uuid.
 
 @router.get("/{campaign_id}/items", summary="The work list: entries in your reach, pending first")
 async def items(
-    session: SessionDep, principal: ServiceRead, campaign_id: uuid.UUID, org_unit: UnitCode = None
+    session: SessionDep, principal: ServiceRead, campaign_id: uuid.UUID, org_unit: VillageQuery = None
 ) -> list[ItemRead]:
     return await service.walk_list(session, principal, campaign_id, org_unit)
 
