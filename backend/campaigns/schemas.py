@@ -64,7 +64,7 @@ class CampaignDetail(CampaignRead):
     villages: list[VillageProgress]
 
 
-class ItemRead(OutputSchema):
+class CampaignItemRead(OutputSchema):
     id: uuid.UUID
     campaign_id: uuid.UUID
     org_unit_code: str
@@ -123,4 +123,4 @@ class CampaignReport(OutputSchema):
     new_arrivals: int
     houses_walked: int
     villages: list[VillageProgress]
-    unknown: list[ItemRead] = Field(description="entries whose whereabouts are unknown: to follow up")
+    unknown: list[CampaignItemRead] = Field(description="entries whose whereabouts are unknown: to follow up")

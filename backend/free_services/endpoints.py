@@ -14,18 +14,18 @@ from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.free_services import schemas, service
 from backend.free_services.auth import ItemsConfigure, ServiceRead, ServiceWrite
-from backend.free_services.schemas import FreeServiceRate, ItemCreate, ItemRead, ItemUpdate, ServiceCreate
+from backend.free_services.schemas import FreeServiceItemRead, FreeServiceRate, ItemCreate, ItemUpdate, ServiceCreate
 
 router = APIRouter(prefix=f"{API_V1}/free-services", tags=["free-services"])
 
 
 @router.get("/items", summary="The free service items: the six national ones and the county's own")
-async def items(session: SessionDep, _: ServiceRead) -> list[ItemRead]:
+async def items(session: SessionDep, _: ServiceRead) -> list[FreeServiceItemRead]:
     return await service.list_items(session)
 
 
 @router.post("/items", status_code=201, summary="Add a county item")
-async def add_item(session: SessionDep, principal: ItemsConfigure, body: ItemCreate) -> ItemRead:
+async def add_item(session: SessionDep, principal: ItemsConfigure, body: ItemCreate) -> FreeServiceItemRead:
     return await service.add_item(session, principal, body)
 
 
@@ -35,7 +35,7 @@ async def update_item(
     principal: ItemsConfigure,
     code: Annotated[schemas.ItemCode, Path()],
     body: ItemUpdate,
-) -> ItemRead:
+) -> FreeServiceItemRead:
     return await service.update_item(session, principal, code, body)
 
 

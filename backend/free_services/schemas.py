@@ -35,7 +35,7 @@ class ItemUpdate(InputSchema):
     active: Omittable[bool] = None
 
 
-class ItemRead(OutputSchema):
+class FreeServiceItemRead(OutputSchema):
     code: str
     name: str
     national: bool = Field(description="one of the six national items (cannot be changed)")
