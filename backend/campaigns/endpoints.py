@@ -13,17 +13,18 @@ from backend.campaigns.schemas import (
     ArrivalCreate,
     CampaignCreate,
     CampaignDetail,
+    CampaignItemRead,
     CampaignRead,
     CampaignReport,
     FindingCreate,
-    ItemRead,
 )
+from backend.core.input import UnitCode
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 
 router = APIRouter(prefix=f"{API_V1}/campaigns", tags=["campaigns"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="one village")]
+VillageQuery = Annotated[UnitCode | None, Query(description="one village")]
 
 
 @router.get("", summary="Campaigns covering a village in your reach, newest first")
@@ -43,8 +44,8 @@ async def detail(session: SessionDep, principal: ServiceRead, campaign_id: uuid.
 
 @router.get("/{campaign_id}/items", summary="The work list: entries in your reach, pending first")
 async def items(
-    session: SessionDep, principal: ServiceRead, campaign_id: uuid.UUID, org_unit: UnitCode = None
-) -> list[ItemRead]:
+    session: SessionDep, principal: ServiceRead, campaign_id: uuid.UUID, org_unit: VillageQuery = None
+) -> list[CampaignItemRead]:
     return await service.walk_list(session, principal, campaign_id, org_unit)
 
 
@@ -61,10 +62,12 @@ async def close(session: SessionDep, principal: CampaignPlan, campaign_id: uuid.
 @router.post("/{campaign_id}/arrivals", status_code=201, summary="Register a new arrival found on the walk")
 async def arrival(
     session: SessionDep, principal: ServiceWrite, campaign_id: uuid.UUID, body: ArrivalCreate
-) -> ItemRead:
+) -> CampaignItemRead:
     return await findings.record_arrival(session, principal, campaign_id, body)
 
 
 @router.post("/items/{item_id}/finding", summary="Record what the visit found")
-async def finding(session: SessionDep, principal: ServiceWrite, item_id: uuid.UUID, body: FindingCreate) -> ItemRead:
+async def finding(
+    session: SessionDep, principal: ServiceWrite, item_id: uuid.UUID, body: FindingCreate
+) -> CampaignItemRead:
     return await findings.record_finding(session, principal, item_id, body)

@@ -27,7 +27,7 @@ from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.campaigns.errors import CampaignClosed, CampaignRejected, FindingRecorded, problem
 from backend.campaigns.repository import CampaignItemRepository, CampaignRepository
-from backend.campaigns.schemas import ArrivalCreate, FindingCreate, ItemRead
+from backend.campaigns.schemas import ArrivalCreate, CampaignItemRead, FindingCreate
 from backend.campaigns.service import campaign_in_reach, item_read
 from backend.core.clock import china_today
 from backend.core.errors import DomainError, FieldError, StaleVersion
@@ -90,7 +90,7 @@ async def _person_finding(
 
 async def record_finding(
     session: AsyncSession, principal: Principal, item_id: uuid.UUID, body: FindingCreate
-) -> ItemRead:
+) -> CampaignItemRead:
     """What one visit found, and the registry changes it makes."""
     repository = CampaignItemRepository(session)
     item = await repository.get_in_reach(
@@ -143,7 +143,7 @@ async def record_finding(
 
 async def record_arrival(
     session: AsyncSession, principal: Principal, campaign_id: uuid.UUID, body: ArrivalCreate
-) -> ItemRead:
+) -> CampaignItemRead:
     """A new arrival found on the walk: registered (her registration county told), and on the list as found."""
     campaign = await campaign_in_reach(session, principal, campaign_id)
     if campaign.status is CampaignStatus.closed:

@@ -6,14 +6,14 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import AnyDate, MultilineText, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CampaignFinding, CampaignKind, CampaignStatus, FlowDirection, Sex
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
+DivisionCode = UnitCode
+Notes = Annotated[str, MultilineText(2000)]
 
 
 class CampaignCriteria(InputSchema):
@@ -28,10 +28,10 @@ class CampaignCriteria(InputSchema):
 class CampaignCreate(InputSchema):
     """Plan a campaign for a township or the county: its villages (all of them when none are named)."""
 
-    name: Annotated[str, StringConstraints(min_length=2, max_length=100)]
+    name: Annotated[str, Text(100, min_length=2)]
     kind: CampaignKind
-    period_start: date
-    period_end: date
+    period_start: AnyDate
+    period_end: AnyDate
     org_unit_code: UnitCode = Field(description="The township or the county planning it")
     unit_codes: list[UnitCode] = Field(default_factory=list, max_length=500, description="Villages; empty: all")
     criteria: CampaignCriteria = Field(default_factory=CampaignCriteria)
@@ -64,7 +64,7 @@ class CampaignDetail(CampaignRead):
     villages: list[VillageProgress]
 
 
-class ItemRead(OutputSchema):
+class CampaignItemRead(OutputSchema):
     id: uuid.UUID
     campaign_id: uuid.UUID
     org_unit_code: str
@@ -88,7 +88,7 @@ class FindingCreate(InputSchema):
     (nobody home)."""
 
     finding: CampaignFinding
-    found_on: date
+    found_on: PastDate
     moved_to_unit_code: UnitCode | None = None
     notes: Notes | None = None
     version: int | None = Field(default=None, description="The version you read, to refuse a stale change")
@@ -99,13 +99,13 @@ class ArrivalCreate(InputSchema):
     and on the campaign's list as found. `house_id` moves her into the house walked."""
 
     org_unit_code: UnitCode = Field(description="The village she lives in")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    name: Annotated[str, Text(50, min_length=1)]
     sex: Sex | None = None
-    resident_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    resident_id: Annotated[str, Text(40)] | None = None
     flow_direction: FlowDirection = FlowDirection.inflow
     registration_division_code: DivisionCode | None = None
-    flow_date: date | None = None
-    found_on: date
+    flow_date: PastDate | None = None
+    found_on: PastDate
     house_id: uuid.UUID | None = None
     notes: Notes | None = None
 
@@ -123,4 +123,4 @@ class CampaignReport(OutputSchema):
     new_arrivals: int
     houses_walked: int
     villages: list[VillageProgress]
-    unknown: list[ItemRead] = Field(description="entries whose whereabouts are unknown: to follow up")
+    unknown: list[CampaignItemRead] = Field(description="entries whose whereabouts are unknown: to follow up")

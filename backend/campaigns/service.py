@@ -30,9 +30,9 @@ from backend.campaigns.repository import CampaignItemRepository, CampaignReposit
 from backend.campaigns.schemas import (
     CampaignCreate,
     CampaignDetail,
+    CampaignItemRead,
     CampaignRead,
     CampaignReport,
-    ItemRead,
     VillageProgress,
 )
 from backend.core.clock import china_today
@@ -227,14 +227,14 @@ async def campaign_detail(session: AsyncSession, principal: Principal, campaign_
     )
 
 
-def item_read(item: CampaignItem, name: str | None = None, address: str | None = None) -> ItemRead:
+def item_read(item: CampaignItem, name: str | None = None, address: str | None = None) -> CampaignItemRead:
     """The API body of an entry with the person's name or the house's address."""
-    return ItemRead.model_validate(item).model_copy(update={"person_name": name, "house_address": address})
+    return CampaignItemRead.model_validate(item).model_copy(update={"person_name": name, "house_address": address})
 
 
 async def walk_list(
     session: AsyncSession, principal: Principal, campaign_id: uuid.UUID, unit: str | None = None
-) -> list[ItemRead]:
+) -> list[CampaignItemRead]:
     """A campaign's entries the caller reads (one village's when `unit` is given): pending ones first."""
     campaign = await campaign_in_reach(session, principal, campaign_id)
     rows = await CampaignItemRepository(session).walk_list(campaign.id, principal.scopes_for(Action.service_read), unit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,14 +11,14 @@ from backend.checks import service
 from backend.checks.auth import ServiceRead, ServiceWrite
 from backend.checks.repository import RoundFilters
 from backend.checks.schemas import CheckRate, CheckResultCreate, CheckRoundRead
+from backend.core.input import AnyDate, Text
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.models import CheckRoundStatus
 
 router = APIRouter(prefix=f"{API_V1}/check-rounds", tags=["checks"])
-
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="a subtree root")]
 
 
 @router.get("", summary="Check rounds in your reach (soonest window end first)")
@@ -28,10 +27,10 @@ async def list_rounds(
     principal: ServiceRead,
     page: PageDep,
     round_status: Annotated[CheckRoundStatus | None, Query(alias="status")] = None,
-    org_unit: UnitCode = None,
-    window_from: Annotated[date | None, Query(description="rounds whose window ends on or after")] = None,
-    window_to: Annotated[date | None, Query(description="rounds whose window ends on or before")] = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    org_unit: UnitQuery = None,
+    window_from: Annotated[AnyDate | None, Query(description="rounds whose window ends on or after")] = None,
+    window_to: Annotated[AnyDate | None, Query(description="rounds whose window ends on or before")] = None,
+    name: Annotated[Annotated[str, Text(50, min_length=1)] | None, Query()] = None,
 ) -> Page[CheckRoundRead]:
     filters = RoundFilters(round_status, org_unit, window_from, window_to, name)
     rounds, total = await service.list_rounds(session, principal, filters, page)
@@ -42,9 +41,9 @@ async def list_rounds(
 async def rates(
     session: SessionDep,
     principal: ServiceRead,
-    window_from: Annotated[date | None, Query()] = None,
-    window_to: Annotated[date | None, Query()] = None,
-    org_unit: UnitCode = None,
+    window_from: Annotated[AnyDate | None, Query()] = None,
+    window_to: Annotated[AnyDate | None, Query()] = None,
+    org_unit: UnitQuery = None,
 ) -> list[CheckRate]:
     return await service.check_rates(session, principal, window_from, window_to, org_unit)
 

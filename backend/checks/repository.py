@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from backend.checks.errors import CheckRoundNotFound
 from backend.db.repository import TenantScopedRepository
+from backend.db.search import contains
 from backend.models import CheckResult, CheckRound, CheckRoundStatus, Person, PersonStatus
 from backend.registers.repository import RegisterFilter, RegisterSelect, scoped
 
@@ -53,7 +54,7 @@ class CheckRoundRepository(TenantScopedRepository[CheckRound]):
         if filters.window_to is not None:
             statement = statement.where(CheckRound.window_end <= filters.window_to)
         if filters.name:
-            statement = statement.where(Person.name.contains(filters.name, autoescape=True))
+            statement = statement.where(contains(Person.name, filters.name))
         return statement.order_by(CheckRound.window_end, Person.name, CheckRound.id)
 
     async def rows(self, statement: RegisterSelect, *, offset: int, limit: int) -> list[tuple[Any, ...]]:

@@ -6,13 +6,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import MultilineText, PastDate, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CheckPlace, CheckRoundStatus, GynaecologyFinding, IudFinding, PregnancyFinding
 
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-PlaceName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Notes = Annotated[str, MultilineText(2000)]
+PlaceName = Annotated[str, Text(100, min_length=1)]
 
 
 class CheckResultCreate(InputSchema):
@@ -20,7 +21,7 @@ class CheckResultCreate(InputSchema):
     it needs the place and the mailed-back proof's scan (`proof_document_id`, a document of the round's case or of
     the woman). Nobody may be asked to go back to her registration place for a check."""
 
-    checked_on: date = Field(description="Not in the future, nor before the round's window")
+    checked_on: PastDate = Field(description="Not in the future, nor before the round's window")
     pregnancy: PregnancyFinding
     iud: IudFinding
     gynaecology: GynaecologyFinding

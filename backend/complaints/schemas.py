@@ -7,16 +7,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import MultilineText, PastDate, PastDateTime, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import ComplaintChannel, ComplaintKind
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 Practice = Literal["forced_return", "extra_fees", "refusal_without_reason"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Contact = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, MultilineText(5000, min_length=1)]
+Short = Annotated[str, Text(100, min_length=1)]
+Contact = Annotated[str, Text(200, min_length=1)]
+# Three practices exist: the list is bounded (with room for a repeated one, which was accepted before).
+MAX_PRACTICES = 10
 CONFIDENTIAL = "保密"
 
 
@@ -26,13 +28,15 @@ class ComplaintCreate(InputSchema):
     kind: ComplaintKind = ComplaintKind.complaint
     channel: ComplaintChannel = Field(description="hotline (12356), mailbox, letter, visit, online")
     org_unit_code: UnitCode = Field(description="the unit handling it")
-    received_at: datetime | None = Field(default=None, description="when it came in; defaults to now")
+    received_at: PastDateTime | None = Field(default=None, description="when it came in; defaults to now")
     anonymous: bool = False
     complainant_name: Short | None = None
     complainant_contact: Contact | None = None
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    content: Text
-    practices: list[Practice] = Field(default_factory=list, description="the prohibited practices it names")
+    summary: Annotated[str, Text(200, min_length=1)]
+    content: Body
+    practices: list[Practice] = Field(
+        default_factory=list, max_length=MAX_PRACTICES, description="the prohibited practices it names"
+    )
 
 
 class ComplaintReply(InputSchema):
@@ -40,15 +44,15 @@ class ComplaintReply(InputSchema):
     verified (经查实)."""
 
     version: int
-    outcome: Text
-    reply: Text | None = Field(default=None, description="the reply given (none for an anonymous complaint)")
+    outcome: Body
+    reply: Body | None = Field(default=None, description="the reply given (none for an anonymous complaint)")
     verified: bool | None = Field(default=None, description="reports: whether it was verified (经查实)")
 
 
 class RewardPaid(InputSchema):
     version: int
-    paid_on: date
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    paid_on: PastDate
+    reference: Annotated[str, Text(100, min_length=1)] | None = None
 
 
 class ComplaintRead(OutputSchema):

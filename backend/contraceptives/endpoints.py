@@ -4,7 +4,6 @@ signature, and the reconciliation."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,16 +18,16 @@ from backend.contraceptives.schemas import (
     ReceiptCreate,
     ReconciliationLine,
 )
+from backend.core.input import AnyDate
+from backend.core.list_filters import UnitQuery
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 
 router = APIRouter(prefix=f"{API_V1}/contraceptives", tags=["contraceptives"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="a subtree root")]
-
 
 @router.get("/points", summary="Distribution points in your reach, with their balances")
-async def list_points(session: SessionDep, principal: ServiceRead, org_unit: UnitCode = None) -> list[PointRead]:
+async def list_points(session: SessionDep, principal: ServiceRead, org_unit: UnitQuery = None) -> list[PointRead]:
     return await service.list_points(session, principal, org_unit)
 
 
@@ -41,9 +40,9 @@ async def create_point(session: SessionDep, principal: ServiceWrite, body: Point
 async def reconciliation(
     session: SessionDep,
     principal: ServiceRead,
-    period_from: Annotated[date | None, Query()] = None,
-    period_to: Annotated[date | None, Query()] = None,
-    org_unit: UnitCode = None,
+    period_from: Annotated[AnyDate | None, Query()] = None,
+    period_to: Annotated[AnyDate | None, Query()] = None,
+    org_unit: UnitQuery = None,
 ) -> list[ReconciliationLine]:
     return await service.reconcile(session, principal, period_from, period_to, org_unit)
 

@@ -6,19 +6,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import Code, MultilineText, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import ContraceptiveProduct, DistributionPointKind, MovementKind
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-ResidentId = Annotated[str, StringConstraints(min_length=15, max_length=40)]
+Name = Annotated[str, Text(100, min_length=1)]
+Notes = Annotated[str, MultilineText(2000)]
+ResidentId = Annotated[str, Text(40, min_length=15)]
 # A signature drawn on the screen, as the canvas gives it: data:image/png;base64,... (at most about 400 KB).
-SignatureImage = Annotated[
-    str, StringConstraints(pattern=r"^data:image/png;base64,[A-Za-z0-9+/=]+$", max_length=550_000)
-]
+SignatureImage = Annotated[str, Code(r"^data:image/png;base64,[A-Za-z0-9+/=]+$", 550_000)]
 Quantity = Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -26,7 +24,7 @@ class PointCreate(InputSchema):
     org_unit_code: UnitCode = Field(description="The village (or township) keeping the point")
     name: Name
     kind: DistributionPointKind
-    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    address: Annotated[str, Text(200)] | None = None
 
 
 class PointRead(OutputSchema):
@@ -44,7 +42,7 @@ class ReceiptCreate(InputSchema):
 
     product: ContraceptiveProduct
     quantity: Quantity
-    received_on: date
+    received_on: PastDate
     source: Name | None = Field(default=None, description="Who supplied it (供货单位)")
     notes: Notes | None = None
 
@@ -57,7 +55,7 @@ class IssueCreate(InputSchema):
 
     product: ContraceptiveProduct
     quantity: Quantity
-    issued_on: date
+    issued_on: PastDate
     person_id: uuid.UUID | None = None
     resident_id: ResidentId | None = None
     signature: SignatureImage | None = None

@@ -8,6 +8,8 @@
 - **JSON objects** (`Annotated[dict[str, Any], JsonObject(max_bytes=...)]`): free-form objects such as a case's
   `details` have a size limit (UTF-8 bytes of their JSON), a nesting limit, keys and strings under the text
   policy (tab and newlines allowed) and finite numbers only.
+- **Amounts** (`Annotated[Decimal, Field(...), DecimalString(max_digits)]`): a decimal a client may send as a JSON
+  number or as a string; the string is digits with at most one point (no exponent, no spaces), of bounded length.
 - **Dates**: `PastDate` / `PastDateTime` for what already happened (a birth, a signature, a flow date, an
   arrival): the future is refused. `AnyDate` / `AnyDateTime` for dates that may lie ahead (validity, holidays,
   periods). Every date field says which it is.
@@ -149,6 +151,40 @@ UnitCode = Annotated[str, Code(UNIT_CODE_PATTERN, 12)]
 CountyCode = Annotated[str, Code(r"^[0-9]{6}$", 6)]
 TownshipCode = Annotated[str, Code(r"^[0-9]{9}$", 9)]
 TownshipOrVillageCode = Annotated[str, Code(r"^([0-9]{9}|[0-9]{12})$", 12)]
+
+
+DECIMAL_STRING_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_STRING = re.compile(DECIMAL_STRING_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalString:
+    """A decimal (an amount of money) sent as a JSON number or a string: the string form is a code, digits with at
+    most one point, at most `max_digits` digits (the Decimal's own constraints then apply to the value)."""
+
+    max_digits: int
+
+    @property
+    def max_length(self) -> int:
+        return self.max_digits + 2  # a sign and a point
+
+    def _check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()  # as every input string (InputSchema strips whitespace)
+        if len(value) > self.max_length or _DECIMAL_STRING.fullmatch(value) is None:
+            raise PydanticCustomError("decimal_parsing", "Input should be a valid decimal")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        value = handler(schema)
+        for variant in value.get("anyOf", []):
+            if variant.get("type") == "string":
+                variant.update({"pattern": DECIMAL_STRING_PATTERN, "maxLength": self.max_length, POLICY_KEY: "code"})
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 
 from backend.case_types.types import REWARD_TYPES, RURAL_REWARD_ASSISTANCE
+from backend.core.input import DecimalString
 from backend.core.schemas import InputSchema, OutputSchema
 
 CENTS = Decimal("0.01")
-Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)]
+Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2), DecimalString(12)]
 
 
 class CountySettings(BaseModel):

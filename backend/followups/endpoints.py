@@ -4,11 +4,12 @@ follow-up rate."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from backend.core.input import AnyDate, Code
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -27,7 +28,7 @@ from backend.followups.schemas import (
 
 router = APIRouter(prefix=f"{API_V1}/followups", tags=["followups"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="a subtree root")]
+KindCode = Annotated[str, Code(r"^[a-z][a-z0-9_]{0,39}$", 40)]
 
 
 @router.get("/rules", summary="The county's follow-up and check-round rules (defaults plus its changes)")
@@ -46,8 +47,8 @@ async def list_followups(
     principal: ServiceRead,
     page: PageDep,
     all_: Annotated[bool, Query(alias="all")] = False,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
-    org_unit: UnitCode = None,
+    kind: Annotated[KindCode | None, Query()] = None,
+    org_unit: UnitQuery = None,
 ) -> Page[FollowUpItem]:
     items, total = await visits.list_followups(session, principal, VisitFilters(not all_, kind, org_unit), page)
     return Page[FollowUpItem](items=items, total=total, page=page.page, size=page.size)
@@ -57,9 +58,9 @@ async def list_followups(
 async def rates(
     session: SessionDep,
     principal: ServiceRead,
-    due_from: Annotated[date | None, Query()] = None,
-    due_to: Annotated[date | None, Query()] = None,
-    org_unit: UnitCode = None,
+    due_from: Annotated[AnyDate | None, Query()] = None,
+    due_to: Annotated[AnyDate | None, Query()] = None,
+    org_unit: UnitQuery = None,
 ) -> list[FollowUpRate]:
     return await visits.followup_rates(session, principal, due_from, due_to, org_unit)
 

@@ -75,6 +75,9 @@ RULES_CONFIG_CODE = "followup_rules"
 ROUNDS_PER_YEAR_ALLOWED = (1, 2, 3, 4, 6, 12)
 """Rounds split the year into equal runs of whole months, so their number divides 12."""
 
+MAX_POST_PROCEDURE_VISITS = 6
+"""At most six post-procedure visits (the months after an IUD insertion or a sterilisation)."""
+
 MONTHS_PER_VISIT_ALLOWED = (1, 2, 3, 4, 6, 12)
 """Pill users' visits split the year likewise: every month (每月随访一次) unless the county says otherwise."""
 
@@ -151,7 +154,7 @@ class FollowUpRules(BaseModel):
     pill_user_visit_months: int = 1
 
     post_procedure_visits_enabled: bool = True
-    post_procedure_visit_months: tuple[int, ...] = (1, 3, 6, 12)
+    post_procedure_visit_months: tuple[int, ...] = Field(default=(1, 3, 6, 12), max_length=MAX_POST_PROCEDURE_VISITS)
     post_procedure_lead_days: int = Field(default=7, ge=0, le=60)
     post_procedure_catch_up_days: int = Field(default=30, ge=0, le=365)
 
@@ -178,7 +181,7 @@ class FollowUpRules(BaseModel):
     @field_validator("post_procedure_visit_months")
     @classmethod
     def _increasing_months(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not 1 <= len(value) <= 6 or any(not 1 <= months <= 36 for months in value):
+        if not 1 <= len(value) <= MAX_POST_PROCEDURE_VISITS or any(not 1 <= months <= 36 for months in value):
             raise ValueError("one to six visits, each 1 to 36 months after the procedure")
         if any(later <= earlier for earlier, later in zip(value, value[1:], strict=False)):
             raise ValueError("the months must increase")

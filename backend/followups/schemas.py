@@ -7,14 +7,15 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field
 
+from backend.core.input import MultilineText, PastDate, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.followups.rules import FollowUpRules
 from backend.models import ContraceptionMeasure, PregnancyFinding, VisitMethod
 
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-ResidentId = Annotated[str, StringConstraints(min_length=15, max_length=40)]
+Notes = Annotated[str, MultilineText(2000)]
+ResidentId = Annotated[str, Text(40, min_length=15)]
 
 
 class FollowUpRulesUpdate(FollowUpRules):
@@ -39,7 +40,7 @@ class VisitCreate(InputSchema):
     """What a follow-up visit found (随访记录). `procedure_effective` is required after an IUD insertion or a
     sterilisation (「对手术的有效性进行登记」)."""
 
-    visited_on: date
+    visited_on: PastDate
     method: VisitMethod
     pregnancy: PregnancyFinding
     contraception_measure: ContraceptionMeasure | None = None
@@ -68,7 +69,7 @@ class ReturnCreate(InputSchema):
     """An out-migrant came home (返乡): her follow-up visit is due within the county's days."""
 
     resident_id: ResidentId = Field(description="Her resident ID number; she must be in your reach")
-    returned_on: date
+    returned_on: PastDate
 
 
 class FollowUpItem(OutputSchema):

@@ -3,30 +3,29 @@ free-service rate."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from backend.core.input import AnyDate
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
 from backend.free_services import schemas, service
 from backend.free_services.auth import ItemsConfigure, ServiceRead, ServiceWrite
-from backend.free_services.schemas import FreeServiceRate, ItemCreate, ItemRead, ItemUpdate, ServiceCreate
+from backend.free_services.schemas import FreeServiceItemRead, FreeServiceRate, ItemCreate, ItemUpdate, ServiceCreate
 
 router = APIRouter(prefix=f"{API_V1}/free-services", tags=["free-services"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="a subtree root")]
-
 
 @router.get("/items", summary="The free service items: the six national ones and the county's own")
-async def items(session: SessionDep, _: ServiceRead) -> list[ItemRead]:
+async def items(session: SessionDep, _: ServiceRead) -> list[FreeServiceItemRead]:
     return await service.list_items(session)
 
 
 @router.post("/items", status_code=201, summary="Add a county item")
-async def add_item(session: SessionDep, principal: ItemsConfigure, body: ItemCreate) -> ItemRead:
+async def add_item(session: SessionDep, principal: ItemsConfigure, body: ItemCreate) -> FreeServiceItemRead:
     return await service.add_item(session, principal, body)
 
 
@@ -34,9 +33,9 @@ async def add_item(session: SessionDep, principal: ItemsConfigure, body: ItemCre
 async def update_item(
     session: SessionDep,
     principal: ItemsConfigure,
-    code: Annotated[str, Path(min_length=2, max_length=40)],
+    code: Annotated[schemas.ItemCode, Path()],
     body: ItemUpdate,
-) -> ItemRead:
+) -> FreeServiceItemRead:
     return await service.update_item(session, principal, code, body)
 
 
@@ -45,9 +44,9 @@ async def list_services(
     session: SessionDep,
     principal: ServiceRead,
     page: PageDep,
-    org_unit: UnitCode = None,
-    period_from: Annotated[date | None, Query()] = None,
-    period_to: Annotated[date | None, Query()] = None,
+    org_unit: UnitQuery = None,
+    period_from: Annotated[AnyDate | None, Query()] = None,
+    period_to: Annotated[AnyDate | None, Query()] = None,
 ) -> Page[schemas.ServiceRead]:
     found, total = await service.list_services(session, principal, page, org_unit, period_from, period_to)
     return Page[schemas.ServiceRead](items=found, total=total, page=page.page, size=page.size)
@@ -62,8 +61,8 @@ async def record(session: SessionDep, principal: ServiceWrite, body: ServiceCrea
 async def rates(
     session: SessionDep,
     principal: ServiceRead,
-    period_from: Annotated[date | None, Query()] = None,
-    period_to: Annotated[date | None, Query()] = None,
-    org_unit: UnitCode = None,
+    period_from: Annotated[AnyDate | None, Query()] = None,
+    period_to: Annotated[AnyDate | None, Query()] = None,
+    org_unit: UnitQuery = None,
 ) -> list[FreeServiceRate]:
     return await service.free_service_rates(session, principal, period_from, period_to, org_unit)

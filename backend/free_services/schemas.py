@@ -7,15 +7,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import Code, DecimalString, MultilineText, Omittable, PastDate, Text
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import CostBearer
 
-ItemCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-ResidentId = Annotated[str, StringConstraints(min_length=15, max_length=40)]
+ItemCode = Annotated[str, Code(r"^[a-z][a-z0-9_]{1,39}$", 40)]
+Name = Annotated[str, Text(100, min_length=1)]
+Notes = Annotated[str, MultilineText(2000)]
+ResidentId = Annotated[str, Text(40, min_length=15)]
+Amount = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=10, decimal_places=2), DecimalString(10)]
 
 
 class ItemCreate(InputSchema):
@@ -23,17 +25,17 @@ class ItemCreate(InputSchema):
 
     code: ItemCode = Field(description="lower-case letters, digits and _, e.g. prepregnancy_check")
     name: Name
-    note: Annotated[str, StringConstraints(max_length=200)] | None = None
+    note: Annotated[str, Text(200)] | None = None
 
 
 class ItemUpdate(InputSchema):
     version: int
-    name: Name | None = None
-    note: Annotated[str, StringConstraints(max_length=200)] | None = None
-    active: bool | None = None
+    name: Omittable[Name] = None
+    note: Annotated[str, Text(200)] | None = None
+    active: Omittable[bool] = None
 
 
-class ItemRead(OutputSchema):
+class FreeServiceItemRead(OutputSchema):
     code: str
     name: str
     national: bool = Field(description="one of the six national items (cannot be changed)")
@@ -50,9 +52,11 @@ class ServiceCreate(InputSchema):
     resident_id: ResidentId | None = None
     item_code: ItemCode
     provider_name: Name
-    served_on: date
+    served_on: PastDate
     cost_bearer: CostBearer = CostBearer.residence_county
-    amount: Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=10, decimal_places=2)] | None = None
+    amount: Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=10, decimal_places=2), DecimalString(10)] | None = (
+        None
+    )
     notes: Notes | None = None
 
 

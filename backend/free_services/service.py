@@ -33,7 +33,14 @@ from backend.followups.rules import birth_date_bounds
 from backend.free_services.errors import FreeServiceItemNotFound, FreeServiceRejected, ItemCodeTaken, problem
 from backend.free_services.items import NATIONAL_ITEMS
 from backend.free_services.repository import ItemRepository, ServiceRepository
-from backend.free_services.schemas import FreeServiceRate, ItemCreate, ItemRead, ItemUpdate, ServiceCreate, ServiceRead
+from backend.free_services.schemas import (
+    FreeServiceItemRead,
+    FreeServiceRate,
+    ItemCreate,
+    ItemUpdate,
+    ServiceCreate,
+    ServiceRead,
+)
 from backend.models import FreeService, FreeServiceItem, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
@@ -44,20 +51,20 @@ ITEM_ENTITY = ItemRepository.entity_type
 SERVICE_ENTITY = ServiceRepository.entity_type
 
 
-def _item_read(item: FreeServiceItem) -> ItemRead:
-    return ItemRead(
+def _item_read(item: FreeServiceItem) -> FreeServiceItemRead:
+    return FreeServiceItemRead(
         code=item.code, name=item.name, national=False, note=item.note, active=item.active, version=item.version
     )
 
 
-async def list_items(session: AsyncSession, *, active_only: bool = False) -> list[ItemRead]:
+async def list_items(session: AsyncSession, *, active_only: bool = False) -> list[FreeServiceItemRead]:
     """The national items, then the county's own (all, or the active ones)."""
-    national = [ItemRead(code=code, name=name, national=True) for code, name in NATIONAL_ITEMS.items()]
+    national = [FreeServiceItemRead(code=code, name=name, national=True) for code, name in NATIONAL_ITEMS.items()]
     own = [_item_read(item) for item in await ItemRepository(session).listed() if item.active or not active_only]
     return national + own
 
 
-async def add_item(session: AsyncSession, principal: Principal, body: ItemCreate) -> ItemRead:
+async def add_item(session: AsyncSession, principal: Principal, body: ItemCreate) -> FreeServiceItemRead:
     """A county item beside the national ones."""
     repository = ItemRepository(session)
     if body.code in NATIONAL_ITEMS or await repository.by_code(body.code) is not None:
@@ -76,7 +83,7 @@ async def add_item(session: AsyncSession, principal: Principal, body: ItemCreate
     return _item_read(item)
 
 
-async def update_item(session: AsyncSession, principal: Principal, code: str, body: ItemUpdate) -> ItemRead:
+async def update_item(session: AsyncSession, principal: Principal, code: str, body: ItemUpdate) -> FreeServiceItemRead:
     """Rename or switch a county item on or off (optimistic lock on `version`); national items cannot change."""
     item = await ItemRepository(session).by_code(code, for_update=True)
     if item is None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from backend.core.input import Text
+from backend.core.list_filters import UnitQuery
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -29,13 +31,14 @@ from backend.housing.schemas import (
 
 router = APIRouter(prefix=f"{API_V1}/housing", tags=["housing"])
 
-UnitCode = Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="a subtree root")]
-Text = Annotated[str | None, Query(min_length=1, max_length=100, description="address, door plate, owner or name")]
+SearchText = Annotated[
+    Annotated[str, Text(100, min_length=1)] | None, Query(description="address, door plate, owner or name")
+]
 
 
 @router.get("/houses", summary="Rental houses in your reach, with their tenant counts")
 async def list_houses(
-    session: SessionDep, principal: ServiceRead, page: PageDep, q: Text = None, org_unit: UnitCode = None
+    session: SessionDep, principal: ServiceRead, page: PageDep, q: SearchText = None, org_unit: UnitQuery = None
 ) -> Page[HouseRead]:
     houses, total = await service.list_houses(session, principal, PlaceFilters(q, org_unit), page)
     return Page[HouseRead](items=houses, total=total, page=page.page, size=page.size)
@@ -65,7 +68,7 @@ async def move_in(session: SessionDep, principal: ServiceWrite, house_id: uuid.U
 
 @router.get("/employers", summary="Employers in your reach, with their employee counts")
 async def list_employers(
-    session: SessionDep, principal: ServiceRead, page: PageDep, q: Text = None, org_unit: UnitCode = None
+    session: SessionDep, principal: ServiceRead, page: PageDep, q: SearchText = None, org_unit: UnitQuery = None
 ) -> Page[EmployerRead]:
     employers, total = await service.list_employers(session, principal, PlaceFilters(q, org_unit), page)
     return Page[EmployerRead](items=employers, total=total, page=page.page, size=page.size)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from backend.db.repository import TenantScopedRepository
+from backend.db.search import contains
 from backend.housing.errors import EmployerNotFound, HouseNotFound, OccupancyNotFound
 from backend.models import Employer, Occupancy, OccupancyKind, Person, RentalHouse
 from backend.registers.repository import RegisterFilter, RegisterSelect, scoped
@@ -44,9 +45,9 @@ class HouseRepository(TenantScopedRepository[RentalHouse]):
         if filters.text:
             statement = statement.where(
                 or_(
-                    RentalHouse.address.contains(filters.text, autoescape=True),
-                    RentalHouse.door_plate.contains(filters.text, autoescape=True),
-                    RentalHouse.owner_name.contains(filters.text, autoescape=True),
+                    contains(RentalHouse.address, filters.text),
+                    contains(RentalHouse.door_plate, filters.text),
+                    contains(RentalHouse.owner_name, filters.text),
                 )
             )
         return statement.order_by(RentalHouse.org_unit_code, RentalHouse.address, RentalHouse.id)
@@ -105,8 +106,8 @@ class EmployerRepository(TenantScopedRepository[Employer]):
         if filters.text:
             statement = statement.where(
                 or_(
-                    Employer.name.contains(filters.text, autoescape=True),
-                    Employer.address.contains(filters.text, autoescape=True),
+                    contains(Employer.name, filters.text),
+                    contains(Employer.address, filters.text),
                 )
             )
         return statement.order_by(Employer.org_unit_code, Employer.name, Employer.id)

@@ -6,18 +6,19 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import MultilineText, Omittable, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.models import BusinessType, OccupancyKind
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Address = Annotated[str, StringConstraints(min_length=2, max_length=200)]
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-DoorPlate = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-ShortText = Annotated[str, StringConstraints(max_length=50)]
-Notes = Annotated[str, StringConstraints(max_length=2000)]
-ResidentId = Annotated[str, StringConstraints(min_length=15, max_length=40)]
+Address = Annotated[str, Text(200, min_length=2)]
+PersonName = Annotated[str, Text(50, min_length=1)]
+DoorPlate = Annotated[str, Text(40, min_length=1)]
+ShortText = Annotated[str, Text(50)]
+Name = Annotated[str, Text(100, min_length=1)]
+Notes = Annotated[str, MultilineText(2000)]
+ResidentId = Annotated[str, Text(40, min_length=15)]
 
 
 class HouseCreate(InputSchema):
@@ -34,21 +35,22 @@ class HouseCreate(InputSchema):
 
 
 class HouseUpdate(InputSchema):
-    """Change some fields; `null` clears an optional one (the agreement link, the door plate)."""
+    """Change some fields; `null` clears an optional one (the agreement link, the door plate); the others may be
+    left out but not set to null."""
 
     version: int
-    address: Address | None = None
+    address: Omittable[Address] = None
     door_plate: DoorPlate | None = None
-    owner_name: PersonName | None = None
-    business_type: BusinessType | None = None
+    owner_name: Omittable[PersonName] = None
+    business_type: Omittable[BusinessType] = None
     agreement_id: uuid.UUID | None = None
     notes: Notes | None = None
-    active: bool | None = None
+    active: Omittable[bool] = None
 
 
 class EmployerCreate(InputSchema):
     org_unit_code: UnitCode
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Name
     address: Address
     legal_representative: PersonName | None = None
     industry: ShortText | None = None
@@ -58,13 +60,13 @@ class EmployerCreate(InputSchema):
 
 class EmployerUpdate(InputSchema):
     version: int
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    address: Address | None = None
+    name: Omittable[Name] = None
+    address: Omittable[Address] = None
     legal_representative: PersonName | None = None
     industry: ShortText | None = None
     agreement_id: uuid.UUID | None = None
     notes: Notes | None = None
-    active: bool | None = None
+    active: Omittable[bool] = None
 
 
 class MoveIn(InputSchema):
@@ -73,14 +75,14 @@ class MoveIn(InputSchema):
 
     person_id: uuid.UUID | None = None
     resident_id: ResidentId | None = None
-    moved_in_on: date
+    moved_in_on: PastDate
     notes: Notes | None = None
 
 
 class MoveOut(InputSchema):
     """人走注销: she moved out (or left the job)."""
 
-    moved_out_on: date
+    moved_out_on: PastDate
     version: int | None = Field(default=None, description="The version you read, to refuse a stale change")
 
 

@@ -6,29 +6,32 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import Code, MultilineText, PastDateTime, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+Short = Annotated[str, Text(100, min_length=1)]
+Reason = Annotated[str, MultilineText(2000, min_length=2)]
+# A purpose or a document shown, by its code (backend/info_queries/rules.py).
+PurposeCode = Annotated[str, Code(r"^[a-z][a-z0-9_]{0,29}$", 30)]
+DocumentCode = Annotated[str, Code(r"^[a-z][a-z0-9_]{0,39}$", 40)]
 
 
 class InfoQueryCreate(InputSchema):
     """审核、告知、登记: the request as reviewed, the requester told and signing the application form."""
 
     org_unit_code: UnitCode = Field(description="the receiving unit (首接负责)")
-    requested_at: datetime | None = Field(default=None, description="with a time zone; defaults to now")
-    purpose: Annotated[str, StringConstraints(min_length=1, max_length=30)] = Field(
+    requested_at: PastDateTime | None = Field(default=None, description="with a time zone; defaults to now")
+    purpose: PurposeCode = Field(
         description="vetting, official_business, justice, social_management, lawyer, relatives, newborn_name"
     )
     requester_name: Short
-    requester_unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    documents_seen: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(max_length=20)
+    requester_unit: Annotated[str, Text(200, min_length=1)] | None = None
+    documents_seen: list[DocumentCode] = Field(max_length=20)
     application_signed: bool = Field(description="the requester signed the 《人口信息查询申请表》 after being told")
     subject_person_id: uuid.UUID | None = Field(default=None, description="the person asked about (not for counts)")
-    subject_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    subject_name: Annotated[str, Text(50, min_length=1)] | None = None
     subject_consent: bool = Field(default=False, description="relatives: the subject agreed")
 
 

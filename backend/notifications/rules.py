@@ -17,11 +17,24 @@ caused the event is not told about her own action.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Protocol
 
 from backend.authz.vocabulary import Role
 from backend.core.divisions import county_of, township_of
-from backend.notifications.repository import NotificationRepository
 from backend.notifications.schemas import NotificationEvent, NotificationKind
+
+
+class NotificationRepository(Protocol):
+    """What the rules ask of the county's users and cases (backend/notifications/repository.py answers): the rules
+    stay domain vocabulary, with no session of their own."""
+
+    async def holders(self, roles: Sequence[str], unit_codes: Sequence[str]) -> list[uuid.UUID]: ...
+
+    async def active_user(self, user_id: uuid.UUID) -> bool: ...
+
+    async def case_assignee(self, case_id: uuid.UUID) -> uuid.UUID | None: ...
+
 
 ASSIGNEE_FIRST = frozenset(
     {

@@ -120,12 +120,12 @@ async def export_persons(
     session: SessionDep,
     principal: PersonsExport,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
-    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit: UnitQuery = None,
     flow_direction: FlowDirection | None = None,
     person_status: Annotated[PersonStatus | None, Query(alias="status")] = None,
     key_subject: bool | None = None,
     sex: Sex | None = None,
-    q: Annotated[str | None, Query(max_length=50, description="Name in characters or pinyin")] = None,
+    q: NameSearchQuery = None,
 ) -> StreamingResponse:
     query = service.PersonQuery(
         org_unit=org_unit, flow_direction=flow_direction, status=person_status, key_subject=key_subject, sex=sex, q=q

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from backend.core.clock import china_today
+from backend.core.input import CountyCode, UnitCode
 from backend.core.pagination import Page, PageParams, page_params
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
@@ -38,6 +39,7 @@ from backend.reports.schemas import (
     KpiRead,
     KpiRowsPage,
     KpiTargetUpdate,
+    PeriodKey,
     PlatformOverview,
     PublishedReportItem,
     ReportPublish,
@@ -53,13 +55,9 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"
 
 
-UnitQuery = Annotated[
-    str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$", description="the unit (division code)")
-]
+UnitQuery = Annotated[UnitCode | None, Query(description="the unit (division code)")]
 KindQuery = Annotated[PeriodKind | None, Query(description="the period kind for every KPI (default: each KPI's own)")]
-PeriodQuery = Annotated[
-    str | None, Query(max_length=10, description="2026-03 (month), 2026-Q1, 2026 (year), FY2026 (FP year)")
-]
+PeriodQuery = Annotated[PeriodKey | None, Query(description="2026-03 (month), 2026-Q1, 2026 (year), FY2026 (FP year)")]
 KpiPath = Annotated[KpiCode, Path(description="the KPI's code")]
 
 kpis_router = APIRouter(prefix=f"{API_V1}/kpis", tags=["kpis"])
@@ -181,7 +179,7 @@ async def publish(session: SessionDep, principal: ReportsPublish, kind: KindPath
 
 assessments_router = APIRouter(prefix=f"{API_V1}/assessments", tags=["assessments"])
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="the FP statistical year, named by the year it ends")]
-CountyPath = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="the counterpart county's code")]
+CountyPath = Annotated[CountyCode, Path(description="the counterpart county's code")]
 
 
 @assessments_router.get("/{year}/scheme", summary="The county's assessment scheme of an FP year")

@@ -6,8 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
+from backend.core.input import Code, MultilineText, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 from backend.reports.types import (
     AssessmentKind,
@@ -20,9 +21,9 @@ from backend.reports.types import (
     Subject,
 )
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
-Reason = Annotated[str, StringConstraints(min_length=2, max_length=2000)]
+Reason = Annotated[str, MultilineText(2000, min_length=2)]
+# A period by its key: 2026-03 (month), 2026-Q1 (quarter), 2026 (year), FY2026 (FP year); see periods.py.
+PeriodKey = Annotated[str, Code(r"^(FY[0-9]{4}|[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?)$", 10)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
@@ -210,7 +211,7 @@ class ReportPublish(InputSchema):
     """Publish the report of a period and unit. Publishing a period already published is a correction: a new
     version, with the reason."""
 
-    period: Annotated[str, StringConstraints(min_length=4, max_length=10)]
+    period: PeriodKey
     unit: UnitCode | None = None
     correction_reason: Reason | None = None
 

@@ -9,17 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from backend.authz.vocabulary import Action
+from backend.core.input import UnitCode
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.db.session import SessionDep
-from backend.rewards import service
+from backend.rewards import schemas, service
 from backend.rewards.auth import RewardsRead, RewardsWrite
 from backend.rewards.repository import RewardFilters
 from backend.rewards.schemas import EligibilityRead, PaymentCreate, RewardCreate, RewardRead, RewardState, TotalsRow
 
 router = APIRouter(prefix=f"{API_V1}/rewards", tags=["rewards"])
 Year = Annotated[int, Query(ge=2000, le=2100)]
-Policy = Annotated[str, Query(min_length=1, max_length=40)]
+Policy = Annotated[schemas.Policy, Query()]
 
 
 @router.get("/eligibility", summary="Check a couple against a policy (nothing recorded)")
@@ -47,7 +48,7 @@ async def register(
     year: Year | None = None,
     policy: Policy | None = None,
     state: RewardState | None = None,
-    org_unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")] = None,
+    org_unit: Annotated[UnitCode | None, Query()] = None,
 ) -> Page[RewardRead]:
     filters = RewardFilters(principal.scopes_for(Action.case_read), year, policy, state, org_unit)
     items, total = await service.reward_register(session, principal, filters, offset=paging.offset, limit=paging.size)

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
+from backend.core.input import Code, DecimalString, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
 
-UnitCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-Policy = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+# A reward policy: its case type code.
+Policy = Annotated[str, Code(r"^[a-z][a-z0-9_]{0,39}$", 40)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 RewardState = Literal["pending", "granted", "refused", "withdrawn"]
 
@@ -45,9 +46,9 @@ class EligibilityRead(OutputSchema):
 
 class PaymentCreate(InputSchema):
     payee_id: uuid.UUID
-    amount: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=2)]
-    paid_on: date
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    amount: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=2), DecimalString(12)]
+    paid_on: PastDate
+    reference: Annotated[str, Text(100, min_length=1)] | None = None
 
 
 class PaymentRead(OutputSchema):

@@ -286,7 +286,7 @@ async def test_a_visit_date_in_the_future_is_refused_at_its_field_and_nothing_is
 
     assert refused.status_code == 422
     assert refused.json()["fields"] == [
-        {"loc": ["body", "found_on"], "msg": "走访日期不能晚于今天 / the visit date is in the future"}
+        {"loc": ["body", "found_on"], "msg": "日期不能在将来 / the date cannot be in the future"}
     ]
     (person,) = await village.rows(service_county, select(Person).where(Person.id == leaver.id))
     assert person.status is PersonStatus.active

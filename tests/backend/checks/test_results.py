@@ -106,7 +106,7 @@ async def test_a_check_date_in_the_future_is_refused_at_its_field_and_nothing_is
 
     assert future.status_code == 422
     assert future.json()["fields"] == [
-        {"loc": ["body", "checked_on"], "msg": "检查日期不能晚于今天 / the check date is in the future"}
+        {"loc": ["body", "checked_on"], "msg": "日期不能在将来 / the date cannot be in the future"}
     ]
     assert early.status_code == 422 and early.json()["fields"][0]["loc"] == ["body", "checked_on"]
     assert "本轮开始" in early.json()["fields"][0]["msg"]

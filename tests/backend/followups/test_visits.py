@@ -102,7 +102,7 @@ async def test_a_visit_date_in_the_future_is_refused_at_its_field_and_nothing_is
 
     assert refused.status_code == 422
     assert refused.json()["fields"] == [
-        {"loc": ["body", "visited_on"], "msg": "随访日期不能晚于今天 / the visit date is in the future"}
+        {"loc": ["body", "visited_on"], "msg": "日期不能在将来 / the date cannot be in the future"}
     ]
     assert (await coordinator.get(f"/api/v1/followups/{case.id}/visit")).json() is None
     assert await village.messages(service_county, "case.act") == []

@@ -211,7 +211,7 @@ async def test_a_generated_client_submits_a_batch_reads_its_status_and_parses_er
     notification["residence_division_code"] = f"{county.code}001001"
     batch = await submit_batch.asyncio(
         client=department,
-        body=models.BatchRequest(notifications=[models.BatchRequestNotificationsItem.from_dict(notification)]),
+        body=models.BatchRequest(notifications=[models.ResidenceRegistered.from_dict(notification)]),
     )
     assert isinstance(batch, models.BatchResponse), batch
     assert batch.errors == [] and len(batch.accepted) == 1
