@@ -48,15 +48,22 @@ async def home(request: Request) -> HTMLResponse:
 
 
 @pages_router.get("/lang/{locale}")
-async def switch_language(locale: str, request: Request) -> RedirectResponse:
-    """Remember the chosen language in a cookie and go back where the user came from (same site only)."""
+async def switch_language(locale: str, request: Request, next: str = "/") -> RedirectResponse:
+    """Remember the chosen language in a cookie and go back to the page the link was on (`next`, a path of this
+    site: the pages send no Referer, Referrer-Policy no-referrer)."""
     if locale not in SUPPORTED_LOCALES:
         raise StarletteHTTPException(status_code=404)
-    referer = request.headers.get("referer", "")
-    target = urlsplit(referer).path if urlsplit(referer).netloc == request.url.netloc else "/"
-    response = RedirectResponse(target or "/", status_code=303)
+    response = RedirectResponse(_same_site_path(next), status_code=303)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
     return response
+
+
+def _same_site_path(target: str) -> str:
+    """`target` if it is a path on this site (with its query), else the home page: never another host."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target if len(target) <= 2000 else "/"
 
 
 pages_router.include_router(auth.router)

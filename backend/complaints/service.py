@@ -17,6 +17,7 @@ Functions take (session, principal, ...), audit every write, flush and never com
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +106,10 @@ async def record_complaint(session: AsyncSession, principal: Principal, body: Co
         raise InvalidComplaint("received_at", "需要带时区的时间 / a time with a time zone is required")
     if received_at > utc_now():
         raise InvalidComplaint("received_at", "收到时间不能晚于现在 / the time received cannot be in the future")
+    # Its handling deadline is counted in working days from this moment: a year back is as far as a complaint
+    # recorded late can go (the calendar, and the statute's clock, know nothing of a date centuries ago).
+    if received_at < utc_now() - timedelta(days=366):
+        raise InvalidComplaint("received_at", "收到时间不能早于一年前 / received more than a year ago")
     practices = named_practices(list(body.practices), body.summary, body.content)
     case = await cases.open_case(
         session,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
-from backend.core.input import AnyDate, Code, UnitCode
+from backend.core.input import AnyDate, Text, UnitCode
 from backend.core.pagination import PageParams, page_params
 from backend.core.routing import API_V1
 from backend.core.spreadsheets import SPREADSHEET_RESPONSE_TYPES, download
@@ -30,7 +30,7 @@ router = APIRouter(prefix=f"{API_V1}/registers", tags=["registers"])
 async def get_register(
     session: SessionDep,
     principal: RegistersRead,
-    register: Annotated[str, Code(r"^[a-z][a-z0-9_-]{0,39}$", 40), Path()],
+    register: Annotated[str, Text(40), Path(description="the register's name; an unknown one is 404")],
     paging: Annotated[PageParams, Depends(page_params)],
     org_unit: Annotated[UnitCode | None, Query(description="subtree root (division code)")] = None,
     period_from: Annotated[AnyDate | None, Query(description="first day, inclusive")] = None,

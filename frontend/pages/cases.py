@@ -171,7 +171,7 @@ class CaseForm:
 ACTION_INPUTS = ("action", "version", "reason", "outcome", "extension_working_days")
 ACTION_FORM = CaseForm(Action.case_write, CaseActionRequest, ACTION_INPUTS, "action={result}", INVALID_VALUE)
 SIGN_INPUTS = ("version", "step", "attest", "note")
-SIGN_FORM = CaseForm(Action.case_write, CaseActionRequest, SIGN_INPUTS, "signed=1&action={result}", INVALID_VALUE)
+SIGN_FORM = CaseForm(Action.case_write, CaseActionRequest, SIGN_INPUTS, "signed=1", INVALID_VALUE)
 ASSIGN_INPUTS = ("assignee_id", "version")
 ASSIGN_FORM = CaseForm(Action.case_assign, AssignRequest, ASSIGN_INPUTS, "assigned=1", CHOOSE_ASSIGNEE, "assignee_id")
 

@@ -42,6 +42,11 @@ FREE_FORM_WITHOUT_IDENTIFIERS = {
     "AgreementRead.parties": "a party's role and name",
     "MeRead.roles": "role and unit code",
     "MeRead.break_glass": "unit code and expiry",
+    "KpiRowRead.details": "kinds, units, stages and dates of the row (backend/reports/service.py), never whom",
+    "ItemScore.rows": "the same KPI rows, shared between two counties: no personal data",
+    "SchemeRead.items": "assessment items: KPI code, weight, target",
+    "CampaignRead.criteria": "which registry entries a campaign draws: months unseen, kinds, no person",
+    "CampaignDetail.criteria": "the same criteria",
 }
 
 # How each route answering an identifier protects it: `masks` (always masked), `audits` (in full for those who may,

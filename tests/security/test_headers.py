@@ -76,6 +76,7 @@ def _production(**overrides: object) -> FastAPI:
         platform_admin_token="p" * 40,
         data_encryption_key="cHJvZHVjdGlvbi1rZXktb2YtMzItYnl0ZXMtZm9yLXRlc3Q=",
         database_url="postgresql+asyncpg://liuguan_app:not-the-dev-one@127.0.0.1/liuguan",
+        public_base_url="https://liuguan.example.gov.cn",
         log_json=True,
         log_level="WARNING",
         **overrides,  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("tenant_id", "token", name="uq_form_submissions_tenant_id_token"),
     )
+    op.create_index("ix_form_submissions_tenant_id", "form_submissions", ["tenant_id"])
     helpers.enable_tenant_rls("form_submissions")
     helpers.grant_app("form_submissions", "SELECT, INSERT, UPDATE")
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "user_id", "dedup_key", name="uq_notifications_tenant_id_user_id_dedup_key"),
     )
     op.create_index("ix_notifications_user_unread", "notifications", ["tenant_id", "user_id", "read_at", "created_at"])
+    op.create_index("ix_notifications_tenant_id", "notifications", ["tenant_id"])
     helpers.enable_tenant_rls("notifications")
     helpers.grant_app("notifications", "SELECT, INSERT, UPDATE, DELETE")
 

@@ -27,6 +27,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/platform/login"),
         ("POST", "/platform/login"),
         ("GET", "/verify/{token}"),  # QR verification of issued documents: minimal fields, no personal data
+        ("GET", "/docs"),  # Swagger UI (the app's own assets); off in production unless API_DOCS
     }
 )
 

@@ -289,7 +289,8 @@ class TestArrival:
         [
             ({"channel": "fax", "evidence": "传真页眉"}, "arrival.at"),
             ({"channel": "phone", "at": "2026-02-12T10:00:00+08:00"}, "arrival.evidence"),
-            ({"channel": "registered_mail", "at": "2099-01-01T00:00:00+08:00", "evidence": "挂号信"}, "received_at"),
+            # A future arrival is refused at its own field by the input policy (past-only moments).
+            ({"channel": "registered_mail", "at": "2099-01-01T00:00:00+08:00", "evidence": "挂号信"}, "arrival.at"),
         ],
     )
     async def test_letter_fax_and_phone_need_their_time_and_evidence(
@@ -298,7 +299,7 @@ class TestArrival:
         officer = await sign_in(county, "t1.officer")
         response = await _open(officer, county, "t1", arrival=arrival)
         assert response.status_code == 422
-        assert response.json()["fields"][0]["loc"] == ["body", field]
+        assert ".".join(response.json()["fields"][0]["loc"][1:]) == field
 
 
 class TestAlerts:

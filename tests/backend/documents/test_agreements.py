@@ -154,7 +154,7 @@ async def test_a_renewal_is_a_new_agreement_linked_to_the_old_one(
     agreement, _ = await signed_agreement(officer, county, pdf_bytes())
     renewal = await officer.post(
         f"/api/v1/agreements/{agreement['id']}/renew",
-        json={"signed_on": "2027-02-20", "valid_from": "2027-03-01", "valid_until": "2028-02-29"},
+        json={"signed_on": "2026-11-20", "valid_from": "2027-03-01", "valid_until": "2028-02-29"},
     )
     assert renewal.status_code == 201, renewal.text
     renewed = renewal.json()

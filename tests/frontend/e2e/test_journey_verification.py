@@ -211,7 +211,8 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         expect(page.get_by_role("status")).to_have_text("协查请求已发出。")
         panel = page.locator("section", has=page.locator("#verification-title"))
         expect(panel.get_by_test_id("verification-state")).to_have_text("待反馈")
-        expect(panel.get_by_test_id("verification-responder")).to_contain_text(f"（{county_b.code}）")  # to county B
+        # To county B: the county (by name where known, else its code) and the township by name.
+        expect(panel.get_by_test_id("verification-responder")).to_have_text(f"{county_b.code}一镇")
         check_page(page, screenshot_dir, "case-verification", phone=True)
         # Sending the same request twice is refused in words, not a second request.
         page.get_by_label("协查内容").fill("再次请求核实。")
@@ -237,6 +238,7 @@ def test_journey_2_cross_county_verification_then_registration_and_the_certifica
         expect(item).to_contain_text("吴晓燕")
         expect(item).to_contain_text(RESIDENT_ID)
         expect(item).not_to_contain_text(case_number)  # B never sees A's case
+        item.locator("summary").click()  # the row's actions fold open
         item.get_by_role("button", name="反馈").click()
         expect(page.locator("p.field-error")).to_contain_text("请填写反馈内容")
         check_page(page, screenshot_dir, "verification-inbox", phone=True)
@@ -367,6 +369,7 @@ def test_journey_2b_incoming_letter_from_an_off_platform_county_claim_answer_wit
     check_page(page, screenshot_dir, "verification-incoming", phone=True)
 
     # She claims it.
+    item.locator("summary").click()  # the row's actions fold open
     item.get_by_role("button", name="认领").click()
     expect(page.get_by_role("status")).to_have_text("已认领，由您办理。")
     expect(page.get_by_test_id("inbox-item")).to_contain_text("我")
@@ -374,6 +377,7 @@ def test_journey_2b_incoming_letter_from_an_off_platform_county_claim_answer_wit
 
     # She answers by fax: the reply's channel, time and evidence are recorded.
     item = page.get_by_test_id("inbox-item")
+    item.locator("summary").click()
     item.get_by_label("反馈内容").fill("经核实，马丽初婚，未生育。")
     answer_form = item.locator("form", has=page.get_by_role("button", name="反馈", exact=True))
     answer_form.get_by_label("回复渠道").select_option("fax")

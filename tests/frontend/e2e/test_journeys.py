@@ -169,7 +169,7 @@ def test_journey_3_supervisor_sees_overdue_cases_after_time_moves_on_and_bulk_re
     expect(page.locator("table tbody tr")).to_have_count(3)
     page.get_by_role("link", name=cases[0].number).click()
     expect(page.get_by_test_id("countdown")).to_contain_text("已超期")
-    expect(page.get_by_test_id("case-alerts")).to_contain_text("已超期")  # the workflow's raised alerts
+    expect(page.get_by_test_id("case-alerts")).to_contain_text("已超过办理时限")  # the workflow's raised alerts
     check_page(page, screenshot_dir, "case-detail")
     sign_out(page)
 
@@ -299,7 +299,10 @@ def test_journey_5_county_admin_creates_a_township_officer_who_sees_only_her_tow
     sign_out(page)
 
     sign_in(page, live_server, county, "jie.zhao", password)
-    expect(page.locator("main")).to_contain_text(county.units["t2"])
+    # Her jurisdiction on the dashboard: the township by name, its code on hover.
+    scope = page.locator("main table span.unit")
+    expect(scope).to_have_text(["二街道"])
+    expect(scope).to_have_attribute("title", county.units["t2"])
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="案件", exact=True).click()
     expect(page.locator("table")).to_contain_text("二街道案件人")
     expect(page.locator("table")).not_to_contain_text("一镇案件人")

@@ -128,10 +128,13 @@ def test_county_admin_configures_deadlines_holidays_and_an_api_client(
     nav.get_by_role("link", name="接口客户端").click()
     page.get_by_label("名称").fill("公安分局人口系统")
     page.get_by_label("部门").select_option("police")
-    page.get_by_label("intake:police").check()
+    # Scopes read by name, their code on hover.
+    expect(page.locator('label[title="intake:police"]')).to_contain_text("公安通报")
+    page.get_by_label("公安通报", exact=True).check()
     page.get_by_role("button", name="创建客户端").click()
     expect(page.get_by_role("status")).to_contain_text("密钥只显示这一次")
     expect(page.locator("table")).to_contain_text("公安分局人口系统")
+    expect(page.locator('table span[title="intake:police"]')).to_have_text("公安通报")
     check_page(page, screenshot_dir, "admin-clients")
 
 
@@ -143,6 +146,7 @@ def test_registration_errors_are_in_english_after_the_language_switch(
     sign_in(page, live_server, county, "cun.en")
     page.goto(live_server + "/persons/new?direction=inflow")
     page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(live_server + "/persons/new")  # the switch goes back to the page (its path)
     expect(page.get_by_role("heading", level=1)).to_have_text("Register an inflow person")
     page.get_by_label("Name").fill("Li Xiuying")
     page.get_by_label("ID number").fill("330106199003070023")
@@ -183,6 +187,7 @@ def test_coordinator_opens_a_faxed_case_from_the_case_list_in_english_with_error
     sign_in(page, live_server, county, "cun.open")
     page.goto(live_server + "/cases")
     page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(live_server + "/cases")  # the switch goes back to the page
     page.get_by_role("link", name="Open a case").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Open a case")
     # Only her own village can handle it, and the case types read in English.

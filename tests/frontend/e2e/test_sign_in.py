@@ -57,7 +57,10 @@ def test_sign_in_shows_the_dashboard_and_sign_out_ends_it(
 
     _sign_in(page, live_server, county, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
-    expect(page.locator("table")).to_contain_text(county.units["t1"])
+    # Her jurisdiction is shown by name, the unit code on hover.
+    jurisdiction = page.locator("table span.unit")
+    expect(jurisdiction).to_have_text("一镇")
+    expect(jurisdiction).to_have_attribute("title", county.units["t1"])
     page.screenshot(path=str(screenshot_dir / "dashboard.zh-CN.png"), full_page=True)
 
     page.get_by_role("button", name="退出").click()
