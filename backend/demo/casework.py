@@ -42,6 +42,7 @@ QUESTIONS = {
     QuestionType.pregnancy: "请核实其孕情。",
     QuestionType.certificate: "请核实其婚育证明是否由贵单位出具、是否有效。",
 }
+NOTICE = "该夫妻已在我街道办理一孩生育服务登记，特此通报。"
 ANSWERS = (
     "经核实，该人员初婚，现有子女0个，未发现违法生育情况。",
     "经核实，该人员已婚，生育一孩，已落实长效避孕措施。",
@@ -182,6 +183,30 @@ class Casework:
 
         self._schedule(days_ago, 10, send)
 
+    def notify(self, key: str, days_ago: int, spouses: list[Resident]) -> None:
+        """The case's township notifies the spouses' registration townships of the first-child registration (通报,
+        P04): one notice to each township other than its own, before the case is closed as registered or leaves
+        its notifying stage."""
+        county, unit = self.case_units[key]
+        demo = self.counties[county]
+
+        async def send() -> None:
+            notified = {unit[:9]}  # its own township checks locally: no notice to itself
+            async with self.timeline.acting(demo, staff_for(demo, unit[:9])) as (session, principal):
+                for resident in spouses:
+                    if resident.origin[:9] in notified:
+                        continue
+                    notified.add(resident.origin[:9])
+                    body = VerificationCreate(
+                        case_id=self.case_ids[key],
+                        person_id=resident.ids[county],
+                        question_type=QuestionType.first_child_registration,
+                        question=NOTICE,
+                    )
+                    await verification.send(session, self.timeline.database, principal, body, VerificationKind.notice)
+
+        self._schedule(days_ago, 14, send)
+
 
 def _pick(residents: list[Resident], where: str, count: int, *, skip: set[str]) -> list[Resident]:
     """`count` residents of `where` (living there, for 西湖; registered there, for 阜南's outflow) not used by
@@ -265,12 +290,22 @@ def _xihu_cases(work: Casework, couples: list[Resident], singles: list[Resident]
 
     # 一孩生育服务登记: the couple's 阜南 township is asked (协查) and answers the next day; one couple per stage.
     # Every stage of this type has a deadline, so each history fits in the last three days (see the docstring).
-    stages: tuple[tuple[str, list[tuple[int, CaseAction, dict[str, Any]]]], ...] = (
+    # Once registered, the township notifies the couple's registration township (通报, P04) before it closes the
+    # case as registered or lets it leave the notifying stage (follow_up); the one left in follow_up has not
+    # notified yet (its notify clock runs).
+    notify: None = None  # a step that sends the registration notice
+    stages: tuple[tuple[str, list[tuple[int, CaseAction | None, dict[str, Any]]]], ...] = (
         ("xh-first-child-new", []),
         ("xh-first-child-checking", [(1, A.advance, {})]),
-        ("xh-first-child-registered", [(1, A.advance, {}), (0, A.close, {"outcome": CaseOutcome.registered})]),
+        (
+            "xh-first-child-registered",
+            [(1, A.advance, {}), (0, notify, {}), (0, A.close, {"outcome": CaseOutcome.registered})],
+        ),
         ("xh-first-child-follow-up", [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {})]),
-        ("xh-first-child-audit", [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {}), (0, A.advance, {})]),
+        (
+            "xh-first-child-audit",
+            [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {}), (0, notify, {}), (0, A.advance, {})],
+        ),
     )
     for (key, steps), wife in zip(stages, _pick(couples, beishan, 5, skip=used), strict=False):
         assert wife.spouse is not None
@@ -279,7 +314,10 @@ def _xihu_cases(work: Casework, couples: list[Resident], singles: list[Resident]
         if steps:
             work.ask(key, 3, wife, QuestionType.marital_childbearing, answered=2)
         for days_ago, action, fields in steps:
-            work.act(key, days_ago, action, **fields)
+            if action is None:
+                work.notify(key, days_ago, [wife, wife.spouse])
+            else:
+                work.act(key, days_ago, action, **fields)
 
     # Other work of the street offices: a complaint and a postpartum visit left overdue, a certificate case
     # waiting for materials (the clock suspended), inspections and a contraception report on time.
