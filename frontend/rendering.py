@@ -23,7 +23,10 @@ from backend.authz.vocabulary import Action
 from backend.core.clock import CHINA
 from backend.core.errors import FieldError
 from backend.persons.divisions import division_name
+from backend.registers import campaigns as campaign_registers
+from backend.registers import housing as housing_registers
 from backend.registers import labels
+from backend.registers import village as village_registers
 from backend.submissions.service import new_token
 from frontend.forms import FormView
 from frontend.i18n import LOCALE_COOKIE, negotiate_locale, translations
@@ -61,6 +64,11 @@ def _register_terms() -> list[str]:
         terms |= set(table.values())
     for other in (labels.CERTIFICATE_STATUS, labels.CASE_STAGE, labels.CASE_OUTCOME, labels.SUBJECT_PART):
         terms |= set(other.values())
+    # The village service registers' label tables (kinds, methods, findings: module-level dicts of labels).
+    for module in (village_registers, housing_registers, campaign_registers):
+        for table in vars(module).values():
+            if isinstance(table, dict) and table and all(isinstance(label, str) for label in table.values()):
+                terms |= {label for label in table.values() if _HAN.search(label)}
     return sorted(terms, key=len, reverse=True)
 
 

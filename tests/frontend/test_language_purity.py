@@ -104,6 +104,9 @@ DATA_TEXTS = (
     # What officers typed as reasons (the system's own reasons are catalogue entries on the pages).
     "SELECT reason FROM audit_events WHERE actor_kind = 'user' AND reason NOT LIKE '%/ %'",
     "SELECT name FROM official_calendar_days",
+    # A case's title is stored as written when it was opened, by an officer or by the nightly sweep (in Chinese,
+    # e.g. 产后随访（产后42天）：name); registers that list cases show it as data.
+    "SELECT title FROM cases",
 )
 
 
