@@ -291,8 +291,7 @@ def _xihu_cases(work: Casework, couples: list[Resident], singles: list[Resident]
     # 一孩生育服务登记: the couple's 阜南 township is asked (协查) and answers the next day; one couple per stage.
     # Every stage of this type has a deadline, so each history fits in the last three days (see the docstring).
     # Once registered, the township notifies the couple's registration township (通报, P04) before it closes the
-    # case as registered or lets it leave the notifying stage (follow_up); the one left in follow_up has not
-    # notified yet (its notify clock runs).
+    # case as registered or lets it leave the notifying stage (follow_up).
     notify: None = None  # a step that sends the registration notice
     stages: tuple[tuple[str, list[tuple[int, CaseAction | None, dict[str, Any]]]], ...] = (
         ("xh-first-child-new", []),
@@ -301,7 +300,8 @@ def _xihu_cases(work: Casework, couples: list[Resident], singles: list[Resident]
             "xh-first-child-registered",
             [(1, A.advance, {}), (0, notify, {}), (0, A.close, {"outcome": CaseOutcome.registered})],
         ),
-        ("xh-first-child-follow-up", [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {})]),
+        # Notified too: a visitor (and tests/frontend/e2e/test_demo_actions.py) can move it on from follow_up.
+        ("xh-first-child-follow-up", [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {}), (0, notify, {})]),
         (
             "xh-first-child-audit",
             [(1, A.advance, {}), (1, A.advance, {}), (0, A.advance, {}), (0, notify, {}), (0, A.advance, {})],

@@ -146,7 +146,7 @@ def test_registration_errors_are_in_english_after_the_language_switch(
     sign_in(page, live_server, county, "cun.en")
     page.goto(live_server + "/persons/new?direction=inflow")
     page.get_by_role("link", name="English").click()
-    expect(page).to_have_url(live_server + "/persons/new")  # the switch goes back to the page (its path)
+    expect(page).to_have_url(live_server + "/persons/new?direction=inflow")  # the switch goes back to the page
     expect(page.get_by_role("heading", level=1)).to_have_text("Register an inflow person")
     page.get_by_label("Name").fill("Li Xiuying")
     page.get_by_label("ID number").fill("330106199003070023")
