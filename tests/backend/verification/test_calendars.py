@@ -38,15 +38,19 @@ async def test_each_side_counts_on_its_own_county_holidays(
         official = await official_calendar(session)
     now = utc_now()
     today = china_day(now)
+    # The case arrived five minutes ago: just after midnight in China that is still yesterday, and the sending
+    # deadline counts from the day the case arrived, the answer's from the day the request is made.
+    received_at = now - timedelta(minutes=5)
+    received_day = china_day(received_at)
     # B (the responder) takes two days off, on the 9th and 11th working days from today (after A's sending
-    # deadline); A (the requester) one, on the 5th.
+    # deadline); A (the requester) one, on the 5th from the day the case arrived.
     for n in (9, 11):
         await _declare(database, b, official.add_working_days(today, n).date)
-    await _declare(database, a, official.add_working_days(today, 5).date)
+    await _declare(database, a, official.add_working_days(received_day, 5).date)
 
     wife = await add_person(database, a, "王芳", registration=b.units["v11"], resident_id="11010519491231002X")
     officer = await sign_in(a, "t1.officer")
-    case = await open_first_child_case(officer, a, [wife], received_at=(now - timedelta(minutes=5)).isoformat())
+    case = await open_first_child_case(officer, a, [wife], received_at=received_at.isoformat())
     response = await officer.post(
         "/api/v1/verification/requests",
         json={"case_id": case["id"], "person_id": str(wife.id), "question": "请核实婚育情况 / verify"},
@@ -58,7 +62,7 @@ async def test_each_side_counts_on_its_own_county_holidays(
     answer_due = official.add_working_days(today, deadlines.ANSWER_WORKING_DAYS + 2).date
     assert request["answer_due_at"] == _iso(end_of_day(answer_due))
     # The sending: 7 working days on A's calendar, one more for A's holiday; B's holidays do not move it.
-    send_due = official.add_working_days(today, deadlines.SEND_WORKING_DAYS + 1).date
+    send_due = official.add_working_days(received_day, deadlines.SEND_WORKING_DAYS + 1).date
     assert request["send_due_at"] == _iso(end_of_day(send_due))
 
     # An incoming request B records from an off-platform county runs on B's calendar too.
