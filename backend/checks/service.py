@@ -36,7 +36,7 @@ from backend.checks.repository import CheckRoundRepository, RoundFilters
 from backend.checks.schemas import CheckRate, CheckResultCreate, CheckResultRead, CheckRoundRead
 from backend.core import outbox
 from backend.core.clock import china_today
-from backend.core.divisions import LEVEL_NAMES, ancestry
+from backend.core.divisions import LEVEL_NAMES
 from backend.core.errors import FieldError
 from backend.core.pagination import PageParams
 from backend.documents.repository import DocumentRepository
@@ -55,6 +55,7 @@ from backend.models import (
     GynaecologyFinding,
 )
 from backend.org.repository import OrgUnitRepository
+from backend.org.rollup import UnitRollup
 from workflows.cases.types import CaseAction
 
 ENTITY_TYPE = CheckRoundRepository.entity_type
@@ -340,15 +341,10 @@ async def check_rates(
         raise CheckRoundNotFound()
     counts = await CheckRoundRepository(session).counts_by_unit(roots, window_from, window_to, org_unit)
     tallies: dict[str, _Tally] = {}
-    whole: dict[str, bool] = {}  # whether the caller reads the whole unit: only then are its totals shown
+    rollup = UnitRollup(principal, Action.service_read, org_unit)
     for unit, status, count in counts:
-        for code in ancestry(unit):
-            if org_unit is not None and len(code) < len(org_unit):
-                continue
-            if code not in whole:
-                whole[code] = principal.can(Action.service_read, code)
-            if whole[code]:
-                tallies.setdefault(code, _Tally()).add(status, count)
+        for code in rollup.units_of(unit):
+            tallies.setdefault(code, _Tally()).add(status, count)
     return [
         CheckRate(
             org_unit_code=code,

@@ -59,9 +59,7 @@ from backend.models import (
     StockMovement,
 )
 from backend.org.repository import OrgUnitRepository
-from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
-from backend.persons.resident_id import normalise_resident_id
 
 ENTITY_TYPE = PointRepository.entity_type
 POINT_ACTION = "contraceptives.point"
@@ -209,15 +207,8 @@ async def receive(
 
 
 async def _recipient(session: AsyncSession, principal: Principal, body: IssueCreate) -> Person | FieldError | None:
-    repository = PersonRepository(session)
-    if body.person_id is not None:
-        person = await repository.get(body.person_id)
-        field = "person_id"
-    elif body.resident_id is not None:
-        number = normalise_resident_id(body.resident_id)
-        person = await repository.by_resident_id_hash(resident_id_digest(number)) if number else None
-        field = "resident_id"
-    else:
+    person, field = await PersonRepository(session).by_reference(body.person_id, body.resident_id)
+    if field is None:
         return None
     if person is None or not principal.can(Action.service_write, person.org_unit_code):
         return problem(field, "领取人不存在或不在您的范围内", "no such recipient in your reach")

@@ -30,7 +30,7 @@ from backend.cases.repository import CaseRepository
 from backend.cases.schemas import CaseActionRequest
 from backend.cases.service import request_action
 from backend.core.clock import china_today, start_of_day
-from backend.core.divisions import LEVEL_NAMES, ancestry
+from backend.core.divisions import LEVEL_NAMES
 from backend.core.errors import NotFound
 from backend.core.pagination import PageParams
 from backend.followups.config import rules_or_defaults
@@ -41,6 +41,7 @@ from backend.followups.rules import FollowUpKind
 from backend.followups.schemas import FollowUpItem, FollowUpRate, ReturnCreate, VisitCreate, VisitRead
 from backend.models import Case, CaseOutcome, CaseStage, FlowDirection, FollowUpVisit, PersonStatus
 from backend.org.repository import OrgUnitRepository
+from backend.org.rollup import UnitRollup
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import normalise_resident_id
@@ -213,16 +214,11 @@ async def followup_rates(
     )
     due: Counter[str] = Counter()
     visited: Counter[str] = Counter()
-    whole: dict[str, bool] = {}
+    rollup = UnitRollup(principal, Action.service_read, org_unit)
     for unit, seen, count in counts:
-        for code in ancestry(unit):
-            if org_unit is not None and len(code) < len(org_unit):
-                continue
-            if code not in whole:
-                whole[code] = principal.can(Action.service_read, code)
-            if whole[code]:
-                due[code] += count
-                visited[code] += count if seen else 0
+        for code in rollup.units_of(unit):
+            due[code] += count
+            visited[code] += count if seen else 0
     return [
         FollowUpRate(
             org_unit_code=code,

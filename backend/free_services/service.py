@@ -25,7 +25,7 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
 from backend.core.clock import china_today
-from backend.core.divisions import LEVEL_NAMES, ancestry
+from backend.core.divisions import LEVEL_NAMES
 from backend.core.errors import FieldError, NotFound, StaleVersion
 from backend.core.pagination import PageParams
 from backend.followups.config import rules_or_defaults
@@ -43,9 +43,8 @@ from backend.free_services.schemas import (
 )
 from backend.models import FreeService, FreeServiceItem, Person, PersonStatus
 from backend.org.repository import OrgUnitRepository
-from backend.persons.identifiers import resident_id_digest
+from backend.org.rollup import UnitRollup
 from backend.persons.repository import PersonRepository
-from backend.persons.resident_id import normalise_resident_id
 
 ITEM_ENTITY = ItemRepository.entity_type
 SERVICE_ENTITY = ServiceRepository.entity_type
@@ -108,14 +107,8 @@ async def update_item(session: AsyncSession, principal: Principal, code: str, bo
 
 
 async def _person(session: AsyncSession, principal: Principal, body: ServiceCreate) -> Person | FieldError:
-    repository = PersonRepository(session)
-    if body.person_id is not None:
-        person, field = await repository.get(body.person_id), "person_id"
-    elif body.resident_id is not None:
-        number = normalise_resident_id(body.resident_id)
-        person = await repository.by_resident_id_hash(resident_id_digest(number)) if number else None
-        field = "resident_id"
-    else:
+    person, field = await PersonRepository(session).by_reference(body.person_id, body.resident_id)
+    if field is None:
         return problem("resident_id", "请填写服务对象的身份证号码", "give the person's ID number")
     if person is None or not principal.can(Action.service_write, person.org_unit_code):
         return problem(field, "服务对象不存在或不在您的范围内", "no such person in your reach")
@@ -190,16 +183,11 @@ async def free_service_rates(
     served_by_unit = await repository.served_counts(roots, *bounds, org_unit, period_from, period_to)
     eligible: Counter[str] = Counter()
     served: Counter[str] = Counter()
-    whole: dict[str, bool] = {}
+    rollup = UnitRollup(principal, Action.service_read, org_unit)
     for unit, count in eligible_by_unit.items():
-        for code in ancestry(unit):
-            if org_unit is not None and len(code) < len(org_unit):
-                continue
-            if code not in whole:
-                whole[code] = principal.can(Action.service_read, code)
-            if whole[code]:
-                eligible[code] += count
-                served[code] += served_by_unit.get(unit, 0)
+        for code in rollup.units_of(unit):
+            eligible[code] += count
+            served[code] += served_by_unit.get(unit, 0)
     return [
         FreeServiceRate(
             org_unit_code=code,

@@ -46,9 +46,7 @@ from backend.housing.schemas import (
 )
 from backend.models import Employer, Occupancy, OccupancyKind, Person, PersonStatus, RentalHouse
 from backend.org.repository import OrgUnitRepository
-from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
-from backend.persons.resident_id import normalise_resident_id
 
 HOUSE_ENTITY = HouseRepository.entity_type
 EMPLOYER_ENTITY = EmployerRepository.entity_type
@@ -270,14 +268,8 @@ async def get_employer(session: AsyncSession, principal: Principal, employer_id:
 
 
 async def _person(session: AsyncSession, principal: Principal, body: MoveIn) -> Person | FieldError:
-    repository = PersonRepository(session)
-    if body.person_id is not None:
-        person, field = await repository.get(body.person_id), "person_id"
-    elif body.resident_id is not None:
-        number = normalise_resident_id(body.resident_id)
-        person = await repository.by_resident_id_hash(resident_id_digest(number)) if number else None
-        field = "resident_id"
-    else:
+    person, field = await PersonRepository(session).by_reference(body.person_id, body.resident_id)
+    if field is None:
         return problem("person_id", "请填写身份证号码或选择人员", "give her ID number or choose the person")
     if person is None or not principal.can(Action.service_write, person.org_unit_code):
         return problem(

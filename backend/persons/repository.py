@@ -15,6 +15,8 @@ from backend.db.repository import TenantScopedRepository
 from backend.db.search import begins_with, contains
 from backend.models import FlowDirection, Person, PersonChild, PersonStatus, Sex
 from backend.persons.errors import PersonNotFound
+from backend.persons.identifiers import resident_id_digest
+from backend.persons.resident_id import normalise_resident_id
 
 # Hash lists are sent in chunks, so a 20,000-row import does not build one enormous IN list.
 _IN_CHUNK = 1000
@@ -59,6 +61,18 @@ class PersonRepository(TenantScopedRepository[Person]):
         if exclude is not None:
             statement = statement.where(Person.id != exclude)
         return await self.first(statement)
+
+    async def by_reference(
+        self, person_id: uuid.UUID | None, resident_id: str | None
+    ) -> tuple[Person | None, str | None]:
+        """The person a form names, by her id or else her ID number as typed, and the field that named her (None
+        when the form names nobody). Reach and status are the caller's rules."""
+        if person_id is not None:
+            return await self.get(person_id), "person_id"
+        if resident_id is not None:
+            number = normalise_resident_id(resident_id)
+            return (await self.by_resident_id_hash(resident_id_digest(number)) if number else None), "resident_id"
+        return None, None
 
     async def by_resident_id_hashes(self, digests: Iterable[str]) -> dict[str, Person]:
         """Unmerged records by ID-number digest, for bulk import."""
