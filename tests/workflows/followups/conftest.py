@@ -24,18 +24,16 @@ from backend.models import (
     Certificate,
     CertificateInspection,
     CertificateStatus,
-    FlowDirection,
     InspectionResult,
-    MaritalStatus,
     OrgUnit,
     OutboxMessage,
     Person,
     PersonChild,
     Sex,
 )
-from backend.persons.names import name_search_keys
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, build_county
+from tests.fixtures.village import add_rows, person_row
 from workflows.followups import FOLLOWUP_WORKFLOWS, followup_activities
 from workflows.followups.types import FollowUpSweepInput, FollowUpSweepResult
 from workflows.followups.workflows import FollowUpSweepWorkflow
@@ -57,41 +55,10 @@ class Registry:
         return county
 
     async def _add(self, county: County, *rows: Any) -> None:
-        async with self.database.sessionmaker() as session, session.begin():
-            await set_tenant(session, county.tenant.id)
-            for row in rows:
-                session.add(row)
-                await session.flush()
+        await add_rows(self.database, county, *rows)
 
-    async def woman(
-        self,
-        county: County,
-        name: str,
-        *,
-        born: date | None = date(1995, 6, 15),
-        marital: MaritalStatus | None = MaritalStatus.first_marriage,
-        flow: FlowDirection = FlowDirection.inflow,
-        key_subject: bool = False,
-        arrived: date | None = None,
-        unit: str = "v11",
-        sex: Sex = Sex.female,
-    ) -> Person:
-        keys = name_search_keys(name)
-        person = Person(
-            id=uuid.uuid4(),
-            tenant_id=county.tenant.id,
-            name=name,
-            name_pinyin=keys.pinyin,
-            name_initials=keys.initials,
-            sex=sex,
-            ethnicity="汉族",
-            birth_date=born,
-            org_unit_code=county.units.get(unit, unit),
-            flow_direction=flow,
-            flow_date=arrived,
-            marital_status=marital,
-            key_subject=key_subject,
-        )
+    async def woman(self, county: County, name: str, *, arrived: date | None = None, **facts: Any) -> Person:
+        person = person_row(county, name, flow_date=arrived, **facts)
         await self._add(county, person)
         return person
 
