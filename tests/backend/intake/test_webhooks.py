@@ -46,6 +46,20 @@ async def _status_change(
     return dict(accepted.json())
 
 
+Callback = tuple[str, dict[str, str], bytes]
+
+
+@pytest.fixture
+async def one_callback(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> Callback:
+    """The secret of a subscribed department and the one callback it received (headers, raw body)."""
+    police, secret = await _subscribed(make_client, receiver)
+    await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    return secret, headers, body
+
+
 async def test_a_status_change_is_delivered_as_a_standard_webhook(
     county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
 ) -> None:
@@ -62,11 +76,9 @@ async def test_a_status_change_is_delivered_as_a_standard_webhook(
 
 
 async def test_a_tampered_body_timestamp_or_id_or_another_secret_is_refused(
-    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+    one_callback: Callback,
 ) -> None:
-    police, secret = await _subscribed(make_client, receiver)
-    await _status_change(police, county, router, database)
-    ((headers, body),) = receiver.received
+    secret, headers, body = one_callback
     now = utc_now().timestamp()
     event = json.loads(body)
     tampered_body = json.dumps({**event, "status": "accepted"}, ensure_ascii=False, separators=(",", ":")).encode()
@@ -88,11 +100,9 @@ async def test_a_tampered_body_timestamp_or_id_or_another_secret_is_refused(
 
 
 async def test_a_replayed_callback_is_refused_once_its_timestamp_is_too_old(
-    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+    one_callback: Callback,
 ) -> None:
-    police, secret = await _subscribed(make_client, receiver)
-    await _status_change(police, county, router, database)
-    ((headers, body),) = receiver.received
+    secret, headers, body = one_callback
     signed_at = int(headers["webhook-timestamp"])
     assert abs(signed_at - utc_now().timestamp()) < 60
     assert verify(secret, headers, body, now=signed_at + 299)
