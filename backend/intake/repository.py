@@ -167,6 +167,13 @@ class WebhookRepository(Repository):
         """The client's callback URL and secret, or None."""
         return await self.one_or_none(select(WebhookSubscription).where(WebhookSubscription.client_id == client_id))
 
+    async def subscriptions(self, client_ids: Sequence[str]) -> dict[str, WebhookSubscription]:
+        """The callback URLs and secrets of these clients, by client id (those without one are missing)."""
+        if not client_ids:
+            return {}
+        rows = await self.all(select(WebhookSubscription).where(WebhookSubscription.client_id.in_(set(client_ids))))
+        return {row.client_id: row for row in rows}
+
     async def claim_due(self, now: datetime, limit: int) -> list[WebhookDelivery]:
         """Callbacks due at `now`, oldest first, locked until the claim commits (other dispatchers skip them):
         pending ones whose retry time came, and in-flight ones whose lease ran out (their sender died)."""
