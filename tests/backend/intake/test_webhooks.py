@@ -27,8 +27,11 @@ from tests.fixtures.identity import County
 pytestmark = pytest.mark.usefixtures("callbacks_to_this_machine")
 
 
-async def _subscribed(make_client: MakeClient, receiver: Receiver) -> tuple[DepartmentClient, str]:
-    police = await make_client("police")
+async def _subscribed(
+    make_client: MakeClient, receiver: Receiver, police: DepartmentClient | None = None
+) -> tuple[DepartmentClient, str]:
+    """The department (a new one unless given) registers the receiver's URL; its new secret."""
+    police = police or await make_client("police")
     registered = await police.http.put("/api/v1/intake/webhook", json={"url": receiver.url})
     assert registered.status_code == 200, registered.text
     return police, registered.json()["secret"]
@@ -144,6 +147,21 @@ async def test_during_a_rotation_both_secrets_sign_until_the_window_ends(
     verify(new_secret, headers, body, now=utc_now().timestamp())
     with pytest.raises(Refused):
         verify(old_secret, headers, body, now=utc_now().timestamp())
+
+
+async def test_registering_again_revokes_every_earlier_secret_at_once(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> None:
+    police, first = await _subscribed(make_client, receiver)
+    rotated = (await police.http.post("/api/v1/intake/webhook/rotate-secret")).json()["secret"]
+    _police, latest = await _subscribed(make_client, receiver, police)  # a leaked secret: register again
+    await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    assert " " not in headers["webhook-signature"]
+    verify(latest, headers, body, now=utc_now().timestamp())
+    for revoked in (first, rotated):
+        with pytest.raises(Refused):
+            verify(revoked, headers, body, now=utc_now().timestamp())
 
 
 async def test_rotating_without_a_callback_url_is_not_found(make_client: MakeClient) -> None:
