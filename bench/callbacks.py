@@ -37,8 +37,8 @@ from backend.devservices import postgres
 from backend.intake.dispatcher import WebhookDispatcher, WebhookSettings
 from backend.intake.webhooks import WEBHOOK_SECRET_CONTEXT, new_secret
 from backend.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from bench import migrated_database
 
-PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"
 DATABASE_NAME = "liuguan_bench_callbacks"
 CLIENT_ID = "bench-police"
 
@@ -164,15 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         serve(args.latency_ms / 1000)
         return 0
-    server = postgres.start_server(PGDATA)
-    urls = postgres.bootstrap(server, DATABASE_NAME, recreate=True)
-    subprocess.run(
-        [sys.executable, "-m", "backend.cli", "db", "upgrade"],
-        env={**os.environ, "ENVIRONMENT": "development", "DATABASE_URL": urls.app, "DATABASE_OWNER_URL": urls.owner},
-        cwd=PROJECT_ROOT,
-        check=True,
-        timeout=300,
-    )
+    urls = migrated_database(DATABASE_NAME)
     return asyncio.run(run_bench(urls, args.callbacks, args.latency_ms / 1000, args.concurrency))
 
 
