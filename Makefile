@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
 TEST_WORKERS ?= auto
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -86,7 +86,7 @@ openapi: install
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports
+bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
@@ -103,6 +103,9 @@ bench-sweep: install
 
 bench-reports: install
 	$(BIN)/python -m bench.reports
+
+bench-callbacks: install
+	$(BIN)/python -m bench.callbacks
 
 # Regenerate the locks after changing dependencies in pyproject.toml: requirements.lock (everything, for
 # development and the tests) and requirements.prod.lock (the image: runtime only, at the same versions).

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -40,7 +38,7 @@ from sqlalchemy import MetaData, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.audit import service as audit
-from backend.config import PROJECT_ROOT, Environment, Settings
+from backend.config import Environment, Settings
 from backend.core.clock import utc_now
 from backend.core.context import Actor, actor_var
 from backend.db.base import Base
@@ -49,8 +47,8 @@ from backend.db.tenancy import set_tenant
 from backend.devservices import postgres
 from backend.tenants.schemas import TenantCreate
 from backend.tenants.service import provision_tenant
+from bench import migrated_database
 
-PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"
 DATABASE_NAME = "liuguan_bench"
 # 99xxxx is no real province, so the bench county never looks like a real one.
 BENCH_COUNTY = TenantCreate(code="990001", name="基准测试县")
@@ -271,16 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.events < 1:
         parser.error("--events must be at least 1")
 
-    # Held for the whole run: the embedded server stops when this process exits.
-    server = postgres.start_server(PGDATA)
-    urls = postgres.bootstrap(server, DATABASE_NAME, recreate=True)
-    subprocess.run(
-        [sys.executable, "-m", "backend.cli", "db", "upgrade"],
-        env={**os.environ, "ENVIRONMENT": "development", "DATABASE_URL": urls.app, "DATABASE_OWNER_URL": urls.owner},
-        cwd=PROJECT_ROOT,
-        check=True,
-        timeout=300,
-    )
+    urls = migrated_database(DATABASE_NAME)
     return asyncio.run(run_bench(urls, args.events))
 
 

@@ -42,15 +42,14 @@ from temporalio.client import Client
 from backend.config import PROJECT_ROOT, Environment, Settings
 from backend.core.temporal import connect
 from backend.db.engine import Database
-from backend.devservices import postgres
 from backend.devservices import temporal as temporal_dev
 from backend.main import create_app
+from bench import migrated_database
 from bench.cases import sign_in
 from bench.cases_data import County, Officer, Sizes, create_officer, provision_counties
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
 from workflows.outbox_handlers import CASE_WORKFLOW
 
-PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"
 DATABASE_NAME = "liuguan_bench_workflows"
 RAW_TASK_QUEUE = "bench-raw-starts"
 DEFAULT_CASES = 500
@@ -238,15 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cases < 2 or args.concurrency < 1:
         parser.error("--cases must be at least 2 and --concurrency at least 1")
 
-    server = postgres.start_server(PGDATA)  # held for the run: it stops when this process exits
-    urls = postgres.bootstrap(server, DATABASE_NAME, recreate=True)
-    subprocess.run(
-        [sys.executable, "-m", "backend.cli", "db", "upgrade"],
-        env={**os.environ, "ENVIRONMENT": "development", "DATABASE_URL": urls.app, "DATABASE_OWNER_URL": urls.owner},
-        cwd=PROJECT_ROOT,
-        check=True,
-        timeout=300,
-    )
+    urls = migrated_database(DATABASE_NAME)
     port = temporal_dev.free_port()
     temporal_server = temporal_dev.start_dev_server(port=port)
     try:

@@ -30,6 +30,7 @@ from backend.intake.schemas import (
     TriageDecision,
     WebhookRegistered,
     WebhookRegistration,
+    WebhookSecretRotated,
 )
 from backend.intake.schemas import TriageRead as TriageBody
 from backend.registers.definitions import Cell
@@ -118,9 +119,20 @@ async def register_webhook(
     return WebhookRegistered(
         url=registration.url,
         secret=secret,
+        id_header=webhooks.ID_HEADER,
         signature_header=webhooks.SIGNATURE_HEADER,
         timestamp_header=webhooks.TIMESTAMP_HEADER,
     )
+
+
+@router.post(
+    "/intake/webhook/rotate-secret",
+    response_model=WebhookSecretRotated,
+    summary="Rotate the callback signing secret (the previous one signs too for 24 hours)",
+)
+async def rotate_webhook_secret(session: SessionDep, principal: IntakeReadStatus) -> WebhookSecretRotated:
+    secret, valid_until = await webhooks.rotate_secret(session, principal)
+    return WebhookSecretRotated(secret=secret, previous_valid_until=valid_until)
 
 
 def _reconciliation_response(rows: list[ReconciliationRow], month: str, output: str) -> Any:

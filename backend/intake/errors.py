@@ -52,3 +52,8 @@ class RateLimited(DomainError):
 class DeliveryNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("回调记录不存在 / Delivery not found")
+
+
+class NoSubscription(NotFound):
+    def __init__(self) -> None:
+        super().__init__("尚未登记回调地址 / No callback URL is registered")

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from backend.db.repository import Repository, TenantScopedRepository
@@ -167,16 +167,41 @@ class WebhookRepository(Repository):
         """The client's callback URL and secret, or None."""
         return await self.one_or_none(select(WebhookSubscription).where(WebhookSubscription.client_id == client_id))
 
+    async def subscriptions(self, client_ids: Sequence[str]) -> dict[str, WebhookSubscription]:
+        """The callback URLs and secrets of these clients, by client id (those without one are missing)."""
+        if not client_ids:
+            return {}
+        rows = await self.all(select(WebhookSubscription).where(WebhookSubscription.client_id.in_(set(client_ids))))
+        return {row.client_id: row for row in rows}
+
     async def claim_due(self, now: datetime, limit: int) -> list[WebhookDelivery]:
-        """Pending callbacks due at `now`, oldest first, locked; other dispatchers skip them."""
+        """Callbacks due at `now`, oldest first, locked until the claim commits (other dispatchers skip them):
+        pending ones whose retry time came, and in-flight ones whose lease ran out (their sender died)."""
         statement = (
             select(WebhookDelivery)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+            .where(
+                or_(
+                    and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now),
+                    and_(WebhookDelivery.status == "in_flight", WebhookDelivery.leased_until <= now),
+                )
+            )
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         return await self.all(statement)
+
+    async def still_leased(self, leases: dict[uuid.UUID, datetime]) -> list[WebhookDelivery]:
+        """Of the callbacks this dispatcher claimed (id: the lease it set), those it still holds, locked: a lease
+        that ran out and was claimed again belongs to the new sender."""
+        if not leases:
+            return []
+        rows = await self.all(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(list(leases)), WebhookDelivery.status == "in_flight")
+            .with_for_update()
+        )
+        return [row for row in rows if row.leased_until == leases[row.id]]
 
     async def get(self, delivery_id: uuid.UUID) -> WebhookDelivery | None:
         """The callback with this id (event id), or None."""

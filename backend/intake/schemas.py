@@ -379,9 +379,19 @@ class WebhookRegistration(InputSchema):
 
 class WebhookRegistered(OutputSchema):
     url: str
-    secret: str = Field(description="HMAC-SHA256 key, shown once")
+    secret: str = Field(
+        description="Standard Webhooks signing secret (`whsec_` + base64 of the HMAC-SHA256 key), shown once"
+    )
+    id_header: str
     signature_header: str
     timestamp_header: str
+
+
+class WebhookSecretRotated(OutputSchema):
+    secret: str = Field(description="The new signing secret (`whsec_...`), shown once")
+    previous_valid_until: datetime = Field(
+        description="Until then every callback carries two signatures, by the new and the previous secret"
+    )
 
 
 class DeliveryRead(OutputSchema):

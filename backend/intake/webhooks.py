@@ -1,62 +1,73 @@
-"""Status callbacks to department systems: recorded in the transaction that changes a notification's status,
-sent by the worker after commit.
+"""Status callbacks to department systems, signed as Standard Webhooks (https://www.standardwebhooks.com/):
+recorded in the transaction that changes a notification's status, sent by the dispatcher after commit
+(backend/intake/dispatcher.py).
 
-Each status change is a `intake_webhook_deliveries` row written in the transaction that made the change
-(its id is the event id, so a receiver can drop duplicates). The dispatcher POSTs the JSON body with:
+Each status change is a `intake_webhook_deliveries` row written in the transaction that made the change; its id is
+the event id, sent as `webhook-id` on every attempt (a retry reuses it, so a receiver drops duplicates) and inside
+the JSON body as `event_id`. Every attempt carries:
 
-- `X-Liuguan-Event-Id`: the event id
-- `X-Liuguan-Timestamp`: Unix seconds when this attempt was signed
-- `X-Liuguan-Signature`: `v1=` + hex HMAC-SHA256 over `timestamp + "." + body`, keyed with the secret the
-  client received when it registered its URL
+- `webhook-id`: the event id
+- `webhook-timestamp`: Unix seconds when this attempt was signed
+- `webhook-signature`: `v1,` + base64(HMAC-SHA256(key, f"{webhook-id}.{webhook-timestamp}.{body}")), where the
+  key is the base64 part of the client's `whsec_...` secret, decoded. During a secret rotation the previous secret
+  signs too until its window ends: both signatures, space-separated; a receiver accepts either.
 
-A 2xx answer marks it delivered; anything else (or a timeout) is retried after base * 2^(attempts-1)
-seconds, up to `max_attempts`; then it is parked as `dead` (the dead-letter list), which a platform admin
-can resend.
+A secret registered before callbacks were Standard Webhooks (no `whsec_` prefix) keys the HMAC with its UTF-8
+bytes; rotating it gives a `whsec_` secret.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import json
-import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
 from backend.core.clock import utc_now
 from backend.core.crypto import personal_data_cipher
-from backend.core.metrics import CALLBACK_ATTEMPTS
-from backend.core.outbound import OutboundPolicy, Resolver, UnsafeOutboundUrl, safe_outbound_url
-from backend.core.polling import PollingWorker, PollSettings, error_text
-from backend.db.engine import Database
-from backend.db.tenancy import set_platform_context
-from backend.intake.errors import DeliveryNotFound
+from backend.core.outbound import safe_outbound_url
+from backend.intake.errors import DeliveryNotFound, NoSubscription
 from backend.intake.repository import WebhookRepository
 from backend.models import DeliveryStatus, IntakeNotification, WebhookDelivery, WebhookSubscription
 
-log = logging.getLogger(__name__)
-
 WEBHOOK_SECRET_CONTEXT = "intake.webhook_secret"
-EVENT_ID_HEADER = "X-Liuguan-Event-Id"
-TIMESTAMP_HEADER = "X-Liuguan-Timestamp"
-SIGNATURE_HEADER = "X-Liuguan-Signature"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+ROTATION_WINDOW = timedelta(hours=24)
+"""How long the previous secret keeps signing after a rotation: time for the department to deploy the new one."""
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature header's value for one attempt."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"v1={digest}"
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def verify_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    """What a receiver does (also documented in docs/api.md); check the timestamp's age too."""
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a secret: the decoded base64 after `whsec_` (a secret from before keys with its bytes)."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    return secret.encode()
+
+
+def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """One `v1,<base64>` signature of an attempt."""
+    content = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(signing_key(secret), content, hashlib.sha256).digest()).decode()
+
+
+def signature_header(signing_secrets: Sequence[str], webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: one signature per secret in force, space-separated."""
+    return " ".join(signature(secret, webhook_id, timestamp, body) for secret in signing_secrets)
 
 
 def status_event_body(notification: IntakeNotification, event_id: uuid.UUID) -> dict[str, Any]:
@@ -76,7 +87,7 @@ def status_event_body(notification: IntakeNotification, event_id: uuid.UUID) -> 
 def enqueue_status_event(
     session: AsyncSession, notification: IntakeNotification, *, origin_tenant_id: uuid.UUID | None
 ) -> WebhookDelivery:
-    """Record a callback in the transaction that changes the status; the worker sends it after commit."""
+    """Record a callback in the transaction that changes the status; the dispatcher sends it after commit."""
     event_id = uuid.uuid4()
     now = utc_now()
     delivery = WebhookDelivery(
@@ -95,29 +106,58 @@ def enqueue_status_event(
     return delivery
 
 
+def _encrypt(secret: str) -> bytes:
+    return personal_data_cipher().encrypt(secret, context=WEBHOOK_SECRET_CONTEXT)
+
+
+def _decrypt(ciphertext: bytes) -> str:
+    return personal_data_cipher().decrypt(ciphertext, context=WEBHOOK_SECRET_CONTEXT)
+
+
 async def register_webhook(session: AsyncSession, principal: Principal, url: str) -> str:
-    """Register (or replace) the client's callback URL; returns the new signing secret, shown once. The URL must
-    meet the outbound policy (backend/core/outbound.py: https, a public host), or it is refused with 422."""
+    """Register (or replace) the client's callback URL; returns a new signing secret, shown once, in force at once
+    (the previous one stops: a re-registration is also how a leaked secret is revoked). The URL must meet the
+    outbound policy (backend/core/outbound.py: https, a public host), or it is refused with 422."""
     await safe_outbound_url(url, field_name="url")
-    secret = secrets.token_urlsafe(32)
-    ciphertext = personal_data_cipher().encrypt(secret, context=WEBHOOK_SECRET_CONTEXT)
+    secret = new_secret()
     repository = WebhookRepository(session)
     subscription = await repository.subscription(principal.id)
     if subscription is None:
+        ciphertext = _encrypt(secret)
         session.add(
             WebhookSubscription(
                 id=uuid.uuid4(), client_id=principal.id, url=url, secret_encrypted=ciphertext, created_at=utc_now()
             )
         )
     else:
-        subscription.url, subscription.secret_encrypted = url, ciphertext
+        subscription.url, subscription.secret_encrypted = url, _encrypt(secret)
+        subscription.previous_secret_encrypted = subscription.previous_secret_expires_at = None
     await session.flush()
     return secret
 
 
-def subscription_secret(subscription: WebhookSubscription) -> str:
-    """The signing secret of a client's callback URL."""
-    return personal_data_cipher().decrypt(subscription.secret_encrypted, context=WEBHOOK_SECRET_CONTEXT)
+async def rotate_secret(session: AsyncSession, principal: Principal) -> tuple[str, datetime]:
+    """A new signing secret for the client's callback URL; the current one keeps signing beside it until the
+    returned moment (ROTATION_WINDOW). 404 when no URL is registered."""
+    subscription = await WebhookRepository(session).subscription(principal.id)
+    if subscription is None:
+        raise NoSubscription()
+    secret = new_secret()
+    valid_until = utc_now() + ROTATION_WINDOW
+    subscription.previous_secret_encrypted = subscription.secret_encrypted
+    subscription.previous_secret_expires_at = valid_until
+    subscription.secret_encrypted = _encrypt(secret)
+    await session.flush()
+    return secret, valid_until
+
+
+def signing_secrets(subscription: WebhookSubscription, now: datetime) -> tuple[str, ...]:
+    """The secrets that sign an attempt at `now`: the current one, and the previous one during its window."""
+    current = _decrypt(subscription.secret_encrypted)
+    previous, expires = subscription.previous_secret_encrypted, subscription.previous_secret_expires_at
+    if previous is not None and expires is not None and expires > now:
+        return current, _decrypt(previous)
+    return (current,)
 
 
 async def dead_letters(session: AsyncSession) -> list[WebhookDelivery]:
@@ -126,89 +166,12 @@ async def dead_letters(session: AsyncSession) -> list[WebhookDelivery]:
 
 
 async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery:
-    """Put a dead-lettered callback back in the queue with a fresh retry budget (platform context)."""
+    """Put a dead-lettered callback back in the queue with a fresh retry budget (platform context); it keeps its
+    event id."""
     delivery = await WebhookRepository(session).get(delivery_id)
     if delivery is None:
         raise DeliveryNotFound()
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending.value, 0, utc_now()
+    delivery.leased_until = None
     await session.flush()
     return delivery
-
-
-@dataclass
-class WebhookSettings(PollSettings):
-    max_attempts: int = 8
-    base_backoff_seconds: float = 5.0
-    max_backoff_seconds: float = 3600.0
-    timeout_seconds: float = 10.0
-    batch_size: int = 20
-    idle_poll_seconds: float = 1.0
-
-
-class WebhookDispatcher(PollingWorker):
-    name = "webhook dispatcher"
-    settings: WebhookSettings
-
-    def __init__(
-        self,
-        database: Database,
-        settings: WebhookSettings | None = None,
-        *,
-        policy: OutboundPolicy | None = None,
-        resolve: Resolver | None = None,
-    ) -> None:
-        super().__init__(settings or WebhookSettings(), database)
-        self.policy = policy
-        self.resolve = resolve
-
-    async def _send(self, client: httpx.AsyncClient, url: str, secret: str, delivery: WebhookDelivery) -> None:
-        # Checked again now, and sent to the address just checked: a name that resolves elsewhere since it was
-        # registered (DNS rebinding) is refused, not followed. The attempt fails like an unreachable receiver.
-        try:
-            target = await safe_outbound_url(url, self.policy, resolve=self.resolve)
-        except UnsafeOutboundUrl as refused:
-            raise RuntimeError(f"refused by the outbound policy: {refused.reason}") from None
-        body = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
-        timestamp = str(int(utc_now().timestamp()))
-        response = await client.post(
-            target.url,
-            content=body,
-            headers={
-                **target.headers,
-                "Content-Type": "application/json",
-                EVENT_ID_HEADER: str(delivery.id),
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(secret, timestamp, body),
-            },
-            extensions=target.extensions,
-        )
-        if not response.is_success:
-            raise RuntimeError(f"HTTP {response.status_code}")
-
-    async def poll(self) -> int:
-        """Attempt every due delivery once (at most a batch); returns how many were attempted."""
-        async with self.database.sessionmaker() as session, session.begin():
-            await set_platform_context(session)
-            repository = WebhookRepository(session)
-            due = await repository.claim_due(utc_now(), self.settings.batch_size)
-            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds) as client:
-                for delivery in due:
-                    subscription = await repository.subscription(delivery.client_id)
-                    if subscription is None:
-                        delivery.status = DeliveryStatus.no_subscriber.value
-                        continue
-                    delivery.attempts += 1
-                    try:
-                        await self._send(client, subscription.url, subscription_secret(subscription), delivery)
-                    except Exception as error:
-                        CALLBACK_ATTEMPTS.labels("failed").inc()
-                        delivery.last_error = error_text(error)
-                        if delivery.attempts >= self.settings.max_attempts:
-                            delivery.status = DeliveryStatus.dead.value
-                            log.warning("webhook dead-lettered", extra={"delivery_id": str(delivery.id)})
-                        else:
-                            delivery.next_attempt_at = utc_now() + self.backoff(delivery.attempts)
-                        continue
-                    CALLBACK_ATTEMPTS.labels("delivered").inc()
-                    delivery.status, delivery.delivered_at = DeliveryStatus.delivered.value, utc_now()
-            return len(due)

@@ -101,11 +101,15 @@ class WebhookSubscription(IdMixin, Base):
     client_id: Mapped[str] = mapped_column(String(64), nullable=False)
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # After a rotation the previous secret still signs (beside the new one) until it expires.
+    previous_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class DeliveryStatus(StrEnum):
     pending = "pending"
+    in_flight = "in_flight"  # claimed by a dispatcher until `leased_until`; due again after it (a sender died)
     delivered = "delivered"
     dead = "dead"  # gave up after the last retry: the dead-letter list, resendable by an admin
     no_subscriber = "no_subscriber"
@@ -117,6 +121,7 @@ class WebhookDelivery(IdMixin, Base):
     __tablename__ = "intake_webhook_deliveries"
     __table_args__ = (
         Index("ix_intake_webhook_deliveries_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+        Index("ix_intake_webhook_deliveries_leased", "leased_until", postgresql_where="status = 'in_flight'"),
         Index("ix_intake_webhook_deliveries_client_id", "client_id"),
     )
 
@@ -130,5 +135,6 @@ class WebhookDelivery(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

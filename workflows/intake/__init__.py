@@ -8,8 +8,8 @@ import logging
 
 from backend.core.outbound import OutboundPolicy
 from backend.db.engine import Database
+from backend.intake.dispatcher import WebhookDispatcher
 from backend.intake.routing import IntakeRouter
-from backend.intake.webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 

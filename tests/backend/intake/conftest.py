@@ -21,8 +21,11 @@ from backend.intake.routing import IntakeRouter, RouterSettings
 from backend.models import FlowDirection, Person, Sex
 from backend.persons.names import name_search_keys
 from backend.persons.resident_id import check_character
+from tests.backend.intake.callbacks import callbacks_to_this_machine, receiver
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county
+
+__all__ = ["callbacks_to_this_machine", "receiver"]
 
 _sequence = itertools.count(random.randint(0, 500))
 

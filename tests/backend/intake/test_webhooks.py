@@ -1,168 +1,174 @@
-"""Status callbacks against a real local HTTP receiver: the signature verifies, failures back off, a
-delivery that keeps failing lands in the dead-letter list, and an admin's resend delivers it."""
+"""Status callbacks as Standard Webhooks, against a real local HTTP receiver: each verified by a verifier written
+from the specification (tests/backend/intake/callbacks.py) and by the `standardwebhooks` package, neither using
+our signing code; tampering and replays are refused; a rotated secret signs beside the new one for its window;
+a host that rebinds to this machine is not called."""
 
 from __future__ import annotations
 
+import base64
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime, timedelta
 
-import httpx
 import pytest
-from prometheus_client import REGISTRY
-from sqlalchemy import select, update
+from sqlalchemy import update
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from backend.core.clock import utc_now
 from backend.core.outbound import OutboundPolicy, install_outbound_policy
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context
+from backend.intake.dispatcher import WebhookDispatcher
 from backend.intake.routing import IntakeRouter
-from backend.intake.webhooks import (
-    EVENT_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    WebhookDispatcher,
-    WebhookSettings,
-    verify_signature,
-)
-from backend.models import WebhookDelivery
-from tests.backend.intake.conftest import MakeClient, residence
+from backend.models import WebhookSubscription
+from tests.backend.intake.callbacks import Receiver, Refused, deliveries, verify
+from tests.backend.intake.conftest import DepartmentClient, MakeClient, residence
 from tests.fixtures.identity import County
 
-
-@dataclass
-class Receiver:
-    url: str
-    fail: bool = False
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+pytestmark = pytest.mark.usefixtures("callbacks_to_this_machine")
 
 
-@pytest.fixture(autouse=True)
-def callbacks_to_this_machine(app: object) -> Iterator[None]:
-    """The receiver listens on loopback over plain HTTP: allowed here as an operator would allow a county network
-    (CALLBACK_ALLOWED_NETWORKS) and development allows http; the policy itself is tested in tests/security/."""
-    install_outbound_policy(OutboundPolicy.of(allow_http=True, allowed_networks=["127.0.0.0/8"]))
-    yield
-    install_outbound_policy(None)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(({key: value for key, value in self.headers.items()}, body))
-            self.send_response(503 if state.fail else 204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/liuguan"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-def _attempts(outcome: str) -> float:
-    return REGISTRY.get_sample_value("liuguan_callback_delivery_attempts_total", {"outcome": outcome}) or 0.0
-
-
-async def _deliveries(database: Database, client_id: str) -> list[WebhookDelivery]:
-    async with database.sessionmaker() as session, session.begin():
-        await set_platform_context(session)
-        statement = select(WebhookDelivery).where(WebhookDelivery.client_id == client_id)
-        return list((await session.execute(statement)).scalars().all())
-
-
-async def _make_due(database: Database, client_id: str) -> None:
-    """Skip the backoff wait: the test checks the schedule, then moves it to now."""
-    async with database.sessionmaker() as session, session.begin():
-        await set_platform_context(session)
-        await session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.client_id == client_id).values(next_attempt_at=utc_now())
-        )
-
-
-async def test_a_status_change_is_delivered_signed_with_a_timestamp(
-    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
-) -> None:
-    police = await make_client("police")
+async def _subscribed(
+    make_client: MakeClient, receiver: Receiver, police: DepartmentClient | None = None
+) -> tuple[DepartmentClient, str]:
+    """The department (a new one unless given) registers the receiver's URL; its new secret."""
+    police = police or await make_client("police")
     registered = await police.http.put("/api/v1/intake/webhook", json={"url": receiver.url})
     assert registered.status_code == 200, registered.text
-    secret = registered.json()["secret"]
-    accepted = (await police.http.post("/api/v1/notifications", json=residence(county.code))).json()
+    return police, registered.json()["secret"]
+
+
+async def _status_change(
+    police: DepartmentClient, county: County, router: IntakeRouter, database: Database
+) -> dict[str, object]:
+    accepted = await police.http.post("/api/v1/notifications", json=residence(county.code))
+    assert accepted.status_code in (200, 201, 202), accepted.text
     await router.drain()
     dispatcher = WebhookDispatcher(database)
     while await dispatcher.poll():
         pass
-    mine = [entry for entry in receiver.received if json.loads(entry[1])["notification_id"] == accepted["id"]]
-    assert len(mine) == 1
-    headers, body = mine[0]
-    assert verify_signature(secret, headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
-    assert not verify_signature("wrong-secret", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
-    assert not verify_signature(secret, str(int(headers[TIMESTAMP_HEADER]) + 1), body, headers[SIGNATURE_HEADER])
-    event = json.loads(body)
-    assert event["status"] == "case_opened" and event["event_id"] == headers[EVENT_ID_HEADER]
-    assert abs(int(headers[TIMESTAMP_HEADER]) - utc_now().timestamp()) < 60
+    return dict(accepted.json())
 
 
-async def test_failures_back_off_then_dead_letter_and_an_admin_resend_delivers(
-    county: County,
-    make_client: MakeClient,
-    receiver: Receiver,
-    router: IntakeRouter,
-    database: Database,
-    api: httpx.AsyncClient,
-    platform_headers: dict[str, str],
+Callback = tuple[str, dict[str, str], bytes]
+
+
+@pytest.fixture
+async def one_callback(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> Callback:
+    """The secret of a subscribed department and the one callback it received (headers, raw body)."""
+    police, secret = await _subscribed(make_client, receiver)
+    await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    return secret, headers, body
+
+
+async def test_a_status_change_is_delivered_as_a_standard_webhook(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
 ) -> None:
-    police = await make_client("police")
-    await police.http.put("/api/v1/intake/webhook", json={"url": receiver.url})
-    await police.http.post("/api/v1/notifications", json=residence(county.code))
-    await router.drain()
-    receiver.fail = True
-    failed_before, delivered_before = _attempts("failed"), _attempts("delivered")
-    settings = WebhookSettings(max_attempts=3, base_backoff_seconds=10)
-    dispatcher = WebhookDispatcher(database, settings)
-    gaps: list[timedelta] = []
-    for attempt in range(1, 4):
-        before = utc_now()
-        await dispatcher.poll()
-        (delivery,) = await _deliveries(database, police.client_id)
-        assert delivery.attempts == attempt
-        if attempt < 3:
-            assert delivery.status == "pending"
-            gaps.append(delivery.next_attempt_at - before)
-            await dispatcher.poll()  # not due yet: nothing is sent
-            assert (await _deliveries(database, police.client_id))[0].attempts == attempt
-            await _make_due(database, police.client_id)
-    # Exponential backoff: 10 s, then 20 s after the attempt (measured from just before it, hence the slack).
-    assert 10 <= gaps[0].total_seconds() < 15
-    assert 20 <= gaps[1].total_seconds() < 25
-    assert delivery.status == "dead"
-    assert delivery.last_error == "RuntimeError: HTTP 503"
-    # The callbacks-failing alert's counter (infra/helm/liuguan/templates/prometheusrule.yaml).
-    assert (_attempts("failed") - failed_before, _attempts("delivered") - delivered_before) == (3, 0)
-    dead = await api.get("/api/v1/platform/intake/dead-letters", headers=platform_headers)
-    assert str(delivery.id) in {row["id"] for row in dead.json()}
-    assert (await police.http.get("/api/v1/platform/intake/dead-letters")).status_code == 403
+    police, secret = await _subscribed(make_client, receiver)
+    assert secret.startswith("whsec_")
+    accepted = await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    event = verify(secret, headers, body, now=utc_now().timestamp())
+    assert event["status"] == "case_opened" and event["notification_id"] == accepted["id"]
+    assert Webhook(secret).verify(body, headers)["event_id"] == headers["webhook-id"]
+    (delivery,) = await deliveries(database, police.client_id)
+    assert headers["webhook-id"] == str(delivery.id) and delivery.status == "delivered"
+    assert headers["webhook-signature"].startswith("v1,") and " " not in headers["webhook-signature"]
 
-    receiver.fail = False
-    resent = await api.post(f"/api/v1/platform/intake/dead-letters/{delivery.id}/resend", headers=platform_headers)
-    assert resent.status_code == 200 and resent.json()["status"] == "pending"
-    await dispatcher.poll()
-    (delivered,) = await _deliveries(database, police.client_id)
-    assert delivered.status == "delivered"
-    assert len(receiver.received) == 4  # three failures, then the resend
-    assert (_attempts("failed") - failed_before, _attempts("delivered") - delivered_before) == (3, 1)
+
+async def test_a_tampered_body_timestamp_or_id_or_another_secret_is_refused(
+    one_callback: Callback,
+) -> None:
+    secret, headers, body = one_callback
+    now = utc_now().timestamp()
+    event = json.loads(body)
+    tampered_body = json.dumps({**event, "status": "accepted"}, ensure_ascii=False, separators=(",", ":")).encode()
+    earlier = str(int(headers["webhook-timestamp"]) - 1)
+    other_id = "00000000-0000-0000-0000-000000000000"
+    other_secret = "whsec_" + base64.b64encode(b"another department's key 32 byte").decode()
+    cases = [
+        (secret, headers, tampered_body),
+        (secret, {**headers, "webhook-timestamp": earlier}, body),
+        (secret, {**headers, "webhook-id": other_id}, body),
+        (other_secret, headers, body),
+    ]
+    for key, sent_headers, sent_body in cases:
+        with pytest.raises(Refused):
+            verify(key, sent_headers, sent_body, now=now)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(key).verify(sent_body, sent_headers)
+    assert verify(secret, headers, body, now=now)["event_id"] == headers["webhook-id"]
+
+
+async def test_a_replayed_callback_is_refused_once_its_timestamp_is_too_old(
+    one_callback: Callback,
+) -> None:
+    secret, headers, body = one_callback
+    signed_at = int(headers["webhook-timestamp"])
+    assert abs(signed_at - utc_now().timestamp()) < 60
+    assert verify(secret, headers, body, now=signed_at + 299)
+    with pytest.raises(Refused, match="tolerance"):
+        verify(secret, headers, body, now=signed_at + 301)
+    # The package checks against its own clock: a capture re-sent with an old timestamp no longer verifies.
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, {**headers, "webhook-timestamp": str(signed_at - 600)})
+
+
+async def test_during_a_rotation_both_secrets_sign_until_the_window_ends(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> None:
+    police, old_secret = await _subscribed(make_client, receiver)
+    rotated = await police.http.post("/api/v1/intake/webhook/rotate-secret")
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["secret"]
+    assert new_secret.startswith("whsec_") and new_secret != old_secret
+    window = rotated.json()["previous_valid_until"]
+    assert timedelta(hours=23) < datetime.fromisoformat(window) - utc_now() <= timedelta(hours=24)
+
+    await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old_secret, new_secret):
+        verify(secret, headers, body, now=utc_now().timestamp())
+        Webhook(secret).verify(body, headers)
+
+    async with database.sessionmaker() as session, session.begin():
+        await set_platform_context(session)
+        await session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.client_id == police.client_id)
+            .values(previous_secret_expires_at=utc_now() - timedelta(seconds=1))
+        )
+    await _status_change(police, county, router, database)
+    headers, body = receiver.received[1]
+    assert " " not in headers["webhook-signature"]
+    verify(new_secret, headers, body, now=utc_now().timestamp())
+    with pytest.raises(Refused):
+        verify(old_secret, headers, body, now=utc_now().timestamp())
+
+
+async def test_registering_again_revokes_every_earlier_secret_at_once(
+    county: County, make_client: MakeClient, receiver: Receiver, router: IntakeRouter, database: Database
+) -> None:
+    police, first = await _subscribed(make_client, receiver)
+    rotated = (await police.http.post("/api/v1/intake/webhook/rotate-secret")).json()["secret"]
+    _police, latest = await _subscribed(make_client, receiver, police)  # a leaked secret: register again
+    await _status_change(police, county, router, database)
+    ((headers, body),) = receiver.received
+    assert " " not in headers["webhook-signature"]
+    verify(latest, headers, body, now=utc_now().timestamp())
+    for revoked in (first, rotated):
+        with pytest.raises(Refused):
+            verify(revoked, headers, body, now=utc_now().timestamp())
+
+
+async def test_rotating_without_a_callback_url_is_not_found(make_client: MakeClient) -> None:
+    police = await make_client("police")
+    response = await police.http.post("/api/v1/intake/webhook/rotate-secret")
+    assert response.status_code == 404, response.text
+    assert "callback" in response.json()["detail"]
 
 
 class RebindingNameServer:
@@ -189,13 +195,9 @@ async def test_a_callback_host_that_rebinds_to_this_machine_is_not_called(
         "/api/v1/intake/webhook", json={"url": f"http://callbacks.police.example:{port}/hooks/liuguan"}
     )
     assert registered.status_code == 200, registered.text
-    await police.http.post("/api/v1/notifications", json=residence(county.code))
-    await router.drain()
-    dispatcher = WebhookDispatcher(database)
-    while await dispatcher.poll():
-        pass
+    await _status_change(police, county, router, database)
     assert receiver.received == []
-    (delivery,) = await _deliveries(database, police.client_id)
+    (delivery,) = await deliveries(database, police.client_id)
     assert delivery.status == "pending" and delivery.attempts == 1
     assert "refused by the outbound policy" in (delivery.last_error or "")
     assert "127.0.0.1" in (delivery.last_error or "")
@@ -213,10 +215,6 @@ async def test_a_delivery_goes_to_the_address_checked_with_the_host_name_kept(
     police = await make_client("police")
     url = f"http://callbacks.police.example:{port}/hooks/liuguan"
     assert (await police.http.put("/api/v1/intake/webhook", json={"url": url})).status_code == 200
-    await police.http.post("/api/v1/notifications", json=residence(county.code))
-    await router.drain()
-    dispatcher = WebhookDispatcher(database)
-    while await dispatcher.poll():
-        pass
+    await _status_change(police, county, router, database)
     ((headers, _body),) = receiver.received
     assert headers["Host"] == f"callbacks.police.example:{port}"
