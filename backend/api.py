@@ -37,6 +37,7 @@ from backend.core.openapi_examples import request_example
 from backend.county_settings.endpoints import router as county_settings_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
+from backend.entrustments.endpoints import router as entrustments_router
 from backend.followups.endpoints import router as followups_router
 from backend.free_services.endpoints import router as free_services_router
 from backend.housing.endpoints import router as housing_router
@@ -94,6 +95,7 @@ ROUTERS = (
     rewards_router,
     complaints_router,
     info_queries_router,
+    entrustments_router,
     kpis_router,
     reports_router,
     assessments_router,

@@ -51,6 +51,7 @@ from backend.models.document import (
     IssuedDocumentKind,
     IssuedDocumentStatus,
 )
+from backend.models.entrustment import CaseEntrustment, EntrustmentState
 from backend.models.followup import FollowUpVisit, VisitMethod
 from backend.models.free_service import CostBearer, FreeService, FreeServiceItem
 from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
@@ -133,6 +134,8 @@ __all__ = [
     "Complaint",
     "ComplaintChannel",
     "ComplaintKind",
+    "CaseEntrustment",
+    "EntrustmentState",
     "InfoQuery",
     "CountySetting",
     "RewardApplication",
