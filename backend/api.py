@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from backend.agreements.endpoints import router as agreements_router
+from backend.archive.endpoints import router as archive_router
 from backend.audit.endpoints import router as audit_router
 from backend.auth.cookie import SAFE_METHODS, SESSION_COOKIE
 from backend.authz.dependencies import permission_of
@@ -96,6 +97,7 @@ ROUTERS = (
     complaints_router,
     info_queries_router,
     entrustments_router,
+    archive_router,
     kpis_router,
     reports_router,
     assessments_router,

@@ -12,6 +12,7 @@ from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 from frontend.pages import (
     admin,
     agreements,
+    archive,
     assessments,
     audit,
     auth,
@@ -24,6 +25,7 @@ from frontend.pages import (
     contraceptives,
     dashboard,
     documents,
+    entrustments,
     followups,
     free_services,
     housing,
@@ -33,6 +35,7 @@ from frontend.pages import (
     platform,
     registers,
     reports,
+    rewards,
     settings,
     triage,
     verification,
@@ -79,6 +82,9 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(complaints.router)  # /complaints/new before /complaints/{id}
+pages_router.include_router(entrustments.router)
+pages_router.include_router(archive.router)
+pages_router.include_router(rewards.router)
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

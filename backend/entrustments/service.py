@@ -31,7 +31,7 @@ from backend.core.divisions import county_of, township_of
 from backend.entrustments.errors import EntrustmentClosed, InvalidEntrustment
 from backend.entrustments.repository import EntrustmentRepository
 from backend.entrustments.schemas import EntrustmentCreate, EntrustmentDecision, EntrustmentRead, EntrustmentReturn
-from backend.models import Case, CaseEntrustment, CaseStage, EntrustmentState
+from backend.models import Case, CaseEntrustment, CaseStage, EntrustmentState, OrgUnit
 from backend.notifications import events as notification_events
 from backend.notifications.service import dealt_with, notify
 from backend.org.repository import OrgUnitRepository
@@ -93,8 +93,7 @@ async def entrust_case(
         raise EntrustmentClosed(CASE_STALE)
     if case.stage == CaseStage.closed:
         raise EntrustmentClosed(CASE_CLOSED)
-    township = township_of(case.org_unit_code)
-    if township is None or not principal.can(Action.case_write, township):
+    if not may_entrust(principal, case):
         raise InvalidEntrustment("to_unit_code", NOT_THE_TOWNSHIP)
     to_unit_code = await _receiver(session, case, body.to_unit_code)
     person_id = None
@@ -218,3 +217,16 @@ async def incoming(
 async def case_entrustments(session: AsyncSession, case: Case) -> list[CaseEntrustment]:
     """Every hand-over of a case the caller may read (the case page shows them), newest first."""
     return await EntrustmentRepository(session).for_case(case.id)
+
+
+async def receiving_townships(session: AsyncSession, case: Case) -> list[OrgUnit]:
+    """The townships `case` may be entrusted to: the county's active townships but its own."""
+    own = township_of(case.org_unit_code)
+    units = await OrgUnitRepository(session).list_subtree(county_of(case.org_unit_code))
+    return [unit for unit in units if unit.active and len(unit.code) == TOWNSHIP_CODE_LENGTH and unit.code != own]
+
+
+def may_entrust(principal: Principal, case: Case) -> bool:
+    """Whether the caller speaks for the case's township (the page shows the form only then)."""
+    township = township_of(case.org_unit_code)
+    return case.stage != CaseStage.closed and township is not None and principal.can(Action.case_write, township)

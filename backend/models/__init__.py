@@ -1,5 +1,6 @@
 """All ORM models, one file per aggregate. Importing this package registers every table on Base.metadata."""
 
+from backend.models.archive import ArchiveState, ArchiveVolume
 from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
 from backend.models.campaign import (
@@ -101,6 +102,8 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "ArchiveState",
+    "ArchiveVolume",
     "FormSubmission",
     "CostBearer",
     "FreeService",

@@ -1,6 +1,6 @@
 """Intra-county entrustment (县内委托, P21): a case handed by one township to another of the same county, pending
 until the receiving township accepts or returns it; under forced row-level security, at most one pending hand-over
-per case.
+per case; and the yearly archive volumes (年度归档, P26): one per unit and year.
 
 Revision ID: 0021_entrustment
 Revises: 0016_notifications
@@ -56,6 +56,35 @@ def upgrade() -> None:
     helpers.enable_tenant_rls("case_entrustments")
     helpers.grant_app("case_entrustments", "SELECT, INSERT, UPDATE")
 
+    op.create_table(
+        "archive_volumes",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("org_unit_code", sa.String(12), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("case_count", sa.Integer(), nullable=False),
+        sa.Column("document_count", sa.Integer(), nullable=False),
+        sa.Column("index_key", sa.String(300), nullable=True),
+        sa.Column("index_sha256", sa.String(64), nullable=True),
+        sa.Column("manifest_key", sa.String(300), nullable=True),
+        sa.Column("manifest_sha256", sa.String(64), nullable=True),
+        sa.Column("retain_until", sa.Date(), nullable=True),
+        sa.Column("requested_by", sa.String(80), nullable=False),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failure", sa.Text(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.UniqueConstraint(
+            "tenant_id", "org_unit_code", "year", name="uq_archive_volumes_tenant_id_org_unit_code_year"
+        ),
+    )
+    op.create_index("ix_archive_volumes_tenant_id", "archive_volumes", ["tenant_id"])
+    helpers.enable_tenant_rls("archive_volumes")
+    helpers.grant_app("archive_volumes", "SELECT, INSERT, UPDATE")
+
 
 def downgrade() -> None:
+    op.drop_table("archive_volumes")
     op.drop_table("case_entrustments")
