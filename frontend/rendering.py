@@ -109,6 +109,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/complaints", "投诉举报", Action.case_read),
     ("/entrustments", "委托", Action.case_write),
     ("/rewards", "奖励扶助", Action.case_read),
+    ("/info-queries", "信息查询登记", Action.person_read_identifiers),
     ("/registers", "台账", Action.person_read),
     ("/checks", "三查", Action.service_read),
     ("/followups", "随访", Action.service_read),

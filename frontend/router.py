@@ -29,6 +29,7 @@ from frontend.pages import (
     followups,
     free_services,
     housing,
+    info_queries,
     kpis,
     notifications,
     persons,
@@ -85,6 +86,7 @@ pages_router.include_router(complaints.router)  # /complaints/new before /compla
 pages_router.include_router(entrustments.router)
 pages_router.include_router(archive.router)
 pages_router.include_router(rewards.router)
+pages_router.include_router(info_queries.router)  # /info-queries/new before /info-queries/{id}
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

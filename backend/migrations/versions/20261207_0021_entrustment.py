@@ -1,6 +1,7 @@
 """Intra-county entrustment (县内委托, P21): a case handed by one township to another of the same county, pending
 until the receiving township accepts or returns it; under forced row-level security, at most one pending hand-over
-per case; and the yearly archive volumes (年度归档, P26): one per unit and year.
+per case; the yearly archive volumes (年度归档, P26): one per unit and year; and documents owned by an information
+query (its signed application form, P19).
 
 Revision ID: 0021_entrustment
 Revises: 0016_notifications
@@ -84,7 +85,11 @@ def upgrade() -> None:
     helpers.enable_tenant_rls("archive_volumes")
     helpers.grant_app("archive_volumes", "SELECT, INSERT, UPDATE")
 
+    # The signed application form of an information query (P19) is a document of the query.
+    op.execute("ALTER TYPE document_owner_kind ADD VALUE IF NOT EXISTS 'info_query'")
+
 
 def downgrade() -> None:
+    # PostgreSQL cannot drop an enum value: 'info_query' stays in document_owner_kind (unused by older code).
     op.drop_table("archive_volumes")
     op.drop_table("case_entrustments")

@@ -30,6 +30,7 @@ def test_journey_a_case_entrusted_to_another_township_and_accepted(
     page.get_by_label("委托给").select_option(county.units["t2"])
     page.get_by_role("button", name="委托", exact=True).click()
     expect(page.locator("#e-entrust_reason")).to_be_visible()
+    page.get_by_label("委托给").select_option(county.units["t2"])
     page.get_by_label("委托理由").fill("当事人现居住地在二街道")
     page.get_by_role("button", name="委托", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("委托已发出，等待对方乡镇接收；接收前仍由本乡镇办理。")
