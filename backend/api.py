@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from backend.agreements.endpoints import router as agreements_router
+from backend.archive.endpoints import router as archive_router
 from backend.audit.endpoints import router as audit_router
 from backend.auth.cookie import SAFE_METHODS, SESSION_COOKIE
 from backend.authz.dependencies import permission_of
@@ -37,6 +38,7 @@ from backend.core.openapi_examples import request_example
 from backend.county_settings.endpoints import router as county_settings_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
+from backend.entrustments.endpoints import router as entrustments_router
 from backend.followups.endpoints import router as followups_router
 from backend.free_services.endpoints import router as free_services_router
 from backend.housing.endpoints import router as housing_router
@@ -94,6 +96,8 @@ ROUTERS = (
     rewards_router,
     complaints_router,
     info_queries_router,
+    entrustments_router,
+    archive_router,
     kpis_router,
     reports_router,
     assessments_router,

@@ -12,6 +12,7 @@ from frontend.i18n import LOCALE_COOKIE, SUPPORTED_LOCALES
 from frontend.pages import (
     admin,
     agreements,
+    archive,
     assessments,
     audit,
     auth,
@@ -24,15 +25,18 @@ from frontend.pages import (
     contraceptives,
     dashboard,
     documents,
+    entrustments,
     followups,
     free_services,
     housing,
+    info_queries,
     kpis,
     notifications,
     persons,
     platform,
     registers,
     reports,
+    rewards,
     settings,
     triage,
     verification,
@@ -79,6 +83,10 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(complaints.router)  # /complaints/new before /complaints/{id}
+pages_router.include_router(entrustments.router)
+pages_router.include_router(archive.router)
+pages_router.include_router(rewards.router)
+pages_router.include_router(info_queries.router)  # /info-queries/new before /info-queries/{id}
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

@@ -13,8 +13,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from backend.archive import service as archive
+from backend.archive.errors import ArchiveVolumeNotFound
 from backend.core.outbox import (
     ActOnCase,
+    BuildArchive,
     NotifyCounty,
     OutboxKind,
     ReplanCase,
@@ -25,6 +28,7 @@ from backend.core.outbox import (
     WatchCheckRounds,
 )
 from backend.db.engine import Database
+from backend.documents.storage import document_storage
 from backend.notifications import service as notifications
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.schemas import NotificationEvent
@@ -161,3 +165,16 @@ def notification_handlers(database: Database) -> dict[OutboxKind, Handler]:
         return {"notified": written}
 
     return {OutboxKind.notification_county: notify_county}
+
+
+def archive_handlers(database: Database) -> dict[OutboxKind, Handler]:
+    """Binding a yearly archive volume (P26): a long job in the worker, never in the request. Idempotent (a built
+    volume is left as it is); a failure before commit stores nothing the next attempt would meet (fresh keys)."""
+
+    async def build_archive(payload: BuildArchive) -> dict[str, Any]:
+        storage = await document_storage()
+        async with county_transaction(database, payload.tenant_id, not_found=ArchiveVolumeNotFound) as session:
+            volume = await archive.build_volume(session, payload.volume_id, storage)
+            return {"state": volume.state, "cases": volume.case_count, "documents": volume.document_count}
+
+    return {OutboxKind.archive_build: build_archive}

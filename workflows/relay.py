@@ -13,7 +13,7 @@ from backend.core.outbox import OutboxKind, OutboxPayload
 from backend.core.temporal import connect
 from backend.db.engine import Database
 from workflows.outbox import Handler, OutboxRelay, RelaySettings
-from workflows.outbox_handlers import case_handlers, notification_handlers
+from workflows.outbox_handlers import archive_handlers, case_handlers, notification_handlers
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ReconnectingHandlers:
 
 def build_relay(settings: Settings, database: Database, relay_settings: RelaySettings | None = None) -> OutboxRelay:
     """The relay with every handler: Temporal's (reconnecting) and the database's own (no Temporal needed)."""
-    handlers = ReconnectingHandlers(settings).handlers() | notification_handlers(database)
+    handlers = ReconnectingHandlers(settings).handlers() | notification_handlers(database) | archive_handlers(database)
     return OutboxRelay(database, handlers, relay_settings)
 
 

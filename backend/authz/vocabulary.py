@@ -47,6 +47,7 @@ class Action(StrEnum):
     assessment_read = "assessment.read"  # the two-way assessment: scores given and received, township ranking
     assessment_manage = "assessment.manage"  # the assessment scheme, publishing scores
     assessment_contest = "assessment.contest"  # contest an item of a score received; answer a contest
+    archive_manage = "archive.manage"  # 年度归档: bind a year's closed cases into a volume, download it (P26)
 
 
 class Role(StrEnum):
@@ -107,6 +108,7 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
         Action.assessment_manage,
         Action.assessment_contest,
         Action.complaint_identity,
+        Action.archive_manage,
     },
     # Reads everything in the county, changes nothing.
     Role.auditor: frozenset(
@@ -133,6 +135,7 @@ ROLE_TEMPLATES: dict[Role, frozenset[Action]] = {
             Action.audit_read,
             Action.document_destroy,
             Action.kpi_configure,
+            Action.archive_manage,
         }
     ),
     # Provisions counties and sees their KPI counts; never reads a county's personal data.

@@ -46,6 +46,7 @@ from backend.documents.storing import (
     store_document,
     tenant_prefix,
 )
+from backend.info_queries.repository import InfoQueryRepository
 from backend.models import Case, Document, DocumentKind, DocumentOwnerKind
 from backend.persons.repository import PersonRepository
 
@@ -81,6 +82,9 @@ async def owner_unit(
     elif owner_kind is DocumentOwnerKind.agreement:
         agreement = await AgreementRepository(session).get(owner_id)
         unit = agreement.org_unit_code if agreement else None
+    elif owner_kind is DocumentOwnerKind.info_query:
+        query = await InfoQueryRepository(session).get(owner_id)
+        unit = query.org_unit_code if query else None
     else:
         if org_unit_code is None:
             raise DocumentRejected(
@@ -130,8 +134,9 @@ async def upload_document(
     file: NewFile,
     org_unit_code: str | None = None,
 ) -> Document:
-    """Attach an uploaded scan to a person, case, agreement or verification request (`document.write` on the
-    owner's unit; 404 outside reach). A signed agreement scan goes through `attach_signed_scan`."""
+    """Attach an uploaded scan to a person, case, agreement, information query or verification request
+    (`document.write` on the owner's unit; 404 outside reach). A signed agreement scan goes through
+    `attach_signed_scan`."""
     if kind not in UPLOADABLE_KINDS:
         raise DocumentRejected("kind", "该类型的材料只能由系统生成", "documents of this kind are only generated")
     unit = await owner_unit(

@@ -18,3 +18,11 @@ class InvalidInfoQuery(InvalidInput):
 class QueryClosed(Conflict):
     def __init__(self, reason: str) -> None:
         super().__init__(reason, code="QUERY_CLOSED")
+
+
+class ApplicationScanMissing(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "须先上传查询人签署的《人口信息查询申请表》扫描件 / upload the scan of the signed application form first",
+            code="APPLICATION_SCAN_MISSING",
+        )

@@ -26,7 +26,7 @@ from backend.authz.vocabulary import Action
 from backend.core.clock import china_day, china_today, utc_now
 from backend.core.errors import StaleVersion
 from backend.info_queries import rules
-from backend.info_queries.errors import InvalidInfoQuery, QueryClosed
+from backend.info_queries.errors import ApplicationScanMissing, InvalidInfoQuery, QueryClosed
 from backend.info_queries.repository import InfoQueryRepository
 from backend.info_queries.schemas import InfoQueryCreate, InfoQueryRead, InfoQueryRefuse, VersionBody
 from backend.models import InfoQuery, Person
@@ -157,9 +157,12 @@ async def _answer(session: AsyncSession, query: InfoQuery, purpose: rules.Purpos
 async def answer_query(
     session: AsyncSession, principal: Principal, query_id: uuid.UUID, body: VersionBody
 ) -> InfoQueryRead:
-    """查询: the answer, limited to the purpose's fields; relatives only with the subject's consent."""
+    """查询: the answer, limited to the purpose's fields; relatives only with the subject's consent; only once the
+    scan of the signed application form is uploaded (a document of the entry, through the documents module)."""
     query = await get_query(session, principal, query_id, Action.person_read_identifiers)
     _open(query, body.version)
+    if not await InfoQueryRepository(session).application_scans(query.id):
+        raise ApplicationScanMissing()
     purpose = rules.PURPOSES[query.purpose]
     if purpose.needs_consent and not query.subject_consent:
         raise QueryClosed(

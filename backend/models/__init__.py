@@ -1,5 +1,6 @@
 """All ORM models, one file per aggregate. Importing this package registers every table on Base.metadata."""
 
+from backend.models.archive import ArchiveState, ArchiveVolume
 from backend.models.audit_event import AuditChainHead, AuditEvent
 from backend.models.calendar_day import CountyHoliday, OfficialCalendarDay, OfficialCalendarYear
 from backend.models.campaign import (
@@ -51,6 +52,7 @@ from backend.models.document import (
     IssuedDocumentKind,
     IssuedDocumentStatus,
 )
+from backend.models.entrustment import CaseEntrustment, EntrustmentState
 from backend.models.followup import FollowUpVisit, VisitMethod
 from backend.models.free_service import CostBearer, FreeService, FreeServiceItem
 from backend.models.housing import BusinessType, Employer, Occupancy, OccupancyKind, RentalHouse
@@ -100,6 +102,8 @@ from backend.models.verification import (
 )
 
 __all__ = [
+    "ArchiveState",
+    "ArchiveVolume",
     "FormSubmission",
     "CostBearer",
     "FreeService",
@@ -133,6 +137,8 @@ __all__ = [
     "Complaint",
     "ComplaintChannel",
     "ComplaintKind",
+    "CaseEntrustment",
+    "EntrustmentState",
     "InfoQuery",
     "CountySetting",
     "RewardApplication",

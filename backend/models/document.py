@@ -35,6 +35,7 @@ class DocumentOwnerKind(StrEnum):
     case = "case"
     agreement = "agreement"
     verification_request = "verification_request"
+    info_query = "info_query"  # the signed 《人口信息查询申请表》 of a ledger entry (P19)
 
 
 class DocumentKind(StrEnum):

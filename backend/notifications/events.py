@@ -8,7 +8,7 @@ import uuid
 from urllib.parse import quote
 
 from backend.core.context import actor_var
-from backend.models import Case, VerificationRequest
+from backend.models import Case, CaseEntrustment, VerificationRequest
 from backend.notifications.schemas import NotificationEvent, NotificationKind
 
 
@@ -106,3 +106,22 @@ def triage(case: Case) -> NotificationEvent:
         link="/triage",
         dedup_key=f"intake.triage:{case.id}",
     )
+
+
+def entrustment_received(row: CaseEntrustment) -> NotificationEvent:
+    """A township entrusted a case to the receiving township (委托, P21): its officers and supervisors decide it."""
+    return NotificationEvent(
+        kind=NotificationKind.entrustment_received,
+        tenant_id=row.tenant_id,
+        unit_code=row.to_unit_code,
+        actor_id=_actor_id(),
+        reference=row.case_number,
+        title=f"收到委托案件{row.case_number} / case {row.case_number} entrusted to you",
+        link="/entrustments",
+        dedup_key=entrustment_key(row),
+    )
+
+
+def entrustment_key(row: CaseEntrustment) -> str:
+    """The identity of the event "this hand-over arrived": its notifications are cleared once it is decided."""
+    return f"entrustment.received:{row.id}"

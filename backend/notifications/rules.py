@@ -7,7 +7,8 @@
 - reminder and overdue: the assignee, else the officers of the case's unit;
 - escalation: rung 2 the supervisors of the case's township, rung 3 (or a case at county level) the county's
   supervisors;
-- department notification awaiting triage: the officers of the unit the notification was routed to.
+- department notification awaiting triage: the officers of the unit the notification was routed to;
+- case entrusted (委托, P21): the officers and the supervisors of the receiving township, who may accept it.
 
 "Officers of a unit" are the users holding an officer role granted on the unit's township (the county's officers
 for a unit at county level); a sibling township's officers and other counties' users are never named. The one who
@@ -70,6 +71,9 @@ async def recipients(repository: NotificationRepository, event: NotificationEven
         event = event.model_copy(update={"assignee_id": await repository.case_assignee(event.case_id)})
     if event.kind is NotificationKind.case_assigned:
         named = [event.assignee_id] if event.assignee_id is not None else []
+    elif event.kind is NotificationKind.entrustment_received:
+        roles = [Role.township_officer.value, Role.township_supervisor.value]
+        named = await repository.holders(roles, [event.unit_code])
     elif event.kind is NotificationKind.escalation:
         named = await _supervisors(repository, event.unit_code, event.level)
     elif event.kind in ASSIGNEE_FIRST and event.assignee_id is not None:

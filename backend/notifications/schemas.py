@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     overdue = "case.overdue"  # the assignee (the unit's officers while unassigned)
     escalation = "case.escalation"  # rung 2: the township supervisor; rung 3: the county supervisor
     triage = "intake.triage"  # the officers who triage the department notification's unit
+    entrustment_received = "case.entrustment_received"  # the receiving township's officers and supervisors
 
 
 KIND_LABELS: dict[NotificationKind, str] = {
@@ -36,6 +37,7 @@ KIND_LABELS: dict[NotificationKind, str] = {
     NotificationKind.overdue: "已超期 / Overdue",
     NotificationKind.escalation: "超期督办 / Escalation",
     NotificationKind.triage: "部门通知待核 / Department notification to triage",
+    NotificationKind.entrustment_received: "收到委托 / Entrustment received",
 }
 
 

@@ -24,6 +24,7 @@ from backend.cases.timeline import case_timeline
 from backend.core.temporal import temporal_client
 from backend.documents import issuing
 from backend.documents import service as documents
+from backend.entrustments import service as entrustments
 from backend.models import Case, DocumentKind, QuestionType
 from backend.verification.repository import VerificationFilters, VerificationRepository
 from frontend.pages.common import case_type_labels, unit_names, users_by_id, working_days_left
@@ -59,6 +60,20 @@ async def _panels(session: AsyncSession, principal: Principal, case: Case) -> di
         "issued": [issuing.issued_read(row) for row in issued_rows],
         "issuable": issuing.issuable_kinds(case, issued_rows),
         "issued_labels": issuing.KIND_LABELS,
+        **await _entrustment_panel(session, principal, case),
+    }
+
+
+async def _entrustment_panel(session: AsyncSession, principal: Principal, case: Case) -> dict[str, Any]:
+    """The case's hand-overs to other townships (委托) and, for its township's workers, where it may go."""
+    rows = await entrustments.case_entrustments(session, case)
+    can_entrust = entrustments.may_entrust(principal, case)
+    targets = await entrustments.receiving_townships(session, case) if can_entrust else []
+    return {
+        "entrustments": rows,
+        "entrustment_pending": any(row.state == "pending" for row in rows),
+        "can_entrust": can_entrust,
+        "entrust_targets": [(unit.code, f"{unit.name}（{unit.code}）") for unit in targets],
     }
 
 

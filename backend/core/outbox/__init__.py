@@ -42,6 +42,7 @@ class OutboxKind(StrEnum):
     verification_replan = "verification.replan"  # the answer's due moment was recounted
     check_rounds_watch = "check_rounds.watch"  # watch a check-round window: settle its missed rounds when it ends
     notification_county = "notification.county"  # tell people of another county of an event
+    archive_build = "archive.build"  # bind a yearly archive volume (a long job: never in the request)
 
 
 class OutboxPayload(BaseModel):
@@ -130,6 +131,15 @@ class NotifyCounty(OutboxPayload):
     event: dict[str, Any]
 
 
+class BuildArchive(OutboxPayload):
+    """Bind the archive volume `volume_id` of county `tenant_id` (backend/archive): its index, manifest and
+    retention. Idempotent: a volume already built is left as it is."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.archive_build
+    tenant_id: uuid.UUID
+    volume_id: uuid.UUID
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
     for model in (
@@ -141,6 +151,7 @@ PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
         ReplanVerification,
         WatchCheckRounds,
         NotifyCounty,
+        BuildArchive,
     )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""

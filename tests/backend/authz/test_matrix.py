@@ -557,6 +557,10 @@ async def probe_register_export(client: httpx.AsyncClient, county: County, unit:
     )
 
 
+async def probe_archive_manage(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    return _allowed(await client.get("/api/v1/archive/volumes", params={"org_unit_code": county.units[unit]}))
+
+
 PROBES: dict[str, Probe] = {
     Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
@@ -589,6 +593,7 @@ PROBES: dict[str, Probe] = {
     Action.assessment_manage: probe_assessment_manage,
     Action.assessment_contest: probe_assessment_contest,
     Action.register_export: probe_register_export,
+    Action.archive_manage: probe_archive_manage,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
 UNSCOPED = {
@@ -740,6 +745,10 @@ async def test_matrix_service_checked_actions(
         (Role.platform_admin, Action.report_read, False),
         (Role.county_officer, Action.assessment_manage, False),
         (Role.county_supervisor, Action.assessment_contest, True),
+        (Role.county_admin, Action.archive_manage, True),
+        (Role.county_supervisor, Action.archive_manage, True),
+        (Role.township_supervisor, Action.archive_manage, False),
+        (Role.auditor, Action.archive_manage, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:

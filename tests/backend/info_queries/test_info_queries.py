@@ -5,14 +5,21 @@ supervisor's approval; nothing of another county or township."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from backend.authz.vocabulary import Role
+from backend.config import Settings
+from backend.core.storage import build_storage
 from backend.db.engine import Database
+from backend.documents.storage import install_document_storage
 from backend.models import Person, Sex
 from tests.backend.rewards.conftest import add_resident
 from tests.fixtures.database import TenantFactory
@@ -62,7 +69,33 @@ async def _record(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, 
     return response.json()
 
 
+@pytest.fixture(autouse=True)
+async def store(settings: Settings, tmp_path: Path) -> AsyncIterator[None]:
+    """A local document store: the signed application forms are scans of the documents module."""
+    storage = build_storage(Settings(storage_driver="local", storage_local_dir=tmp_path / "objects"))
+    await storage.ensure_bucket()
+    install_document_storage(storage, settings)
+    yield
+    install_document_storage(None)
+
+
+def _scan() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (200, 280), "white").save(output, format="PDF")
+    return output.getvalue()
+
+
+async def _upload_application(client: httpx.AsyncClient, entry: dict[str, Any]) -> httpx.Response:
+    """The scan of the 《人口信息查询申请表》 the requester signed, through the documents module's upload."""
+    return await client.post(
+        "/api/v1/documents",
+        data={"owner_kind": "info_query", "owner_id": entry["id"], "kind": "signature"},
+        files={"file": ("查询申请表.pdf", _scan(), "application/pdf")},
+    )
+
+
 async def _answer(client: httpx.AsyncClient, entry: dict[str, Any]) -> httpx.Response:
+    await _upload_application(client, entry)
     return await client.post(f"/api/v1/info-queries/{entry['id']}/answer", json={"version": entry["version"]})
 
 
@@ -178,3 +211,23 @@ async def test_the_ledger_is_kept_within_reach_and_never_seen_by_another_county(
         assert (await _answer(client, entry)).status_code == 404
     coordinator = await sign_in(county, "v11.coord")  # a village coordinator keeps no ledger
     assert (await coordinator.get("/api/v1/info-queries")).status_code == 403
+
+
+async def test_a_query_is_answered_only_once_the_signed_application_scan_is_uploaded(
+    county: County, sign_in: SignIn, database: Database
+) -> None:
+    officer = await sign_in(county, "t1.officer")
+    entry = await _record(officer, _query(county, "vetting", await _subject(database, county)))
+    url = f"/api/v1/info-queries/{entry['id']}/answer"
+    unsigned = await officer.post(url, json={"version": entry["version"]})
+    assert (unsigned.status_code, unsigned.json()["error"]) == (409, "APPLICATION_SCAN_MISSING")
+    # Another township's officer cannot attach a scan to the entry (it is out of her reach).
+    other = await sign_in(county, "t2.officer")
+    assert (await _upload_application(other, entry)).status_code == 404
+    uploaded = await _upload_application(officer, entry)
+    assert uploaded.status_code == 201, uploaded.text
+    scans = await officer.get("/api/v1/documents", params={"owner_kind": "info_query", "owner_id": entry["id"]})
+    assert [document["kind"] for document in scans.json()] == ["signature"]
+    answered = await officer.post(url, json={"version": entry["version"]})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["state"] == "answered"
