@@ -16,7 +16,7 @@ from alembic import op
 from backend.migrations import helpers
 
 revision: str = "0021_entrustment"
-down_revision: str | None = "0016_notifications"
+down_revision: str | None = "0019_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
