@@ -10,7 +10,8 @@
    (the case list and a case page), API reads (case list, one case, its documents), case opens, uploads of a
    small PDF to a case, previews of an uploaded PDF (pypdfium2), PDF issuing (a refusal letter, WeasyPrint), and
    bad input (a case body missing its fields, an unknown case, a malformed JSON body, an oversized page size);
-4. prints each process's resident set (VmRSS from /proc) at start, every `--every` requests (progress) and at
+4. prints each process's resident set (VmRSS from /proc; the API's child processes — PDF renderer, previews —
+   apart) at start, every `--every` requests (progress) and at
    each checkpoint (10,000 and the end by default), with the requests per second and the load average.
 
 Answers other than the expected status are counted and printed with the first few bodies; the run goes on.
@@ -75,6 +76,18 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def children_rss_mb(pid: int) -> float:
+    """The resident sets of a process's children (the API's PDF renderer and preview/structure-check children)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += rss_mb(int(child))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return total
 
 
 def pdf_bytes() -> bytes:
@@ -221,6 +234,7 @@ async def drive(
         def report(label: str) -> None:
             elapsed = time.perf_counter() - began
             figures = ", ".join(f"{name} {rss_mb(pid):6.1f} MB" for name, pid in pids.items())
+            figures += f" (API's children {children_rss_mb(pids['API']):6.1f} MB)"
             print(
                 f"{label:>16} {done:>8,} requests  {figures}  ({done / elapsed:5.1f} req/s, "
                 f"load average {os.getloadavg()[0]:.1f})",
