@@ -192,7 +192,7 @@ def weasyprint_module() -> ModuleType:
 # WeasyPrint keeps tens of MB per rendering (fonts, Pango layouts) that the process never gives back: renderings
 # run in a child process replaced every few documents, never in the API or worker process (issue #20).
 PDF_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
-PDF_RENDERS_PER_CHILD = 8
+PDF_RENDERS_PER_CHILD = 4
 PDF_TIMEOUT_SECONDS = 120.0
 _pdf_runner = IsolatedRunner(PDF_MEMORY_BYTES, tasks_per_child=PDF_RENDERS_PER_CHILD)
 
