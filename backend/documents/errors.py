@@ -177,3 +177,14 @@ class PreviewUnavailable(DomainError):
             status_code=422,
             code="PREVIEW_UNAVAILABLE",
         )
+
+
+class RenderingUnavailable(DomainError):
+    """The PDF renderer's child process failed or passed its deadline; nothing was issued."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            detail="文书生成失败，请稍后重试 / The document could not be rendered; try again shortly",
+            status_code=503,
+            code="RENDERING_UNAVAILABLE",
+        )

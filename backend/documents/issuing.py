@@ -45,8 +45,9 @@ from backend.cases.repository import CaseRepository
 from backend.certificates.service import valid_until_for
 from backend.core.clock import china_today
 from backend.core.divisions import township_of
+from backend.core.isolation import IsolatedRunner, IsolatedWorkFailed
 from backend.db.tenancy import set_tenant
-from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, OwnerNotFound
+from backend.documents.errors import DocumentRejected, IssuedDocumentNotFound, OwnerNotFound, RenderingUnavailable
 from backend.documents.repository import DocumentRepository
 from backend.documents.schemas import IssuedDocumentRead, IssuedDocumentVerificationRead
 from backend.documents.storage import document_settings
@@ -177,10 +178,10 @@ def _seal(county_code: str) -> str | None:
 
 
 def weasyprint_module() -> ModuleType:
-    """WeasyPrint, imported on first use (it is heavy). Importing it sets Pillow's process-wide
-    `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would make upload checks (backend/documents/sniffing.py)
-    accept truncated scans in every request after the first rendered PDF: it is set back at once. Our own
-    templates and seals are whole images, so rendering loses nothing."""
+    """WeasyPrint, imported on first use (it is heavy: only the renderer's child process imports it). Importing
+    it sets Pillow's process-wide `ImageFile.LOAD_TRUNCATED_IMAGES = True`, which would make upload checks
+    (backend/documents/sniffing.py) accept truncated scans in every request after the first rendered PDF: it is
+    set back at once. Our own templates and seals are whole images, so rendering loses nothing."""
     import weasyprint
     from PIL import ImageFile
 
@@ -188,11 +189,28 @@ def weasyprint_module() -> ModuleType:
     return weasyprint
 
 
-def render_pdf(county_code: str, kind: IssuedDocumentKind, values: dict[str, Any]) -> bytes:
-    """Render the county's template for `kind` to PDF bytes (blocking: call in a worker thread)."""
+# WeasyPrint keeps tens of MB per rendering (fonts, Pango layouts) that the process never gives back: renderings
+# run in a child process replaced every few documents, never in the API or worker process (issue #20).
+PDF_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
+PDF_RENDERS_PER_CHILD = 4
+PDF_TIMEOUT_SECONDS = 120.0
+_pdf_runner = IsolatedRunner(PDF_MEMORY_BYTES, tasks_per_child=PDF_RENDERS_PER_CHILD)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """HTML (our own template, rendered) to PDF bytes; runs in the renderer's child process."""
     weasyprint = weasyprint_module()
-    html = _environment(county_code).get_template(f"{kind.value}.html").render(**values)
     return bytes(weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf())
+
+
+def render_pdf(county_code: str, kind: IssuedDocumentKind, values: dict[str, Any]) -> bytes:
+    """Render the county's template for `kind` to PDF bytes (blocking: call in a worker thread). The template is
+    rendered here, the PDF in the renderer's child process; `RenderingUnavailable` if the child fails."""
+    html = _environment(county_code).get_template(f"{kind.value}.html").render(**values)
+    try:
+        return _pdf_runner.run(html_to_pdf, html, timeout=PDF_TIMEOUT_SECONDS)
+    except IsolatedWorkFailed:
+        raise RenderingUnavailable() from None
 
 
 # --- issuing -------------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 
 import anyio.to_thread
-import pypdfium2
 from PIL import Image
 
 from backend.core.isolation import IsolatedRunner, IsolatedWorkFailed
@@ -27,6 +26,8 @@ _runner = IsolatedRunner(RENDER_MEMORY_BYTES)
 
 
 def _pdf_first_page(data: bytes, width: int) -> Image.Image:
+    import pypdfium2  # in the rendering child only: the API process never loads pdfium
+
     pdf = pypdfium2.PdfDocument(data)
     try:
         page = pdf[0]

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, case, cast, or_, select, update
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.breakglass.repository import BreakGlassRepository
 from backend.db.repository import Repository, TenantScopedRepository
-from backend.models import BreakGlassGrant, RoleGrant, RoleGrantRequest, User, UserSession
+from backend.models import BreakGlassGrant, RoleGrant, RoleGrantRequest, Tenant, User, UserSession
 
 
 class UserRepository(TenantScopedRepository[User]):
@@ -34,6 +35,19 @@ class RoleGrantRequestRepository(TenantScopedRepository[RoleGrantRequest]):
 class UserSessionRepository(TenantScopedRepository[UserSession]):
     model = UserSession
     unit_column = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A browser session with everything its requests' principal is built from: the session, its user, the
+    county's code, the user's grants not revoked as (role, unit) oldest first, and her break-glass grants in
+    force as (id, unit, reason, expires_at ISO text)."""
+
+    user_session: UserSession
+    user: User
+    tenant_code: str
+    grants: list[list[str]]
+    break_glass: list[list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +180,55 @@ class IdentityRepository(Repository):
     async def session_by_token_hash(self, token_hash: str) -> UserSession | None:
         """The browser session whose secret has this digest, or None."""
         return await self.one_or_none(self.sessions.base().where(UserSession.token_hash == token_hash))
+
+    async def signed_in(self, token_hash: str, now: datetime) -> SignedIn | None:
+        """The session whose secret has this digest with its user, county, grants and break-glass grants in
+        force at `now`, in one round trip (every cookie-authenticated request runs it); None without one."""
+        tenant_id = self.tenant_id
+        subject = literal("user:") + cast(User.id, String)
+        grants = (
+            select(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(RoleGrant.role, RoleGrant.org_unit_code), RoleGrant.granted_at
+                    )
+                )
+            )
+            .where(RoleGrant.tenant_id == tenant_id, RoleGrant.subject == subject, RoleGrant.revoked_at.is_(None))
+            .scalar_subquery()
+        )
+        break_glass = (
+            select(
+                func.json_agg(
+                    func.json_build_array(
+                        cast(BreakGlassGrant.id, String),
+                        BreakGlassGrant.org_unit_code,
+                        BreakGlassGrant.reason,
+                        BreakGlassGrant.expires_at,
+                    )
+                )
+            )
+            .where(
+                BreakGlassGrant.tenant_id == tenant_id,
+                BreakGlassGrant.user_id == User.id,
+                BreakGlassGrant.revoked_at.is_(None),
+                BreakGlassGrant.expires_at > now,
+            )
+            .scalar_subquery()
+        )
+        statement = (
+            select(UserSession, User, Tenant.code, grants, break_glass)
+            .join(User, User.id == UserSession.user_id)
+            .join(Tenant, Tenant.id == UserSession.tenant_id)
+            .where(
+                UserSession.tenant_id == tenant_id, User.tenant_id == tenant_id, UserSession.token_hash == token_hash
+            )
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        user_session, user, tenant_code, grant_rows, break_glass_rows = row
+        return SignedIn(user_session, user, tenant_code, grant_rows or [], break_glass_rows or [])
 
     async def open_sessions(self, user_id: uuid.UUID) -> list[UserSession]:
         """The user's sessions not ended yet."""

@@ -332,24 +332,39 @@ async def _failed_sign_in(
         )
 
 
-async def resolve_session(session: AsyncSession, settings: Settings, token: str) -> tuple[User, UserSession] | None:
-    """The live session for a cookie secret (tenant already set), enforcing idle and absolute expiry."""
-    repository = IdentityRepository(session)
-    user_session = await repository.session_by_token_hash(security.token_digest(token))
+async def _live(session: AsyncSession, settings: Settings, user_session: UserSession) -> bool:
+    """Whether the session is neither ended nor expired; an expired one is ended now."""
+    if user_session.ended_at is not None:
+        return False
     now = utc_now()
-    if user_session is None or user_session.ended_at is not None:
-        return None
     idle_deadline = user_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
     if now >= user_session.expires_at or now >= idle_deadline:
         user_session.ended_at = now
         await session.flush()
-        return None
-    user = await repository.user_by_id(user_session.user_id)
-    if user is None or not user.active:
-        return None
+        return False
+    return True
+
+
+def _touch(user_session: UserSession) -> None:
+    now = utc_now()
     if now - user_session.last_seen_at >= SESSION_TOUCH_INTERVAL:
         user_session.last_seen_at = now
-    return user, user_session
+
+
+async def signed_in_principal(session: AsyncSession, settings: Settings, token: str) -> tuple[User, Principal] | None:
+    """The user and principal of a live session cookie secret (tenant already set), idle and absolute expiry
+    enforced, in one round trip: the grants are read on every request, so a revoked
+    grant or an ended break-glass grant counts from the next request on."""
+    loaded = await IdentityRepository(session).signed_in(security.token_digest(token), utc_now())
+    if loaded is None or not await _live(session, settings, loaded.user_session) or not loaded.user.active:
+        return None
+    _touch(loaded.user_session)
+    break_glass = tuple(
+        BreakGlassScope(uuid.UUID(grant_id), unit, reason, datetime.fromisoformat(expires_at))
+        for grant_id, unit, reason, expires_at in loaded.break_glass
+    )
+    roles = tuple(ScopedRole(role, unit) for role, unit in loaded.grants)
+    return loaded.user, _principal(loaded.user, loaded.user_session, loaded.tenant_code, roles, break_glass)
 
 
 async def end_session(session: AsyncSession, user_session: UserSession) -> None:
@@ -391,6 +406,22 @@ async def principal_for_user(
     repository = IdentityRepository(session)
     grants = await repository.active_grants(user_subject(user.id))
     break_glass = await repository.active_break_glass(user.id, utc_now())
+    return _principal(
+        user,
+        user_session,
+        tenant_code,
+        tuple(ScopedRole(g.role, g.org_unit_code) for g in grants),
+        tuple(BreakGlassScope(b.id, b.org_unit_code, b.reason, b.expires_at) for b in break_glass),
+    )
+
+
+def _principal(
+    user: User,
+    user_session: UserSession | None,
+    tenant_code: str,
+    roles: tuple[ScopedRole, ...],
+    break_glass: tuple[BreakGlassScope, ...],
+) -> Principal:
     return Principal(
         kind="user",
         id=str(user.id),
@@ -398,8 +429,8 @@ async def principal_for_user(
         tenant_id=user.tenant_id,
         tenant_code=tenant_code,
         org_unit_code=user.org_unit_code,
-        roles=tuple(ScopedRole(g.role, g.org_unit_code) for g in grants),
-        break_glass=tuple(BreakGlassScope(b.id, b.org_unit_code, b.reason, b.expires_at) for b in break_glass),
+        roles=roles,
+        break_glass=break_glass,
         session_id=user_session.id if user_session else None,
         csrf_token=user_session.csrf_token if user_session else None,
         must_change_password=user.must_change_password,

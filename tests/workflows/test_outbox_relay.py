@@ -1,5 +1,6 @@
-"""The outbox: the API keeps accepting work while Temporal is down, and the relay catches up afterwards,
-starting each case's workflow exactly once."""
+"""The outbox: the API keeps accepting work while Temporal is down, and the relays catch up afterwards, starting
+each case's workflow exactly once — with two relays on pools of their own (as two worker processes run them)
+polling at the same time."""
 
 from __future__ import annotations
 
@@ -59,25 +60,44 @@ async def test_cases_opened_while_temporal_is_down_get_exactly_one_workflow_each
     assert await _pending(database, county) == CASES
 
     port = temporal_dev.free_port()
-    relay = build_relay(settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}"}), database, FAST_RETRY)
-    await relay.poll()  # nothing listens on the port: every message fails and waits for its retry
-    assert await _pending(database, county) == CASES
+    relay_settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}"})
+    second_database = Database.from_settings(settings)  # the second relay's own pool, like another process
+    relays = [
+        build_relay(relay_settings, database, FAST_RETRY),
+        build_relay(relay_settings, second_database, FAST_RETRY),
+    ]
 
-    server = temporal_dev.start_dev_server(port=port)
-    try:
-        temporal_dev.wait_until_ready(f"127.0.0.1:{port}")
-        for _ in range(200):
-            await relay.poll()
+    async def poll_side_by_side() -> None:
+        await asyncio.gather(*(relay.poll() for relay in relays))
+
+    async def drain_side_by_side() -> None:
+        """Make every pending message due now (its retry time arrives), then poll with both relays at once
+        until none is left; no waiting on the clock."""
+        async with database.sessionmaker() as session, session.begin():
+            await set_tenant(session, county.tenant.id)
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.processed_at.is_(None)).values(available_at=func.now())
+            )
+        for _ in range(100):
+            await poll_side_by_side()
             if await _pending(database, county) == 0:
-                break
-            await asyncio.sleep(0.1)
+                return
+
+    server = None
+    try:
+        await poll_side_by_side()  # nothing listens on the port: every message fails and waits for its retry
+        assert await _pending(database, county) == CASES
+
+        server = temporal_dev.start_dev_server(port=port)
+        temporal_dev.wait_until_ready(f"127.0.0.1:{port}")
+        await drain_side_by_side()
         assert await _pending(database, county) == 0
 
         # A second delivery of every start (a relay that crashed after the call, before marking it done).
         async with database.sessionmaker() as session, session.begin():
             await set_tenant(session, county.tenant.id)
-            await session.execute(update(OutboxMessage).values(processed_at=None))
-        await relay.poll()
+            await session.execute(update(OutboxMessage).values(processed_at=None, available_at=func.now()))
+        await drain_side_by_side()
         assert await _pending(database, county) == 0
 
         client = await Client.connect(f"127.0.0.1:{port}")
@@ -87,4 +107,6 @@ async def test_cases_opened_while_temporal_is_down_get_exactly_one_workflow_each
             assert len(executions) == 1, workflow_id
             assert executions[0].workflow_type == "CaseWorkflow"
     finally:
-        temporal_dev.stop(server)
+        await second_database.dispose()
+        if server is not None:
+            temporal_dev.stop(server)

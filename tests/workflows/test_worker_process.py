@@ -1,8 +1,9 @@
 """The worker as operators run it (`python -m workflows.worker`, a process of its own) against a real Temporal
 dev server: a case opened and acted on through the API reaches its workflow through the outbox relay; the
 worker killed with SIGKILL in the middle of the case and started again finishes the case with every side
-effect exactly once; SIGTERM shuts it down cleanly; and the case timeline merges the audit events with the
-real workflow history, with who sent each action."""
+effect exactly once, also with two worker processes (two relays) running side by side; SIGTERM shuts it down
+cleanly; and the case timeline merges the audit events with the real workflow history, with who sent each
+action."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from temporalio.client import Client
 
 from backend.authz.vocabulary import Role
 from backend.config import PROJECT_ROOT
@@ -27,6 +29,7 @@ from backend.devservices import temporal as temporal_dev
 from backend.models import AuditEvent
 from tests.fixtures.database import TenantFactory, park_background_work
 from tests.fixtures.identity import County, SignIn, add_user, build_county
+from workflows.cases.types import case_workflow_id
 
 # A bound, not a pace: on a loaded machine with parallel test workers a worker process takes its time.
 WAIT_SECONDS = 240.0
@@ -83,6 +86,23 @@ async def worker_on_its_own_server(subprocess_env: dict[str, str]) -> AsyncItera
         worker = WorkerProcess({**subprocess_env, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"})
         yield worker
         worker.stop_quietly()
+    finally:
+        temporal_dev.stop(server)
+
+
+@pytest.fixture
+async def two_workers_on_their_own_server(subprocess_env: dict[str, str]) -> AsyncIterator[list[WorkerProcess]]:
+    """Two worker processes (two relays, two intake routers, two case workers) on one Temporal dev server of
+    their own, as operators scale the worker out."""
+    port = temporal_dev.free_port()
+    server = temporal_dev.start_dev_server(port=port)
+    try:
+        temporal_dev.wait_until_ready(f"127.0.0.1:{port}")
+        env = {**subprocess_env, "TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+        workers = [WorkerProcess(env), WorkerProcess(env)]
+        yield workers
+        for worker in workers:
+            worker.stop_quietly()
     finally:
         temporal_dev.stop(server)
 
@@ -163,6 +183,54 @@ async def test_a_killed_worker_restarts_and_finishes_the_case_with_each_side_eff
     assert actions["case.close"] == 1, actions
 
     assert worker_process.terminate() == 0  # SIGTERM: running tasks finish, the process exits cleanly
+
+
+async def test_two_workers_one_killed_mid_action_finish_the_case_with_each_side_effect_once(
+    county: County, sign_in: SignIn, database: Database, two_workers_on_their_own_server: list[WorkerProcess]
+) -> None:
+    first, second = two_workers_on_their_own_server
+    officer = await sign_in(county, "officer")
+    opened = [
+        await officer.post(
+            "/api/v1/cases", json={"case_type": "first_child_registration", "org_unit_code": county.units["v11"]}
+        )
+        for _ in range(3)
+    ]
+    assert [response.status_code for response in opened] == [201] * 3, [response.text for response in opened]
+    case_ids = [response.json()["id"] for response in opened]
+
+    first.start()
+    second.start()
+    # Every case's first action goes through one of the two relays, whichever claims it.
+    for request_id, case_id in [(await _act(officer, case_id, action="advance"), case_id) for case_id in case_ids]:
+        await _done(officer, case_id, request_id)
+
+    # Second actions accepted, and one worker dies at once, whatever it was relaying or applying; it comes back.
+    in_flight = [(await _act(officer, case_id, action="advance"), case_id) for case_id in case_ids]
+    first.kill()
+    first.start()
+    for request_id, case_id in in_flight:
+        await _done(officer, case_id, request_id)
+    for case_id in case_ids:
+        await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+        await _done(officer, case_id, await _act(officer, case_id, action="advance"))
+        await _done(officer, case_id, await _act(officer, case_id, action="close", outcome="registered"))
+
+    for case_id in case_ids:
+        case = (await officer.get(f"/api/v1/cases/{case_id}")).json()
+        assert (case["stage"], case["status"], case["outcome"]) == ("closed", "done", "registered")
+        actions = await _audit_actions(database, county, case_id)
+        assert actions["case.action_requested"] == 5, actions
+        assert actions["case.advance"] == 4, actions
+        assert actions["case.close"] == 1, actions
+    temporal = await Client.connect(first.env["TEMPORAL_ADDRESS"])
+    for case_id in case_ids:
+        workflow_id = case_workflow_id(county.code, case_id)
+        runs = [execution async for execution in temporal.list_workflows(f'WorkflowId = "{workflow_id}"')]
+        assert len(runs) == 1, workflow_id
+    # The worker that ran throughout shuts down cleanly (the restarted one may still be starting up on a loaded
+    # machine, its signal handlers not installed yet: the fixture stops it).
+    assert second.terminate() == 0
 
 
 async def test_the_timeline_merges_audit_events_with_the_real_workflow_history(
