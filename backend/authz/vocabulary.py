@@ -47,6 +47,7 @@ class Action(StrEnum):
     assessment_read = "assessment.read"  # the two-way assessment: scores given and received, township ranking
     assessment_manage = "assessment.manage"  # the assessment scheme, publishing scores
     assessment_contest = "assessment.contest"  # contest an item of a score received; answer a contest
+    entry_confirm = "entry.confirm"  # 三级把关: confirm or reject village entries; entries by others need no review
 
 
 class Role(StrEnum):
@@ -91,6 +92,7 @@ _OFFICER = _CASEWORK | {
     Action.verification_request,
     Action.register_export,
     Action.campaign_plan,
+    Action.entry_confirm,
 }
 _SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request, Action.report_publish}
 

@@ -22,10 +22,13 @@ class CountySettings(BaseModel):
       to 960 (80 元 a month, 「农村奖扶金每人每月不低于60元到80元的提标工作」 [002]); the seeds give no national figure
       for the others, so a county sets them before such rewards can be applied for.
     - `report_reward`: 元 for a verified report of 两非, 「凡舉報后經查實的,每例給予1萬元獎勵」 [000§F] (10,000).
+    - `village_entries_need_confirmation`: registrations and changes entered by a village coordinator wait for the
+      township's confirmation before they count (三级把关, 「最后交到乡流管办审查」 [004 篇六]); off by default.
     """
 
     reward_amounts: dict[str, Amount] = Field(default_factory=lambda: {RURAL_REWARD_ASSISTANCE: Decimal("960.00")})
     report_reward: Amount = Decimal("10000.00")
+    village_entries_need_confirmation: bool = False
 
     @field_validator("reward_amounts")
     @classmethod

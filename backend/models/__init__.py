@@ -41,6 +41,7 @@ from backend.models.contraceptive import (
     StockMovement,
 )
 from backend.models.county_setting import CountySetting
+from backend.models.data_review import EntryKind, EntryReview, EntryState
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -74,7 +75,9 @@ from backend.models.person import (
     Person,
     PersonChild,
     PersonStatus,
+    ReviewState,
     Sex,
+    counted_person,
 )
 from backend.models.report import (
     Assessment,
@@ -135,6 +138,9 @@ __all__ = [
     "ComplaintKind",
     "InfoQuery",
     "CountySetting",
+    "EntryKind",
+    "EntryReview",
+    "EntryState",
     "RewardApplication",
     "RewardPayment",
     "OPEN_STATES",
@@ -174,6 +180,8 @@ __all__ = [
     "Person",
     "PersonChild",
     "PersonStatus",
+    "ReviewState",
+    "counted_person",
     "Sex",
     "CountyHoliday",
     "OfficialCalendarDay",
