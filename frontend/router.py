@@ -23,6 +23,7 @@ from frontend.pages import (
     complaints,
     contraceptives,
     dashboard,
+    data_review,
     documents,
     followups,
     free_services,
@@ -79,6 +80,7 @@ pages_router.include_router(persons.router)
 pages_router.include_router(certificates.router)
 pages_router.include_router(agreements.router)  # /agreements/new before /agreements/{id}
 pages_router.include_router(complaints.router)  # /complaints/new before /complaints/{id}
+pages_router.include_router(data_review.router)
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

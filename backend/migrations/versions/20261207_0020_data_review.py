@@ -71,6 +71,7 @@ def upgrade() -> None:
         unique=False,
         postgresql_ops={"org_unit_code": "text_pattern_ops"},
     )
+    op.create_index(op.f("ix_entry_reviews_tenant_id"), "entry_reviews", ["tenant_id"], unique=False)
     op.create_index("ix_entry_reviews_person", "entry_reviews", ["tenant_id", "person_id"], unique=False)
     helpers.enable_tenant_rls("entry_reviews")
     helpers.grant_app("entry_reviews", "SELECT, INSERT, UPDATE")
