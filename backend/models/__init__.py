@@ -41,7 +41,14 @@ from backend.models.contraceptive import (
     StockMovement,
 )
 from backend.models.county_setting import CountySetting
-from backend.models.data_review import EntryKind, EntryReview, EntryState
+from backend.models.data_review import (
+    EntryKind,
+    EntryReview,
+    EntryState,
+    RecheckFinding,
+    RecheckItem,
+    RecheckList,
+)
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -141,6 +148,9 @@ __all__ = [
     "EntryKind",
     "EntryReview",
     "EntryState",
+    "RecheckFinding",
+    "RecheckItem",
+    "RecheckList",
     "RewardApplication",
     "RewardPayment",
     "OPEN_STATES",

@@ -305,8 +305,17 @@ async def _change_unconfirmed(
         await hold_registration(session, principal, person, diff(None, person))
 
 
-async def update_person(session: AsyncSession, principal: Principal, person: Person, body: PersonUpdate) -> Person:
-    """Change a record the principal may write (optimistic lock on `version`; 409 with current values)."""
+async def update_person(
+    session: AsyncSession,
+    principal: Principal,
+    person: Person,
+    body: PersonUpdate,
+    *,
+    action: str = "person.update",
+    reason: str | None = None,
+) -> Person:
+    """Change a record the principal may write (optimistic lock on `version`; 409 with current values). `action`
+    and `reason` name the audit event (a re-check's correction is `person.correct`)."""
     if person.status == PersonStatus.merged:
         raise PersonMerged()
     if body.version != person.version:
@@ -332,7 +341,7 @@ async def update_person(session: AsyncSession, principal: Principal, person: Per
         if changes:
             await hold_change(session, principal, person, EntryKind.change, _entered(body), changes)
     else:
-        await update_from_clean(session, person, clean)
+        await update_from_clean(session, person, clean, action=action, reason=reason)
     return person
 
 
