@@ -109,6 +109,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/complaints", "投诉举报", Action.case_read),
     ("/registers", "台账", Action.person_read),
     ("/entry-reviews", "数据审核", Action.person_read),
+    ("/rechecks", "抽查", Action.person_read),
     ("/checks", "三查", Action.service_read),
     ("/followups", "随访", Action.service_read),
     ("/contraceptives", "避孕药具", Action.service_read),

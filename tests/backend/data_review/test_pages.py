@@ -1,6 +1,6 @@
 """The data review on the pages: the 待审核 badge in the person list and on the person page, the township's list of
 entries and an entry's page with what was entered, confirming and sending back with a reason (refused without
-one, at its field), and the administrator's switch of the county rule."""
+one, at its field), the administrator's switch of the county rule, and the re-check lists (draw, record)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from backend.core.clock import china_today
 from tests.backend.data_review.conftest import require_confirmation
 from tests.backend.persons.factories import person_body
 from tests.fixtures.identity import County, SignIn
@@ -78,3 +79,43 @@ async def test_the_administrator_switches_the_rule(county: County, sign_in: Sign
     assert (await admin.get("/api/v1/county-settings")).json()["village_entries_need_confirmation"] is True
     coordinator = await sign_in(county, "v11.coord")
     assert (await coordinator.get("/admin/data-review")).status_code in (403, 404)
+
+
+async def test_a_township_draws_a_list_and_records_findings_on_the_pages(county: County, sign_in: SignIn) -> None:
+    officer = await sign_in(county, "t1.officer")
+    for name in ("页查一", "页查二", "页查三"):
+        assert (await officer.post("/api/v1/persons", json=person_body(county, name=name))).status_code == 201
+    page = await officer.get("/rechecks")
+    assert page.status_code == 200 and county.units["v11"] in page.text
+    month = f"{china_today():%Y-%m}"
+    future = await officer.post(
+        "/rechecks", data={"csrf_token": _csrf(page.text), "org_unit_code": county.units["v11"], "month": "2999-01"}
+    )
+    assert future.status_code == 422 and "月份不能晚于本月" in future.text
+    drawn = await officer.post(
+        "/rechecks", data={"csrf_token": _csrf(page.text), "org_unit_code": county.units["v11"], "month": month}
+    )
+    assert drawn.status_code == 303, drawn.text
+    link = drawn.headers["location"].split("?")[0]
+    detail = await officer.get(link)
+    assert "按保存的种子重新抽取，结果一致" in detail.text
+    items = re.findall(rf'action="({link}/items/[0-9a-f-]{{36}})"', detail.text)
+    persons = re.findall(r'name="person_id" value="([0-9a-f-]{36})"', detail.text)
+    assert len(items) == 3
+    token = _csrf(detail.text)
+    corrected = await officer.post(
+        items[0],
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "person_id": persons[0],
+            "finding": "corrected",
+            "residence_address": "一村9组1号",
+        },
+    )
+    assert corrected.status_code == 303, corrected.text
+    assert (await officer.get(f"/api/v1/persons/{persons[0]}")).json()["residence_address"] == "一村9组1号"
+    no_finding = await officer.post(items[1], data={"csrf_token": token, "version": "1", "person_id": persons[1]})
+    assert no_finding.status_code == 422
+    listed = await officer.get("/rechecks", params={"month": month})
+    assert 'data-testid="recheck-row"' in listed.text and ">0.0%<" in listed.text
