@@ -68,18 +68,10 @@ def upgrade() -> None:
         sa.Column("decided_by_label", sa.String(length=100), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_entry_reviews_tenant_id_tenants"), ondelete="RESTRICT"
-        ),
+        *_common("entry_reviews"),
         sa.ForeignKeyConstraint(
             ["person_id"], ["persons.id"], name=op.f("fk_entry_reviews_person_id_persons"), ondelete="RESTRICT"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_reviews")),
     )
     op.create_index(
         "ix_entry_reviews_unit_state",
