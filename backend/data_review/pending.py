@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
@@ -22,6 +23,8 @@ from backend.core.crypto import personal_data_cipher
 from backend.county_settings.service import county_settings
 from backend.data_review.repository import EntryReviewRepository
 from backend.models import EntryKind, EntryReview, EntryState, Person, ReviewState
+from backend.persons.records import diff
+from backend.persons.schemas import PersonCreate
 
 ENTITY_TYPE = EntryReviewRepository.entity_type
 _SEAL_CONTEXT = "entry_review.change"
@@ -101,3 +104,35 @@ async def hold_change(
     keeps counting as it stands."""
     mark(person, ReviewState.changes_pending)
     return await _held(session, principal, person, kind, changes, seal(given))
+
+
+class ImportHold:
+    """The review of one spreadsheet import (backend/persons/importer.py): whether entries on a unit wait for the
+    township is asked once per unit, and a row that changes a counted record is held like a re-registration."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session, self.principal = session, principal
+        self._waits: dict[str, bool] = {}
+
+    async def waits(self, unit_code: str) -> bool:
+        """Whether what this import enters on `unit_code` waits for the township."""
+        if unit_code not in self._waits:
+            self._waits[unit_code] = await needs_confirmation(self.session, self.principal, unit_code)
+        return self._waits[unit_code]
+
+    async def hold_row(self, person: Person, clean: dict[str, Any], changes: dict[str, Any]) -> None:
+        """Hold an imported row's values for an existing record as a re-registration (applied once confirmed)."""
+        entered = {name: clean[name] for name in PersonCreate.model_fields if clean.get(name) is not None}
+        await hold_change(
+            self.session, self.principal, person, EntryKind.re_registration, to_jsonable_python(entered), changes
+        )
+
+    async def hold_new(self, persons: list[Person]) -> list[Person]:
+        """Mark the records an import created on units whose entries wait; the ones that count now are returned."""
+        counted = []
+        for person in persons:
+            if await self.waits(person.org_unit_code):
+                await hold_registration(self.session, self.principal, person, diff(None, person))
+            else:
+                counted.append(person)
+        return counted
