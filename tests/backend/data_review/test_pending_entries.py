@@ -10,13 +10,12 @@ from typing import Any
 import httpx
 
 from backend.authz.vocabulary import Role
+from backend.core.clock import china_today
 from backend.db.engine import Database
 from tests.backend.data_review.conftest import require_confirmation
 from tests.backend.persons.factories import person_body
 from tests.fixtures.database import TenantFactory
 from tests.fixtures.identity import County, SignIn, add_user, build_county
-
-PENDING_MONTH = {"period_kind": "month"}
 
 
 async def _register(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +34,14 @@ async def _completeness_ids(client: httpx.AsyncClient) -> list[str]:
     response = await client.get("/api/v1/kpis/data_completeness/rows", params={"part": "all", "size": 200})
     assert response.status_code == 200, response.text
     return [str(item["id"]) for item in response.json()["items"]]
+
+
+async def _village_inflow_total(client: httpx.AsyncClient, county: County) -> int:
+    """The statistical report's 流入人员总数 of village v11 this month."""
+    response = await client.get("/api/v1/reports/month", params={"period": f"{china_today():%Y-%m}"})
+    assert response.status_code == 200, response.text
+    [row] = [r for r in response.json()["rows"] if r["unit_code"] == county.units["v11"] and r["row_kind"] == "village"]
+    return int(row["values"]["inflow_total"])
 
 
 async def _pending(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -59,6 +66,7 @@ async def test_a_pending_village_entry_absent_from_the_register(county: County, 
     assert "赵待审" not in await _inflow_names(officer)
     assert "赵待审" not in await _inflow_names(coordinator)
     assert person["id"] not in await _completeness_ids(officer)
+    assert await _village_inflow_total(officer, county) == 0
 
     [entry] = await _pending(officer)
     assert (entry["person_id"], entry["kind"], entry["entered_by_label"]) == (
@@ -76,6 +84,7 @@ async def test_a_pending_village_entry_absent_from_the_register(county: County, 
 
     assert "赵待审" in await _inflow_names(officer)
     assert person["id"] in await _completeness_ids(officer)
+    assert await _village_inflow_total(officer, county) == 1
     assert (await officer.get(f"/api/v1/persons/{person['id']}")).json()["review_state"] is None
     assert await _pending(officer) == []
     again = await officer.post(f"/api/v1/entry-reviews/{entry['id']}/confirm", json={"version": entry["version"] + 1})
