@@ -36,6 +36,8 @@ from backend.contraceptives.endpoints import router as contraceptives_router
 from backend.core.openapi import ERROR_RESPONSES
 from backend.core.openapi_examples import request_example
 from backend.county_settings.endpoints import router as county_settings_router
+from backend.data_review.endpoints import recheck_router
+from backend.data_review.endpoints import router as data_review_router
 from backend.documents.endpoints import router as documents_router
 from backend.documents.endpoints import verify_router as document_verify_router
 from backend.entrustments.endpoints import router as entrustments_router
@@ -98,6 +100,8 @@ ROUTERS = (
     info_queries_router,
     entrustments_router,
     archive_router,
+    data_review_router,
+    recheck_router,
     kpis_router,
     reports_router,
     assessments_router,

@@ -111,6 +111,8 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/rewards", "奖励扶助", Action.case_read),
     ("/info-queries", "信息查询登记", Action.person_read_identifiers),
     ("/registers", "台账", Action.person_read),
+    ("/entry-reviews", "数据审核", Action.person_read),
+    ("/rechecks", "抽查", Action.person_read),
     ("/checks", "三查", Action.service_read),
     ("/followups", "随访", Action.service_read),
     ("/contraceptives", "避孕药具", Action.service_read),
@@ -130,6 +132,7 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/calendar", "节假日", Action.config_manage),
     ("/admin/followup-rules", "随访与三查频次", Action.config_manage),
     ("/admin/free-service-items", "免费服务项目", Action.config_manage),
+    ("/admin/data-review", "数据审核设置", Action.config_manage),
     ("/kpis/targets", "指标目标", Action.kpi_configure),
     ("/admin/clients", "接口客户端", Action.clients_manage),
 )

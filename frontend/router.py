@@ -24,6 +24,7 @@ from frontend.pages import (
     complaints,
     contraceptives,
     dashboard,
+    data_review,
     documents,
     entrustments,
     followups,
@@ -87,6 +88,7 @@ pages_router.include_router(entrustments.router)
 pages_router.include_router(archive.router)
 pages_router.include_router(rewards.router)
 pages_router.include_router(info_queries.router)  # /info-queries/new before /info-queries/{id}
+pages_router.include_router(data_review.router)
 pages_router.include_router(registers.router)
 pages_router.include_router(checks.router)
 pages_router.include_router(followups.router)

@@ -48,6 +48,7 @@ class Action(StrEnum):
     assessment_manage = "assessment.manage"  # the assessment scheme, publishing scores
     assessment_contest = "assessment.contest"  # contest an item of a score received; answer a contest
     archive_manage = "archive.manage"  # 年度归档: bind a year's closed cases into a volume, download it (P26)
+    entry_confirm = "entry.confirm"  # 三级把关: confirm or reject village entries; entries by others need no review
 
 
 class Role(StrEnum):
@@ -92,6 +93,7 @@ _OFFICER = _CASEWORK | {
     Action.verification_request,
     Action.register_export,
     Action.campaign_plan,
+    Action.entry_confirm,
 }
 _SUPERVISOR = _OFFICER | {Action.case_assign, Action.case_approve, Action.breakglass_request, Action.report_publish}
 

@@ -24,11 +24,19 @@ class CountySettings(BaseModel):
     - `report_reward`: 元 for a verified report of 两非, 「凡舉報后經查實的,每例給予1萬元獎勵」 [000§F] (10,000).
     - `archive_retention_years`: how long a yearly archive volume (P26) is kept write-once. The seeds say only
       「妥善保存」 (kept safely), so the platform's default is 30 years and each county sets its own.
+    - `village_entries_need_confirmation`: registrations and changes entered by a village coordinator wait for the
+      township's confirmation before they count (三级把关, 「最后交到乡流管办审查」 [004 篇六]); off by default.
+    - `recheck_share_percent`, `recheck_minimum`: the size of a village's monthly random re-check list (倒查、随机抽查
+      [004 篇六]): this share of the entries changed that month, at least this many (all of them when fewer); the
+      seeds give no rate, so 5 % and at least 3 are the platform's defaults.
     """
 
     reward_amounts: dict[str, Amount] = Field(default_factory=lambda: {RURAL_REWARD_ASSISTANCE: Decimal("960.00")})
     report_reward: Amount = Decimal("10000.00")
     archive_retention_years: int = Field(default=30, ge=1, le=100)
+    village_entries_need_confirmation: bool = False
+    recheck_share_percent: int = Field(default=5, ge=1, le=100)
+    recheck_minimum: int = Field(default=3, ge=0, le=100)
 
     @field_validator("reward_amounts")
     @classmethod

@@ -42,6 +42,14 @@ from backend.models.contraceptive import (
     StockMovement,
 )
 from backend.models.county_setting import CountySetting
+from backend.models.data_review import (
+    EntryKind,
+    EntryReview,
+    EntryState,
+    RecheckFinding,
+    RecheckItem,
+    RecheckList,
+)
 from backend.models.document import (
     Agreement,
     AgreementKind,
@@ -76,7 +84,9 @@ from backend.models.person import (
     Person,
     PersonChild,
     PersonStatus,
+    ReviewState,
     Sex,
+    counted_person,
 )
 from backend.models.report import (
     Assessment,
@@ -141,6 +151,12 @@ __all__ = [
     "EntrustmentState",
     "InfoQuery",
     "CountySetting",
+    "EntryKind",
+    "EntryReview",
+    "EntryState",
+    "RecheckFinding",
+    "RecheckItem",
+    "RecheckList",
     "RewardApplication",
     "RewardPayment",
     "OPEN_STATES",
@@ -180,6 +196,8 @@ __all__ = [
     "Person",
     "PersonChild",
     "PersonStatus",
+    "ReviewState",
+    "counted_person",
     "Sex",
     "CountyHoliday",
     "OfficialCalendarDay",

@@ -11,9 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     Enum,
     ForeignKey,
@@ -24,7 +26,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    or_,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, TenantMixin, TimestampMixin, VersionedMixin
@@ -68,6 +72,14 @@ class PersonStatus(StrEnum):
     active = "active"
     departed = "departed"  # 注销: left the county, kept for the registers
     merged = "merged"  # folded into another record (duplicate); reversible by an admin
+
+
+class ReviewState(StrEnum):
+    """Where a record stands in the township's review of village entries (三级把关, backend/data_review/)."""
+
+    pending = "pending"  # 待审核: registered by a village coordinator, not yet confirmed (does not count)
+    rejected = "rejected"  # 未通过审核: the township sent the registration back (does not count)
+    changes_pending = "changes_pending"  # counts as it stands; a change to it waits for confirmation
 
 
 class Person(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
@@ -133,6 +145,16 @@ class Person(IdMixin, TimestampMixin, VersionedMixin, TenantMixin, Base):
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("persons.id", ondelete="RESTRICT"), nullable=True
     )
+    # NULL: confirmed (or entered by someone who needs no confirmation). See `counted_person`.
+    review_state: Mapped[ReviewState | None] = mapped_column(
+        SAEnum(ReviewState, name="review_state", native_enum=False, length=20), nullable=True
+    )
+
+
+def counted_person(person: Any = Person) -> ColumnElement[bool]:
+    """The condition "this record counts in the registers and reports": not a registration still waiting for the
+    township's confirmation, nor one it rejected. `person` is the model or an alias of it."""
+    return or_(person.review_state.is_(None), person.review_state == ReviewState.changes_pending)
 
 
 class PersonChild(IdMixin, TenantMixin, Base):

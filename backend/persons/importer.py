@@ -44,7 +44,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.core.errors import FieldError
-from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, PersonStatus, Sex
+from backend.data_review.pending import ImportHold
+from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, PersonStatus, ReviewState, Sex
 from backend.persons import records, service
 from backend.persons.errors import ImportFileRejected, ImportRejected, RegisteredOutsideReach
 from backend.persons.identifiers import resident_id_digest
@@ -426,6 +427,7 @@ async def import_persons(
         raise ImportRejected(problems[:MAX_REPORTED_PROBLEMS], total=len(problems), rows_with_errors=rejected)
 
     import_id = None if dry_run else uuid.uuid4()
+    review = ImportHold(session, principal)
     updated = unchanged = 0
     to_create: list[dict[str, Any]] = []
     returning: list[Person] = []
@@ -438,6 +440,12 @@ async def import_persons(
             continue
         if dry_run:
             changed = bool(records.planned_changes(holder, result.clean, reactivate=True))
+        elif holder.review_state in (None, ReviewState.changes_pending) and await review.waits(holder.org_unit_code):
+            # A village coordinator's row for a counted record waits for the township (三级把关).
+            changes = records.planned_changes(holder, result.clean, reactivate=True)
+            if changes:
+                await review.hold_row(holder, result.clean, changes)
+            changed = bool(changes)
         else:
             if holder.status == PersonStatus.departed:
                 returning.append(holder)
@@ -460,7 +468,8 @@ async def import_persons(
         new_persons = await records.create_many_from_clean(
             session, to_create, reason=IMPORT_REASON, correlation_id=str(import_id)
         )
-        notices = await service.announce_arrivals(session, principal, [*new_persons, *returning])
+        counted = await review.hold_new(new_persons)  # held ones are announced once confirmed
+        notices = await service.announce_arrivals(session, principal, [*counted, *returning])
     # The counts the report gives and the import's audit event keeps.
     counts = {"rows": len(results), "created": created, "updated": updated, "unchanged": unchanged}
     counts |= {"rejected": rejected, "notices_sent": notices["sent"], "notices_not_sent": notices["off_platform"]}

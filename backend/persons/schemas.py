@@ -19,7 +19,7 @@ from pydantic import Field
 
 from backend.core.input import Code, MultilineText, Omittable, PastDate, Text, UnitCode
 from backend.core.schemas import InputSchema, OutputSchema
-from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, PersonStatus, Sex
+from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, PersonStatus, ReviewState, Sex
 
 # "" from a form is "not given" (the service turns it into None).
 DivisionCode = Annotated[str, Code(r"^([0-9]{6}|[0-9]{9}|[0-9]{12})?$", 12)]
@@ -152,6 +152,10 @@ class PersonRead(OutputSchema):
     notes: str | None
     status: PersonStatus
     merged_into_id: uuid.UUID | None
+    review_state: ReviewState | None = Field(
+        description="三级把关: pending / rejected (a registration not counted yet), changes_pending (a change waits "
+        "for the township), null (confirmed)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -177,6 +181,7 @@ class PersonListItem(OutputSchema):
     flow_direction: FlowDirection
     flow_date: date | None
     status: PersonStatus
+    review_state: ReviewState | None
     key_subject: bool
     created_at: datetime
 

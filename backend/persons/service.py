@@ -36,7 +36,8 @@ from backend.authz.vocabulary import Action
 from backend.core.clock import china_today, utc_now
 from backend.core.errors import FieldError, InvalidInput, StaleVersion
 from backend.core.pagination import Page, PageParams
-from backend.models import Person, PersonStatus
+from backend.data_review.pending import hold_change, hold_registration, needs_confirmation
+from backend.models import EntryKind, Person, PersonStatus, ReviewState
 from backend.persons.errors import PersonInputRejected, PersonMerged, PersonNotActive, RegisteredOutsideReach
 from backend.persons.identifiers import (
     masked_identifiers,
@@ -52,6 +53,7 @@ from backend.persons.records import (
     ENTITY_TYPE,
     create_from_clean,
     diff,
+    planned_changes,
     snapshot,
     update_from_clean,
 )
@@ -72,6 +74,8 @@ from backend.verification.notices import FlowNotice, notify_registration_place
 RE_REGISTRATION = "re-registration"
 # Fields of the read bodies that the row does not hold as they are.
 _COMPUTED = frozenset({"resident_id", "phone", "identifiers_masked", "children"})
+# A registration the township has not confirmed (or sent back): corrected in place, it does not count yet anyway.
+_UNCONFIRMED = (ReviewState.pending, ReviewState.rejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,23 +265,57 @@ async def register_person(session: AsyncSession, principal: Principal, body: Per
     number = clean.get("resident_id")
     existing = await PersonRepository(session).by_resident_id_hash(resident_id_digest(number)) if number else None
     if existing is None:
-        person, merged, arrived = await create_from_clean(session, clean), False, True
-    else:
-        if not principal.can(Action.person_write, existing.org_unit_code):
-            raise RegisteredOutsideReach()
-        if clean.get("spouse_id") == existing.id:
-            raise PersonInputRejected(
-                [FieldError(body_loc("spouse_id"), "配偶不能是本人 / a person is not their own spouse")]
-            )
-        arrived = existing.status == PersonStatus.departed
-        await update_from_clean(session, existing, clean, reason=RE_REGISTRATION, reactivate=True)
-        person, merged = existing, True
-    notice = await _announce_arrival(session, principal, person) if arrived else None
-    return Registration(person, merged, notice)
+        person = await create_from_clean(session, clean)
+        if await needs_confirmation(session, principal, person.org_unit_code):
+            await hold_registration(session, principal, person, diff(None, person))
+            return Registration(person, False, None)  # the registration county hears of it once confirmed
+        return Registration(person, False, await _announce_arrival(session, principal, person))
+    if not principal.can(Action.person_write, existing.org_unit_code):
+        raise RegisteredOutsideReach()
+    if clean.get("spouse_id") == existing.id:
+        raise PersonInputRejected(
+            [FieldError(body_loc("spouse_id"), "配偶不能是本人 / a person is not their own spouse")]
+        )
+    if existing.review_state in _UNCONFIRMED:
+        await _change_unconfirmed(session, principal, existing, clean, reason=RE_REGISTRATION, reactivate=True)
+        return Registration(existing, True, None)
+    if await needs_confirmation(session, principal, existing.org_unit_code):
+        changes = planned_changes(existing, clean, reactivate=True)
+        if changes:
+            await hold_change(session, principal, existing, EntryKind.re_registration, _entered(body), changes)
+        return Registration(existing, True, None)
+    arrived = existing.status == PersonStatus.departed
+    await update_from_clean(session, existing, clean, reason=RE_REGISTRATION, reactivate=True)
+    notice = await _announce_arrival(session, principal, existing) if arrived else None
+    return Registration(existing, True, notice)
 
 
-async def update_person(session: AsyncSession, principal: Principal, person: Person, body: PersonUpdate) -> Person:
-    """Change a record the principal may write (optimistic lock on `version`; 409 with current values)."""
+def _entered(body: BaseModel) -> dict[str, Any]:
+    """What was entered, as JSON, to be held until the township confirms it."""
+    return body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+
+
+async def _change_unconfirmed(
+    session: AsyncSession, principal: Principal, person: Person, clean: dict[str, Any], **options: Any
+) -> None:
+    """A registration still unconfirmed is corrected in place; one the township sent back goes back to it."""
+    rejected = person.review_state == ReviewState.rejected
+    await update_from_clean(session, person, clean, **options)
+    if rejected:
+        await hold_registration(session, principal, person, diff(None, person))
+
+
+async def update_person(
+    session: AsyncSession,
+    principal: Principal,
+    person: Person,
+    body: PersonUpdate,
+    *,
+    action: str = "person.update",
+    reason: str | None = None,
+) -> Person:
+    """Change a record the principal may write (optimistic lock on `version`; 409 with current values). `action`
+    and `reason` name the audit event (a re-check's correction is `person.correct`)."""
     if person.status == PersonStatus.merged:
         raise PersonMerged()
     if body.version != person.version:
@@ -295,7 +333,15 @@ async def update_person(session: AsyncSession, principal: Principal, person: Per
         problems += await check_spouse(session, principal, clean["spouse_id"], person.id)
     if problems:
         raise PersonInputRejected(problems)
-    await update_from_clean(session, person, clean)
+    if person.review_state in _UNCONFIRMED:
+        await _change_unconfirmed(session, principal, person, clean)
+    elif await needs_confirmation(session, principal, person.org_unit_code):
+        children = await PersonRepository(session).children_of(person.id) if "children" in clean else None
+        changes = planned_changes(person, clean, children=children)
+        if changes:
+            await hold_change(session, principal, person, EntryKind.change, _entered(body), changes)
+    else:
+        await update_from_clean(session, person, clean, action=action, reason=reason)
     return person
 
 

@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased, with_loader_criteria
 
 from backend.core.clock import start_of_day
 from backend.db.repository import TenantScopedRepository
@@ -27,6 +27,7 @@ from backend.models import (
     Person,
     PersonChild,
     PersonStatus,
+    counted_person,
 )
 
 STREAM_CHUNK = 500
@@ -60,7 +61,10 @@ def scoped(
 ) -> RegisterSelect:
     """`statement` narrowed to the filter: the caller's subtrees on `unit` (one list per permission, intersected),
     the chosen subtree, and the period on `period` (a date column, or a timestamp column with `timestamps`).
-    Every register's query ends here, the domains' own registers too (backend/registers/village.py)."""
+    Every register's query ends here, the domains' own registers too (backend/registers/village.py), so here too,
+    once, every person row it reads (joined, aliased or selected) is limited to the records that count: a village
+    entry still waiting for the township's confirmation (三级把关) is on no register."""
+    statement = statement.options(with_loader_criteria(Person, counted_person, include_aliases=True))
     conditions: list[ColumnElement[bool]] = [under_roots(unit, list(roots)) for roots in register_filter.roots]
     if register_filter.org_unit:
         conditions.append(subtree(unit, register_filter.org_unit))

@@ -37,6 +37,7 @@ from backend.models import (
     VerificationKind,
     VerificationRequest,
     VerificationState,
+    counted_person,
 )
 from backend.reports.types import KpiCode, RowPart
 
@@ -451,7 +452,12 @@ class KpiRepository(TenantScopedRepository[Case]):
             .select_from(Person)
             .outerjoin(in_force, in_force.c.person_id == Person.id)
             .outerjoin(inspected, inspected.c.person_id == Person.id)
-            .where(self.in_county(Person), subtree(Person.org_unit_code, root), Person.status == PersonStatus.active)
+            .where(
+                self.in_county(Person),
+                subtree(Person.org_unit_code, root),
+                Person.status == PersonStatus.active,
+                counted_person(),  # a village entry waiting for the township's confirmation counts nowhere
+            )
             .subquery("person_facts")
         )
         c = facts.c

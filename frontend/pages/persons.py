@@ -25,6 +25,7 @@ from backend.certificates.repository import CertificateFilters
 from backend.core.clock import china_today, utc_now
 from backend.core.errors import DomainError
 from backend.core.pagination import PageParams
+from backend.data_review import service as data_review
 from backend.db.session import SessionDep
 from backend.models import FlowDirection, Person, PersonStatus
 from backend.org import service as org
@@ -221,6 +222,7 @@ async def person_page(
             "merged_into": merged_into,
             "spouse": spouse,
             "cases": cases,
+            "entries": await data_review.entries_of_person(session, person),
             "case_types": await case_type_labels(session) if cases else {},
             "unit_names": await _place_names(session, read.registration_division_code, read.residence_division_code),
             "now": utc_now(),

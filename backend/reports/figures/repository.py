@@ -27,6 +27,7 @@ from backend.models import (
     VerificationKind,
     VerificationRequest,
     VerificationState,
+    counted_person,
 )
 
 CHINA_ZONE = "Asia/Shanghai"
@@ -92,6 +93,7 @@ class ReportFiguresRepository(TenantScopedRepository[Person]):
                 self.in_county(),
                 self._in(Person.org_unit_code, window),
                 Person.status == PersonStatus.active,
+                counted_person(),  # not a village entry waiting for the township (三级把关)
                 registered_on <= window.last_day,
             )
             .group_by(stock, Person.org_unit_code),
@@ -107,6 +109,7 @@ class ReportFiguresRepository(TenantScopedRepository[Person]):
                 self.in_county(),
                 self._in(Person.org_unit_code, window),
                 Person.status != PersonStatus.merged,
+                counted_person(),
                 Person.flow_date >= window.first_day,
                 Person.flow_date <= window.last_day,
             )

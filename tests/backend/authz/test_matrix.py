@@ -37,6 +37,9 @@ from backend.models import (
     Complaint,
     ComplaintChannel,
     ComplaintKind,
+    EntryKind,
+    EntryReview,
+    EntryState,
     FlowDirection,
     InfoQuery,
     Person,
@@ -102,6 +105,7 @@ async def world(database: Database, app: FastAPI) -> World:
             REWARD_CASES[(county.code, key)] = await _reward_case_at(database, county, key)
             COMPLAINTS[(county.code, key)] = await _complaint_at(database, county, key)
             LEDGER[(county.code, key)] = await _ledger_entry_at(database, county, key)
+            ENTRIES[(county.code, key)] = await _entry_at(database, county, key)
     return World(a, b)
 
 
@@ -109,6 +113,7 @@ CASES: dict[tuple[str, str], uuid.UUID] = {}
 REWARD_CASES: dict[tuple[str, str], uuid.UUID] = {}
 COMPLAINTS: dict[tuple[str, str], uuid.UUID] = {}
 LEDGER: dict[tuple[str, str], uuid.UUID] = {}
+ENTRIES: dict[tuple[str, str], uuid.UUID] = {}
 ASSESSMENTS: dict[str, uuid.UUID] = {}
 VERIFICATIONS: dict[tuple[str, str], uuid.UUID] = {}
 PERSONS: dict[tuple[str, str], uuid.UUID] = {}
@@ -265,6 +270,27 @@ async def _ledger_entry_at(database: Database, county: County, unit: str) -> uui
                 subject_consent=False,
                 retain_until=date(2099, 1, 1),
                 created_by="fixture",
+            )
+        )
+    return entry_id
+
+
+async def _entry_at(database: Database, county: County, unit: str) -> uuid.UUID:
+    """A village entry at `unit` waiting for the township's confirmation (三级把关): a change of the unit's person."""
+    entry_id = uuid.uuid4()
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        session.add(
+            EntryReview(
+                id=entry_id,
+                tenant_id=county.tenant.id,
+                person_id=PERSONS[(county.code, unit)],
+                org_unit_code=county.units[unit],
+                kind=EntryKind.change,
+                state=EntryState.pending,
+                changes={"notes": ["矩阵", "矩阵改"]},
+                entered_by="fixture",
+                entered_by_label="矩阵",
             )
         )
     return entry_id
@@ -561,6 +587,12 @@ async def probe_archive_manage(client: httpx.AsyncClient, county: County, unit: 
     return _allowed(await client.get("/api/v1/archive/volumes", params={"org_unit_code": county.units[unit]}))
 
 
+async def probe_entry_confirm(client: httpx.AsyncClient, county: County, unit: str) -> bool:
+    """Confirming a village entry on a version nobody holds: allowed, it answers 409 and leaves the entry waiting."""
+    response = await client.post(f"/api/v1/entry-reviews/{ENTRIES[(county.code, unit)]}/confirm", json={"version": 0})
+    return _allowed(response, ok=409)
+
+
 PROBES: dict[str, Probe] = {
     Action.person_read_identifiers: probe_person_read_identifiers,
     Action.verification_answer: probe_verification_answer,
@@ -594,6 +626,7 @@ PROBES: dict[str, Probe] = {
     Action.assessment_contest: probe_assessment_contest,
     Action.register_export: probe_register_export,
     Action.archive_manage: probe_archive_manage,
+    Action.entry_confirm: probe_entry_confirm,
 }
 # Actions that are not about a place: checked once, from the role's own unit.
 UNSCOPED = {
@@ -749,6 +782,10 @@ async def test_matrix_service_checked_actions(
         (Role.county_supervisor, Action.archive_manage, True),
         (Role.township_supervisor, Action.archive_manage, False),
         (Role.auditor, Action.archive_manage, False),
+        (Role.village_coordinator, Action.entry_confirm, False),
+        (Role.township_officer, Action.entry_confirm, True),
+        (Role.township_supervisor, Action.entry_confirm, True),
+        (Role.auditor, Action.entry_confirm, False),
     ],
 )
 def test_role_template_spot_checks(role: Role, action: Action, allowed: bool) -> None:
