@@ -26,6 +26,10 @@ class NotificationKind(StrEnum):
     overdue = "case.overdue"  # the assignee (the unit's officers while unassigned)
     escalation = "case.escalation"  # rung 2: the township supervisor; rung 3: the county supervisor
     triage = "intake.triage"  # the officers who triage the department notification's unit
+    certificate_inspection = "followup.certificate_inspection"  # the person's township officers
+    agreement_expiring = "followup.agreement_expiring"  # the officers of the agreement's (its person's) unit
+    import_finished = "persons.import_finished"  # the user who started the import
+    report_published = "reports.published"  # the supervisors of the units the report covers
 
 
 KIND_LABELS: dict[NotificationKind, str] = {
@@ -36,6 +40,10 @@ KIND_LABELS: dict[NotificationKind, str] = {
     NotificationKind.overdue: "已超期 / Overdue",
     NotificationKind.escalation: "超期督办 / Escalation",
     NotificationKind.triage: "部门通知待核 / Department notification to triage",
+    NotificationKind.certificate_inspection: "婚育证明年度查验 / Certificate inspection due",
+    NotificationKind.agreement_expiring: "协议即将到期 / Agreement expiring",
+    NotificationKind.import_finished: "导入完成 / Import finished",
+    NotificationKind.report_published: "报表已发布 / Report published",
 }
 
 
