@@ -95,6 +95,16 @@ async def sign(database: Database, county: County, case: Case, step: str, signer
         )
 
 
+async def send_request(client: httpx.AsyncClient, unit: str, target: str) -> dict[str, Any]:
+    """A case opened at `unit` by the signed-in officer, and a verification request of it to township `target`."""
+    case = await client.post("/api/v1/cases", json={"case_type": "complaint", "org_unit_code": unit})
+    assert case.status_code == 201, case.text
+    body = {"case_id": case.json()["id"], "subject_name": "甲", "responder_division_code": target, "question": "请核实"}
+    response = await client.post("/api/v1/verification/requests", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 async def todo(client: httpx.AsyncClient, kind: str | None = None) -> dict[str, Any]:
     """The signed-in user's to-do list (of one kind)."""
     response = await client.get("/api/v1/me/todo", params={"kind": kind} if kind else None)

@@ -8,32 +8,15 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-import httpx
-
 from backend.db.engine import Database
 from backend.models import CaseStage
-from tests.backend.todo.conftest import add_case, add_triage, sign, todo
+from tests.backend.todo.conftest import add_case, add_triage, send_request, sign, todo
 from tests.backend.verification.conftest import TwoCounties
 from tests.fixtures.identity import SignIn
 
 TILE = re.compile(r'data-todo="(\w+)"><span class="number" data-testid="[\w-]+">(\d+)<')
 KIND = re.compile(r'data-testid="todo-item" data-kind="(\w+)"')
 CASE_TOTAL = re.compile(r'data-testid="case-total">(\d+)<')
-
-
-async def _send(client: httpx.AsyncClient, unit: str, target: str) -> None:
-    case = await client.post("/api/v1/cases", json={"case_type": "complaint", "org_unit_code": unit})
-    assert case.status_code == 201, case.text
-    response = await client.post(
-        "/api/v1/verification/requests",
-        json={
-            "case_id": case.json()["id"],
-            "subject_name": "甲",
-            "responder_division_code": target,
-            "question": "请核实",
-        },
-    )
-    assert response.status_code == 201, response.text
 
 
 async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
@@ -54,7 +37,7 @@ async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
     await sign(database, a, reward, "investigate", "v11.coord", "verification")
     sender = await sign_in(b, "t1.officer")
     for target in ("t1", "t1", "t2"):
-        await _send(sender, b.units["v11"], a.units[target])
+        await send_request(sender, b.units["v11"], a.units[target])
 
     compared = 0
     for username in ("t1.officer", "t1.sup", "t2.officer", "v11.coord", "county.sup"):

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
+from backend.identity.service import principal_for_user
 from backend.models import CaseStage, User
+from backend.todo import service
 from frontend.i18n import LOCALE_COOKIE
 from tests.backend.notifications.conftest import Relay
-from tests.backend.todo.conftest import add_case, add_triage, references, sign, todo
+from tests.backend.todo.conftest import add_case, add_triage, references, send_request, sign, todo
 from tests.backend.verification.conftest import TwoCounties
 from tests.fixtures.identity import County, SignIn
 
@@ -49,27 +50,11 @@ async def test_a_closed_case_is_no_longer_waiting(people: TwoCounties, sign_in: 
     assert await _holders(sign_in, a, case.number) == set()
 
 
-async def _send(client: httpx.AsyncClient, county: County, target: str) -> dict[str, object]:
-    case = await client.post("/api/v1/cases", json={"case_type": "complaint", "org_unit_code": county.units["v11"]})
-    assert case.status_code == 201, case.text
-    response = await client.post(
-        "/api/v1/verification/requests",
-        json={
-            "case_id": case.json()["id"],
-            "subject_name": "甲",
-            "responder_division_code": target,
-            "question": "请核实",
-        },
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def test_a_request_from_another_county_waits_for_the_receiving_townships_officer_until_answered(
     people: TwoCounties, sign_in: SignIn, relay: Relay
 ) -> None:
     a, b = people.a, people.b
-    sent = await _send(await sign_in(a, "t1.officer"), a, b.units["t1"])
+    sent = await send_request(await sign_in(a, "t1.officer"), a.units["v11"], b.units["t1"])
     reference = str(sent["correlation_id"])
     assert await _holders(sign_in, b, reference) == {"t1.officer"}  # no relay needed: the row is shared
     assert await _holders(sign_in, a, reference) == set()  # the sender's outbox is not her to-do
@@ -88,7 +73,7 @@ async def test_an_unassigned_request_in_a_township_without_officers_waits_for_it
     async with database.sessionmaker() as session, session.begin():
         await set_tenant(session, b.tenant.id)
         await session.execute(update(User).where(User.id == b.users["t2.officer"].id).values(active=False))
-    sent = await _send(await sign_in(a, "t1.officer"), a, b.units["t2"])
+    sent = await send_request(await sign_in(a, "t1.officer"), a.units["v11"], b.units["t2"])
     present = tuple(name for name in EVERYONE if name != "t2.officer")
     holders = await _holders(sign_in, b, str(sent["correlation_id"]), present)
     assert holders == {"t2.sup"}
@@ -200,3 +185,26 @@ async def test_a_user_with_nothing_waiting_sees_an_empty_list(people: TwoCountie
     }
     page = await client.get("/todo")
     assert "没有待办事项。" in page.text
+
+
+async def test_the_header_count_is_one_query(people: TwoCounties, database: Database) -> None:
+    a = people.a
+    await add_case(database, a, "complaint", unit="t2", assignee="t2.sup")
+    await add_triage(database, a, "t2")
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, a.tenant.id)
+        principal = await principal_for_user(session, a.users["t2.sup"], None, a.code)
+        statements: list[str] = []
+
+        def seen(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        connection = await session.connection()
+        event.listen(connection.sync_connection, "before_cursor_execute", seen)
+        try:
+            counts = await service.counts(session, principal)
+        finally:
+            event.remove(connection.sync_connection, "before_cursor_execute", seen)
+    assert len(statements) == 1
+    # Her township has an officer: its unassigned triage is the officer's, not the supervisor's.
+    assert counts.model_dump() == {"case": 1, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0}
