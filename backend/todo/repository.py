@@ -10,6 +10,7 @@ list can never disagree:
   her, or unassigned in a township where she is the one the notification rules tell (`officer_of`);
 - `triage`: the department notifications awaiting triage whose case nobody took yet, in such a township;
 - `followup`: the open follow-up and renewal cases the sweep opened that nobody took yet, in such a township;
+- `escalated`: the overdue cases escalated to her as a supervisor (rung 2 the township's, rung 3 the county's);
 - `signoff`: the cases waiting for a review or a signature (审核, 签字) she may give and has not given on them (no
   person signs two steps of one case); the investigator's step waits for the case's assignee, in `case`.
 
@@ -179,6 +180,29 @@ class TodoRepository(TenantScopedRepository[Case]):
             or_(*waiting),
         )
 
+    def escalated(self) -> ColumnElement[bool]:
+        """Open overdue cases (not hers) escalated to her (backend/notifications/rules.py `_supervisors`): at rung 2
+        to the supervisors of the case's township, at rung 3 (or a county-level case) to the county's."""
+        township = func.substr(Case.org_unit_code, 1, 9)
+        conditions: list[ColumnElement[bool]] = []
+        if townships := self._held(Role.township_supervisor, 9):
+            conditions.append(
+                and_(Case.escalation_level == 2, func.length(Case.org_unit_code) >= 9, township.in_(townships))
+            )
+        if self.principal.tenant_code in self._held(Role.county_supervisor, 6):
+            conditions.append(
+                or_(Case.escalation_level >= 3, and_(Case.escalation_level == 2, func.length(Case.org_unit_code) == 6))
+            )
+        if not conditions:
+            return false()
+        return and_(
+            self.in_county(),
+            Case.stage != CaseStage.closed,
+            or_(Case.assignee_id.is_(None), Case.assignee_id != self.user_id),
+            under_roots(Case.org_unit_code, self._roots(Action.case_read)),
+            or_(*conditions),
+        )
+
     def inbox(self) -> ColumnElement[bool]:
         """Pending requests addressed to her county in her answering reach: hers, or unassigned and hers by the
         rules."""
@@ -199,6 +223,7 @@ class TodoRepository(TenantScopedRepository[Case]):
         """The case-backed kinds, by name."""
         return {
             "case": self.assigned(),
+            "escalated": self.escalated(),
             "triage": self.triage(),
             "followup": self.followup(),
             "signoff": self.signoff(),

@@ -16,6 +16,7 @@ class TodoKind(StrEnum):
     """What an item is (the conditions are in backend/todo/repository.py)."""
 
     case = "case"  # 分给我的案件: an open case assigned to me
+    escalated = "escalated"  # 超期督办: an overdue case escalated to me (a supervisor)
     inbox = "inbox"  # 待反馈协查: a verification request or notice to answer
     triage = "triage"  # 待核实通报: a department notification to triage
     followup = "followup"  # 到期随访与换证: a follow-up or renewal case nobody took yet
@@ -24,6 +25,7 @@ class TodoKind(StrEnum):
 
 KIND_LABELS: dict[TodoKind, str] = {
     TodoKind.case: "分给我的案件 / Cases assigned to me",
+    TodoKind.escalated: "超期督办 / Overdue cases escalated to me",
     TodoKind.inbox: "待反馈协查 / Verification requests to answer",
     TodoKind.triage: "待核实通报 / Department notifications to triage",
     TodoKind.followup: "到期随访与换证 / Follow-ups and renewals due",
@@ -43,6 +45,7 @@ class TodoItem(OutputSchema):
 
 class TodoCounts(BaseModel):
     case: int = 0
+    escalated: int = 0
     inbox: int = 0
     triage: int = 0
     followup: int = 0
@@ -50,7 +53,7 @@ class TodoCounts(BaseModel):
 
     @property
     def total(self) -> int:
-        return self.case + self.inbox + self.triage + self.followup + self.signoff
+        return self.case + self.escalated + self.inbox + self.triage + self.followup + self.signoff
 
 
 class TodoList(OutputSchema):

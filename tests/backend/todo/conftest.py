@@ -29,6 +29,7 @@ async def add_case(
     assignee: str | None = None,
     stage: CaseStage = CaseStage.verification,
     title: str = "待办事项",
+    escalation_level: int = 0,
 ) -> Case:
     """A case as its domain opens it (the follow-up sweep, the intake router, the rewards procedure)."""
     now = datetime.now(UTC)
@@ -45,6 +46,7 @@ async def add_case(
         received_at=now - timedelta(days=1),
         due_at=now + due_in,
         overdue=due_in < timedelta(0),
+        escalation_level=escalation_level,
         created_by="test",
     )
     async with database.sessionmaker() as session, session.begin():

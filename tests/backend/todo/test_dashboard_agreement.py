@@ -27,6 +27,9 @@ async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
     for assignee, due in (("t1.officer", timedelta(days=-1)), ("t1.officer", timedelta(days=4)), ("t2.officer", None)):
         await add_case(database, a, "complaint", assignee=assignee, due_in=due or timedelta(days=2))
     await add_case(database, a, "complaint", assignee="t1.officer", stage=CaseStage.closed)
+    late = timedelta(days=-6)
+    await add_case(database, a, "complaint", unit="v11", due_in=late, escalation_level=2, assignee="t1.officer")
+    await add_case(database, a, "complaint", unit="t2", due_in=late, escalation_level=3)
     await add_triage(database, a, "t1")
     await add_triage(database, a, "t2")
     await add_triage(database, a, "t1", assignee="t1.sup")
@@ -56,9 +59,10 @@ async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
         assert cases is not None and int(cases.group(1)) == listed["counts"]["case"], username
     assert compared >= 12  # the county has items of every kind for these people
     officer = (await todo(await sign_in(a, "t1.officer")))["counts"]
-    assert officer == {"case": 2, "inbox": 2, "triage": 1, "followup": 3, "signoff": 0}
+    assert officer == {"case": 3, "escalated": 0, "inbox": 2, "triage": 1, "followup": 3, "signoff": 0}
     assert (await todo(await sign_in(a, "t1.sup")))["counts"] == {
         "case": 1,
+        "escalated": 1,
         "inbox": 0,
         "triage": 0,
         "followup": 0,

@@ -137,7 +137,7 @@ async def test_items_are_ordered_overdue_first_then_by_due_moment(
         later.number,
     ]
     assert [item["overdue"] for item in listed["items"]] == [True, True, False, False]
-    assert listed["counts"] == {"case": 2, "inbox": 0, "triage": 1, "followup": 1, "signoff": 0}
+    assert listed["counts"] == {"case": 2, "escalated": 0, "inbox": 0, "triage": 1, "followup": 1, "signoff": 0}
     assert listed["total"] == 4
 
 
@@ -179,7 +179,7 @@ async def test_a_user_with_nothing_waiting_sees_an_empty_list(people: TwoCountie
     client = await sign_in(people.b, "v11.coord")
     assert await todo(client) == {
         "total": 0,
-        "counts": {"case": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0},
+        "counts": {"case": 0, "escalated": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0},
         "items": [],
         "truncated": False,
     }
@@ -207,4 +207,18 @@ async def test_the_header_count_is_one_query(people: TwoCounties, database: Data
             event.remove(connection.sync_connection, "before_cursor_execute", seen)
     assert len(statements) == 1
     # Her township has an officer: its unassigned triage is the officer's, not the supervisor's.
-    assert counts.model_dump() == {"case": 1, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0}
+    assert counts.model_dump() == {"case": 1, "escalated": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0}
+
+
+async def test_an_escalated_case_waits_for_the_supervisor_of_its_rung(
+    people: TwoCounties, sign_in: SignIn, database: Database
+) -> None:
+    a, b = people.a, people.b
+    late = timedelta(days=-6)
+    rung2 = await add_case(database, a, "complaint", unit="v11", due_in=late, escalation_level=2, assignee="v11.coord")
+    rung3 = await add_case(database, a, "complaint", unit="t2", due_in=late, escalation_level=3)
+    assert await _holders(sign_in, a, rung2.number) == {"v11.coord", "t1.sup"}  # hers as assignee, his as rung 2
+    assert await _holders(sign_in, a, rung3.number) == {"county.sup"}  # not the township supervisor any more
+    assert await _holders(sign_in, b, rung3.number) == set()
+    item = (await todo(await sign_in(a, "county.sup"), "escalated"))["items"][0]
+    assert item["reference"] == rung3.number and item["overdue"] is True
