@@ -56,6 +56,7 @@ from backend.registers.endpoints import router as registers_router
 from backend.reports.endpoints import assessments_router, kpis_router, platform_kpis_router, reports_router
 from backend.rewards.endpoints import router as rewards_router
 from backend.tenants.endpoints import router as tenants_router
+from backend.todo.endpoints import router as todo_router
 from backend.verification.endpoints import router as verification_router
 
 api_router = APIRouter()
@@ -85,6 +86,7 @@ ROUTERS = (
     documents_router,
     agreements_router,
     notifications_router,
+    todo_router,
     document_verify_router,
     intake_platform_router,
     checks_router,

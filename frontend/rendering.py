@@ -102,6 +102,7 @@ templates.env.filters["regex_last_date"] = lambda text: (re.findall(r"\d{4}-\d{2
 # The navigation: (path, zh-CN label, the action that shows it). Labels are translated in base.html.
 NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/dashboard", "工作台", None),
+    ("/todo", "我的待办", None),
     ("/cases", "案件", Action.case_read),
     ("/persons", "人员", Action.person_read),
     ("/certificates", "婚育证明", Action.person_read),

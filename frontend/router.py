@@ -39,6 +39,7 @@ from frontend.pages import (
     reports,
     rewards,
     settings,
+    todo,
     triage,
     verification,
 )
@@ -78,6 +79,7 @@ pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
 pages_router.include_router(triage.router)
 pages_router.include_router(notifications.router)
+pages_router.include_router(todo.router)
 pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}
 pages_router.include_router(cases.router)
 pages_router.include_router(persons.router)

@@ -24,6 +24,7 @@ from backend.core.logging import configure_logging
 from backend.core.outbound import OutboundPolicy
 from backend.core.temporal import connect
 from backend.db.engine import Database
+from backend.notifications.retention import NotificationRetention
 from backend.reports.overview import KpiRefresher
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
@@ -112,6 +113,8 @@ async def run_worker(settings: Settings) -> None:
         intake = asyncio.create_task(run_intake(database, stop, OutboundPolicy.from_settings(settings)))
         # The platform operator's county KPI counts, kept at most a few hours old.
         kpi_refresher = asyncio.create_task(KpiRefresher(database).run(stop))
+        # Notifications are kept 180 days.
+        retention = asyncio.create_task(NotificationRetention(database).run(stop))
         health = WorkerHealth()
         health.watch("platform worker", lambda: worker.is_running)
         health.watch("case worker", lambda: case_worker.is_running)
@@ -125,6 +128,7 @@ async def run_worker(settings: Settings) -> None:
         await relay
         await intake
         await kpi_refresher
+        await retention
     await database.dispose()
 
 

@@ -147,12 +147,9 @@ class CaseRepository(TenantScopedRepository[Case]):
         due_soon = (Case.due_at >= now) & (Case.due_at < soon)
         return await self._open_counts(roots, Case.assignee_id, due_soon, func.count().desc())
 
-    async def counts_by_unit(
-        self, roots: list[str], soon: datetime, assignee_id: uuid.UUID | None = None
-    ) -> list[tuple[str, int, int, int]]:
-        """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit; only one assignee's
-        cases when `assignee_id` is given (the dashboards)."""
-        return await self._open_counts(roots, Case.org_unit_code, self.due_soon(soon), Case.org_unit_code, assignee_id)
+    async def counts_by_unit(self, roots: list[str], soon: datetime) -> list[tuple[str, int, int, int]]:
+        """(unit code, open, overdue, due soon) of open cases in the subtrees, per unit (the dashboards)."""
+        return await self._open_counts(roots, Case.org_unit_code, self.due_soon(soon), Case.org_unit_code)
 
     async def running_due_from(self, moment: datetime) -> list[Case]:
         """Open cases whose clock runs (not suspended) and whose due moment is at or after `moment`: the

@@ -250,16 +250,10 @@ async def workload(session: AsyncSession, principal: Principal) -> list[tuple[uu
     return await CaseRepository(session).workload(principal.scopes_for(Action.case_assign), now, now + DUE_SOON)
 
 
-async def unit_counts(
-    session: AsyncSession, principal: Principal, now: datetime
-) -> tuple[list[tuple[str, int, int, int]], list[tuple[str, int, int, int]]]:
-    """The dashboard's figures, per unit, of the open cases the caller may read: (unit, open, overdue, due soon)
-    of her own cases (none for a client), then of all of them."""
-    roots = principal.scopes_for(Action.case_read)
-    repository = CaseRepository(session)
-    soon = now + DUE_SOON
-    mine = await repository.counts_by_unit(roots, soon, uuid.UUID(principal.id)) if principal.kind == "user" else []
-    return mine, await repository.counts_by_unit(roots, soon)
+async def unit_counts(session: AsyncSession, principal: Principal, now: datetime) -> list[tuple[str, int, int, int]]:
+    """The dashboard's figures, per unit, of the open cases the caller may read: (unit, open, overdue, due soon).
+    (Her own open cases are the to-do list's `case` kind: backend/todo/.)"""
+    return await CaseRepository(session).counts_by_unit(principal.scopes_for(Action.case_read), now + DUE_SOON)
 
 
 async def triage_cases(

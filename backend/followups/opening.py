@@ -28,6 +28,8 @@ from backend.core.clock import end_of_day
 from backend.followups.repository import FollowUpRepository
 from backend.followups.rules import CASE_TYPE_FOR_KIND, FollowUpKind, followup_key
 from backend.models import Case, CasePriority, Tenant
+from backend.notifications import events
+from backend.notifications.service import notify
 from backend.org.repository import OrgUnitRepository
 
 FOLLOWUP_KEY = "followup_key"
@@ -167,6 +169,9 @@ async def open_followup_case(session: AsyncSession, principal: Principal, due: F
         await session.flush()
         changes = {"due_at": [before, due_at], "version": [case.version - 1, case.version]}
         await record(session, case, DUE_ACTION, changes, reason="随访计划的到期日 / the follow-up's own due date")
+    event = events.followup_opened(case, due.kind.value)
+    if event is not None:
+        await notify(session, event)
     return case
 
 

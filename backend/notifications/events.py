@@ -8,7 +8,7 @@ import uuid
 from urllib.parse import quote
 
 from backend.core.context import actor_var
-from backend.models import Case, CaseEntrustment, VerificationRequest
+from backend.models import Case, CaseEntrustment, StatisticalReport, VerificationRequest
 from backend.notifications.schemas import NotificationEvent, NotificationKind
 
 
@@ -125,3 +125,63 @@ def entrustment_received(row: CaseEntrustment) -> NotificationEvent:
 def entrustment_key(row: CaseEntrustment) -> str:
     """The identity of the event "this hand-over arrived": its notifications are cleared once it is decided."""
     return f"entrustment.received:{row.id}"
+
+
+FOLLOWUP_EVENTS = {
+    "certificate_inspection": (NotificationKind.certificate_inspection, "婚育证明年度查验", "inspection due"),
+    "agreement_renewal": (NotificationKind.agreement_expiring, "协议即将到期，请续签", "agreement expiring"),
+}
+
+
+def followup_opened(case: Case, followup_kind: str) -> NotificationEvent | None:
+    """The follow-up sweep opened the case of a certificate's yearly inspection or an expiring agreement's renewal
+    (None for the other follow-ups, which tell nobody yet)."""
+    known = FOLLOWUP_EVENTS.get(followup_kind)
+    if known is None:
+        return None
+    kind, zh, en = known
+    return NotificationEvent(
+        kind=kind,
+        tenant_id=case.tenant_id,
+        unit_code=case.org_unit_code,
+        reference=case.number,
+        title=f"{zh}（{case.number}）/ {en} ({case.number})",
+        link=f"/cases/{case.id}",
+        dedup_key=f"{kind.value}:{case.id}",
+    )
+
+
+def import_finished(
+    tenant_id: uuid.UUID, unit_code: str, user_id: uuid.UUID, import_id: uuid.UUID, counts: dict[str, int]
+) -> NotificationEvent:
+    """A person import the user started has finished (told to her, though she caused it)."""
+    figures = (counts.get("created", 0), counts.get("updated", 0), counts.get("rejected", 0))
+    return NotificationEvent(
+        kind=NotificationKind.import_finished,
+        tenant_id=tenant_id,
+        unit_code=unit_code,
+        assignee_id=user_id,
+        reference=str(import_id),
+        title="人员导入完成：新建{}、更新{}、未导入{} / import finished: {} created, {} updated, {} rejected".format(
+            *figures, *figures
+        ),
+        link="/persons",
+        dedup_key=f"persons.import:{import_id}",
+    )
+
+
+def report_published(report: StatisticalReport) -> NotificationEvent:
+    """A statistical report version was published (frozen) for a unit and period."""
+    return NotificationEvent(
+        kind=NotificationKind.report_published,
+        tenant_id=report.tenant_id,
+        unit_code=report.org_unit_code,
+        actor_id=_actor_id(),
+        reference=report.period_key,
+        title=(
+            f"报表已发布：{report.title}（{report.period_key}，第{report.version_number}版）/ report published: "
+            f"{report.period_key}, version {report.version_number}"
+        )[:300],
+        link=f"/reports/published/{report.id}",
+        dedup_key=f"reports.published:{report.id}",
+    )

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.db.repository import TenantScopedRepository
+from backend.db.scoping import subtree
 from backend.models import Case, Notification, RoleGrant, User
 from backend.notifications.errors import NotificationNotFound
 
@@ -79,13 +80,17 @@ class NotificationRepository(TenantScopedRepository[Notification]):
         )
         return len((await self.session.execute(statement)).scalars().all())
 
+    async def delete_created_before(self, cutoff: datetime) -> int:
+        """Delete the county's notifications written before `cutoff` (the retention sweep); how many."""
+        statement = delete(Notification).where(self.in_county(), Notification.created_at < cutoff)
+        return int((await self.session.execute(statement)).rowcount or 0)  # type: ignore[attr-defined]
+
     async def for_reference(self, reference: str) -> list[Notification]:
         """The county's notifications about one item (a case number or correlation id), oldest first."""
         return await self.all(self.base().where(Notification.reference == reference).order_by(Notification.created_at))
 
-    async def holders(self, roles: Sequence[str], unit_codes: Sequence[str]) -> list[uuid.UUID]:
-        """The active users of the county holding one of `roles` granted exactly on one of `unit_codes` (the
-        rules pass a unit and its ancestors), in a stable order."""
+    async def _holders(self, roles: Sequence[str], granted_on: ColumnElement[bool]) -> list[uuid.UUID]:
+        """The active users of the county holding one of `roles` by a live grant whose unit meets `granted_on`."""
         subject = func.concat(USER_SUBJECT, func.cast(User.id, RoleGrant.subject.type))
         statement = (
             select(User.id)
@@ -96,12 +101,21 @@ class NotificationRepository(TenantScopedRepository[Notification]):
                 User.active.is_(True),
                 RoleGrant.revoked_at.is_(None),
                 RoleGrant.role.in_(list(roles)),
-                RoleGrant.org_unit_code.in_(list(unit_codes)),
+                granted_on,
             )
             .distinct()
             .order_by(User.id)
         )
         return await self.all(statement)
+
+    async def holders(self, roles: Sequence[str], unit_codes: Sequence[str]) -> list[uuid.UUID]:
+        """The active users of the county holding one of `roles` granted exactly on one of `unit_codes` (the
+        rules pass a unit and its ancestors), in a stable order."""
+        return await self._holders(roles, RoleGrant.org_unit_code.in_(list(unit_codes)))
+
+    async def holders_under(self, roles: Sequence[str], root: str) -> list[uuid.UUID]:
+        """The active users of the county holding one of `roles` granted on `root` or a unit under it."""
+        return await self._holders(roles, subtree(RoleGrant.org_unit_code, root))
 
     async def active_user(self, user_id: uuid.UUID) -> bool:
         """Whether the user is an active user of the county."""

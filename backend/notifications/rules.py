@@ -9,6 +9,11 @@
   supervisors;
 - department notification awaiting triage: the officers of the unit the notification was routed to;
 - case entrusted (委托, P21): the officers and the supervisors of the receiving township, who may accept it.
+- certificate inspection due (the follow-up sweep opened its case): the officers of the person's township;
+- agreement expiring (the sweep opened its renewal case): the officers of the agreement's (its person's) unit;
+- import finished: the user who started it (told of her own action: she is the one to read its report);
+- report published: the supervisors whose grant lies in the report's unit (its township's for a township report,
+  every township's and the county's for the county's).
 
 "Officers of a unit" are the users holding an officer role granted on the unit's township (the county's officers
 for a unit at county level); a sibling township's officers and other counties' users are never named. The one who
@@ -36,6 +41,8 @@ class NotificationRepository(Protocol):
 
     async def case_assignee(self, case_id: uuid.UUID) -> uuid.UUID | None: ...
 
+    async def holders_under(self, roles: Sequence[str], root: str) -> list[uuid.UUID]: ...
+
 
 ASSIGNEE_FIRST = frozenset(
     {
@@ -45,6 +52,9 @@ ASSIGNEE_FIRST = frozenset(
         NotificationKind.overdue,
     }
 )
+
+NAMED = frozenset({NotificationKind.case_assigned, NotificationKind.import_finished})
+SUPERVISORS = (Role.township_supervisor.value, Role.county_supervisor.value)
 
 
 async def _officers(repository: NotificationRepository, unit_code: str) -> list[uuid.UUID]:
@@ -69,11 +79,13 @@ async def recipients(repository: NotificationRepository, event: NotificationEven
     """The users of the transaction's county to tell of `event`, by its kind's rule."""
     if event.case_id is not None and event.assignee_id is None:
         event = event.model_copy(update={"assignee_id": await repository.case_assignee(event.case_id)})
-    if event.kind is NotificationKind.case_assigned:
+    if event.kind in NAMED:
         named = [event.assignee_id] if event.assignee_id is not None else []
     elif event.kind is NotificationKind.entrustment_received:
         roles = [Role.township_officer.value, Role.township_supervisor.value]
         named = await repository.holders(roles, [event.unit_code])
+    elif event.kind is NotificationKind.report_published:
+        named = await repository.holders_under(SUPERVISORS, event.unit_code)
     elif event.kind is NotificationKind.escalation:
         named = await _supervisors(repository, event.unit_code, event.level)
     elif event.kind in ASSIGNEE_FIRST and event.assignee_id is not None:

@@ -27,6 +27,10 @@ class NotificationKind(StrEnum):
     escalation = "case.escalation"  # rung 2: the township supervisor; rung 3: the county supervisor
     triage = "intake.triage"  # the officers who triage the department notification's unit
     entrustment_received = "case.entrustment_received"  # the receiving township's officers and supervisors
+    certificate_inspection = "followup.certificate_inspection"  # the person's township officers
+    agreement_expiring = "followup.agreement_expiring"  # the officers of the agreement's (its person's) unit
+    import_finished = "persons.import_finished"  # the user who started the import
+    report_published = "reports.published"  # the supervisors of the units the report covers
 
 
 KIND_LABELS: dict[NotificationKind, str] = {
@@ -38,6 +42,10 @@ KIND_LABELS: dict[NotificationKind, str] = {
     NotificationKind.escalation: "超期督办 / Escalation",
     NotificationKind.triage: "部门通知待核 / Department notification to triage",
     NotificationKind.entrustment_received: "收到委托 / Entrustment received",
+    NotificationKind.certificate_inspection: "婚育证明年度查验 / Certificate inspection due",
+    NotificationKind.agreement_expiring: "协议即将到期 / Agreement expiring",
+    NotificationKind.import_finished: "导入完成 / Import finished",
+    NotificationKind.report_published: "报表已发布 / Report published",
 }
 
 

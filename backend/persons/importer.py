@@ -46,6 +46,8 @@ from backend.authz.principal import Principal
 from backend.core.errors import FieldError
 from backend.data_review.pending import ImportHold
 from backend.models import ContraceptionMeasure, FlowDirection, MaritalStatus, Person, PersonStatus, ReviewState, Sex
+from backend.notifications import events
+from backend.notifications.service import notify
 from backend.persons import records, service
 from backend.persons.errors import ImportFileRejected, ImportRejected, RegisteredOutsideReach
 from backend.persons.identifiers import resident_id_digest
@@ -496,4 +498,9 @@ async def import_persons(
             reason=IMPORT_REASON,
             correlation_id=str(import_id),
         )
+        if principal.kind == "user" and principal.tenant_id is not None and principal.org_unit_code:
+            finished = events.import_finished(
+                principal.tenant_id, principal.org_unit_code, uuid.UUID(principal.id), import_id, counts
+            )
+            await notify(session, finished)
     return report

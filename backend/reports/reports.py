@@ -25,6 +25,8 @@ from backend.core.clock import china_today, utc_now
 from backend.core.errors import Conflict, Forbidden
 from backend.core.pagination import PageParams
 from backend.models import OrgUnit, StatisticalReport
+from backend.notifications import events
+from backend.notifications.service import notify
 from backend.org import service as org
 from backend.reports.errors import CorrectionReasonRequired, ReportNotFound
 from backend.reports.figures.columns import COLUMN_KEYS, COLUMNS
@@ -228,6 +230,7 @@ async def publish_report(
         org_unit_code=unit.code,
         reason=report.correction_reason,
     )
+    await notify(session, events.report_published(report))
     return _published(report)
 
 

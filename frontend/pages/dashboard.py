@@ -17,6 +17,7 @@ from backend.cases import views
 from backend.core.clock import utc_now
 from backend.db.session import SessionDep
 from backend.org import service as org
+from backend.todo import service as todo
 from frontend.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,11 +56,12 @@ async def dashboard(request: Request, session: SessionDep, principal: Authentica
     context: dict[str, object] = {
         "roles": [(grant.role, grant.org_unit_code) for grant in principal.roles],
         "casework": principal.holds(Action.case_read),
+        "todo": await todo.counts(session, principal),
     }
     grant_units = {grant.org_unit_code for grant in principal.roles}
     if principal.holds(Action.case_read) and principal.tenant_id is not None:
         roots = principal.scopes_for(Action.case_read)
-        mine_rows, all_rows = await views.unit_counts(session, principal, utc_now())
+        all_rows = await views.unit_counts(session, principal, utc_now())
         names = {unit.code: unit.name for unit in await org.list_units_in_scopes(session, roots)}
         rows: dict[tuple[str, bool], UnitRow] = {}
         for code, open_count, overdue, due_soon in all_rows:
@@ -67,7 +69,6 @@ async def dashboard(request: Request, session: SessionDep, principal: Authentica
             row = rows.setdefault(key, UnitRow(key[0], names.get(key[0], key[0]), key[1]))
             row.open, row.overdue, row.soon = row.open + open_count, row.overdue + overdue, row.soon + due_soon
         context.update(
-            mine=sum(row[1] for row in mine_rows),
             open_total=sum(row[1] for row in all_rows),
             overdue_total=sum(row[2] for row in all_rows),
             soon_total=sum(row[3] for row in all_rows),

@@ -52,6 +52,7 @@ CASEWORK_DOMAINS = frozenset(
         "followups",
         "reports",
         "notifications",
+        "todo",
         # The accountable procedures (issue #22).
         "county_settings",
         "rewards",

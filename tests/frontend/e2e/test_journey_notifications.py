@@ -1,6 +1,7 @@
-"""Issue #19's browser journey: a verification request sent by county A appears in county B's officer's bell; she
-opens it from the notification centre, answers it in her inbox, and her bell clears; A's assignee finds the answer
-in her bell. The request is sent through the API (the case page's sending is journey 2's subject)."""
+"""Issue #19's browser journey: a verification request sent by county A appears in county B's officer's bell and
+to-do count within seconds, without reloading her page; she opens it from the notification centre, answers it in
+her inbox, and her bell and to-do list clear; A's assignee finds the answer in her bell. The request is sent
+through the API (the case page's sending is journey 2's subject)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from workflows.outbox import OutboxRelay
 from workflows.outbox_handlers import notification_handlers
 
 pytestmark = pytest.mark.e2e
+HEADER_REFRESH_MS = 20_000  # the header refreshes its counts every 15 seconds
 
 
 async def _api(live_server: str, county: County, username: str) -> httpx.AsyncClient:
@@ -74,12 +76,24 @@ def test_a_request_reaches_the_other_countys_bell_and_its_answer_the_requesters(
     background.run(world_b.user("yi.other", "t2", [(Role.township_officer, "t2")]))
     relay = OutboxRelay(world.database, notification_handlers(world.database))
 
+    # B's officer is at work, her to-do list empty, when the request is sent.
+    sign_in(page, live_server, county_b, "yi.officer")
+    page.get_by_role("link", name="我的待办", exact=True).first.click()
+    expect(page.get_by_test_id("todo-total")).to_have_text("0")
     correlation_id = background.run(_request_from_a(live_server, county_a, county_b))
     background.run(_drain(relay, county_a))
 
-    # B: the bell counts it; the notification centre opens it in her inbox.
-    sign_in(page, live_server, county_b, "yi.officer")
-    expect(page.get_by_test_id("unread-count")).to_have_text("1")
+    # Within seconds, without reloading: the header's bell and to-do count (HTMX, every 15 seconds).
+    expect(page.get_by_test_id("unread-count")).to_have_text("1", timeout=HEADER_REFRESH_MS)
+    expect(page.get_by_test_id("todo-count")).to_have_text("1", timeout=HEADER_REFRESH_MS)
+    page.reload()
+    item = page.get_by_test_id("todo-item")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text(correlation_id)
+    expect(item).to_contain_text("待反馈协查")
+    check_page(page, screenshot_dir, "todo", phone=True)
+
+    # The notification centre opens it in her inbox.
     page.get_by_role("link", name="通知").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("通知")
     item = page.get_by_test_id("notification")
@@ -96,6 +110,10 @@ def test_a_request_reaches_the_other_countys_bell_and_its_answer_the_requesters(
     inbox.get_by_label("反馈内容").fill("经核实，已婚，未生育子女。")
     inbox.get_by_role("button", name="反馈", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("已反馈。")
+    # Answered: gone from her to-do list.
+    page.get_by_role("link", name="我的待办", exact=True).first.click()
+    expect(page.get_by_test_id("todo-total")).to_have_text("0")
+    expect(page.get_by_test_id("todo-item")).to_have_count(0)
     sign_out(page)
 
     # B's other township was never told.

@@ -163,7 +163,7 @@ def test_journey_3_supervisor_sees_overdue_cases_after_time_moves_on_and_bulk_re
         background.run(env.shutdown())
 
     sign_in(page, live_server, county, "zhen.li")
-    page.get_by_role("link", name=re.compile("我的待办")).click()
+    page.get_by_role("link", name=re.compile("分给我的案件")).click()
     for name in names:
         expect(page.locator("table")).to_contain_text(name)
     expect(page.locator("table tbody tr")).to_have_count(3)
