@@ -14,7 +14,7 @@ contract is docs/adr/0010-typed-outbox-contract.md.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -42,6 +42,7 @@ class OutboxKind(StrEnum):
     verification_replan = "verification.replan"  # the answer's due moment was recounted
     check_rounds_watch = "check_rounds.watch"  # watch a check-round window: settle its missed rounds when it ends
     notification_county = "notification.county"  # tell people of another county of an event
+    notification_deliver = "notification.deliver"  # send one notification through one channel (e-mail, SMS ...)
 
 
 class OutboxPayload(BaseModel):
@@ -130,6 +131,18 @@ class NotifyCounty(OutboxPayload):
     event: dict[str, Any]
 
 
+class DeliverNotification(OutboxPayload):
+    """Start the delivery workflow of one `notification_deliveries` row (id `delivery:<idempotency_key>:<round>`):
+    it waits until `due_at` (the person's quiet hours), then sends with retries and marks the row."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.notification_deliver
+    tenant_id: uuid.UUID
+    delivery_id: uuid.UUID
+    idempotency_key: str
+    round: int = 0
+    due_at: datetime
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
     for model in (
@@ -141,6 +154,7 @@ PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
         ReplanVerification,
         WatchCheckRounds,
         NotifyCounty,
+        DeliverNotification,
     )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""

@@ -1,0 +1,101 @@
+"""A person's delivery preferences (通知设置): per notification kind, which channels besides in-app (always on);
+the e-mail address and mobile number those need (the number stored as ciphertext, shown masked); quiet hours in
+China time, during which deliveries wait for the end of the window (the bell shows at once)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.audit import service as audit
+from backend.authz.principal import Principal
+from backend.core.clock import CHINA, utc_now
+from backend.core.crypto import personal_data_cipher
+from backend.models import NotificationPreference
+from backend.notifications.delivery.channels import Channel
+from backend.notifications.delivery.repository import DeliveryRepository
+from backend.notifications.delivery.schemas import PreferencesRead, PreferencesUpdate
+from backend.notifications.errors import NotificationNotFound
+
+PHONE_CONTEXT = "notification_preferences.phone"
+
+
+def _user_id(principal: Principal) -> uuid.UUID:
+    if principal.kind != "user":
+        raise NotificationNotFound()
+    return uuid.UUID(principal.id)
+
+
+def phone_of(row: NotificationPreference) -> str | None:
+    if row.phone_ciphertext is None:
+        return None
+    return personal_data_cipher().decrypt(row.phone_ciphertext, context=PHONE_CONTEXT)
+
+
+def _read(row: NotificationPreference | None) -> PreferencesRead:
+    if row is None:
+        return PreferencesRead(channels={}, email=None, phone=None, quiet_start=None, quiet_end=None)
+    phone = phone_of(row)
+    return PreferencesRead(
+        channels=row.channels,
+        email=row.email,
+        phone=f"{phone[:3]}****{phone[-4:]}" if phone else None,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+    )
+
+
+async def read_preferences(session: AsyncSession, principal: Principal) -> PreferencesRead:
+    return _read(await DeliveryRepository(session).preference(_user_id(principal)))
+
+
+async def update_preferences(session: AsyncSession, principal: Principal, update: PreferencesUpdate) -> PreferencesRead:
+    """Replace the caller's preferences (a phone left out keeps the stored one when SMS stays chosen). Audited."""
+    user_id = _user_id(principal)
+    repository = DeliveryRepository(session)
+    row = await repository.preference(user_id, for_update=True)
+    before = _read(row).model_dump(mode="json")
+    if row is None:
+        row = NotificationPreference(id=uuid.uuid4(), tenant_id=repository.tenant_id, user_id=user_id)
+        repository.add(row)
+    row.channels = {
+        kind.value: sorted({channel.value for channel in channels if channel != Channel.in_app})
+        for kind, channels in update.channels.items()
+    }
+    row.email = update.email
+    if update.phone is not None:
+        row.phone_ciphertext = personal_data_cipher().encrypt(update.phone, context=PHONE_CONTEXT)
+    row.quiet_start, row.quiet_end = update.quiet_start, update.quiet_end
+    row.updated_at = utc_now()
+    await repository.flush()
+    after = _read(row)
+    changes = audit.diff(before, after.model_dump(mode="json"))
+    if changes:
+        await audit.record(
+            session,
+            action="notification_preferences.update",
+            entity_type="notification_preferences",
+            entity_id=user_id,
+            changes=changes,
+        )
+    return after
+
+
+def after_quiet_hours(moment: datetime, quiet_start: time | None, quiet_end: time | None) -> datetime:
+    """When a delivery made at `moment` may go: `moment`, or the end of the quiet window it falls in (China
+    time; a window may span midnight, 22:00–07:00)."""
+    if quiet_start is None or quiet_end is None:
+        return moment
+    local = moment.astimezone(CHINA)
+    now = local.time()
+    if quiet_start < quiet_end:
+        inside = quiet_start <= now < quiet_end
+        end_day = local.date()
+    else:  # spans midnight
+        inside = now >= quiet_start or now < quiet_end
+        end_day = local.date() + timedelta(days=1) if now >= quiet_start else local.date()
+    if not inside:
+        return moment
+    return datetime.combine(end_day, quiet_end, tzinfo=CHINA)
