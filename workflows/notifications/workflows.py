@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
 SEND = "notifications.send"
 MARK_FAILED = "notifications.mark_failed"
-SEND_TIMEOUT = timedelta(seconds=60)
+SEND_TIMEOUT = timedelta(seconds=30)  # an SMTP or HTTP send gives up after 15 s
 SEND_ATTEMPTS = 8  # 10 s, 20 s, 40 s ... 10 min apart: about 20 minutes before the row is failed
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),
