@@ -23,6 +23,7 @@ from frontend.pages import (
     complaints,
     contraceptives,
     dashboard,
+    delivery,
     documents,
     followups,
     free_services,
@@ -72,6 +73,7 @@ pages_router.include_router(dashboard.router)
 pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
 pages_router.include_router(triage.router)
+pages_router.include_router(delivery.router)  # /notifications/settings before /notifications/{id}
 pages_router.include_router(notifications.router)
 pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}
 pages_router.include_router(cases.router)

@@ -13,6 +13,7 @@ from backend.audit import service as audit
 from backend.authz.principal import Principal
 from backend.core.clock import CHINA, utc_now
 from backend.core.crypto import personal_data_cipher
+from backend.core.errors import FieldError, InvalidInput
 from backend.models import NotificationPreference
 from backend.notifications.delivery.channels import Channel
 from backend.notifications.delivery.repository import DeliveryRepository
@@ -52,10 +53,16 @@ async def read_preferences(session: AsyncSession, principal: Principal) -> Prefe
 
 
 async def update_preferences(session: AsyncSession, principal: Principal, update: PreferencesUpdate) -> PreferencesRead:
-    """Replace the caller's preferences (a phone left out keeps the stored one when SMS stays chosen). Audited."""
+    """Replace the caller's preferences; a phone left out keeps the saved one (SMS needs one). Audited."""
     user_id = _user_id(principal)
     repository = DeliveryRepository(session)
     row = await repository.preference(user_id, for_update=True)
+    sms_chosen = any(Channel.sms in channels for channels in update.channels.values())
+    if sms_chosen and update.phone is None and (row is None or row.phone_ciphertext is None):
+        raise InvalidInput(
+            "请填写手机号码 / give a mobile number",
+            [FieldError(("body", "phone"), "选择了短信通知，请填写手机号码 / SMS chosen: give a mobile number")],
+        )
     before = _read(row).model_dump(mode="json")
     if row is None:
         row = NotificationPreference(id=uuid.uuid4(), tenant_id=repository.tenant_id, user_id=user_id)
@@ -67,6 +74,7 @@ async def update_preferences(session: AsyncSession, principal: Principal, update
     row.email = update.email
     if update.phone is not None:
         row.phone_ciphertext = personal_data_cipher().encrypt(update.phone, context=PHONE_CONTEXT)
+
     row.quiet_start, row.quiet_end = update.quiet_start, update.quiet_end
     row.updated_at = utc_now()
     await repository.flush()

@@ -26,7 +26,7 @@ class PreferencesUpdate(InputSchema):
 
     channels: dict[NotificationKind, list[Channel]] = Field(default_factory=dict)
     email: Email | None = None
-    phone: Mobile | None = Field(default=None, description="mobile number, 11 digits")
+    phone: Mobile | None = Field(default=None, description="mobile number, 11 digits; null keeps the saved one")
     quiet_start: time | None = Field(default=None, description="China time, e.g. 22:00")
     quiet_end: time | None = Field(default=None, description="China time, e.g. 07:00")
 
@@ -35,8 +35,6 @@ class PreferencesUpdate(InputSchema):
         chosen = {channel for channels in self.channels.values() for channel in channels}
         if Channel.email in chosen and not self.email:
             raise ValueError("选择了电子邮件通知，请填写电子邮件地址 / e-mail chosen: give an e-mail address")
-        if Channel.sms in chosen and not self.phone:
-            raise ValueError("选择了短信通知，请填写手机号码 / SMS chosen: give a mobile number")
         if (self.quiet_start is None) != (self.quiet_end is None):
             raise ValueError("免打扰时段须同时填写开始和结束 / quiet hours need both a start and an end")
         if self.quiet_start is not None and self.quiet_start == self.quiet_end:

@@ -49,9 +49,13 @@ async def test_preferences_are_saved_and_read_back_with_the_number_masked(
 @pytest.mark.parametrize(
     ("body", "loc", "words"),
     [
-        ({"channels": {"case.assigned": ["fax"]}}, ["body", "channels", "case.assigned", 0], "不是允许的取值 / not one of"),
+        (
+            {"channels": {"case.assigned": ["fax"]}},
+            ["body", "channels", "case.assigned", 0],
+            "不是允许的取值 / not one of",
+        ),
         ({"channels": {"no.such.kind": ["sms"]}}, ["body", "channels", "no.such.kind", "[key]"], "不是允许的取值"),
-        ({"channels": {"case.assigned": ["sms"]}}, ["body"], "请填写手机号码 / SMS chosen"),
+        ({"channels": {"case.assigned": ["sms"]}}, ["body", "phone"], "请填写手机号码 / SMS chosen"),
         ({"channels": {"case.assigned": ["email"]}}, ["body"], "请填写电子邮件地址 / e-mail chosen"),
         ({"phone": "12345"}, ["body", "phone"], ""),
         ({"email": "not-an-address"}, ["body", "email"], ""),
