@@ -144,7 +144,8 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         workflow_input = DeliveryInput(
             tenant_id=payload.tenant_id, delivery_id=payload.delivery_id, due_at=payload.due_at
         )
-        workflow_id = delivery_workflow_id(payload.idempotency_key, payload.round)
+        # A daily digest's deliveries share one workflow (and message): its batch's.
+        workflow_id = delivery_workflow_id(payload.digest_of or payload.idempotency_key, payload.round)
         return await start(DELIVERY_WORKFLOW, workflow_input, workflow_id)
 
     return {

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Time, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Time, UniqueConstraint, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,7 @@ class NotificationPreference(IdMixin, TenantMixin, Base):
     phone_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     quiet_start: Mapped[time | None] = mapped_column(Time, nullable=True)
     quiet_end: Mapped[time | None] = mapped_column(Time, nullable=True)
+    digest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # supervisors: daily at 08:30
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
@@ -64,6 +65,7 @@ class NotificationDelivery(IdMixin, TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # pending | sending | sent | failed
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)  # after quiet hours
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    digest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # one of a daily digest
     round: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # the admin's retries: 1, 2, ...
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

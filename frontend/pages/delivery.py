@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
 from backend.core.outbound import outbound_policy
 from backend.core.pagination import PageParams
 from backend.db.session import SessionDep
@@ -31,6 +32,7 @@ PAGE_SIZE = 50
 KINDS = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 CHANNELS = [(channel.value, CHANNEL_LABELS[channel]) for channel in SENT_CHANNELS]
 PREFERENCE_FIELDS = ("email", "phone", "quiet_start", "quiet_end")
+SUPERVISOR = Action.case_assign  # who may choose the daily digest (the service decides; the page offers it)
 SETTINGS_FIELDS = (
     "smtp_host",
     "smtp_port",
@@ -60,8 +62,14 @@ async def _preferences_page(
             "quiet_end": saved.quiet_end.strftime("%H:%M") if saved.quiet_end else "",
         }
         values |= {f"ch.{kind}": channels for kind, channels in saved.channels.items()}
+        values["digest"] = ["on"] if saved.digest else []
         form = FormView(values)
-    context = {"kinds": KINDS, "channels": CHANNELS, "saved_phone": saved.phone}
+    context = {
+        "kinds": KINDS,
+        "channels": CHANNELS,
+        "saved_phone": saved.phone,
+        "may_digest": principal.holds(SUPERVISOR),
+    }
     return render(request, "notifications/settings.html", context, form=form)
 
 
@@ -72,8 +80,9 @@ async def preferences_page(request: Request, session: SessionDep, principal: Not
 
 @router.post("/notifications/settings", response_class=HTMLResponse)
 async def preferences_save(request: Request, session: SessionDep, principal: NotificationsOwn) -> Response:
-    form = await Form.read(request, PREFERENCE_FIELDS, lists=[f"ch.{kind}" for kind, _ in KINDS])
+    form = await Form.read(request, PREFERENCE_FIELDS, lists=["digest", *(f"ch.{kind}" for kind, _ in KINDS)])
     data = form.given(*PREFERENCE_FIELDS)
+    data["digest"] = bool(form.values["digest"])
     data["channels"] = {kind: form.values[f"ch.{kind}"] for kind, _ in KINDS if form.values[f"ch.{kind}"]}
     return await form.submit(
         session,

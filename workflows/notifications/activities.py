@@ -52,10 +52,10 @@ class DeliveryActivities:
             receipt = await job.driver.send(job.message, job.recipient)
         except ChannelError as error:
             async with self._transaction(delivery) as session:
-                await delivery_service.record_error(session, delivery.delivery_id, error.reason)
+                await delivery_service.record_error(session, job.delivery_ids, error.reason)
             raise ApplicationError(error.reason, type="ChannelError") from None
         async with self._transaction(delivery) as session:
-            await delivery_service.mark_sent(session, delivery.delivery_id)
+            await delivery_service.mark_sent(session, job.delivery_ids)
         return receipt
 
     @activity.defn(name="notifications.mark_failed")

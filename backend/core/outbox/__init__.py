@@ -141,6 +141,7 @@ class DeliverNotification(OutboxPayload):
     idempotency_key: str
     round: int = 0
     due_at: datetime
+    digest_of: str | None = None  # one of a daily digest: its batch (the workflow is the batch's)
 
 
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("phone_ciphertext", sa.LargeBinary(), nullable=True),
         sa.Column("quiet_start", sa.Time(), nullable=True),
         sa.Column("quiet_end", sa.Time(), nullable=True),
+        sa.Column("digest", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("tenant_id", "user_id", name="uq_notification_preferences_tenant_id_user_id"),
     )
@@ -59,6 +60,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("digest", sa.Boolean(), nullable=False),
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -84,9 +84,11 @@ class OutgoingMessage:
     title: str
     reference: str | None  # case number or correlation id
     link: str  # absolute
+    lines: tuple[str, ...] = ()  # a digest: one line per notification
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", without_ids(self.title))
+        object.__setattr__(self, "lines", tuple(without_ids(line) for line in self.lines))
         object.__setattr__(self, "reference", without_ids(self.reference) if self.reference else None)
 
     @property
@@ -96,7 +98,7 @@ class OutgoingMessage:
 
     def text(self) -> str:
         """The body every driver sends: the title, the number, the link. Nothing personal."""
-        lines = [self.title]
+        lines = [self.title, *(f"- {line}" for line in self.lines)]
         if self.reference:
             lines.append(f"编号 / No.: {self.reference}")
         lines.append(f"查看 / Open: {self.link}")
@@ -104,7 +106,8 @@ class OutgoingMessage:
 
     def markdown(self) -> str:
         reference = f"\n> 编号 / No.: {self.reference}" if self.reference else ""
-        return f"**{self.subject}**\n> {self.title}{reference}\n\n[查看 / Open]({self.link})"
+        items = "".join(f"\n> - {line}" for line in self.lines)
+        return f"**{self.subject}**\n> {self.title}{items}{reference}\n\n[查看 / Open]({self.link})"
 
 
 @dataclass(frozen=True, slots=True)

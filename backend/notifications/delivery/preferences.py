@@ -1,6 +1,8 @@
 """A person's delivery preferences (通知设置): per notification kind, which channels besides in-app (always on);
 the e-mail address and mobile number those need (the number stored as ciphertext, shown masked); quiet hours in
-China time, during which deliveries wait for the end of the window (the bell shows at once)."""
+China time, during which deliveries wait for the end of the window (the bell shows at once); for supervisors
+(who may assign cases) a daily digest instead: one message per channel at 08:30 China time on the next working
+day of the county's calendar (official schedule with 调休 and county holidays)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
+from backend.calendar.workdays import WorkingDayCalendar
 from backend.core.clock import CHINA, utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.core.errors import FieldError, InvalidInput
@@ -45,6 +49,7 @@ def _read(row: NotificationPreference | None) -> PreferencesRead:
         phone=f"{phone[:3]}****{phone[-4:]}" if phone else None,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
+        digest=row.digest,
     )
 
 
@@ -57,6 +62,15 @@ async def update_preferences(session: AsyncSession, principal: Principal, update
     user_id = _user_id(principal)
     repository = DeliveryRepository(session)
     row = await repository.preference(user_id, for_update=True)
+    if update.digest and not principal.holds(Action.case_assign):
+        raise InvalidInput(
+            "只有负责人可以选择每日汇总 / only supervisors may choose the daily digest",
+            [
+                FieldError(
+                    ("body", "digest"), "只有负责人可以选择每日汇总 / only supervisors may choose the daily digest"
+                )
+            ],
+        )
     sms_chosen = any(Channel.sms in channels for channels in update.channels.values())
     if sms_chosen and update.phone is None and (row is None or row.phone_ciphertext is None):
         raise InvalidInput(
@@ -76,6 +90,7 @@ async def update_preferences(session: AsyncSession, principal: Principal, update
         row.phone_ciphertext = personal_data_cipher().encrypt(update.phone, context=PHONE_CONTEXT)
 
     row.quiet_start, row.quiet_end = update.quiet_start, update.quiet_end
+    row.digest = update.digest
     row.updated_at = utc_now()
     await repository.flush()
     after = _read(row)
@@ -107,3 +122,15 @@ def after_quiet_hours(moment: datetime, quiet_start: time | None, quiet_end: tim
     if not inside:
         return moment
     return datetime.combine(end_day, quiet_end, tzinfo=CHINA)
+
+
+DIGEST_AT = time(8, 30)
+
+
+def next_digest(calendar: WorkingDayCalendar, moment: datetime) -> datetime:
+    """The first 08:30 China time on a working day strictly after `moment`."""
+    local = moment.astimezone(CHINA)
+    day = local.date() if local.time() < DIGEST_AT else local.date() + timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, DIGEST_AT, tzinfo=CHINA)

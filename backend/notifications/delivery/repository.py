@@ -48,6 +48,31 @@ class DeliveryRepository(TenantScopedRepository[NotificationDelivery]):
         row = (await self.session.execute(statement)).one_or_none()
         return (row[0], row[1]) if row is not None else None
 
+    async def digest_batch(self, delivery: NotificationDelivery) -> list[tuple[NotificationDelivery, Notification]]:
+        """The unsent deliveries of one daily digest (same person, channel and moment) with their notifications,
+        oldest first, locked for this transaction."""
+        statement = (
+            select(NotificationDelivery, Notification)
+            .join(Notification, Notification.id == NotificationDelivery.notification_id)
+            .where(
+                self.in_county(),
+                self.in_county(Notification),
+                NotificationDelivery.digest.is_(True),
+                NotificationDelivery.user_id == delivery.user_id,
+                NotificationDelivery.channel == delivery.channel,
+                NotificationDelivery.due_at == delivery.due_at,
+                NotificationDelivery.status != "sent",
+            )
+            .order_by(NotificationDelivery.created_at, NotificationDelivery.id)
+            .with_for_update(of=NotificationDelivery)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> list[NotificationDelivery]:
+        """These deliveries of the county, locked for this transaction."""
+        statement = self.base().where(NotificationDelivery.id.in_(list(ids))).with_for_update()
+        return await self.all(statement)
+
     async def with_status(
         self, statuses: Sequence[str], *, offset: int, limit: int
     ) -> tuple[list[NotificationDelivery], int]:

@@ -29,6 +29,7 @@ class PreferencesUpdate(InputSchema):
     phone: Mobile | None = Field(default=None, description="mobile number, 11 digits; null keeps the saved one")
     quiet_start: time | None = Field(default=None, description="China time, e.g. 22:00")
     quiet_end: time | None = Field(default=None, description="China time, e.g. 07:00")
+    digest: bool = Field(default=False, description="supervisors: one daily digest at 08:30 on working days")
 
     @model_validator(mode="after")
     def _consistent(self) -> PreferencesUpdate:
@@ -48,6 +49,7 @@ class PreferencesRead(OutputSchema):
     phone: str | None = Field(description="masked: 138****5678")
     quiet_start: time | None
     quiet_end: time | None
+    digest: bool = False
 
 
 class DeliverySettingsUpdate(InputSchema):

@@ -24,15 +24,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
 from backend.authz.principal import Principal
+from backend.calendar.service import load_calendar
 from backend.config import get_settings
 from backend.core import outbox
-from backend.core.clock import utc_now
+from backend.core.clock import CHINA, utc_now
 from backend.core.outbound import OutboundPolicy
 from backend.core.pagination import Page, PageParams
 from backend.db.tenancy import current_tenant_id
@@ -44,7 +46,7 @@ from backend.notifications.delivery.channels import (
     OutgoingMessage,
     Recipient,
 )
-from backend.notifications.delivery.preferences import after_quiet_hours, phone_of
+from backend.notifications.delivery.preferences import after_quiet_hours, next_digest, phone_of
 from backend.notifications.delivery.repository import DeliveryRepository
 from backend.notifications.delivery.schemas import DeliveryRead
 from backend.notifications.errors import NotificationNotFound
@@ -65,12 +67,19 @@ async def plan(session: AsyncSession, event: NotificationEvent, rows: Sequence[d
     repository = DeliveryRepository(session)
     preferences = await repository.preferences_of([row["user_id"] for row in rows])
     now = utc_now()
+    digest_at: datetime | None = None
     deliveries: list[NotificationDelivery] = []
     for row in rows:
         preference = preferences.get(row["user_id"])
         if preference is None:
             continue
-        due = after_quiet_hours(now, preference.quiet_start, preference.quiet_end)
+        if preference.digest:
+            digest_at = digest_at or next_digest(await load_calendar(session), now)
+        due = (
+            digest_at
+            if preference.digest and digest_at
+            else after_quiet_hours(now, preference.quiet_start, preference.quiet_end)
+        )
         for name in preference.channels.get(event.kind.value, []):
             channel = Channel(name)
             deliveries.append(
@@ -83,6 +92,7 @@ async def plan(session: AsyncSession, event: NotificationEvent, rows: Sequence[d
                     idempotency_key=idempotency_key(row["id"], channel),
                     status=PENDING,
                     due_at=due,
+                    digest=preference.digest,
                     attempts=0,
                     round=0,
                     created_at=now,
@@ -104,8 +114,14 @@ async def _enqueue(session: AsyncSession, delivery: NotificationDelivery) -> Non
             idempotency_key=delivery.idempotency_key,
             round=delivery.round,
             due_at=delivery.due_at,
+            digest_of=digest_of(delivery) if delivery.digest else None,
         ),
     )
+
+
+def digest_of(delivery: NotificationDelivery) -> str:
+    """The daily digest a delivery belongs to: person, channel and moment (one workflow and message each)."""
+    return f"{delivery.user_id.hex}-{delivery.channel}-{delivery.due_at.astimezone(CHINA):%Y%m%d%H%M}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,76 +133,101 @@ class SendJob:
     message: OutgoingMessage
     recipient: Recipient
     resent: bool  # a previous attempt died between marking `sending` and the outcome
+    delivery_ids: tuple[uuid.UUID, ...]  # what this message delivers: one, or a digest's
 
 
 def absolute(link: str) -> str:
     return get_settings().public_base_url.rstrip("/") + link
 
 
+def _kind_label(kind: str) -> str:
+    return next((label for each, label in KIND_LABELS.items() if each.value == kind), "")
+
+
 async def begin_send(session: AsyncSession, delivery_id: uuid.UUID, policy: OutboundPolicy) -> SendJob | None:
-    """Mark the delivery `sending` and count the attempt; what to send, or None when it is already sent."""
+    """Mark the delivery (a digest: every unsent one of its batch) `sending` and count the attempt; what to send,
+    or None when there is nothing left to send."""
     repository = DeliveryRepository(session)
     found = await repository.for_send(delivery_id)
     if found is None:
         raise NotificationNotFound()
     delivery, notification = found
-    if delivery.status == SENT:
+    batch = await repository.digest_batch(delivery) if delivery.digest else [found]
+    if delivery.status == SENT or not batch:
         return None
-    resent = delivery.status == SENDING
-    delivery.status = SENDING
-    delivery.attempts += 1
+    resent = any(each.status == SENDING for each, _ in batch)
+    for each, _ in batch:
+        each.status = SENDING
+        each.attempts += 1
     preference = (await repository.preferences_of([delivery.user_id])).get(delivery.user_id)
     channel = Channel(delivery.channel)
     recipient = Recipient(
         email=preference.email if preference else None, phone=phone_of(preference) if preference else None
     )
-    message = OutgoingMessage(
-        idempotency_key=delivery.idempotency_key,
-        kind_label=next((label for kind, label in KIND_LABELS.items() if kind.value == notification.kind), ""),
-        title=notification.title,
-        reference=notification.reference,
-        link=absolute(notification.link),
-    )
+    if delivery.digest:
+        message = OutgoingMessage(
+            idempotency_key=f"lg-digest-{digest_of(delivery)}",
+            kind_label="每日汇总 / Daily digest",
+            title=f"今日待办通知 {len(batch)} 条 / {len(batch)} notifications today",
+            reference=None,
+            link=absolute("/notifications"),
+            lines=tuple(each.title.split(" / ", 1)[0] for _, each in batch),
+        )
+    else:
+        message = OutgoingMessage(
+            idempotency_key=delivery.idempotency_key,
+            kind_label=_kind_label(notification.kind),
+            title=notification.title,
+            reference=notification.reference,
+            link=absolute(notification.link),
+        )
     driver = (await channel_settings.channels(session, policy)).get(channel)
     await repository.flush()
-    return SendJob(driver, channel, message, recipient, resent)
+    return SendJob(driver, channel, message, recipient, resent, tuple(each.id for each, _ in batch))
 
 
-async def _delivery(session: AsyncSession, delivery_id: uuid.UUID) -> NotificationDelivery:
-    found = await DeliveryRepository(session).for_send(delivery_id)
-    if found is None:
+async def _batch(session: AsyncSession, delivery_ids: Sequence[uuid.UUID]) -> list[NotificationDelivery]:
+    rows = await DeliveryRepository(session).by_ids(delivery_ids)
+    if not rows:
         raise NotificationNotFound()
-    return found[0]
+    return rows
 
 
-async def mark_sent(session: AsyncSession, delivery_id: uuid.UUID) -> None:
-    delivery = await _delivery(session, delivery_id)
-    delivery.status, delivery.sent_at, delivery.last_error = SENT, utc_now(), None
+async def mark_sent(session: AsyncSession, delivery_ids: Sequence[uuid.UUID]) -> None:
+    now = utc_now()
+    for delivery in await _batch(session, delivery_ids):
+        delivery.status, delivery.sent_at, delivery.last_error = SENT, now, None
     await session.flush()
 
 
-async def record_error(session: AsyncSession, delivery_id: uuid.UUID, reason: str) -> None:
-    """An attempt failed; the row waits for the next retry (`pending`) with the reason."""
-    delivery = await _delivery(session, delivery_id)
-    if delivery.status != SENT:
-        delivery.status, delivery.last_error = PENDING, reason[:ERROR_LENGTH]
+async def record_error(session: AsyncSession, delivery_ids: Sequence[uuid.UUID], reason: str) -> None:
+    """An attempt failed; the rows wait for the next retry (`pending`) with the reason."""
+    for delivery in await _batch(session, delivery_ids):
+        if delivery.status != SENT:
+            delivery.status, delivery.last_error = PENDING, reason[:ERROR_LENGTH]
     await session.flush()
 
 
 async def mark_failed(session: AsyncSession, delivery_id: uuid.UUID, reason: str) -> None:
-    """The last retry failed: `failed` with the reason, for the county admin (audited)."""
-    delivery = await _delivery(session, delivery_id)
-    if delivery.status == SENT:
-        return
-    delivery.status, delivery.last_error = FAILED, reason[:ERROR_LENGTH]
-    await session.flush()
-    await audit.record(
-        session,
-        action="notification_delivery.failed",
-        entity_type=DeliveryRepository.entity_type,
-        entity_id=delivery.id,
-        changes={"channel": delivery.channel, "attempts": delivery.attempts, "reason": delivery.last_error},
-    )
+    """The last retry failed: `failed` with the reason (a digest: its whole batch), for the county admin
+    (audited)."""
+    repository = DeliveryRepository(session)
+    found = await repository.for_send(delivery_id)
+    if found is None:
+        raise NotificationNotFound()
+    batch = [each for each, _ in await repository.digest_batch(found[0])] if found[0].digest else [found[0]]
+    for delivery in batch:
+        if delivery.status == SENT:
+            continue
+        delivery.status, delivery.last_error = FAILED, reason[:ERROR_LENGTH]
+        await session.flush()
+        await audit.record(
+            session,
+            action="notification_delivery.failed",
+            entity_type=DeliveryRepository.entity_type,
+            entity_id=delivery.id,
+            changes={"channel": delivery.channel, "attempts": delivery.attempts, "reason": delivery.last_error},
+        )
 
 
 async def deliveries(session: AsyncSession, statuses: Sequence[str], paging: PageParams) -> Page[DeliveryRead]:

@@ -57,6 +57,7 @@ async def county(database: Database, tenant_factory: TenantFactory) -> County:
     await add_user(database, county, "officer", "t1", [(Role.township_officer, "t1")])
     await add_user(database, county, "quiet", "t1", [(Role.township_officer, "t1")])
     await add_user(database, county, "admin", "county", [(Role.county_admin, "county")])
+    await add_user(database, county, "sup", "t1", [(Role.township_supervisor, "t1")])
     return county
 
 
@@ -105,9 +106,9 @@ class DeliveryWork:
         while await self.relay.process_county(county.tenant.id):
             pass
 
-    async def finish(self, idempotency_key: str, round_: int = 0) -> str:
+    async def finish(self, idempotency_key: str, round_: int = 0, *, skip: timedelta = timedelta(hours=2)) -> str:
         """The delivery workflow's outcome; the test server's clock is moved past every retry first."""
-        await self.env.sleep(timedelta(hours=2))
+        await self.env.sleep(skip)
         handle = self.env.client.get_workflow_handle(delivery_workflow_id(idempotency_key, round_))
         return str(await handle.result())
 
