@@ -22,9 +22,9 @@ from backend.intake.schemas import (
     AcceptedItem,
     BatchRequest,
     BatchResponse,
-    DeliveryRead,
     HeldNotificationRead,
     Notification,
+    NotificationDeliveryRead,
     NotificationStatusRead,
     ReconciliationRow,
     TriageDecision,
@@ -249,11 +249,11 @@ async def platform_reconciliation(
     return _reconciliation_response(await reconciliation.reconciliation(session, month, None), month, output)
 
 
-@platform_router.get("/dead-letters", response_model=list[DeliveryRead], summary="Callbacks that gave up")
-async def dead_letters(session: SessionDep, _: IntakeOperate) -> list[DeliveryRead]:
-    return [DeliveryRead.model_validate(row) for row in await webhooks.dead_letters(session)]
+@platform_router.get("/dead-letters", response_model=list[NotificationDeliveryRead], summary="Callbacks that gave up")
+async def dead_letters(session: SessionDep, _: IntakeOperate) -> list[NotificationDeliveryRead]:
+    return [NotificationDeliveryRead.model_validate(row) for row in await webhooks.dead_letters(session)]
 
 
-@platform_router.post("/dead-letters/{delivery_id}/resend", response_model=DeliveryRead, summary="Resend")
-async def resend(session: SessionDep, _: IntakeOperate, delivery_id: uuid.UUID) -> DeliveryRead:
-    return DeliveryRead.model_validate(await webhooks.resend(session, delivery_id))
+@platform_router.post("/dead-letters/{delivery_id}/resend", response_model=NotificationDeliveryRead, summary="Resend")
+async def resend(session: SessionDep, _: IntakeOperate, delivery_id: uuid.UUID) -> NotificationDeliveryRead:
+    return NotificationDeliveryRead.model_validate(await webhooks.resend(session, delivery_id))

@@ -384,7 +384,7 @@ class WebhookRegistered(OutputSchema):
     timestamp_header: str
 
 
-class DeliveryRead(OutputSchema):
+class NotificationDeliveryRead(OutputSchema):
     id: uuid.UUID
     client_id: str
     notification_id: uuid.UUID

@@ -46,7 +46,7 @@ RESIDENT_ID = re.compile(r"(?<![0-9])[0-9]{6}[0-9]{8}[0-9]{3}[0-9Xx](?![0-9A-Za-
 MESSAGE_ID_DOMAIN = "liuguan.delivery"
 
 
-class Channel(StrEnum):
+class ChannelKind(StrEnum):
     in_app = "in_app"  # the notification row itself: always
     email = "email"
     sms = "sms"
@@ -54,14 +54,14 @@ class Channel(StrEnum):
     dingtalk = "dingtalk"  # 钉钉群机器人
 
 
-CHANNEL_LABELS: dict[Channel, str] = {
-    Channel.in_app: "站内通知 / In-app",
-    Channel.email: "电子邮件 / E-mail",
-    Channel.sms: "短信 / SMS",
-    Channel.wecom: "企业微信群 / WeCom group",
-    Channel.dingtalk: "钉钉群 / DingTalk group",
+CHANNEL_LABELS: dict[ChannelKind, str] = {
+    ChannelKind.in_app: "站内通知 / In-app",
+    ChannelKind.email: "电子邮件 / E-mail",
+    ChannelKind.sms: "短信 / SMS",
+    ChannelKind.wecom: "企业微信群 / WeCom group",
+    ChannelKind.dingtalk: "钉钉群 / DingTalk group",
 }
-SENT_CHANNELS = (Channel.email, Channel.sms, Channel.wecom, Channel.dingtalk)
+SENT_CHANNELS = (ChannelKind.email, ChannelKind.sms, ChannelKind.wecom, ChannelKind.dingtalk)
 
 
 class ChannelError(Exception):
@@ -117,7 +117,7 @@ class Recipient:
 
 
 class DeliveryChannel(Protocol):
-    channel: Channel
+    channel: ChannelKind
 
     async def send(self, message: OutgoingMessage, recipient: Recipient) -> str:
         """Send; the receiver's receipt (a Message-ID, a gateway id). `ChannelError` when it did not go."""
@@ -139,7 +139,7 @@ class SmtpSettings:
 
 
 class EmailChannel:
-    channel = Channel.email
+    channel = ChannelKind.email
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -206,7 +206,7 @@ class SmsGatewayChannel:
     """POST {"request_id", "phone", "text"} with `Authorization: Bearer <token>`; 2xx is accepted. The gateway
     contract (docs/operations.md): a repeated `request_id` is acknowledged and not sent again."""
 
-    channel = Channel.sms
+    channel = ChannelKind.sms
 
     def __init__(self, url: str, token: str, policy: OutboundPolicy) -> None:
         self.url, self.token, self.policy = url, token, policy
@@ -242,7 +242,7 @@ def _robot_result(response: httpx.Response, what: str) -> None:
 class WeComRobotChannel:
     """企业微信群机器人: POST {"msgtype": "markdown", "markdown": {"content": ...}} to the robot's URL."""
 
-    channel = Channel.wecom
+    channel = ChannelKind.wecom
 
     def __init__(self, url: str, policy: OutboundPolicy) -> None:
         self.url, self.policy = url, policy
@@ -263,7 +263,7 @@ class DingTalkRobotChannel:
     """钉钉群机器人: POST {"msgtype": "markdown", "markdown": {"title", "text"}}; with a secret, `timestamp` and
     `sign` are appended to the URL."""
 
-    channel = Channel.dingtalk
+    channel = ChannelKind.dingtalk
 
     def __init__(self, url: str, secret: str | None, policy: OutboundPolicy) -> None:
         self.url, self.secret, self.policy = url, secret, policy

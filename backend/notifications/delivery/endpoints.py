@@ -18,7 +18,7 @@ from backend.db.session import SessionDep
 from backend.notifications.auth import NotificationsOwn
 from backend.notifications.delivery import preferences, service, settings
 from backend.notifications.delivery.schemas import (
-    DeliveryRead,
+    ChannelDeliveryRead,
     DeliverySettingsRead,
     DeliverySettingsUpdate,
     PreferencesRead,
@@ -66,10 +66,10 @@ async def list_deliveries(
     _: DeliveryAdmin,
     paging: Annotated[PageParams, Depends(page_params)],
     status: Annotated[Literal["failed", "pending", "sending", "sent"], Query()] = "failed",
-) -> Page[DeliveryRead]:
+) -> Page[ChannelDeliveryRead]:
     return await service.deliveries(session, [status], paging)
 
 
 @router.post("/admin/notification-deliveries/{delivery_id}/retry", summary="Send a failed delivery again")
-async def retry_delivery(session: SessionDep, principal: DeliveryAdmin, delivery_id: uuid.UUID) -> DeliveryRead:
-    return DeliveryRead.model_validate(await service.retry(session, principal, delivery_id))
+async def retry_delivery(session: SessionDep, principal: DeliveryAdmin, delivery_id: uuid.UUID) -> ChannelDeliveryRead:
+    return ChannelDeliveryRead.model_validate(await service.retry(session, principal, delivery_id))

@@ -19,7 +19,7 @@ from backend.core.clock import CHINA, utc_now
 from backend.core.crypto import personal_data_cipher
 from backend.core.errors import FieldError, InvalidInput
 from backend.models import NotificationPreference
-from backend.notifications.delivery.channels import Channel
+from backend.notifications.delivery.channels import ChannelKind
 from backend.notifications.delivery.repository import DeliveryRepository
 from backend.notifications.delivery.schemas import PreferencesRead, PreferencesUpdate
 from backend.notifications.errors import NotificationNotFound
@@ -71,7 +71,7 @@ async def update_preferences(session: AsyncSession, principal: Principal, update
                 )
             ],
         )
-    sms_chosen = any(Channel.sms in channels for channels in update.channels.values())
+    sms_chosen = any(ChannelKind.sms in channels for channels in update.channels.values())
     if sms_chosen and update.phone is None and (row is None or row.phone_ciphertext is None):
         raise InvalidInput(
             "请填写手机号码 / give a mobile number",
@@ -82,7 +82,7 @@ async def update_preferences(session: AsyncSession, principal: Principal, update
         row = NotificationPreference(id=uuid.uuid4(), tenant_id=repository.tenant_id, user_id=user_id)
         repository.add(row)
     row.channels = {
-        kind.value: sorted({channel.value for channel in channels if channel != Channel.in_app})
+        kind.value: sorted({channel.value for channel in channels if channel != ChannelKind.in_app})
         for kind, channels in update.channels.items()
     }
     row.email = update.email

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from backend.core.input import Code, Text
 from backend.core.outbound import OutboundUrl
 from backend.core.schemas import InputSchema, OutputSchema
-from backend.notifications.delivery.channels import Channel
+from backend.notifications.delivery.channels import ChannelKind
 from backend.notifications.schemas import NotificationKind
 
 Email = Annotated[str, Code(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,185}\.[A-Za-z]{2,24}$", 254)]
@@ -24,7 +24,7 @@ Secret = Annotated[str, Text(500, 1, verbatim=True)]
 class PreferencesUpdate(InputSchema):
     """Per kind the channels besides in-app (always on); the addresses they need; quiet hours (both or none)."""
 
-    channels: dict[NotificationKind, list[Channel]] = Field(default_factory=dict)
+    channels: dict[NotificationKind, list[ChannelKind]] = Field(default_factory=dict)
     email: Email | None = None
     phone: Mobile | None = Field(default=None, description="mobile number, 11 digits; null keeps the saved one")
     quiet_start: time | None = Field(default=None, description="China time, e.g. 22:00")
@@ -34,7 +34,7 @@ class PreferencesUpdate(InputSchema):
     @model_validator(mode="after")
     def _consistent(self) -> PreferencesUpdate:
         chosen = {channel for channels in self.channels.values() for channel in channels}
-        if Channel.email in chosen and not self.email:
+        if ChannelKind.email in chosen and not self.email:
             raise ValueError("选择了电子邮件通知，请填写电子邮件地址 / e-mail chosen: give an e-mail address")
         if (self.quiet_start is None) != (self.quiet_end is None):
             raise ValueError("免打扰时段须同时填写开始和结束 / quiet hours need both a start and an end")
@@ -89,7 +89,7 @@ class DeliverySettingsRead(OutputSchema):
 
 
 class TestSend(InputSchema):
-    channel: Channel
+    channel: ChannelKind
     email: Email | None = None
     phone: Mobile | None = None
 
@@ -99,7 +99,7 @@ class TestSendResult(OutputSchema):
     detail: str
 
 
-class DeliveryRead(OutputSchema):
+class ChannelDeliveryRead(OutputSchema):
     id: uuid.UUID
     notification_id: uuid.UUID
     user_id: uuid.UUID

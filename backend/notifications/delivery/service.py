@@ -41,14 +41,14 @@ from backend.db.tenancy import current_tenant_id
 from backend.models import NotificationDelivery
 from backend.notifications.delivery import settings as channel_settings
 from backend.notifications.delivery.channels import (
-    Channel,
+    ChannelKind,
     DeliveryChannel,
     OutgoingMessage,
     Recipient,
 )
 from backend.notifications.delivery.preferences import after_quiet_hours, next_digest, phone_of
 from backend.notifications.delivery.repository import DeliveryRepository
-from backend.notifications.delivery.schemas import DeliveryRead
+from backend.notifications.delivery.schemas import ChannelDeliveryRead
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.schemas import KIND_LABELS, NotificationEvent
 
@@ -56,7 +56,7 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 ERROR_LENGTH = 500
 
 
-def idempotency_key(notification_id: uuid.UUID, channel: Channel) -> str:
+def idempotency_key(notification_id: uuid.UUID, channel: ChannelKind) -> str:
     return f"lg-{notification_id.hex}-{channel.value}"
 
 
@@ -81,7 +81,7 @@ async def plan(session: AsyncSession, event: NotificationEvent, rows: Sequence[d
             else after_quiet_hours(now, preference.quiet_start, preference.quiet_end)
         )
         for name in preference.channels.get(event.kind.value, []):
-            channel = Channel(name)
+            channel = ChannelKind(name)
             deliveries.append(
                 NotificationDelivery(
                     id=uuid.uuid4(),
@@ -129,7 +129,7 @@ class SendJob:
     """What one attempt sends, built in a transaction and sent outside it."""
 
     driver: DeliveryChannel | None  # None: the county has not set up the channel
-    channel: Channel
+    channel: ChannelKind
     message: OutgoingMessage
     recipient: Recipient
     resent: bool  # a previous attempt died between marking `sending` and the outcome
@@ -160,7 +160,7 @@ async def begin_send(session: AsyncSession, delivery_id: uuid.UUID, policy: Outb
         each.status = SENDING
         each.attempts += 1
     preference = (await repository.preferences_of([delivery.user_id])).get(delivery.user_id)
-    channel = Channel(delivery.channel)
+    channel = ChannelKind(delivery.channel)
     recipient = Recipient(
         email=preference.email if preference else None, phone=phone_of(preference) if preference else None
     )
@@ -230,10 +230,10 @@ async def mark_failed(session: AsyncSession, delivery_id: uuid.UUID, reason: str
         )
 
 
-async def deliveries(session: AsyncSession, statuses: Sequence[str], paging: PageParams) -> Page[DeliveryRead]:
+async def deliveries(session: AsyncSession, statuses: Sequence[str], paging: PageParams) -> Page[ChannelDeliveryRead]:
     """The county's deliveries in these states, newest first (the admin's list)."""
     rows, total = await DeliveryRepository(session).with_status(statuses, offset=paging.offset, limit=paging.size)
-    return Page[DeliveryRead].of(rows, total, paging, DeliveryRead.model_validate)
+    return Page[ChannelDeliveryRead].of(rows, total, paging, ChannelDeliveryRead.model_validate)
 
 
 async def retry(session: AsyncSession, principal: Principal, delivery_id: uuid.UUID) -> NotificationDelivery:

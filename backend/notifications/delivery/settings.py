@@ -22,8 +22,8 @@ from backend.core.crypto import personal_data_cipher
 from backend.core.outbound import OutboundPolicy, safe_outbound_url
 from backend.models import DeliverySettings
 from backend.notifications.delivery.channels import (
-    Channel,
     ChannelError,
+    ChannelKind,
     DeliveryChannel,
     DingTalkRobotChannel,
     EmailChannel,
@@ -95,24 +95,30 @@ async def update_settings(
     changes = audit.diff(before_plain, plain)
     changes.update({name: "changed" for name in changed_secrets})
     if changes:
-        await audit.record(
-            session,
-            action="delivery_settings.update",
-            entity_type="delivery_settings",
-            entity_id=principal.tenant_code or "",
-            org_unit_code=principal.tenant_code,
-            changes=changes,
-        )
+        await _audit(session, principal, "delivery_settings.update", changes)
     return _read(row)
 
 
-def build_channels(row: DeliverySettings | None, policy: OutboundPolicy) -> dict[Channel, DeliveryChannel]:
+async def _audit(session: AsyncSession, principal: Principal, action: str, changes: dict[str, Any]) -> None:
+    """An event about the county's delivery settings."""
+    county = principal.tenant_code
+    await audit.record(
+        session,
+        action=action,
+        entity_type="delivery_settings",
+        entity_id=county or "",
+        org_unit_code=county,
+        changes=changes,
+    )
+
+
+def build_channels(row: DeliverySettings | None, policy: OutboundPolicy) -> dict[ChannelKind, DeliveryChannel]:
     """The drivers of the channels this county configured."""
     plain = row.settings if row is not None else {}
     secrets = _secrets(row)
-    channels: dict[Channel, DeliveryChannel] = {}
+    channels: dict[ChannelKind, DeliveryChannel] = {}
     if plain.get("smtp_host") and plain.get("smtp_sender"):
-        channels[Channel.email] = EmailChannel(
+        channels[ChannelKind.email] = EmailChannel(
             SmtpSettings(
                 host=plain["smtp_host"],
                 port=int(plain.get("smtp_port") or 25),
@@ -123,21 +129,21 @@ def build_channels(row: DeliverySettings | None, policy: OutboundPolicy) -> dict
             )
         )
     if plain.get("sms_url"):
-        channels[Channel.sms] = SmsGatewayChannel(plain["sms_url"], secrets.get("sms_token", ""), policy)
+        channels[ChannelKind.sms] = SmsGatewayChannel(plain["sms_url"], secrets.get("sms_token", ""), policy)
     if secrets.get("wecom_url"):
-        channels[Channel.wecom] = WeComRobotChannel(secrets["wecom_url"], policy)
+        channels[ChannelKind.wecom] = WeComRobotChannel(secrets["wecom_url"], policy)
     if secrets.get("dingtalk_url"):
-        channels[Channel.dingtalk] = DingTalkRobotChannel(
+        channels[ChannelKind.dingtalk] = DingTalkRobotChannel(
             secrets["dingtalk_url"], secrets.get("dingtalk_secret") or None, policy
         )
     return channels
 
 
-async def channels(session: AsyncSession, policy: OutboundPolicy) -> dict[Channel, DeliveryChannel]:
+async def channels(session: AsyncSession, policy: OutboundPolicy) -> dict[ChannelKind, DeliveryChannel]:
     return build_channels(await DeliveryRepository(session).settings(), policy)
 
 
-def not_configured(channel: Channel) -> str:
+def not_configured(channel: ChannelKind) -> str:
     return f"本县未设置该渠道（{channel.value}），请先在投递渠道设置中填写 / the county has not set up {channel.value}"
 
 
@@ -161,12 +167,6 @@ async def test_send(
             result = TestSendResult(ok=True, detail=f"已发送 / sent ({receipt})")
         except ChannelError as error:
             result = TestSendResult(ok=False, detail=error.reason)
-    await audit.record(
-        session,
-        action="delivery_settings.test_send",
-        entity_type="delivery_settings",
-        entity_id=principal.tenant_code or "",
-        org_unit_code=principal.tenant_code,
-        changes={"channel": body.channel.value, "ok": result.ok, "detail": result.detail},
-    )
+    changes = {"channel": body.channel.value, "ok": result.ok, "detail": result.detail}
+    await _audit(session, principal, "delivery_settings.test_send", changes)
     return result

@@ -9,10 +9,6 @@ test checks that every repeat belongs to such an interrupted attempt, and prints
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
-
 from sqlalchemy import func, select
 
 from backend.db.engine import Database
@@ -23,23 +19,11 @@ from tests.backend.notifications.delivery.conftest import channel_settings, noti
 from tests.backend.notifications.delivery.servers import GatewayStub, SmtpServer
 from tests.fixtures.database import park_background_work
 from tests.fixtures.identity import County, SignIn
-from tests.workflows.test_worker_process import WorkerProcess, worker_on_its_own_server
+from tests.workflows.test_worker_process import WorkerProcess, _eventually, worker_on_its_own_server
 
 __all__ = ["worker_on_its_own_server"]
 
 NOTIFICATIONS = 200
-WAIT_SECONDS = 300.0  # a bound, not a pace: the machine is shared
-
-
-async def _eventually(check: Callable[[], Any], what: str) -> Any:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 async def _rows(database: Database, county: County) -> list[NotificationDelivery]:

@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from backend.authz.vocabulary import Role
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
@@ -15,7 +16,8 @@ from backend.models import NotificationDelivery
 from backend.notifications.delivery import service
 from tests.backend.notifications.delivery.conftest import notify
 from tests.backend.notifications.delivery.servers import GatewayStub, SmtpServer, free_port
-from tests.fixtures.identity import County, SignIn
+from tests.fixtures.database import TenantFactory
+from tests.fixtures.identity import County, SignIn, add_user, build_county
 
 
 def _text(html: str) -> str:
@@ -104,3 +106,25 @@ async def test_failed_deliveries_are_listed_for_the_admin_with_a_retry(
     assert 'data-testid="failed-delivery"' not in (await admin.get("/admin/delivery/failed")).text
     for path in ("/admin/delivery", "/admin/delivery/failed"):
         assert (await officer.get(path)).status_code in (403, 404)
+
+
+async def test_another_countys_deliveries_are_neither_listed_nor_retried(
+    county: County, sign_in: SignIn, database: Database, tenant_factory: TenantFactory
+) -> None:
+    other = await build_county(database, tenant_factory, name="邻县")
+    await add_user(database, other, "officer", "t1", [(Role.township_officer, "t1")])
+    officer = await sign_in(other, "officer")
+    prefs = {"channels": {"case.assigned": ["email"]}, "email": "o@other.example.cn"}
+    assert (await officer.put("/api/v1/me/notification-preferences", json=prefs)).status_code == 200
+    await notify(database, other, "officer")
+    actor_var.set(SYSTEM_ACTOR)
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, other.tenant.id)
+        theirs = (await session.scalars(select(NotificationDelivery))).one()
+        await service.mark_failed(session, theirs.id, "无法连接邮件服务器 / cannot reach")
+
+    admin = await sign_in(county, "admin")
+    listed = await admin.get("/api/v1/admin/notification-deliveries", params={"status": "failed"})
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    assert (await admin.post(f"/api/v1/admin/notification-deliveries/{theirs.id}/retry")).status_code == 404
+    assert (await admin.post(f"/admin/delivery/{theirs.id}/retry")).status_code == 404
