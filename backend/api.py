@@ -49,6 +49,7 @@ from backend.identity.endpoints import auth_router, platform_requests_router, re
 from backend.info_queries.endpoints import router as info_queries_router
 from backend.intake.endpoints import platform_router as intake_platform_router
 from backend.intake.endpoints import router as intake_router
+from backend.notifications.delivery.endpoints import router as delivery_router
 from backend.notifications.endpoints import router as notifications_router
 from backend.org.endpoints import router as org_router
 from backend.persons.endpoints import router as persons_router
@@ -87,6 +88,7 @@ ROUTERS = (
     agreements_router,
     notifications_router,
     todo_router,
+    delivery_router,
     document_verify_router,
     intake_platform_router,
     checks_router,

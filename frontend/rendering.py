@@ -136,6 +136,8 @@ NAVIGATION: tuple[tuple[str, str, Action | None], ...] = (
     ("/admin/data-review", "数据审核设置", Action.config_manage),
     ("/kpis/targets", "指标目标", Action.kpi_configure),
     ("/admin/clients", "接口客户端", Action.clients_manage),
+    ("/admin/delivery", "投递渠道", Action.config_manage),
+    ("/admin/delivery/failed", "投递失败", Action.config_manage),
 )
 
 

@@ -25,6 +25,7 @@ from frontend.pages import (
     contraceptives,
     dashboard,
     data_review,
+    delivery,
     documents,
     entrustments,
     followups,
@@ -78,6 +79,7 @@ pages_router.include_router(dashboard.router)
 pages_router.include_router(verification.router)
 pages_router.include_router(documents.router)
 pages_router.include_router(triage.router)
+pages_router.include_router(delivery.router)  # /notifications/settings before /notifications/{id}
 pages_router.include_router(notifications.router)
 pages_router.include_router(todo.router)
 pages_router.include_router(case_open.router)  # /cases/new before /cases/{id}

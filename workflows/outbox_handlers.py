@@ -18,6 +18,7 @@ from backend.archive.errors import ArchiveVolumeNotFound
 from backend.core.outbox import (
     ActOnCase,
     BuildArchive,
+    DeliverNotification,
     NotifyCounty,
     OutboxKind,
     ReplanCase,
@@ -34,6 +35,7 @@ from backend.notifications.errors import NotificationNotFound
 from backend.notifications.schemas import NotificationEvent
 from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
 from workflows.checks.types import CHECK_ROUNDS_WORKFLOW, CheckRoundsWatchInput, check_rounds_workflow_id
+from workflows.notifications.types import DELIVERY_WORKFLOW, DeliveryInput, delivery_workflow_id
 from workflows.outbox import Handler, PermanentFailure
 from workflows.task_queues import CASES_TASK_QUEUE
 from workflows.transactions import county_transaction
@@ -141,6 +143,15 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         workflow_id = check_rounds_workflow_id(payload.tenant_code, payload.window_end)
         return await start(CHECK_ROUNDS_WORKFLOW, workflow_input, workflow_id)
 
+    async def deliver_notification(payload: DeliverNotification) -> dict[str, Any]:
+        # One workflow per delivery and round: a start delivered twice finds the same workflow.
+        workflow_input = DeliveryInput(
+            tenant_id=payload.tenant_id, delivery_id=payload.delivery_id, due_at=payload.due_at
+        )
+        # A daily digest's deliveries share one workflow (and message): its batch's.
+        workflow_id = delivery_workflow_id(payload.digest_of or payload.idempotency_key, payload.round)
+        return await start(DELIVERY_WORKFLOW, workflow_input, workflow_id)
+
     return {
         OutboxKind.case_start: start_case,
         OutboxKind.case_act: act_on_case,
@@ -149,6 +160,7 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         OutboxKind.verification_settle: settle_verification,
         OutboxKind.verification_replan: replan_verification,
         OutboxKind.check_rounds_watch: watch_check_rounds,
+        OutboxKind.notification_deliver: deliver_notification,
     }
 
 

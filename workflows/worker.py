@@ -31,6 +31,8 @@ from workflows.cases.workflows import CaseWorkflow
 from workflows.checks import CHECK_WORKFLOWS, check_activities
 from workflows.followups import FOLLOWUP_WORKFLOWS, ensure_followup_schedules, followup_activities
 from workflows.intake import run_intake
+from workflows.notifications.activities import DeliveryActivities
+from workflows.notifications.workflows import NotificationDeliveryWorkflow
 from workflows.observability import WorkerHealth, sdk_runtime, serve_worker_http
 from workflows.platform.activities import PlatformActivities
 from workflows.platform.workflows import AuditChainCheckWorkflow
@@ -42,7 +44,7 @@ from workflows.verification.workflows import VerificationRequestWorkflow
 log = logging.getLogger("liuguan.worker")
 
 WORKFLOWS = [AuditChainCheckWorkflow, *FOLLOWUP_WORKFLOWS]
-CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow, *CHECK_WORKFLOWS]
+CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow, *CHECK_WORKFLOWS, NotificationDeliveryWorkflow]
 AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
 
 
@@ -63,6 +65,7 @@ def build_case_worker(
     *,
     task_queue: str = CASES_TASK_QUEUE,
     activities: CaseActivities | None = None,
+    delivery_policy: OutboundPolicy | None = None,
     **options: Any,
 ) -> Worker:
     """The worker of the case workflows and their activities. `options` go to the Worker (tests pass
@@ -72,7 +75,12 @@ def build_case_worker(
         client,
         task_queue=task_queue,
         workflows=CASE_WORKFLOWS,
-        activities=[*case_activities.all, *VerificationActivities(database).all, *check_activities(database)],
+        activities=[
+            *case_activities.all,
+            *VerificationActivities(database).all,
+            *check_activities(database),
+            *DeliveryActivities(database, delivery_policy).all,
+        ],
         graceful_shutdown_timeout=timedelta(seconds=30),
         **options,
     )
@@ -101,7 +109,7 @@ async def run_worker(settings: Settings) -> None:
     await ensure_schedules(client, task_queue=settings.temporal_task_queue)
     await ensure_followup_schedules(client, settings.temporal_task_queue)
     worker = build_worker(client, database, task_queue=settings.temporal_task_queue)
-    case_worker = build_case_worker(client, database)
+    case_worker = build_case_worker(client, database, delivery_policy=OutboundPolicy.from_settings(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

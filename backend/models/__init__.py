@@ -75,6 +75,7 @@ from backend.models.intake import (
     WebhookSubscription,
 )
 from backend.models.notification import Notification
+from backend.models.notification_delivery import DeliverySettings, NotificationDelivery, NotificationPreference
 from backend.models.org_unit import OrgUnit, OrgUnitKind
 from backend.models.outbox import OutboxMessage
 from backend.models.person import (
@@ -114,6 +115,9 @@ from backend.models.verification import (
 __all__ = [
     "ArchiveState",
     "ArchiveVolume",
+    "DeliverySettings",
+    "NotificationDelivery",
+    "NotificationPreference",
     "FormSubmission",
     "CostBearer",
     "FreeService",

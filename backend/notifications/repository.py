@@ -25,17 +25,17 @@ class NotificationRepository(TenantScopedRepository[Notification]):
     entity_type = "notification"
     not_found = NotificationNotFound
 
-    async def add_once(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert the notifications not written before (unique per person and event); how many were new."""
+    async def add_once(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
+        """Insert the notifications not written before (unique per person and event); the new ones' ids."""
         if not rows:
-            return 0
+            return []
         statement = (
             insert(Notification)
             .values([{"tenant_id": self.tenant_id, **row} for row in rows])
             .on_conflict_do_nothing(constraint="uq_notifications_tenant_id_user_id_dedup_key")
             .returning(Notification.id)
         )
-        return len((await self.session.execute(statement)).scalars().all())
+        return list((await self.session.execute(statement)).scalars().all())
 
     async def of_user(
         self, user_id: uuid.UUID, *, unread_only: bool, offset: int, limit: int

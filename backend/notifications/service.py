@@ -20,6 +20,7 @@ from backend.core.pagination import Page, PageParams
 from backend.db.tenancy import current_tenant_id
 from backend.models import Notification
 from backend.notifications import rules
+from backend.notifications.delivery import service as delivery
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.repository import NotificationRepository
 from backend.notifications.schemas import NotificationEvent, NotificationRead
@@ -51,7 +52,10 @@ async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
         }
         for user_id in await rules.recipients(repository, event)
     ]
-    return await repository.add_once(rows)
+    new = set(await repository.add_once(rows))
+    # Delivery beyond the bell: a row per channel the person chose, in this transaction.
+    await delivery.plan(session, event, [row for row in rows if row["id"] in new])
+    return len(new)
 
 
 async def dealt_with(session: AsyncSession, dedup_key: str) -> int:

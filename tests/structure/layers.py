@@ -34,6 +34,10 @@ LAYER_TABLE: tuple[tuple[str, int, str], ...] = (
         30,
         r"backend\.[a-z_]+\.(errors|schemas|types|rules|workdays|resident_id|identifiers|names|divisions)",
     ),
+    # Notification delivery, a subpackage of notifications (issue #19).
+    ("routes", 60, r"backend\.notifications\.delivery\.endpoints"),
+    ("repositories", 40, r"backend\.notifications\.delivery\.repository"),
+    ("domain vocabulary", 30, r"backend\.notifications\.delivery\.(schemas|channels)"),
     ("services", 50, r"backend\.[a-z_]+(\.[a-z_]+)*"),
 )
 

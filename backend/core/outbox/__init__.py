@@ -14,7 +14,7 @@ contract is docs/adr/0010-typed-outbox-contract.md.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -43,6 +43,7 @@ class OutboxKind(StrEnum):
     check_rounds_watch = "check_rounds.watch"  # watch a check-round window: settle its missed rounds when it ends
     notification_county = "notification.county"  # tell people of another county of an event
     archive_build = "archive.build"  # bind a yearly archive volume (a long job: never in the request)
+    notification_deliver = "notification.deliver"  # send one notification through one channel (e-mail, SMS ...)
 
 
 class OutboxPayload(BaseModel):
@@ -140,6 +141,19 @@ class BuildArchive(OutboxPayload):
     volume_id: uuid.UUID
 
 
+class DeliverNotification(OutboxPayload):
+    """Start the delivery workflow of one `notification_deliveries` row (id `delivery:<idempotency_key>:<round>`):
+    it waits until `due_at` (the person's quiet hours), then sends with retries and marks the row."""
+
+    kind: ClassVar[OutboxKind] = OutboxKind.notification_deliver
+    tenant_id: uuid.UUID
+    delivery_id: uuid.UUID
+    idempotency_key: str
+    round: int = 0
+    due_at: datetime
+    digest_of: str | None = None  # one of a daily digest: its batch (the workflow is the batch's)
+
+
 PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     model.kind: model
     for model in (
@@ -152,6 +166,7 @@ PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
         WatchCheckRounds,
         NotifyCounty,
         BuildArchive,
+        DeliverNotification,
     )
 }
 """The payload model of each kind: one each, every kind covered (a test checks)."""
