@@ -54,7 +54,8 @@ async def test_healthz_follows_the_workers_parts_and_metrics_carry_the_instance_
     server = await serve_worker_http(database, health, port, host="127.0.0.1")
     assert server is not None
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        # The metrics read the database: on a loaded machine that takes longer than httpx's 5 s default.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             assert (await client.get("/healthz")).status_code == 200
             metrics = await client.get("/metrics")
             assert metrics.status_code == 200

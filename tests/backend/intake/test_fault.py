@@ -134,8 +134,9 @@ def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 
 async def _wait_healthy(base_url: str) -> None:
+    # Up to three minutes: a loaded CI machine starts a Python process with the whole app slowly.
     async with httpx.AsyncClient(base_url=base_url) as probe:
-        for _ in range(300):
+        for _ in range(1800):
             try:
                 if (await probe.get("/healthz", timeout=1)).status_code == 200:
                     return
