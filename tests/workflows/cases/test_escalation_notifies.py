@@ -1,16 +1,19 @@
 """Escalation rung 3 through the real case workflow (issue #19): a case left overdue on the time-skipping test
-server climbs its ladder; when rung 3 fires the county supervisor finds it in her notifications and in the bell's
-unread count, and nobody else is told: not the officer of a sibling township, not anyone in another county."""
+server climbs its ladder; when rung 3 fires the county supervisor finds it in her to-do list, her notifications
+and the bell's unread count, and on the channel she chose (a delivery row for SMS); nobody else is told: not the
+officer of a sibling township, not anyone in another county."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from backend.db.engine import Database
-from backend.models import CaseStage
+from backend.db.tenancy import set_tenant
+from backend.models import CaseStage, Notification, NotificationDelivery
 from tests.backend.verification.conftest import TwoCounties, counties
 from tests.fixtures.identity import County, SignIn
 from tests.workflows.cases.conftest import Harness
@@ -32,6 +35,24 @@ async def _bell(client: httpx.AsyncClient) -> int:
     return int(response.json()["unread"])
 
 
+async def _escalated_to_me(client: httpx.AsyncClient) -> list[str]:
+    response = await client.get("/api/v1/me/todo", params={"kind": "escalated"})
+    assert response.status_code == 200, response.text
+    return [item["reference"] for item in response.json()["items"]]
+
+
+async def _deliveries(database: Database, county: County, number: str) -> list[tuple[str, str]]:
+    """(the user's id, the channel) of each delivery planned for a notification about the case."""
+    async with database.sessionmaker() as session, session.begin():
+        await set_tenant(session, county.tenant.id)
+        rows = await session.execute(
+            select(NotificationDelivery.user_id, NotificationDelivery.channel)
+            .join(Notification, Notification.id == NotificationDelivery.notification_id)
+            .where(Notification.reference == number)
+        )
+        return [(str(user_id), channel) for user_id, channel in rows.all()]
+
+
 async def _told(sign_in: SignIn, county: County, number: str) -> dict[str, list[str]]:
     """Each user's notifications about the case."""
     told: dict[str, list[str]] = {}
@@ -46,6 +67,13 @@ async def test_rung_3_of_an_overdue_case_reaches_the_county_supervisor_and_nobod
 ) -> None:
     a, b = counties.a, counties.b
     harness = Harness(env=case_env, database=database, county=a)
+    supervisor = await sign_in(a, "county.sup")
+    # She wants escalations by SMS as well (通知设置); nobody else chose a channel.
+    chosen = await supervisor.put(
+        "/api/v1/me/notification-preferences",
+        json={"channels": {"case.escalation": ["sms"]}, "phone": "13800138000"},
+    )
+    assert chosen.status_code == 200, chosen.text
     case = await harness.add_case("notification_triage", CaseStage.verification, await harness.now())
     async with harness.worker():
         handle = await harness.start(case)
@@ -56,7 +84,8 @@ async def test_rung_3_of_an_overdue_case_reaches_the_county_supervisor_and_nobod
         await harness.run_until(handle, rung_3.fire_at - timedelta(minutes=5))
         before = await _told(sign_in, a, case.number)
         assert before["county.sup"] == [] and before["t1.sup"] != []  # rung 2 went to the township supervisor
-        supervisor = await sign_in(a, "county.sup")
+        assert case.number not in await _escalated_to_me(supervisor)
+        assert await _deliveries(database, a, case.number) == []
         bell_before = await _bell(supervisor)
 
         await harness.run_until(handle, rung_3.fire_at + timedelta(minutes=5))
@@ -69,6 +98,8 @@ async def test_rung_3_of_an_overdue_case_reaches_the_county_supervisor_and_nobod
     assert await _bell(supervisor) == bell_before + 1
     unread = await supervisor.get("/api/v1/me/notifications", params={"unread": "true"})
     assert [item["link"] for item in unread.json()["items"]] == [f"/cases/{case.id}"]
+    assert case.number in await _escalated_to_me(supervisor)
+    assert await _deliveries(database, a, case.number) == [(str(a.users["county.sup"].id), "sms")]
     # Only the rung-3 notification is new: the others were told what they were told before (or nothing).
     assert {name: titles for name, titles in after.items() if name != "county.sup"} == {
         name: titles for name, titles in before.items() if name != "county.sup"
