@@ -29,9 +29,13 @@ from backend.models import (
     Certificate,
     CertificateInspection,
     CertificateStatus,
+    EntryReview,
+    EntryState,
     FlowDirection,
     Person,
     PersonStatus,
+    RecheckFinding,
+    RecheckItem,
     Sex,
     VerificationKind,
     VerificationRequest,
@@ -135,6 +139,19 @@ def _closed_rows(scope: Scope) -> list[Condition]:
     return [Case.case_type == FIRST_CHILD, Case.closed_at.is_not(None)]
 
 
+# --- data review (三级把关、倒查, P25) ---------------------------------------------------------------------------
+
+CHECKED = (RecheckFinding.correct, RecheckFinding.corrected)  # not "could not verify": nobody was found to ask
+
+
+def _checked_rows(scope: Scope) -> list[Condition]:
+    return [RecheckItem.checked_at.is_not(None)]
+
+
+def _entry_rows(scope: Scope) -> list[Condition]:
+    return []
+
+
 # --- persons (snapshots) ----------------------------------------------------------------------------------------
 
 
@@ -233,6 +250,24 @@ KPI_SOURCES: dict[KpiCode, Source] = {
         "persons", _women(FlowDirection.outflow), _covered(lambda person: person.certificates)
     ),
     KpiCode.data_completeness: SnapshotSource("persons", _on_register, lambda day, person: person.complete),
+    KpiCode.data_entry: FlowSource(
+        "entries",
+        EntryReview,
+        EntryReview.org_unit_code,
+        EntryReview.created_at,
+        _entry_rows,
+        lambda scope: true(),
+        lambda scope: EntryReview.state == EntryState.confirmed,
+    ),
+    KpiCode.data_accuracy: FlowSource(
+        "findings",
+        RecheckItem,
+        RecheckItem.org_unit_code,
+        RecheckItem.checked_at,
+        _checked_rows,
+        lambda scope: RecheckItem.finding.in_(CHECKED),
+        lambda scope: RecheckItem.finding == RecheckFinding.correct,
+    ),
 }
 
 
@@ -474,6 +509,11 @@ class KpiRepository(TenantScopedRepository[Case]):
     async def all_rows(self, statement: AnySelect) -> list[AnyRow]:
         """Every drill-down row, (row, counted): the rows behind an assessment item, frozen when it is published."""
         return list((await self.session.execute(statement)).all())
+
+    async def person_names(self, person_ids: Iterable[Any]) -> dict[Any, str]:
+        """The names of these persons of the county, by id (the data-quality rows are about persons)."""
+        statement = select(Person.id, Person.name).where(self.in_county(Person), Person.id.in_(list(person_ids)))
+        return {person_id: name for person_id, name in (await self.session.execute(statement)).all()}
 
     async def counterpart_counties(self, county_code: str, begins_at: datetime, ends_before: datetime) -> list[str]:
         """The other counties this county exchanged requests or notices with in the period, by code."""

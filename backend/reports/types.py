@@ -21,6 +21,8 @@ class KpiCode(StrEnum):
     policy_compliance = "policy_compliance"  # 一孩登记政策符合率
     overdue_share = "overdue_share"  # 超期办理占比
     data_completeness = "data_completeness"  # 主要项目完整率
+    data_entry = "data_entry"  # 信息入库率
+    data_accuracy = "data_accuracy"  # 数据准确率（逻辑关系准确率）
 
 
 class PeriodKind(StrEnum):
@@ -50,6 +52,8 @@ class Subject(StrEnum):
     requests = "requests"  # 协查与通报
     cases = "cases"  # 案件
     persons = "persons"  # 人员
+    entries = "entries"  # 村级录入（待审核、已确认、已退回）
+    findings = "findings"  # 倒查复核结果
 
 
 class RowPart(StrEnum):
