@@ -42,19 +42,20 @@ from backend.models import (
     VerificationState,
     counted_person,
 )
-from backend.reports.sources import (
+from backend.reports.types import (
     Bucket,
     Condition,
     Day,
     FlowSource,
+    KpiCode,
     PersonFacts,
+    RowPart,
     Scope,
     SnapshotDay,
     SnapshotSource,
     Source,
     day_bounds,
 )
-from backend.reports.types import KpiCode, RowPart
 
 CHINA_ZONE = "Asia/Shanghai"
 CHECK_ROUND = "pregnancy_check_round"  # 孕情环情检查 (issue #21 will give check rounds a table of their own)
