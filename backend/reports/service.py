@@ -225,31 +225,30 @@ def _person_row(person: Person, at: date, counted: bool) -> KpiRowRead:
     )
 
 
-def _entry_row(entry: EntryReview, counted: bool) -> KpiRowRead:
+def _review_row(record: EntryReview | RecheckItem, counted: bool) -> KpiRowRead:
+    """A village entry under review, or a re-check finding: about a person, filed under the village."""
+    moment: datetime | None
+    if isinstance(record, EntryReview):
+        subject, moment, state = Subject.entries, record.created_at, record.state.value
+        details: dict[str, Any] = {
+            "kind": record.kind.value,
+            "entered_by": record.entered_by_label,
+            "decided_at": record.decided_at,
+        }
+    else:
+        subject, moment = Subject.findings, record.checked_at
+        state = record.finding.value if record.finding is not None else ""
+        details = {"list_id": str(record.list_id), "corrected_fields": record.corrected_fields}
     return KpiRowRead(
-        subject=Subject.entries,
-        id=entry.id,
-        reference=f"{entry.org_unit_code}-{str(entry.id)[:8]}",
-        unit_code=entry.org_unit_code,
+        subject=subject,
+        id=record.id,
+        reference=f"{record.org_unit_code}-{str(record.id)[:8]}",
+        unit_code=record.org_unit_code,
         unit_name="",
-        moment=entry.created_at,
-        state=entry.state.value,
+        moment=moment,
+        state=state,
         counted=counted,
-        details={"kind": entry.kind.value, "entered_by": entry.entered_by_label, "decided_at": entry.decided_at},
-    )
-
-
-def _finding_row(item: RecheckItem, counted: bool) -> KpiRowRead:
-    return KpiRowRead(
-        subject=Subject.findings,
-        id=item.id,
-        reference=f"{item.org_unit_code}-{str(item.id)[:8]}",
-        unit_code=item.org_unit_code,
-        unit_name="",
-        moment=item.checked_at,
-        state=item.finding.value if item.finding is not None else "",
-        counted=counted,
-        details={"list_id": str(item.list_id), "corrected_fields": item.corrected_fields},
+        details=details,
     )
 
 
@@ -344,7 +343,7 @@ def _flow_item(principal: Principal, source: FlowSource, row: Any, scope: Scope,
         _reveal(principal, item, record.subject_name, own_case)
         return item
     if isinstance(record, EntryReview | RecheckItem):
-        item = _entry_row(record, counted) if isinstance(record, EntryReview) else _finding_row(record, counted)
+        item = _review_row(record, counted)
         _reveal(principal, item, names.get(record.person_id, ""))
         return item
     item = _case_row(record, moment, counted)
