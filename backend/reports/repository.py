@@ -6,7 +6,7 @@ drill-down selects the same rows with the same conditions, so a figure and the r
 A flow KPI counts events in the period, bucketed by the month of their moment in China time; a snapshot KPI counts
 persons as they stand on a day (each month's end, or today), over per-person facts worked out once (`PersonFacts`)
 and the days as an unnest() of arrays, so twelve month-ends are one query. KPIs sharing a table, unit column and
-moment are counted by one statement (`family`): five statements give every KPI of a unit for twelve months.
+moment are counted by one statement (`family`): seven statements give every KPI of a unit for twelve months.
 """
 
 from __future__ import annotations
