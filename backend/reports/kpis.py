@@ -200,6 +200,37 @@ CATALOGUE: dict[KpiCode, Kpi] = {
             Subject.persons,
             snapshot=True,
         ),
+        # 信息入库率: the seeds name the rate ([002]) but give no definition and no "within N days" rule for entering
+        # (P25 only says the township reviews village forms, 信息录入 asks for 「及时」 entry without a period), so
+        # the platform defines it from the three-level review: of the village entries submitted for review in the
+        # month, the share the township confirmed. A pending entry is not yet in the database: it counts against.
+        Kpi(
+            KpiCode.data_entry,
+            "信息入库率 / Entries confirmed",
+            "经乡镇审核确认入库的 / confirmed by the township",
+            "本期提交审核的村级录入（新登记、变更、重新登记；含待审核、已退回） / village entries submitted for "
+            "review in the period (registrations, changes, re-registrations; pending and sent-back ones included)",
+            0.95,
+            Comparator.at_least,
+            PeriodKind.month,
+            "[002]「信息入库率、主要项目完整率、逻辑关系准确率」（规范要求提高，未给数值；平台默认95%）",
+            Subject.entries,
+        ),
+        # 逻辑关系准确率 over the random re-check (倒查, P25): of the sampled entries that could be checked, the share
+        # found correct; "could not verify" (nobody at home) is neither.
+        Kpi(
+            KpiCode.data_accuracy,
+            "数据准确率 / Data accuracy",
+            "倒查核实准确的 / found correct",
+            "本期完成倒查、能够核实的抽查记录（准确、有误已更正；无法核实的不计） / sampled entries re-checked in the "
+            "period that could be checked (correct, or wrong and corrected; could-not-verify left out)",
+            0.95,
+            Comparator.at_least,
+            PeriodKind.month,
+            "[002]「信息入库率、主要项目完整率、逻辑关系准确率」（规范要求提高，未给数值；平台默认95%）; P25「随机抽查"
+            "…及时对在采集中的错误信息进行更证」",
+            Subject.findings,
+        ),
     )
 }
 

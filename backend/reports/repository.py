@@ -6,13 +6,12 @@ drill-down selects the same rows with the same conditions, so a figure and the r
 A flow KPI counts events in the period, bucketed by the month of their moment in China time; a snapshot KPI counts
 persons as they stand on a day (each month's end, or today), over per-person facts worked out once (`PersonFacts`)
 and the days as an unnest() of arrays, so twelve month-ends are one query. KPIs sharing a table, unit column and
-moment are counted by one statement (`family`): five statements give every KPI of a unit for twelve months.
+moment are counted by one statement (`family`): seven statements give every KPI of a unit for twelve months.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias
 
@@ -30,122 +29,42 @@ from backend.models import (
     Certificate,
     CertificateInspection,
     CertificateStatus,
+    EntryReview,
+    EntryState,
     FlowDirection,
     Person,
     PersonStatus,
+    RecheckFinding,
+    RecheckItem,
     Sex,
     VerificationKind,
     VerificationRequest,
     VerificationState,
     counted_person,
 )
-from backend.reports.types import KpiCode, RowPart
+from backend.reports.types import (
+    Bucket,
+    Condition,
+    Day,
+    FlowSource,
+    KpiCode,
+    PersonFacts,
+    RowPart,
+    Scope,
+    SnapshotDay,
+    SnapshotSource,
+    Source,
+    day_bounds,
+)
 
 CHINA_ZONE = "Asia/Shanghai"
 CHECK_ROUND = "pregnancy_check_round"  # 孕情环情检查 (issue #21 will give check rounds a table of their own)
 FOLLOW_UP_VISIT = "follow_up_visit"  # 随访 (likewise)
 FIRST_CHILD = "first_child_registration"
 NOT_APPLICABLE = (CaseOutcome.withdrawn.value, CaseOutcome.no_action.value)
-WORKING_AGE = (18, 49)  # 育龄: 18 to 49 years old inclusive
 
-Condition: TypeAlias = ColumnElement[bool]
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose rows a count covers: the county scored (`county_code`), the subtree (`root`), the length of the
-    unit codes the rows are grouped by (`child_length`: 9 townships, 12 villages, 0 no grouping), the moment
-    "due by now" is judged at (`as_of`) and, for a two-way assessment, the other county of the pair
-    (`counterpart`: only rows between the two count)."""
-
-    county_code: str
-    root: str
-    as_of: datetime
-    child_length: int = 0
-    counterpart: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    """One KPI's counts for one unit (a child of the root, or the root itself for rows filed there) and month."""
-
-    kpi: KpiCode
-    unit: str
-    month: date
-    numerator: int
-    denominator: int
-
-
-@dataclass(frozen=True, slots=True)
-class FlowSource:
-    """Events of `model` at `moment`, filed under `unit`; `rows` picks the family's rows, `counts` the
-    denominator among them, `met` the numerator among those."""
-
-    family: str
-    model: type[Any]
-    unit: InstrumentedAttribute[Any]
-    moment: InstrumentedAttribute[Any]
-    rows: Callable[[Scope], list[Condition]]
-    counts: Callable[[Scope], Condition]
-    met: Callable[[Scope], Condition]
-
-
-@dataclass(frozen=True, slots=True)
-class Day:
-    """The day a snapshot is read on, as columns: `at`, and the birth dates bounding working age on that day
-    (born on or before `born_by` is 18 or older; after `born_after`, 49 or younger), worked out once per day
-    rather than once per person."""
-
-    at: ColumnElement[date]
-    born_by: ColumnElement[date]
-    born_after: ColumnElement[date]
-
-
-def years_before(day: date, years: int) -> date:
-    """The same day `years` years earlier (29 February becomes 28 February, as in PostgreSQL)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def day_bounds(day: date) -> tuple[date, date, date]:
-    """(at, born_by, born_after) of a snapshot day."""
-    youngest, oldest = WORKING_AGE
-    return day, years_before(day, youngest), years_before(day, oldest + 1)
-
-
-@dataclass(frozen=True, slots=True)
-class PersonFacts:
-    """What snapshot KPIs read of a person, worked out once per person (not once per person and day): the unit,
-    flow direction, sex and birth date; the day the person came on the register (`registered_on`); whether every
-    main field is filled in (`complete`); and the days covered by a certificate in force (`certificates`) and by an
-    inspection within the year before (`inspected`), as date multiranges from one pass over the county's
-    certificates and inspections, so that a snapshot on any day is a containment test."""
-
-    unit: ColumnElement[str]
-    direction: ColumnElement[Any]
-    sex: ColumnElement[Any]
-    birth_date: ColumnElement[date]
-    registered_on: ColumnElement[date]
-    complete: ColumnElement[bool]
-    certificates: ColumnElement[Any]
-    inspected: ColumnElement[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotSource:
-    """Persons on the register as they stand on a day: `counts(day, person)` the denominator, `met(day, person)`
-    the numerator, over the person's facts (`PersonFacts`)."""
-
-    family: str
-    counts: Callable[[Day, PersonFacts], Condition]
-    met: Callable[[Day, PersonFacts], Condition]
-
-
-Source: TypeAlias = FlowSource | SnapshotSource
 
 
 # --- verification requests and notices (协查与通报) -------------------------------------------------------------
@@ -219,6 +138,19 @@ def _late(scope: Scope) -> Condition:
 
 def _closed_rows(scope: Scope) -> list[Condition]:
     return [Case.case_type == FIRST_CHILD, Case.closed_at.is_not(None)]
+
+
+# --- data review (三级把关、倒查, P25) ---------------------------------------------------------------------------
+
+CHECKED = (RecheckFinding.correct, RecheckFinding.corrected)  # not "could not verify": nobody was found to ask
+
+
+def _checked_rows(scope: Scope) -> list[Condition]:
+    return [RecheckItem.checked_at.is_not(None)]
+
+
+def _entry_rows(scope: Scope) -> list[Condition]:
+    return []
 
 
 # --- persons (snapshots) ----------------------------------------------------------------------------------------
@@ -319,20 +251,30 @@ KPI_SOURCES: dict[KpiCode, Source] = {
         "persons", _women(FlowDirection.outflow), _covered(lambda person: person.certificates)
     ),
     KpiCode.data_completeness: SnapshotSource("persons", _on_register, lambda day, person: person.complete),
+    KpiCode.data_entry: FlowSource(
+        "entries",
+        EntryReview,
+        EntryReview.org_unit_code,
+        EntryReview.created_at,
+        _entry_rows,
+        lambda scope: true(),
+        lambda scope: EntryReview.state == EntryState.confirmed,
+    ),
+    KpiCode.data_accuracy: FlowSource(
+        "findings",
+        RecheckItem,
+        RecheckItem.org_unit_code,
+        RecheckItem.checked_at,
+        _checked_rows,
+        lambda scope: RecheckItem.finding.in_(CHECKED),
+        lambda scope: RecheckItem.finding == RecheckFinding.correct,
+    ),
 }
 
 
 def month_of(moment: InstrumentedAttribute[Any]) -> ColumnElement[date]:
     """The first day of the month of `moment` in China time."""
     return cast(func.date_trunc("month", func.timezone(CHINA_ZONE, moment)), Date)
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotDay:
-    """A month of a snapshot KPI and the day its state is read on (the month's last day, or today)."""
-
-    month: date
-    at: date
 
 
 def _unit_key(unit: ColumnElement[Any] | InstrumentedAttribute[Any], scope: Scope) -> ColumnElement[str]:
@@ -568,6 +510,11 @@ class KpiRepository(TenantScopedRepository[Case]):
     async def all_rows(self, statement: AnySelect) -> list[AnyRow]:
         """Every drill-down row, (row, counted): the rows behind an assessment item, frozen when it is published."""
         return list((await self.session.execute(statement)).all())
+
+    async def person_names(self, person_ids: Iterable[Any]) -> dict[Any, str]:
+        """The names of these persons of the county, by id (the data-quality rows are about persons)."""
+        statement = select(Person.id, Person.name).where(self.in_county(Person), Person.id.in_(list(person_ids)))
+        return {person_id: name for person_id, name in (await self.session.execute(statement)).all()}
 
     async def counterpart_counties(self, county_code: str, begins_at: datetime, ends_before: datetime) -> list[str]:
         """The other counties this county exchanged requests or notices with in the period, by code."""

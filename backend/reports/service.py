@@ -23,7 +23,7 @@ from backend.authz.vocabulary import Action
 from backend.core.clock import china_today, utc_now
 from backend.core.errors import Forbidden, NotFound
 from backend.core.pagination import PageParams
-from backend.models import Case, OrgUnit, Person, VerificationRequest
+from backend.models import Case, EntryReview, OrgUnit, Person, RecheckItem, VerificationRequest
 from backend.org import service as org
 from backend.reports.counting import Tally, count_kpis, month_end, ranked
 from backend.reports.errors import KpiNotFound, UnitNotFound
@@ -40,12 +40,17 @@ from backend.reports.schemas import (
     UnitFigure,
 )
 from backend.reports.targets import effective_targets
-from backend.reports.types import KpiCode, PeriodKind, RagStatus, RowPart, Subject
+from backend.reports.types import PeriodKind, RagStatus, RowPart, Subject
 
 LEVELS = {6: "county", 9: "township", 12: "village"}
 OWN_LEVEL = "本级"
 # The permission that shows a row's person (name and link) on the drill-down, by the kind of row.
-SUBJECT_READ = {Subject.cases: Action.case_read, Subject.persons: Action.person_read}
+SUBJECT_READ = {
+    Subject.cases: Action.case_read,
+    Subject.persons: Action.person_read,
+    Subject.entries: Action.person_read,
+    Subject.findings: Action.person_read,
+}
 
 
 def period_read(period: Period) -> PeriodRead:
@@ -220,6 +225,37 @@ def _person_row(person: Person, at: date, counted: bool) -> KpiRowRead:
     )
 
 
+def _review_row(record: EntryReview | RecheckItem, counted: bool) -> KpiRowRead:
+    """A village entry under review, or a re-check finding: about a person, filed under the village."""
+    moment: datetime | None
+    if isinstance(record, EntryReview):
+        subject, moment, state = Subject.entries, record.created_at, record.state.value
+        details: dict[str, Any] = {
+            "kind": record.kind.value,
+            "entered_by": record.entered_by_label,
+            "decided_at": record.decided_at,
+        }
+    else:
+        subject, moment = Subject.findings, record.checked_at
+        state = record.finding.value if record.finding is not None else ""
+        details = {"list_id": str(record.list_id), "corrected_fields": record.corrected_fields}
+    return KpiRowRead(
+        subject=subject,
+        id=record.id,
+        reference=f"{record.org_unit_code}-{str(record.id)[:8]}",
+        unit_code=record.org_unit_code,
+        unit_name="",
+        moment=moment,
+        state=state,
+        counted=counted,
+        details=details,
+    )
+
+
+# Where a data-quality row opens: the entry under review, or the month's re-check list.
+DATA_REVIEW_LINKS = {Subject.entries: "/entry-reviews/{id}", Subject.findings: "/rechecks/{list_id}"}
+
+
 def _reveal(principal: Principal, row: KpiRowRead, subject_name: str, case_id: Any = None) -> None:
     """The name and page link of a row whose subject the caller may read over the row's unit."""
     if row.subject is Subject.requests:
@@ -232,7 +268,8 @@ def _reveal(principal: Principal, row: KpiRowRead, subject_name: str, case_id: A
         return
     if principal.can(SUBJECT_READ[row.subject], row.unit_code):
         row.name = subject_name
-        row.link = f"/{row.subject.value}/{row.id}"
+        link = DATA_REVIEW_LINKS.get(row.subject, f"/{row.subject.value}/{{id}}")
+        row.link = link.format(id=row.id, list_id=row.details.get("list_id"))
 
 
 def _kpi(code: str) -> Kpi:
@@ -265,7 +302,10 @@ async def kpi_rows(
     if isinstance(source, FlowSource):
         statement = repository.flow_rows(kpi.code, source, scope, part, period.begins_at, period.ends_before)
         rows, total = await repository.rows_page(statement, offset=paging.offset, limit=paging.size)
-        items = [_flow_item(principal, kpi.code, source, row, scope) for row in rows]
+        person_names = await repository.person_names(
+            row[0].person_id for row in rows if isinstance(row[0], EntryReview | RecheckItem)
+        )
+        items = [_flow_item(principal, source, row, scope, person_names) for row in rows]
     else:
         at = min(period.end, month_end(today), today)
         statement = repository.snapshot_rows(source, scope, part, at)
@@ -293,7 +333,7 @@ async def kpi_rows(
     )
 
 
-def _flow_item(principal: Principal, code: KpiCode, source: FlowSource, row: Any, scope: Scope) -> KpiRowRead:
+def _flow_item(principal: Principal, source: FlowSource, row: Any, scope: Scope, names: dict[Any, str]) -> KpiRowRead:
     record, counted = row[0], bool(row[1])
     moment = getattr(record, source.moment.key)
     if isinstance(record, VerificationRequest):
@@ -301,6 +341,10 @@ def _flow_item(principal: Principal, code: KpiCode, source: FlowSource, row: Any
         item = _request_row(record, unit_code, moment, counted)
         own_case = record.case_id if record.requester_county_code == scope.county_code else None
         _reveal(principal, item, record.subject_name, own_case)
+        return item
+    if isinstance(record, EntryReview | RecheckItem):
+        item = _review_row(record, counted)
+        _reveal(principal, item, names.get(record.person_id, ""))
         return item
     item = _case_row(record, moment, counted)
     _reveal(principal, item, record.subject_name)

@@ -29,6 +29,17 @@ Persons of A on 31 March (age on that day):
   p8 outflow woman 22 v12, certificate expired 2026-01-31, every main field
   p9 outflow woman 40 v21, departed (off the register)
 
+Village entries of A submitted for review (三级把关):
+  e1 v11 registration of p1, 2 Mar, confirmed      e4 v21 registration of p3, 20 Mar, confirmed
+  e2 v11 change of p2, 9 Mar, sent back            e5 v11 change of p4, 1 April (next month)
+  e3 v12 change of p5, 28 Mar, still pending       (B: one confirmed entry in March, B's own)
+
+Re-check findings of A (倒查, by the day checked):
+  k1 v11 p1 correct, 10 Mar                        k4 v21 p3 correct, 25 Mar
+  k2 v11 p2 wrong and corrected, 11 Mar            k5 v12 p7 not checked yet
+  k3 v12 p5 could not verify, 12 Mar               k6 v11 p4 correct, 1 April (next month)
+  (B: one finding "correct" in March, B's own)
+
 At the FP statistical year's edge: b1 (t1) arrived 30 September 2026 23:30 and b2 (t1) 1 October 2026 00:10,
 China time, both answered on time.
 """
@@ -54,11 +65,17 @@ from backend.models import (
     CertificateInspection,
     CertificateStatus,
     Channel,
+    EntryKind,
+    EntryReview,
+    EntryState,
     FlowDirection,
     MaritalStatus,
     Person,
     PersonStatus,
     QuestionType,
+    RecheckFinding,
+    RecheckItem,
+    RecheckList,
     Sex,
     VerificationKind,
     VerificationRequest,
@@ -84,9 +101,11 @@ class Scripted:
     requests: dict[str, VerificationRequest] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
+    entries: dict[str, EntryReview] = field(default_factory=dict)
+    findings: dict[str, RecheckItem] = field(default_factory=dict)
 
     def ids(self, *names: str) -> set[str]:
-        found = {**self.requests, **self.cases, **self.persons}
+        found = {**self.requests, **self.cases, **self.persons, **self.entries, **self.findings}
         return {str(found[name].id) for name in names}
 
 
@@ -256,6 +275,89 @@ def inspection_row(county: County, certificate: Certificate, day: date) -> Certi
     )
 
 
+def entry_row(county: County, person: Person, kind: EntryKind, state: EntryState, submitted: datetime) -> EntryReview:
+    decided = state is not EntryState.pending
+    return EntryReview(
+        id=uuid.uuid4(),
+        tenant_id=county.tenant.id,
+        person_id=person.id,
+        org_unit_code=person.org_unit_code,
+        kind=kind,
+        state=state,
+        changes={},
+        entered_by="coordinator",
+        entered_by_label="村协管员",
+        decided_by="officer" if decided else None,
+        decided_by_label="乡镇专干" if decided else None,
+        decided_at=submitted + timedelta(days=1) if decided else None,
+        reason="户籍地有误" if state is EntryState.rejected else None,
+        created_at=submitted,
+    )
+
+
+def recheck_list(county: County, unit: str, month: date) -> RecheckList:
+    return RecheckList(
+        id=uuid.uuid4(),
+        tenant_id=county.tenant.id,
+        org_unit_code=county.units[unit],
+        month=month,
+        seed="scenario",
+        population=[],
+        sample_size=1,
+        drawn_by="officer",
+        drawn_by_label="乡镇专干",
+    )
+
+
+def finding_row(
+    county: County, listed: RecheckList, person: Person, finding: RecheckFinding | None, checked: datetime | None
+) -> RecheckItem:
+    return RecheckItem(
+        id=uuid.uuid4(),
+        tenant_id=county.tenant.id,
+        list_id=listed.id,
+        person_id=person.id,
+        org_unit_code=listed.org_unit_code,
+        finding=finding,
+        corrected_fields=["phone"] if finding is RecheckFinding.corrected else [],
+        checked_by="officer" if checked else None,
+        checked_by_label="乡镇专干" if checked else None,
+        checked_at=checked,
+    )
+
+
+async def build_data_review(database: Database, world: Scripted) -> None:
+    """The entries and re-check findings of the docstring, and one of each in B."""
+    a, b, p = world.a, world.b, world.persons
+    registration, change = EntryKind.registration, EntryKind.change
+    confirmed, rejected, pending = EntryState.confirmed, EntryState.rejected, EntryState.pending
+    e = world.entries
+    e["e1"] = entry_row(a, p["p1"], registration, confirmed, at(2))
+    e["e2"] = entry_row(a, p["p2"], change, rejected, at(9))
+    e["e3"] = entry_row(a, p["p5"], change, pending, at(28))
+    e["e4"] = entry_row(a, p["p3"], registration, confirmed, at(20))
+    e["e5"] = entry_row(a, p["p4"], change, confirmed, at(1, 4))
+    await write(database, a, list(e.values()))
+    lists = {unit: recheck_list(a, unit, date(2026, 3, 1)) for unit in ("v11", "v12", "v21")}
+    april = recheck_list(a, "v11", date(2026, 4, 1))
+    await write(database, a, [*lists.values(), april])
+    correct, corrected = RecheckFinding.correct, RecheckFinding.corrected
+    k = world.findings
+    k["k1"] = finding_row(a, lists["v11"], p["p1"], correct, at(10))
+    k["k2"] = finding_row(a, lists["v11"], p["p2"], corrected, at(11))
+    k["k3"] = finding_row(a, lists["v12"], p["p5"], RecheckFinding.unverifiable, at(12))
+    k["k4"] = finding_row(a, lists["v21"], p["p3"], correct, at(25))
+    k["k5"] = finding_row(a, lists["v12"], p["p7"], None, None)
+    k["k6"] = finding_row(a, april, p["p4"], correct, at(1, 4))
+    await write(database, a, list(k.values()))
+    theirs = person_row(b, "乙一", "v11")
+    their_list = recheck_list(b, "v11", date(2026, 3, 1))
+    await write(database, b, [theirs, their_list])
+    e["b_entry"] = entry_row(b, theirs, registration, confirmed, at(3))
+    k["b_finding"] = finding_row(b, their_list, theirs, correct, at(10))
+    await write(database, b, [e["b_entry"], k["b_finding"]])
+
+
 async def build(database: Database, a: County, b: County) -> Scripted:
     world = Scripted(a, b)
     r = world.requests
@@ -329,4 +431,5 @@ async def build(database: Database, a: County, b: County) -> Scripted:
             inspection_row(a, certificates["p2"], date(2025, 1, 15)),
         ],
     )
+    await build_data_review(database, world)
     return world

@@ -26,6 +26,8 @@ HAND_COUNT = {
     "inspection_rate": (1, 3, 0.3333),  # p1 of p1 p2 p3 (p4 too old, p6 not yet arrived)
     "certificate_issue_rate": (1, 2, 0.5),  # p7 of p7 p8 (p9 departed)
     "data_completeness": (4, 7, 0.5714),  # p1 p4 p7 p8 of p1 p2 p3 p4 p5 p7 p8
+    "data_entry": (2, 4, 0.5),  # e1 e4 of e1 e2 e3 e4 (e5 in April; B's entry not ours)
+    "data_accuracy": (2, 3, 0.6667),  # k1 k4 of k1 k2 k4 (k3 unverifiable, k5 unchecked, k6 in April)
 }
 
 # The rows behind each figure: (numerator rows, the rest).
@@ -41,6 +43,8 @@ HAND_ROWS = {
     "inspection_rate": ({"p1"}, {"p2", "p3"}),
     "certificate_issue_rate": ({"p7"}, {"p8"}),
     "data_completeness": ({"p1", "p4", "p7", "p8"}, {"p2", "p3", "p5"}),
+    "data_entry": ({"e1", "e4"}, {"e2", "e3"}),
+    "data_accuracy": ({"k1", "k4"}, {"k2"}),
 }
 
 
@@ -218,3 +222,36 @@ async def test_a_county_sets_its_own_target_audited(scripted: Scripted, sign_in:
             )
         ).all()
     assert [event.changes["target"] for event in events] == [[0.9, 0.55], [0.55, 0.9]]
+
+
+async def test_data_quality_rows_name_the_person_and_open_the_review(scripted: Scripted, sign_in: SignIn) -> None:
+    client = await sign_in(scripted.a, "county.sup")
+    entries = (await client.get("/api/v1/kpis/data_entry/rows", params={**MARCH, "part": "all"})).json()["items"]
+    assert {(item["name"], item["state"], item["link"]) for item in entries} == {
+        ("甲一", "confirmed", f"/entry-reviews/{scripted.entries['e1'].id}"),
+        ("甲二", "rejected", f"/entry-reviews/{scripted.entries['e2'].id}"),
+        ("甲五", "pending", f"/entry-reviews/{scripted.entries['e3'].id}"),
+        ("甲三", "confirmed", f"/entry-reviews/{scripted.entries['e4'].id}"),
+    }
+    findings = (await client.get("/api/v1/kpis/data_accuracy/rows", params={**MARCH, "part": "all"})).json()["items"]
+    lists = {name: str(scripted.findings[name].list_id) for name in ("k1", "k2", "k4")}
+    assert {(item["name"], item["state"], item["link"]) for item in findings} == {
+        ("甲一", "correct", f"/rechecks/{lists['k1']}"),
+        ("甲二", "corrected", f"/rechecks/{lists['k2']}"),
+        ("甲三", "correct", f"/rechecks/{lists['k4']}"),
+    }
+
+
+async def test_another_countys_entries_and_findings_count_only_there(scripted: Scripted, sign_in: SignIn) -> None:
+    theirs = await sign_in(scripted.b, "county.sup")
+    cockpit = (await theirs.get("/api/v1/kpis", params=MARCH)).json()
+    figures = {kpi["code"]: (kpi["numerator"], kpi["denominator"]) for kpi in cockpit["kpis"]}
+    assert (figures["data_entry"], figures["data_accuracy"]) == ((1, 1), (1, 1))
+    for code, name in (("data_entry", "b_entry"), ("data_accuracy", "b_finding")):
+        rows = (await theirs.get(f"/api/v1/kpis/{code}/rows", params={**MARCH, "part": "all"})).json()
+        assert {item["id"] for item in rows["items"]} == scripted.ids(name)
+    # A village coordinator of A sees her village's share only.
+    coordinator = await sign_in(scripted.a, "v11.coord")
+    own = (await coordinator.get("/api/v1/kpis", params=MARCH)).json()
+    village = {kpi["code"]: (kpi["numerator"], kpi["denominator"]) for kpi in own["kpis"]}
+    assert (village["data_entry"], village["data_accuracy"]) == ((1, 2), (1, 2))

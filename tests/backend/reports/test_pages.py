@@ -35,6 +35,20 @@ async def test_the_cockpit_page_shows_each_figure_with_a_link_to_its_rows(script
     assert bad.status_code == 422 and "期间格式应如 2026-03" in bad.text
 
 
+async def test_the_data_quality_rows_pages_open_the_review(scripted: Scripted, sign_in: SignIn) -> None:
+    client = await sign_in(scripted.a, "county.sup")
+    page = await client.get(f"/kpis?{MARCH}", headers={"Accept": "text/html"})
+    assert "信息入库率" in page.text and "数据准确率" in page.text
+    entries = await client.get(f"/kpis/data_entry/rows?unit={scripted.a.code}&{MARCH}&part=rest")
+    assert entries.status_code == 200, entries.text
+    assert "录入编号" in entries.text and "甲五" in entries.text and "甲一" not in entries.text
+    for name in ("e2", "e3"):
+        assert f'href="/entry-reviews/{scripted.entries[name].id}"' in entries.text
+    findings = await client.get(f"/kpis/data_accuracy/rows?unit={scripted.a.code}&{MARCH}&part=rest")
+    assert findings.status_code == 200, findings.text
+    assert "复核编号" in findings.text and f'href="/rechecks/{scripted.findings["k2"].list_id}"' in findings.text
+
+
 async def test_the_report_page_publishes_and_refuses_a_correction_without_reason(
     scripted: Scripted, sign_in: SignIn
 ) -> None:
