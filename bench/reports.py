@@ -210,7 +210,7 @@ def scenarios_for(
     year, fp_year = period_containing(PeriodKind.year, today), period_containing(PeriodKind.fp_year, today)
     return [
         Scenario(
-            "cockpit, county (11 KPIs, trend, rank)",
+            f"cockpit, county ({len(CATALOGUE)} KPIs, trend, rank)",
             lambda: get(client, "/api/v1/kpis"),
             cockpit_sql(county_code),
             iterations,
