@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from backend.core.input import Code
 from backend.core.pagination import Page, PageDep
 from backend.core.routing import API_V1
 from backend.data_review import rechecks, service
@@ -24,7 +25,9 @@ from backend.db.session import SessionDep
 from backend.models import EntryState
 
 router = APIRouter(prefix=f"{API_V1}/entry-reviews", tags=["data-review"])
-MonthQuery = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthQuery = Annotated[
+    Annotated[str, Code(r"^[0-9]{4}-(0[1-9]|1[0-2])$", 7)] | None, Query(description="YYYY-MM", examples=["2026-11"])
+]
 
 
 @router.get("", summary="Village entries in my reach (state=pending: what waits for confirmation), oldest first")

@@ -26,7 +26,12 @@ _runner = IsolatedRunner(RENDER_MEMORY_BYTES)
 
 
 def _pdf_first_page(data: bytes, width: int) -> Image.Image:
-    import pypdfium2  # in the rendering child only: the API process never loads pdfium
+    try:
+        import pypdfium2  # in the rendering child only: the API process never loads pdfium
+    except OSError as failure:
+        # Under the child's memory ceiling the library itself may not map ("failed to map segment"): that is the
+        # child running out of memory, and it is reported as such (a preview unavailable, not a server error).
+        raise MemoryError(str(failure)) from None
 
     pdf = pypdfium2.PdfDocument(data)
     try:

@@ -47,6 +47,7 @@ FREE_FORM_WITHOUT_IDENTIFIERS = {
     "SchemeRead.items": "assessment items: KPI code, weight, target",
     "CampaignRead.criteria": "which registry entries a campaign draws: months unseen, kinds, no person",
     "CampaignDetail.criteria": "the same criteria",
+    "EntryReviewRead.changes": "the audit diff of a village entry, identifiers redacted (backend/persons/records.py)",
 }
 
 # How each route answering an identifier protects it: `masks` (always masked), `audits` (in full for those who may,
@@ -79,6 +80,10 @@ ROUTES: dict[str, str] = {
     "POST /api/v1/verification/inbox/{request_id}/reject": "masks",
     "POST /api/v1/verification/inbox/{request_id}/claim": "masks",
     "POST /api/v1/verification/inbox/{request_id}/assign": "masks",
+    # The user's own mobile number for SMS: masked (138****5678) even to her
+    # (tests/backend/notifications/delivery/test_preferences.py).
+    "GET /api/v1/me/notification-preferences": "masks",
+    "PUT /api/v1/me/notification-preferences": "masks",
 }
 FULL_RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9X]$")
 FULL_PHONE = re.compile(r"^1[3-9][0-9]{9}$")

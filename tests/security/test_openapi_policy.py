@@ -21,7 +21,8 @@ from fastapi import FastAPI
 from backend.core.input import MAX_BYTES_KEY, PAST_ONLY_KEY, POLICY_KEY
 
 TEXT_POLICIES = {"text", "multiline", "code"}
-NON_TEXT_FORMATS = {"uuid", "binary"}
+# Parsed into a value that cannot carry text: a uuid, a file's bytes, a time of day (quiet hours).
+NON_TEXT_FORMATS = {"uuid", "binary", "time"}
 DATE_FORMATS = {"date", "date-time"}
 # Names of dates that record something that already happened: they must refuse the future.
 HAPPENED = re.compile(

@@ -24,7 +24,9 @@ Secret = Annotated[str, Text(500, 1, verbatim=True)]
 class PreferencesUpdate(InputSchema):
     """Per kind the channels besides in-app (always on); the addresses they need; quiet hours (both or none)."""
 
-    channels: dict[NotificationKind, list[ChannelKind]] = Field(default_factory=dict)
+    channels: dict[NotificationKind, Annotated[list[ChannelKind], Field(max_length=len(ChannelKind))]] = Field(
+        default_factory=dict
+    )
     email: Email | None = None
     phone: Mobile | None = Field(default=None, description="mobile number, 11 digits; null keeps the saved one")
     quiet_start: time | None = Field(default=None, description="China time, e.g. 22:00")
