@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+
+import httpx
 
 from backend.config import PROJECT_ROOT
 from backend.devservices import postgres
@@ -28,3 +31,18 @@ def migrated_database(name: str) -> postgres.DatabaseUrls:
         timeout=300,
     )
     return urls
+
+
+def wait_for_api(base_url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    """Until the API under uvicorn answers /healthz (a loaded machine takes a while to import it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("uvicorn exited")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("uvicorn did not start")

@@ -56,6 +56,7 @@ from backend.intake.submit import PAYLOAD_CONTEXT
 from backend.persons.resident_id import check_character
 from backend.tenants.schemas import TenantCreate
 from backend.tenants.service import provision_tenant
+from bench import wait_for_api
 
 PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"
 DATABASE_NAME = "liuguan_bench_intake"
@@ -334,20 +335,6 @@ async def token_for(base_url: str, client_id: str, secret: str) -> str:
         return str(response.json()["access_token"])
 
 
-def wait_for(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("uvicorn exited")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("uvicorn did not start")
-
-
 def print_results(results: list[Result], raw: Result, load: tuple[float, float]) -> None:
     print()
     print(f"{'':46} {'notif/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'vs raw':>8}")
@@ -427,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         cwd=PROJECT_ROOT,
     )
     try:
-        wait_for(base_url, api)
+        wait_for_api(base_url, api)
         token = asyncio.run(token_for(base_url, client_id, secret))
         log(f"Sending {batches} batches of {BATCH} ({options.concurrency} in flight) and {singles} single posts ...")
         load_before = os.getloadavg()[0]

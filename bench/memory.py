@@ -40,6 +40,7 @@ from backend.config import PROJECT_ROOT, Environment, Settings
 from backend.db.engine import Database
 from backend.devservices import postgres
 from backend.devservices import temporal as temporal_dev
+from bench import wait_for_api
 from bench.cases_data import County, Officer, Sizes, create_officer, provision_counties
 from bench.intake import free_port
 
@@ -54,21 +55,6 @@ DEFAULT_CONCURRENCY = 4
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def wait_for(base_url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    """Until the API answers /healthz (a loaded machine takes a while to import it)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("uvicorn exited")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("uvicorn did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -329,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         processes.append(api)
         worker = subprocess.Popen([sys.executable, "-m", "workflows.worker"], env=env, cwd=PROJECT_ROOT)
         processes.append(worker)
-        wait_for(base_url, api)
+        wait_for_api(base_url, api)
         log(f"API (uvicorn, pid {api.pid}) and worker (pid {worker.pid}) up; {plan.requests:,} requests")
         load = asyncio.run(drive(base_url, county, officer, plan, {"API": api.pid, "worker": worker.pid}))
     finally:
