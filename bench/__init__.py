@@ -6,9 +6,11 @@ Run them with `make bench`; they never run in the test suite and never assert on
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -46,3 +48,50 @@ def wait_for_api(base_url: str, process: subprocess.Popen[bytes], seconds: float
             pass
         time.sleep(0.5)
     raise RuntimeError("uvicorn did not start")
+
+
+def _process_table() -> dict[int, tuple[int, float]]:
+    """pid → (parent pid, CPU seconds user + system) of every running process, from /proc/<pid>/stat."""
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat_file:
+                stat = stat_file.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()  # state is field 3 of stat(5): index 0 here
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / clock_ticks)
+    return table
+
+
+def postgres_pid(pgdata: Path = PGDATA) -> int:
+    """The embedded server's postmaster (the first line of its pid file)."""
+    return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+
+
+def cpu_seconds_by_tree(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each named process and all its descendants (uvicorn's workers, PostgreSQL's backends):
+    only the processes this bench started, whatever else runs on the machine. Processes that have exited do not
+    count, so take the two readings around a series while the services are up."""
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    totals: dict[str, float] = {}
+    for label, root in roots.items():
+        stack, seconds = [root], 0.0
+        while stack:
+            pid = stack.pop()
+            seconds += table.get(pid, (0, 0.0))[1]
+            stack.extend(children.get(pid, []))
+        totals[label] = seconds
+    return totals
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the bench as Ctrl-C does, through its `finally` blocks, so the services it started (uvicorn,
+    the worker, the Temporal dev server) are stopped with it instead of left running."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

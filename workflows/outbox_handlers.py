@@ -33,7 +33,7 @@ from backend.documents.storage import document_storage
 from backend.notifications import service as notifications
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.schemas import NotificationEvent
-from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, case_workflow_id
+from workflows.cases.types import CaseActionInput, CaseActionResult, CaseWorkflowInput, DeadlinePlan, case_workflow_id
 from workflows.checks.types import CHECK_ROUNDS_WORKFLOW, CheckRoundsWatchInput, check_rounds_workflow_id
 from workflows.notifications.types import DELIVERY_WORKFLOW, DeliveryInput, delivery_workflow_id
 from workflows.outbox import Handler, PermanentFailure
@@ -84,11 +84,16 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
         return {"signalled": True}
 
     async def start_case(payload: StartCase) -> dict[str, Any]:
+        try:
+            plan = DeadlinePlan.model_validate(payload.plan) if payload.plan is not None else None
+        except ValueError as error:
+            raise PermanentFailure(f"unreadable plan: {error}") from None
         workflow_input = CaseWorkflowInput(
             tenant_id=payload.tenant_id,
             tenant_code=payload.tenant_code,
             case_id=payload.case_id,
             case_number=payload.case_number,
+            plan=plan,
         )
         return await start(CASE_WORKFLOW, workflow_input, case_workflow_id(payload.tenant_code, payload.case_id))
 

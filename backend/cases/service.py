@@ -17,12 +17,14 @@ from backend.audit import service as audit
 from backend.audit.repository import AuditRepository
 from backend.authz.principal import Principal
 from backend.authz.vocabulary import Action
-from backend.calendar.service import due_date
+from backend.calendar.service import load_calendar
+from backend.calendar.workdays import WorkingDayCalendar
 from backend.case_types.definitions import CaseTypeDefinition
 from backend.case_types.service import effective_case_type
 from backend.cases import signing
 from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SubjectsRefused
 from backend.cases.gates import check_statutory_gates
+from backend.cases.plans import build_plan
 from backend.cases.repository import CaseRepository
 from backend.cases.schemas import (
     ArrivalChannel,
@@ -104,12 +106,25 @@ async def compute_due_at(
     """End of the due day (China time) for `stage`'s running clock started at `start` (the start day is not
     counted): the pending signature step's deadline when the stage has one (`signed`: the steps done), else the
     stage's own rule."""
+    if definition.rule_for(stage, signed) is None:
+        return None, False
+    return due_on(await load_calendar(session), definition, stage, start, signed)
+
+
+def due_on(
+    calendar: WorkingDayCalendar,
+    definition: CaseTypeDefinition,
+    stage: CaseStage,
+    start: datetime,
+    signed: Collection[str] = (),
+) -> tuple[datetime | None, bool]:
+    """`compute_due_at` on a calendar already loaded."""
     rule = definition.rule_for(stage, signed)
     if rule is None:
         return None, False
     start_day = china_day(start)
     if rule.working_days is not None:
-        due = await due_date(session, start_day, rule.working_days)
+        due = calendar.add_working_days(start_day, rule.working_days)
         day, provisional = due.date, due.provisional
     else:
         day, provisional = start_day + timedelta(days=rule.calendar_days or 0), False
@@ -206,7 +221,8 @@ async def open_case(
     repository = CaseRepository(session)
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
-    due_at, provisional = await compute_due_at(session, definition, stage, received_at)
+    calendar = await load_calendar(session)
+    due_at, provisional = due_on(calendar, definition, stage, received_at)
     county_code = principal.tenant_code or county_of(unit.code)
     primary = persons[0] if persons else None
     keys = name_search_keys(primary.name) if primary else None
@@ -245,7 +261,8 @@ async def open_case(
     )
     await repository.flush()
     await _record(session, case, "case.open", None)
-    # The case workflow drives stages and owns the timers; it is started after commit, through the outbox.
+    # The case workflow drives stages and owns the timers; it is started after commit, through the outbox, with
+    # its first plan (what its first activity would otherwise read back from this row).
     await outbox.enqueue(
         session,
         outbox.StartCase(
@@ -253,6 +270,7 @@ async def open_case(
             tenant_code=county_code,
             case_id=case.id,
             case_number=case.number,
+            plan=build_plan(case, definition, calendar).model_dump(mode="json"),
         ),
     )
     return case

@@ -29,7 +29,7 @@ from backend.audit import service as audit
 from backend.authz.vocabulary import Role
 from backend.calendar.service import load_calendar, official_calendar
 from backend.calendar.workdays import WorkingDayCalendar
-from backend.cases.deadlines import alert_ladder
+from backend.cases.plans import alert_ladder
 from backend.core import outbox
 from backend.core.clock import china_day, end_of_day
 from backend.core.divisions import county_of

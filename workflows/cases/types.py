@@ -225,6 +225,9 @@ class CaseWorkflowInput(BaseModel):
     tenant_code: str
     case_id: uuid.UUID
     case_number: str
+    # The first plan, built by the transaction that opened the case (the relay passes it on): the workflow starts
+    # waiting on it at once. Without it (and without `state`) the first activity reads it from the case row.
+    plan: DeadlinePlan | None = None
     # Set only by continue-as-new: the state of the previous run.
     state: CaseWorkflowState | None = None
     # Continue as new once the history holds this many events (besides when Temporal suggests it).

@@ -83,6 +83,8 @@ class CaseWorkflow:
         self._case = case
         if case.state is not None:
             self._restore(case.state)
+        elif case.plan is not None:
+            self._plan = case.plan  # built by the opening transaction: no activity to read it back
         else:
             self._plan = await self._load_plan()
         while not self._current.closed:

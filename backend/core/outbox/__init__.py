@@ -60,6 +60,10 @@ class StartCase(OutboxPayload):
     tenant_code: str
     case_id: uuid.UUID
     case_number: str
+    # The case's first deadline plan as the opening transaction stored it (`workflows.cases.types.DeadlinePlan` as
+    # JSON: that contract lives with the workflow, which validates it again). Without it (messages written before
+    # it existed) the workflow reads the plan from the case row with its first activity.
+    plan: dict[str, Any] | None = None
 
 
 class CaseWorkflowMessage(OutboxPayload):

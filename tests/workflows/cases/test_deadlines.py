@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from backend.calendar.official import official_calendar
-from backend.cases import deadlines
+from backend.cases import deadlines, plans
 from backend.core.context import SYSTEM_ACTOR, actor_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
@@ -43,7 +43,7 @@ def test_contract_spells_stages_statuses_and_outcomes_as_the_database() -> None:
 def test_ladder_of_a_deadline_due_on_the_spring_festival_make_up_saturday() -> None:
     # Due 2026-02-28 (a make-up workday). Reminder: 2 working days left (27th, 28th) after Thursday the 26th.
     # Rung 2: two working days after the due day (Mon 2 Mar, Tue 3 Mar); rung 3: five (Fri 6 Mar).
-    ladder = deadlines.alert_ladder(CALENDAR, utc(2026, 2, 28))
+    ladder = plans.alert_ladder(CALENDAR, utc(2026, 2, 28))
     assert [(alert.kind, alert.level, alert.fire_at) for alert in ladder] == [
         (AlertKind.reminder, 0, utc(2026, 2, 26)),
         (AlertKind.overdue, 1, utc(2026, 2, 28)),
@@ -61,31 +61,31 @@ def test_ladder_of_a_deadline_due_on_the_spring_festival_make_up_saturday() -> N
     ],
 )
 def test_reminder_leaves_two_working_days(due: date, reminder_day: date) -> None:
-    assert deadlines.working_days_before(CALENDAR, due, 2) == reminder_day
+    assert plans.working_days_before(CALENDAR, due, 2) == reminder_day
     assert CALENDAR.working_days_between(reminder_day, due) == 2
 
 
 def test_suspension_keeps_the_days_spent_before_it() -> None:
     # Received Mon 2026-09-28 with 15 WD: 29, 30 Sep, (1-7 Oct off), 8, 9, Sat 10 (make-up), 12-16, 19-23 Oct.
-    due = deadlines.end_of_day(CALENDAR.add_working_days(date(2026, 9, 28), 15).date)
+    due = plans.end_of_day(CALENDAR.add_working_days(date(2026, 9, 28), 15).date)
     assert due == utc(2026, 10, 23)
     # Suspended on Fri 9 Oct: 4 days spent (29, 30 Sep, 8, 9 Oct), 11 left (10, 12-16, 19-23 Oct).
-    assert deadlines.remaining_working_days(CALENDAR, due, china(2026, 10, 9, 16)) == 11
+    assert plans.remaining_working_days(CALENDAR, due, china(2026, 10, 9, 16)) == 11
     # Resumed Mon 19 Oct: 11 working days after it are 20-23, 26-30 Oct, 2 and 3 Nov.
-    assert deadlines.resumed_due(CALENDAR, china(2026, 10, 19, 9, 30), 11) == (utc(2026, 11, 3), False)
+    assert plans.resumed_due(CALENDAR, china(2026, 10, 19, 9, 30), 11) == (utc(2026, 11, 3), False)
 
 
 def test_nothing_is_left_when_the_clock_stops_on_the_due_day() -> None:
-    assert deadlines.remaining_working_days(CALENDAR, utc(2026, 10, 23), china(2026, 10, 23, 17)) == 0
+    assert plans.remaining_working_days(CALENDAR, utc(2026, 10, 23), china(2026, 10, 23, 17)) == 0
 
 
 def test_extension_adds_working_days_to_the_due_day() -> None:
     # Five working days after Sat 28 Feb 2026: 2-6 March.
-    assert deadlines.extended_due(CALENDAR, utc(2026, 2, 28), 5) == (utc(2026, 3, 6), False)
+    assert plans.extended_due(CALENDAR, utc(2026, 2, 28), 5) == (utc(2026, 3, 6), False)
 
 
 def test_deadline_key_names_stage_start_and_due_day() -> None:
-    key = deadlines.deadline_key("verification", china(2026, 9, 28, 9), utc(2026, 10, 23))
+    key = plans.deadline_key("verification", china(2026, 9, 28, 9), utc(2026, 10, 23))
     assert key == "verification@2026-09-28T01:00:00Z/2026-10-23"
 
 

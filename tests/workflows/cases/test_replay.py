@@ -18,7 +18,7 @@ from temporalio.worker import Replayer
 from workflows.worker import CASE_WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
-SCENARIOS = ["first_child_registration", "inflow_registration_escalation", "reward_signoffs"]
+SCENARIOS = ["first_child_registration", "inflow_registration_escalation", "reward_signoffs", "opened_with_plan"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
