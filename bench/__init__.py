@@ -72,10 +72,11 @@ def postgres_pid(pgdata: Path = PGDATA) -> int:
     return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
 
 
-def cpu_seconds_by_tree(roots: dict[str, int]) -> dict[str, float]:
+def cpu_seconds_by_tree(roots: dict[str, int], alone: frozenset[int] = frozenset()) -> dict[str, float]:
     """CPU seconds of each named process and all its descendants (uvicorn's workers, PostgreSQL's backends):
-    only the processes this bench started, whatever else runs on the machine. Processes that have exited do not
-    count, so take the two readings around a series while the services are up."""
+    only the processes this bench started, whatever else runs on the machine; a pid in `alone` without its
+    descendants (the bench itself, the parent of the services it measures apart). Processes that have exited do
+    not count, so take the two readings around a series while the services are up."""
     table = _process_table()
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in table.items():
@@ -86,7 +87,8 @@ def cpu_seconds_by_tree(roots: dict[str, int]) -> dict[str, float]:
         while stack:
             pid = stack.pop()
             seconds += table.get(pid, (0, 0.0))[1]
-            stack.extend(children.get(pid, []))
+            if pid not in alone:
+                stack.extend(children.get(pid, []))
         totals[label] = seconds
     return totals
 

@@ -67,6 +67,9 @@ def case_handlers(client: Client, *, task_queue: str = CASES_TASK_QUEUE) -> dict
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 rpc_timeout=RPC_TIMEOUT,
+                # When this client is the one a local worker of `task_queue` polls on (the worker's relay), the
+                # first workflow task comes back with the start's answer instead of through a poll.
+                request_eager_start=True,
             )
         except WorkflowAlreadyStartedError:
             return {"workflow_id": workflow_id, "already_finished": True}

@@ -116,8 +116,9 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with worker, case_worker:
         log.info("worker started", extra={"task_queues": [settings.temporal_task_queue, CASES_TASK_QUEUE]})
-        # The outbox relay runs beside the workers: side effects recorded by the API reach Temporal from here.
-        relay = asyncio.create_task(run_relay(settings, database, stop))
+        # The outbox relay runs beside the workers, on the case worker's client: side effects recorded by the API
+        # reach Temporal from here, and a case's first workflow task comes straight back (eager start).
+        relay = asyncio.create_task(run_relay(settings, database, stop, client))
         intake = asyncio.create_task(run_intake(database, stop, OutboundPolicy.from_settings(settings)))
         # The platform operator's county KPI counts, kept at most a few hours old.
         kpi_refresher = asyncio.create_task(KpiRefresher(database).run(stop))
