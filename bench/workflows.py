@@ -278,7 +278,10 @@ def service_env(settings: Settings) -> dict[str, str]:
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "workflows.worker"], cwd=PROJECT_ROOT, env=service_env(settings))
+    """`python -m workflows.worker`; with BENCH_PROFILE_WORKER=file under cProfile (written when it stops)."""
+    profile = os.environ.get("BENCH_PROFILE_WORKER")
+    command = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []), "-m", "workflows.worker"]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=service_env(settings))
 
 
 def start_api(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:

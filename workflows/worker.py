@@ -18,6 +18,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from backend.config import Settings, get_settings
 from backend.core.logging import configure_logging
@@ -43,6 +44,17 @@ from workflows.verification.workflows import VerificationRequestWorkflow
 
 log = logging.getLogger("liuguan.worker")
 
+# Our workflow modules are imported once, outside the sandbox, instead of again for every workflow run: the
+# re-import was about half of the worker's CPU per case started (a CaseWorkflow run re-executed the four workflow
+# modules each time; docs/adr/0014-cases-per-second.md). The price: the sandbox no longer intercepts a wall-clock
+# or I/O call made from these modules' code at run time, so the strict sandbox checks them elsewhere — every
+# committed history replays under the default restrictions (tests/workflows/*/test_replay.py), and a deliberate
+# `datetime.now()` in workflow code fails there.
+OUR_WORKFLOW_MODULES = "workflows"
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(OUR_WORKFLOW_MODULES)
+)
+
 WORKFLOWS = [AuditChainCheckWorkflow, *FOLLOWUP_WORKFLOWS]
 CASE_WORKFLOWS = [CaseWorkflow, VerificationRequestWorkflow, *CHECK_WORKFLOWS, NotificationDeliveryWorkflow]
 AUDIT_CHAIN_SCHEDULE_ID = "audit-chain-check-daily"
@@ -56,6 +68,7 @@ def build_worker(client: Client, database: Database, *, task_queue: str = PLATFO
         workflows=WORKFLOWS,
         activities=[platform.list_tenant_codes, platform.verify_tenant_chain, *followup_activities(database)],
         graceful_shutdown_timeout=timedelta(seconds=30),
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 
@@ -82,7 +95,7 @@ def build_case_worker(
             *DeliveryActivities(database, delivery_policy).all,
         ],
         graceful_shutdown_timeout=timedelta(seconds=30),
-        **options,
+        **({"workflow_runner": WORKFLOW_RUNNER} | options),
     )
 
 
