@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Migrations run as the schema owner; in production a separate, more privileged credential.
     database_owner_url: str = Field(default="", description="SQLAlchemy URL for the schema owner role")
     database_pool_size: int = 10
+    # How long a request waits for a pooled connection before it is answered 503 (busy, retry) instead.
+    database_pool_timeout_seconds: float = 30.0
     # Backups (`backend.cli backup`/`restore`): a role that bypasses row-level security and reads every row
     # (BYPASSRLS + pg_read_all_data, docs/operations.md section 9); pg_dump refuses to dump a forced policy's
     # table otherwise. pg_bin_dir: where pg_dump/pg_restore are when not on PATH (at least the server's major).

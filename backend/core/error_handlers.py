@@ -10,6 +10,7 @@ backend/main.py), so that this module knows nothing of the pages.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -17,11 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.errors import DomainError, FieldError
 from backend.core.input import policy_message
+
+log = logging.getLogger(__name__)
 
 # Messages for Pydantic's error types that users meet; anything else falls back to Pydantic's English.
 _VALIDATION_MESSAGES = {
@@ -63,7 +67,9 @@ _STATUS_CODES = {
     422: ("INVALID_INPUT", "输入有误 / Invalid input"),
     429: ("RATE_LIMITED", "请求过于频繁 / Too many requests"),
     500: ("INTERNAL_ERROR", "系统内部错误，已记录 / Internal error; it has been logged"),
+    503: ("SERVICE_BUSY", "系统繁忙，请稍后重试 / The service is busy; retry shortly"),
 }
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 class HtmlErrorRenderer(Protocol):
@@ -165,6 +171,13 @@ def install_error_handlers(app: FastAPI, *, render_html: HtmlErrorRenderer | Non
                 fields=fields,
             )
         return error_response(request, 422, fields=fields)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def pool_exhausted(request: Request, exc: PoolTimeoutError) -> Response:
+        # More requests than database connections for longer than the pool's timeout: overload, not a fault of
+        # this request. Nothing was written (the request never had a connection); the client may retry.
+        log.warning("database pool exhausted", extra={"path": request.url.path})
+        return error_response(request, 503, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(StaleDataError)
     async def stale_data(request: Request, exc: StaleDataError) -> Response:
