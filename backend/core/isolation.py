@@ -10,8 +10,10 @@ also keeps heavy native libraries (qpdf) out of the API process's resident memor
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -24,14 +26,31 @@ DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 30.0
 # A child serves this many calls before it is replaced: what one parse leaves behind does not accumulate.
 TASKS_PER_CHILD = 200
+PARENT_WATCH_SECONDS = 1.0  # how often a child checks that its parent is still there
+WATCH_STACK_BYTES = 256 * 1024
 
 
 class IsolatedWorkFailed(Exception):
     """The child ran out of memory, crashed or passed its deadline."""
 
 
-def _cap_memory(memory_bytes: int) -> None:
+def _start_child(memory_bytes: int) -> None:
+    """In the child, before its first call: the memory ceiling, and a watch that ends the child when its parent
+    is gone (an API process killed, or stopped by a supervisor that signals only it, would otherwise leave its
+    renderer and parser children running, reparented to init)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    parent = os.getppid()
+    default_stack = threading.stack_size(WATCH_STACK_BYTES)  # the thread's stack counts against the ceiling
+    try:
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
+    finally:
+        threading.stack_size(default_stack)
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH_SECONDS)
+    os._exit(0)
 
 
 class IsolatedRunner:
@@ -48,7 +67,7 @@ class IsolatedRunner:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_cap_memory,
+                initializer=_start_child,
                 initargs=(self.memory_bytes,),
                 max_tasks_per_child=self.tasks_per_child,
             )
