@@ -12,7 +12,9 @@ list can never disagree:
 - `followup`: the open follow-up and renewal cases the sweep opened that nobody took yet, in such a township;
 - `escalated`: the overdue cases escalated to her as a supervisor (rung 2 the township's, rung 3 the county's);
 - `signoff`: the cases waiting for a review or a signature (审核, 签字) she may give and has not given on them (no
-  person signs two steps of one case); the investigator's step waits for the case's assignee, in `case`.
+  person signs two steps of one case); the investigator's step waits for the case's assignee, in `case`;
+- `unassigned`: any other open case nobody took yet, in such a township (she takes it, or her supervisor assigns
+  it: /cases?assignee=none), unless it is already hers as `escalated` or `signoff`.
 
 A case assigned to her is only in `case`, whatever its type.
 """
@@ -219,6 +221,17 @@ class TodoRepository(TenantScopedRepository[Case]):
             ),
         )
 
+    def unassigned(self) -> ColumnElement[bool]:
+        """Open cases nobody took yet, hers by the rules, of no kind above (triage, follow-ups) and not already
+        hers to act on as a supervisor or a signer."""
+        return and_(
+            Case.case_type != TRIAGE_CASE_TYPE,
+            Case.case_type.not_in(self.followup_types) if self.followup_types else literal(True),
+            self._unassigned_open(),
+            ~self.escalated(),
+            ~self.signoff(),
+        )
+
     def case_kinds(self) -> dict[str, ColumnElement[bool]]:
         """The case-backed kinds, by name."""
         return {
@@ -227,6 +240,7 @@ class TodoRepository(TenantScopedRepository[Case]):
             "triage": self.triage(),
             "followup": self.followup(),
             "signoff": self.signoff(),
+            "unassigned": self.unassigned(),
         }
 
     # --- reading ------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class TodoKind(StrEnum):
     triage = "triage"  # 待核实通报: a department notification to triage
     followup = "followup"  # 到期随访与换证: a follow-up or renewal case nobody took yet
     signoff = "signoff"  # 待我签字: a review or signature step I may give
+    unassigned = "unassigned"  # 待领取案件: an open case of my township nobody took yet
 
 
 KIND_LABELS: dict[TodoKind, str] = {
@@ -30,6 +31,7 @@ KIND_LABELS: dict[TodoKind, str] = {
     TodoKind.triage: "待核实通报 / Department notifications to triage",
     TodoKind.followup: "到期随访与换证 / Follow-ups and renewals due",
     TodoKind.signoff: "待我签字 / Signatures waiting for me",
+    TodoKind.unassigned: "待领取案件 / Open cases nobody took yet",
 }
 
 
@@ -50,10 +52,11 @@ class TodoCounts(BaseModel):
     triage: int = 0
     followup: int = 0
     signoff: int = 0
+    unassigned: int = 0
 
     @property
     def total(self) -> int:
-        return self.case + self.escalated + self.inbox + self.triage + self.followup + self.signoff
+        return self.case + self.escalated + self.inbox + self.triage + self.followup + self.signoff + self.unassigned
 
 
 class TodoList(OutputSchema):

@@ -59,7 +59,7 @@ async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
         assert cases is not None and int(cases.group(1)) == listed["counts"]["case"], username
     assert compared >= 12  # the county has items of every kind for these people
     officer = (await todo(await sign_in(a, "t1.officer")))["counts"]
-    assert officer == {"case": 3, "escalated": 0, "inbox": 2, "triage": 1, "followup": 3, "signoff": 0}
+    assert officer == {"case": 3, "escalated": 0, "inbox": 2, "triage": 1, "followup": 3, "signoff": 0, "unassigned": 0}
     assert (await todo(await sign_in(a, "t1.sup")))["counts"] == {
         "case": 1,
         "escalated": 1,
@@ -67,4 +67,7 @@ async def test_each_dashboard_tile_equals_the_to_do_lists_count_of_its_kind(
         "triage": 0,
         "followup": 0,
         "signoff": 1,
+        "unassigned": 0,
     }
+    # The rung-3 case in t2 nobody took: the county supervisor's as escalated, t2's officer's to take.
+    assert (await todo(await sign_in(a, "t2.officer")))["counts"]["unassigned"] == 1

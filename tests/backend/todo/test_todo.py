@@ -105,6 +105,22 @@ async def test_a_followup_nobody_took_waits_for_the_townships_officer_and_then_f
     assert kinds == {inspection.number: "followup"}
 
 
+async def test_an_open_case_nobody_took_waits_for_its_townships_officer_until_she_takes_it(
+    people: TwoCounties, sign_in: SignIn, database: Database
+) -> None:
+    a, b = people.a, people.b
+    case = await add_case(database, a, "inflow_registration", unit="v11", title="流入登记：乙")
+    assert await _holders(sign_in, a, case.number) == {"t1.officer"}  # not t2's people, not the village
+    assert await _holders(sign_in, b, case.number) == set()
+    officer = await sign_in(a, "t1.officer")
+    kinds = {item["reference"]: item["kind"] for item in (await todo(officer))["items"]}
+    assert kinds == {case.number: "unassigned"}
+    assert (await officer.post(f"/api/v1/cases/{case.id}/claim")).status_code == 200
+    kinds = {item["reference"]: item["kind"] for item in (await todo(officer))["items"]}
+    assert kinds == {case.number: "case"}  # hers now, once
+    assert await _holders(sign_in, a, case.number) == {"t1.officer"}
+
+
 async def test_a_review_waits_for_the_supervisors_who_may_give_it_and_never_for_a_signer_of_the_case(
     people: TwoCounties, sign_in: SignIn, database: Database
 ) -> None:
@@ -137,7 +153,15 @@ async def test_items_are_ordered_overdue_first_then_by_due_moment(
         later.number,
     ]
     assert [item["overdue"] for item in listed["items"]] == [True, True, False, False]
-    assert listed["counts"] == {"case": 2, "escalated": 0, "inbox": 0, "triage": 1, "followup": 1, "signoff": 0}
+    assert listed["counts"] == {
+        "case": 2,
+        "escalated": 0,
+        "inbox": 0,
+        "triage": 1,
+        "followup": 1,
+        "signoff": 0,
+        "unassigned": 0,
+    }
     assert listed["total"] == 4
 
 
@@ -179,7 +203,7 @@ async def test_a_user_with_nothing_waiting_sees_an_empty_list(people: TwoCountie
     client = await sign_in(people.b, "v11.coord")
     assert await todo(client) == {
         "total": 0,
-        "counts": {"case": 0, "escalated": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0},
+        "counts": {"case": 0, "escalated": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0, "unassigned": 0},
         "items": [],
         "truncated": False,
     }
@@ -207,7 +231,15 @@ async def test_the_header_count_is_one_query(people: TwoCounties, database: Data
             event.remove(connection.sync_connection, "before_cursor_execute", seen)
     assert len(statements) == 1
     # Her township has an officer: its unassigned triage is the officer's, not the supervisor's.
-    assert counts.model_dump() == {"case": 1, "escalated": 0, "inbox": 0, "triage": 0, "followup": 0, "signoff": 0}
+    assert counts.model_dump() == {
+        "case": 1,
+        "escalated": 0,
+        "inbox": 0,
+        "triage": 0,
+        "followup": 0,
+        "signoff": 0,
+        "unassigned": 0,
+    }
 
 
 async def test_an_escalated_case_waits_for_the_supervisor_of_its_rung(
@@ -218,7 +250,9 @@ async def test_an_escalated_case_waits_for_the_supervisor_of_its_rung(
     rung2 = await add_case(database, a, "complaint", unit="v11", due_in=late, escalation_level=2, assignee="v11.coord")
     rung3 = await add_case(database, a, "complaint", unit="t2", due_in=late, escalation_level=3)
     assert await _holders(sign_in, a, rung2.number) == {"v11.coord", "t1.sup"}  # hers as assignee, his as rung 2
-    assert await _holders(sign_in, a, rung3.number) == {"county.sup"}  # not the township supervisor any more
+    # The county supervisor's as rung 3 (not the township supervisor's any more); nobody took it, so it also waits
+    # for its township's officer to take it.
+    assert await _holders(sign_in, a, rung3.number) == {"county.sup", "t2.officer"}
     assert await _holders(sign_in, b, rung3.number) == set()
     item = (await todo(await sign_in(a, "county.sup"), "escalated"))["items"][0]
     assert item["reference"] == rung3.number and item["overdue"] is True
