@@ -49,7 +49,7 @@ from backend.models import (
     PersonStatus,
 )
 from backend.notifications import events as notification_events
-from backend.notifications.service import notify
+from backend.notifications.service import notify_all
 from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
@@ -86,61 +86,8 @@ def router_principal(route: DivisionRoute) -> Principal:
 async def open_triage_case(session: AsyncSession, notification: IntakeNotification, route: DivisionRoute) -> None:
     """In the routed county: match the notification's persons by ID number, open its triage case, keep the
     county's copy of it, and mark the notification `case_opened` (the router's transaction, scoped to the
-    county as well)."""
-    assert route.tenant_id is not None
-    await set_tenant(session, route.tenant_id)
-    payload = decrypt_payload(notification.payload_encrypted)
-    persons = PersonRepository(session)
-    matches: dict[str, str | None] = {}
-    subjects: list[CaseSubjectIn] = []
-    for role in ROLE_KEYS:
-        reference = payload.get(role)
-        if not isinstance(reference, dict):
-            continue
-        person = await persons.by_resident_id_hash(resident_id_digest(reference["resident_id"]))
-        matches[role] = str(person.id) if person is not None else None
-        if person is not None:
-            subjects.append(CaseSubjectIn(person_id=person.id, part=SUBJECT_PARTS[role]))
-    unit_code = route.township_code if route.township_unit_id is not None else route.county_code
-    assert unit_code is not None
-    case = await cases.open_case(
-        session,
-        router_principal(route),
-        CaseCreate(
-            case_type=TRIAGE_CASE_TYPE,
-            org_unit_code=unit_code,
-            subjects=subjects,
-            received_at=notification.received_at,
-            details={
-                "intake_notification_id": str(notification.id),
-                "notification_type": notification.notification_type,
-                "department": notification.department,
-                "transaction_id": notification.transaction_id,
-                "new_person_proposal": [role for role, person_id in matches.items() if person_id is None],
-            },
-        ),
-    )
-    session.add(
-        IntakeTriage(
-            id=uuid.uuid4(),
-            tenant_id=route.tenant_id,
-            notification_id=notification.id,
-            case_id=case.id,
-            notification_type=notification.notification_type,
-            department=notification.department,
-            payload_encrypted=notification.payload_encrypted,
-            matches=matches,
-            created_at=utc_now(),
-        )
-    )
-    now = utc_now()
-    notification.status = NotificationStatus.case_opened.value
-    notification.routed_tenant_id = route.tenant_id
-    notification.township_code = route.township_code if route.township_unit_id is not None else None
-    notification.routed_at = now
-    notification.case_id, notification.case_number = case.id, case.number
-    await session.flush()
-    await notify(session, notification_events.triage(case))
+    county as well). The router's one-by-one path: `open_triage_cases` for one notification."""
+    await open_triage_cases(session, [(notification, route)])
 
 
 async def open_triage_cases(session: AsyncSession, items: Sequence[tuple[IntakeNotification, DivisionRoute]]) -> None:
@@ -266,8 +213,7 @@ async def open_triage_cases(session: AsyncSession, items: Sequence[tuple[IntakeN
         for _, _, case, _ in opened
     ]
     await outbox.enqueue_all(session, starts)
-    for _, _, case, _ in opened:
-        await notify(session, notification_events.triage(case))
+    await notify_all(session, [notification_events.triage(case) for _, _, case, _ in opened])
     await audit.record_all(
         session,
         [
