@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import select, update
 
 from backend.audit import service as audit
+from backend.authz.vocabulary import Role
 from backend.core.clock import utc_now
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context, set_tenant
@@ -18,7 +19,7 @@ from backend.intake.routing import IntakeRouter, RouterSettings
 from backend.models import AuditEvent, Case, IntakeNotification, IntakeTriage, OutboxMessage
 from tests.backend.intake.conftest import AddPerson, MakeClient, new_resident_id, residence
 from tests.fixtures.database import TenantFactory
-from tests.fixtures.identity import County, build_county
+from tests.fixtures.identity import County, SignIn, add_user, build_county
 
 
 async def _submit(client: httpx.AsyncClient, items: list[dict]) -> list[uuid.UUID]:
@@ -131,3 +132,25 @@ async def test_a_bad_notification_in_a_countys_group_only_delays_itself(
     assert bad not in {triage.notification_id for triage in triages}
     assert all(starts[str(case_id)] == 1 for case_id in routed)
     assert verification.ok, verification
+
+
+async def test_a_groups_triage_notices_reach_each_townships_officers_once_per_case(
+    county: County, make_client: MakeClient, database: Database, sign_in: SignIn
+) -> None:
+    await add_user(database, county, "t2.officer", "t2", [(Role.township_officer, "t2")])
+    police = await make_client("police")
+    ids = await _submit(police.http, [residence(county.code, township=("001" if n % 3 else "002")) for n in range(9)])
+
+    await IntakeRouter(database, RouterSettings(batch_size=500)).drain()
+
+    notifications = await _notifications(database, ids)
+    expected = {
+        unit: sorted(row.case_number or "" for row in notifications.values() if row.township_code == county.units[unit])
+        for unit in ("t1", "t2")
+    }
+    assert len(expected["t1"]) == 6 and len(expected["t2"]) == 3
+    for login, unit in (("officer", "t1"), ("t2.officer", "t2")):
+        response = await (await sign_in(county, login)).get("/api/v1/me/notifications?size=100")
+        assert response.status_code == 200, response.text
+        told = sorted(item["reference"] for item in response.json()["items"] if item["kind"] == "intake.triage")
+        assert told == expected[unit]
