@@ -312,13 +312,17 @@ INSERT = (
 )
 
 
-async def measure_raw(app_url: str, client_id: str, batches: int, concurrency: int) -> Result:
+def driver_dsn(app_url: str) -> tuple[str, str]:
+    """(dsn, socket directory) for asyncpg from the application's SQLAlchemy URL."""
     dsn = app_url.replace("postgresql+asyncpg://", "postgresql://")
     user_host, _, rest = dsn.partition("@/")
     database, _, query = rest.partition("?host=")
-    pool = await asyncpg.create_pool(
-        dsn=f"{user_host}@/{database}", host=query, min_size=concurrency, max_size=concurrency
-    )
+    return f"{user_host}@/{database}", query
+
+
+async def measure_raw(app_url: str, client_id: str, batches: int, concurrency: int) -> Result:
+    dsn, host = driver_dsn(app_url)
+    pool = await asyncpg.create_pool(dsn=dsn, host=host, min_size=concurrency, max_size=concurrency)
     try:
         chunks = [raw_rows(f"R{uuid.uuid4().hex[:8]}-{index}", BATCH, client_id) for index in range(batches)]
 

@@ -25,7 +25,7 @@ from backend.db.engine import Database
 from backend.intake.case_type import TRIAGE_CASE_TYPE
 from backend.intake.routing import IntakeRouter, RouterSettings
 from backend.intake.service import ROUTER_ACTOR
-from bench.intake import BATCH, KeepAliveConnection, log, notification, post_request, run_concurrently
+from bench.intake import BATCH, KeepAliveConnection, driver_dsn, log, notification, post_request, run_concurrently
 
 ROUTER_FLAG = "--serve-router"
 TARGET_ROUTED_PER_S = 500.0
@@ -91,10 +91,8 @@ class RoutingRun:
 
 
 async def _connect(app_url: str) -> asyncpg.Connection:
-    dsn = app_url.replace("postgresql+asyncpg://", "postgresql://")
-    user_host, _, rest = dsn.partition("@/")
-    database, _, query = rest.partition("?host=")
-    return await asyncpg.connect(dsn=f"{user_host}@/{database}", host=query)
+    dsn, host = driver_dsn(app_url)
+    return await asyncpg.connect(dsn=dsn, host=host)
 
 
 async def _left_to_route(connection: asyncpg.Connection) -> int:
