@@ -23,8 +23,8 @@ from backend.config import PROJECT_ROOT, Settings
 from backend.core.context import actor_var
 from backend.db.engine import Database
 from backend.intake.case_type import TRIAGE_CASE_TYPE
+from backend.intake.opening import ROUTER_ACTOR
 from backend.intake.routing import IntakeRouter, RouterSettings
-from backend.intake.service import ROUTER_ACTOR
 from bench.intake import BATCH, KeepAliveConnection, driver_dsn, log, notification, post_request, run_concurrently
 
 ROUTER_FLAG = "--serve-router"

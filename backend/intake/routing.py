@@ -5,7 +5,7 @@ county is not on this instance.
 Exactly once: the router claims notifications with FOR UPDATE SKIP LOCKED in the platform context, and in
 the same transaction (scoped to the county as well) opens the case, writes the county's triage copy and
 moves the notification to `case_opened` — for a county's notifications of one pass together
-(`service.open_triage_cases`, a few statements for the group), and one by one (`service.open_triage_case`, a
+(`opening.open_triage_cases`, a few statements for the group), and one by one (`opening.open_triage_case`, a
 savepoint each) when the group fails. A crash before commit undoes all of it
 and the notification is claimed again; a crash after commit leaves nothing to do. `intake_triages.notification_id`
 is unique as a second guard. A notification that fails (e.g. the county's unit is gone) is retried with backoff.
@@ -24,8 +24,8 @@ from backend.core.context import actor_var
 from backend.core.polling import PollingWorker, PollSettings, error_text
 from backend.db.engine import Database
 from backend.db.tenancy import set_platform_context
+from backend.intake.opening import ROUTER_ACTOR, open_triage_case, open_triage_cases
 from backend.intake.repository import NotificationRepository, WebhookRepository
-from backend.intake.service import ROUTER_ACTOR, open_triage_case, open_triage_cases
 from backend.intake.webhooks import enqueue_status_event
 from backend.models import IntakeNotification, NotificationStatus
 from backend.tenants.directory import DivisionRoute, route_division
