@@ -73,8 +73,9 @@ class IntakeRouter(PollingWorker):
                     counties.setdefault(route.tenant_id, []).append((notification, route))
                 elif await self._route(session, notification, route):
                     routed.append(notification)
-            for group in counties.values():
-                routed += await self._route_county(session, group)
+            # Counties in one order for every router: each holds a county's counter and audit head until commit.
+            for tenant_id in sorted(counties):
+                routed += await self._route_county(session, counties[tenant_id])
             webhooks = WebhookRepository(session)
             subscribed: dict[str, bool] = {}
             for notification in routed:
