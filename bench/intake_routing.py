@@ -29,6 +29,7 @@ from bench.intake import BATCH, KeepAliveConnection, driver_dsn, log, notificati
 
 ROUTER_FLAG = "--serve-router"
 TARGET_ROUTED_PER_S = 500.0
+ROUTING_LIMIT_SECONDS = 600.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -162,9 +163,12 @@ async def measure_routing(
         cpu_before = process_cpu_seconds(router.pid)
         started = time.perf_counter()
         await run_concurrently(batches, concurrency, post_batch, connections)
-        while await _left_to_route(watcher) > 0:
+        deadline = time.monotonic() + max(ROUTING_LIMIT_SECONDS, count / 10)  # bounded even at 10/s
+        while (left := await _left_to_route(watcher)) > 0:
             if router.poll() is not None:
                 raise RuntimeError("the router process exited")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{left} notifications still not routed; giving up")
             await asyncio.sleep(0.1)
         seconds = time.perf_counter() - started
         cpu = process_cpu_seconds(router.pid) - cpu_before
