@@ -2,7 +2,7 @@
 raw PostgreSQL insert rate of the same rows, measured in the same run.
 
 `python -m bench.intake [--quick] [--batches N] [--singles N] [--concurrency N] [--workers N]`
-(`make bench-intake`):
+(`make bench-intake`), or the routing scenario `python -m bench.intake --route N`:
 
 1. starts the embedded PostgreSQL under var/bench-pgdata, recreates the database `liuguan_bench_intake` and
    migrates it with the CLI as the schema owner;
@@ -20,7 +20,14 @@ raw PostgreSQL insert rate of the same rows, measured in the same run.
    machine's CPU count and load average. Targets on 2 cores: >= 5,000/s through batches, >= 500/s through
    single posts with p99 <= 50 ms.
 
-Routing (the worker) is not running: it happens after commit and is not part of accepting a notification.
+Routing (the worker) is not running in these: it happens after commit and is not part of accepting a
+notification. `--route N` measures it instead: the intake router runs in a process of its own as the worker
+runs it (`IntakeRouter.run`, woken by LISTEN/NOTIFY), N notifications (default 10,000) are submitted through the
+API in batches of 1,000 (`--concurrency` in flight), and the clock runs from the first submit until none is
+left `received` (each is `case_opened`, or `held`). It prints notifications routed/s, wall ms and router CPU ms
+per notification (`/proc/<pid>/stat` of the router process, user + system), the load average, and checks
+exactly once: as many triage copies and triage cases as notifications, no notification twice, every case with
+one `case.start` outbox message.
 """
 
 from __future__ import annotations
@@ -305,13 +312,17 @@ INSERT = (
 )
 
 
-async def measure_raw(app_url: str, client_id: str, batches: int, concurrency: int) -> Result:
+def driver_dsn(app_url: str) -> tuple[str, str]:
+    """(dsn, socket directory) for asyncpg from the application's SQLAlchemy URL."""
     dsn = app_url.replace("postgresql+asyncpg://", "postgresql://")
     user_host, _, rest = dsn.partition("@/")
     database, _, query = rest.partition("?host=")
-    pool = await asyncpg.create_pool(
-        dsn=f"{user_host}@/{database}", host=query, min_size=concurrency, max_size=concurrency
-    )
+    return f"{user_host}@/{database}", query
+
+
+async def measure_raw(app_url: str, client_id: str, batches: int, concurrency: int) -> Result:
+    dsn, host = driver_dsn(app_url)
+    pool = await asyncpg.create_pool(dsn=dsn, host=host, min_size=concurrency, max_size=concurrency)
     try:
         chunks = [raw_rows(f"R{uuid.uuid4().hex[:8]}-{index}", BATCH, client_id) for index in range(batches)]
 
@@ -369,7 +380,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn worker processes (default: one per CPU)"
     )
-    options = parser.parse_args(argv)
+    parser.add_argument(
+        "--route",
+        type=int,
+        nargs="?",
+        const=10_000,
+        default=None,
+        metavar="N",
+        help="the routing scenario instead: N notifications (default 10,000) through the API and the router",
+    )
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments == ["--serve-router"]:  # the routing scenario's router process
+        from bench.intake_routing import serve_router
+
+        return serve_router()
+    options = parser.parse_args(arguments)
     batches = options.batches or (10 if options.quick else 30)
     singles = options.singles or (1000 if options.quick else 5000)
 
@@ -416,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_for_api(base_url, api)
         token = asyncio.run(token_for(base_url, client_id, secret))
+        if options.route is not None:
+            from bench.intake_routing import routing_scenario
+
+            return routing_scenario(port, token, urls.app, env, options.route, options.concurrency)
         log(f"Sending {batches} batches of {BATCH} ({options.concurrency} in flight) and {singles} single posts ...")
         load_before = os.getloadavg()[0]
         results = asyncio.run(measure_api(port, token, batches, singles, options.concurrency))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, inspect, select, update
@@ -40,6 +40,17 @@ class AuditRepository:
             .cte("moved_head")
         )
         await self.session.execute(insert(AuditEvent).values(values).add_cte(moved_head))
+
+    async def append_all(self, events: Sequence[AuditEvent]) -> None:
+        """Insert consecutive events of one chain (one multi-row insert) and move the (locked) head to the last."""
+        keys = [attribute.key for attribute in inspect(AuditEvent).column_attrs]
+        await self.session.execute(insert(AuditEvent), [{key: getattr(event, key) for key in keys} for event in events])
+        last = events[-1]
+        await self.session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.tenant_id == last.tenant_id)
+            .values(last_seq=last.seq, last_hash=last.hash)
+        )
 
     async def chain_head(self) -> AuditChainHead | None:
         statement = select(AuditChainHead).where(AuditChainHead.tenant_id == current_tenant_id(self.session))

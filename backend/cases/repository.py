@@ -226,6 +226,21 @@ class CaseRepository(TenantScopedRepository[Case]):
         number = (await self.session.execute(statement)).scalar_one()
         return f"{county_code}-{year}-{number:06d}"
 
+    async def next_numbers(self, county_code: str, year: int, count: int) -> list[str]:
+        """`count` consecutive numbers of the county's sequence for `year`, counted up in one statement (as
+        `next_number`, which takes one)."""
+        statement = (
+            insert(CaseCounter)
+            .values(tenant_id=self.tenant_id, year=year, last_number=count)
+            .on_conflict_do_update(
+                index_elements=[CaseCounter.tenant_id, CaseCounter.year],
+                set_={"last_number": CaseCounter.last_number + count},
+            )
+            .returning(CaseCounter.last_number)
+        )
+        last = (await self.session.execute(statement)).scalar_one()
+        return [f"{county_code}-{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
+
     async def triage_page(
         self, roots: list[str], *, open_only: bool, offset: int, limit: int
     ) -> tuple[list[tuple[IntakeTriage, Case]], int]:

@@ -1,8 +1,8 @@
 """Department notifications in the county (triage): routed into a triage case, then verified, accepted into the
 registry or rejected by the county's officer (核实, 采纳, 退回).
 
-The router (backend/intake/routing.py) calls `open_triage_case` for a notification whose county is on this
-instance; everything else here is the officer's side, in the county's own transaction and audit chain. The
+The router (backend/intake/routing.py) opens the triage cases (backend/intake/opening.py) for notifications whose
+county is on this instance; everything here is the officer's side, in the county's own transaction and audit chain. The
 submit side is backend/intake/submit.py, the status callbacks backend/intake/webhooks.py.
 """
 
@@ -15,15 +15,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit import service as audit
-from backend.authz.principal import Principal, ScopedRole
-from backend.authz.vocabulary import Action, Role
+from backend.authz.principal import Principal
+from backend.authz.vocabulary import Action
 from backend.cases import service as cases
 from backend.cases.errors import CaseNotFound
 from backend.cases.schemas import CaseActionRequest, CaseCreate, CaseSubjectIn
 from backend.core.clock import utc_now
-from backend.core.context import Actor
-from backend.db.tenancy import current_tenant_id, set_tenant
-from backend.intake.case_type import TRIAGE_CASE_TYPE
+from backend.db.tenancy import current_tenant_id
 from backend.intake.errors import TriageNotFound, TriageStateError
 from backend.intake.repository import NotificationRepository, TriageRepository
 from backend.intake.schemas import NotificationType
@@ -32,7 +30,6 @@ from backend.intake.webhooks import enqueue_status_event
 from backend.models import (
     Case,
     CaseOutcome,
-    IntakeNotification,
     IntakeTriage,
     MaritalStatus,
     NotificationStatus,
@@ -40,97 +37,15 @@ from backend.models import (
     PersonChild,
     PersonStatus,
 )
-from backend.notifications import events as notification_events
-from backend.notifications.service import notify
-from backend.persons.identifiers import resident_id_digest
 from backend.persons.repository import PersonRepository
 from backend.persons.resident_id import mask_resident_id
 from backend.persons.schemas import PersonDepart
 from backend.persons.service import depart_person
-from backend.tenants.directory import DivisionRoute
 from workflows.cases.types import CaseAction
-
-ROUTER_ID = "intake-router"
-ROUTER_ACTOR = Actor(kind="system", id=ROUTER_ID, label="部门通报分拣 intake router")
-SUBJECT_PARTS = {"person": "subject", "husband": "spouse", "wife": "spouse", "mother": "subject", "father": "spouse"}
-ROLE_KEYS = {"person": "person", "husband": "husband", "wife": "wife", "mother": "mother", "father": "father"}
 
 IDENTIFIERS_VIEWED = "intake.view_identifiers"
 # The persons a notification names, by role (backend/intake/schemas.py `subjects()`).
 PERSON_KEYS = ("person", "mother", "father", "husband", "wife")
-
-
-def router_principal(route: DivisionRoute) -> Principal:
-    """Opens triage cases anywhere in the routed county, nothing else (like the follow-up planner)."""
-    return Principal(
-        kind="api_client",
-        id=ROUTER_ID,
-        label=ROUTER_ACTOR.label,
-        tenant_id=route.tenant_id,
-        tenant_code=route.county_code,
-        org_unit_code=route.county_code,
-        roles=(ScopedRole(Role.county_officer, route.county_code),),
-    )
-
-
-async def open_triage_case(session: AsyncSession, notification: IntakeNotification, route: DivisionRoute) -> None:
-    """In the routed county: match the notification's persons by ID number, open its triage case, keep the
-    county's copy of it, and mark the notification `case_opened` (the router's transaction, scoped to the
-    county as well)."""
-    assert route.tenant_id is not None
-    await set_tenant(session, route.tenant_id)
-    payload = decrypt_payload(notification.payload_encrypted)
-    persons = PersonRepository(session)
-    matches: dict[str, str | None] = {}
-    subjects: list[CaseSubjectIn] = []
-    for role in ROLE_KEYS:
-        reference = payload.get(role)
-        if not isinstance(reference, dict):
-            continue
-        person = await persons.by_resident_id_hash(resident_id_digest(reference["resident_id"]))
-        matches[role] = str(person.id) if person is not None else None
-        if person is not None:
-            subjects.append(CaseSubjectIn(person_id=person.id, part=SUBJECT_PARTS[role]))
-    unit_code = route.township_code if route.township_unit_id is not None else route.county_code
-    assert unit_code is not None
-    case = await cases.open_case(
-        session,
-        router_principal(route),
-        CaseCreate(
-            case_type=TRIAGE_CASE_TYPE,
-            org_unit_code=unit_code,
-            subjects=subjects,
-            received_at=notification.received_at,
-            details={
-                "intake_notification_id": str(notification.id),
-                "notification_type": notification.notification_type,
-                "department": notification.department,
-                "transaction_id": notification.transaction_id,
-                "new_person_proposal": [role for role, person_id in matches.items() if person_id is None],
-            },
-        ),
-    )
-    session.add(
-        IntakeTriage(
-            id=uuid.uuid4(),
-            tenant_id=route.tenant_id,
-            notification_id=notification.id,
-            case_id=case.id,
-            notification_type=notification.notification_type,
-            department=notification.department,
-            payload_encrypted=notification.payload_encrypted,
-            matches=matches,
-            created_at=utc_now(),
-        )
-    )
-    now = utc_now()
-    notification.status = NotificationStatus.case_opened.value
-    notification.routed_tenant_id = route.tenant_id
-    notification.township_code = route.township_code if route.township_unit_id is not None else None
-    notification.routed_at = now
-    notification.case_id, notification.case_number = case.id, case.number
-    await session.flush()
-    await notify(session, notification_events.triage(case))
 
 
 # --- officer triage --------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ Reading: a user's own notifications, newest first, the unread count, marking one
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,11 +37,9 @@ async def notify(session: AsyncSession, event: NotificationEvent) -> None:
     await outbox.enqueue(session, outbox.NotifyCounty(tenant_id=event.tenant_id, event=event.model_dump(mode="json")))
 
 
-async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
-    """Write one notification per recipient in the transaction's county (the event's); how many were new."""
-    repository = NotificationRepository(session)
-    now = utc_now()
-    rows = [
+def _rows(event: NotificationEvent, user_ids: list[uuid.UUID], now: datetime) -> list[dict[str, Any]]:
+    """The notifications of `event`, one per recipient, as written."""
+    return [
         {
             "id": uuid.uuid4(),
             "user_id": user_id,
@@ -50,12 +51,48 @@ async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
             "org_unit_code": event.unit_code,
             "created_at": now,
         }
-        for user_id in await rules.recipients(repository, event)
+        for user_id in user_ids
     ]
+
+
+async def fan_out(session: AsyncSession, event: NotificationEvent) -> int:
+    """Write one notification per recipient in the transaction's county (the event's); how many were new."""
+    repository = NotificationRepository(session)
+    rows = _rows(event, await rules.recipients(repository, event), utc_now())
     new = set(await repository.add_once(rows))
     # Delivery beyond the bell: a row per channel the person chose, in this transaction.
     await delivery.plan(session, event, [row for row in rows if row["id"] in new])
     return len(new)
+
+
+# What an event's recipients depend on (its rule's inputs); events alike in these have the same recipients.
+_RECIPIENT_INPUTS = {"kind", "tenant_id", "unit_code", "assignee_id", "case_id", "actor_id", "level"}
+_ADD_CHUNK = 1000
+
+
+async def notify_all(session: AsyncSession, events: Sequence[NotificationEvent]) -> None:
+    """`notify` for many events at once (a router opening hundreds of cases): the recipients of events alike in
+    their rule's inputs looked up once, this county's notifications written together; another county's events go
+    through the outbox as with `notify`. Deliveries are planned per event, as `fan_out` does."""
+    here = current_tenant_id(session)
+    repository = NotificationRepository(session)
+    recipients: dict[str, list[uuid.UUID]] = {}
+    now = utc_now()
+    planned: list[tuple[NotificationEvent, list[dict[str, Any]]]] = []
+    for event in events:
+        if event.tenant_id != here:
+            await notify(session, event)
+            continue
+        key = event.model_dump_json(include=_RECIPIENT_INPUTS)
+        if key not in recipients:
+            recipients[key] = await rules.recipients(repository, event)
+        planned.append((event, _rows(event, recipients[key], now)))
+    rows = [row for _, event_rows in planned for row in event_rows]
+    new: set[uuid.UUID] = set()
+    for start in range(0, len(rows), _ADD_CHUNK):
+        new.update(await repository.add_once(rows[start : start + _ADD_CHUNK]))
+    for event, event_rows in planned:
+        await delivery.plan(session, event, [row for row in event_rows if row["id"] in new])
 
 
 async def dealt_with(session: AsyncSession, dedup_key: str) -> int:

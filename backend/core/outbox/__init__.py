@@ -182,12 +182,9 @@ def payload_of(message: OutboxMessage) -> OutboxPayload:
     return PAYLOADS[OutboxKind(message.kind)].model_validate(message.payload)
 
 
-async def enqueue(
-    session: AsyncSession, payload: OutboxPayload, *, message_id: uuid.UUID | None = None
-) -> OutboxMessage:
-    """Record a side effect to perform after this transaction commits (in the transaction's county)."""
+def _message(session: AsyncSession, payload: OutboxPayload, message_id: uuid.UUID | None) -> OutboxMessage:
     now = utc_now()
-    message = OutboxMessage(
+    return OutboxMessage(
         id=message_id or uuid.uuid4(),
         tenant_id=current_tenant_id(session),
         kind=payload.kind.value,
@@ -196,8 +193,22 @@ async def enqueue(
         available_at=now,
         attempts=0,
     )
+
+
+async def enqueue(
+    session: AsyncSession, payload: OutboxPayload, *, message_id: uuid.UUID | None = None
+) -> OutboxMessage:
+    """Record a side effect to perform after this transaction commits (in the transaction's county)."""
+    message = _message(session, payload, message_id)
     await OutboxRepository(session).add(message)
     return message
+
+
+async def enqueue_all(session: AsyncSession, payloads: list[OutboxPayload]) -> list[OutboxMessage]:
+    """`enqueue` for many side effects at once: the messages are written together (one insert)."""
+    messages = [_message(session, payload, None) for payload in payloads]
+    await OutboxRepository(session).add_all(messages)
+    return messages
 
 
 async def get_message(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:

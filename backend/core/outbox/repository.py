@@ -29,6 +29,11 @@ class OutboxRepository:
         self.session.add(message)
         await self.session.flush()
 
+    async def add_all(self, messages: list[OutboxMessage]) -> None:
+        """Record many messages in this transaction, written together."""
+        self.session.add_all(messages)
+        await self.session.flush()
+
     async def get(self, message_id: uuid.UUID) -> OutboxMessage | None:
         """The county's message with this id, or None."""
         return (await self.session.scalars(self._base().where(OutboxMessage.id == message_id))).one_or_none()
