@@ -11,7 +11,7 @@ group fails, the router opens its notifications one by one (`open_triage_case`, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import service as audit
 from backend.authz.principal import Principal, ScopedRole
 from backend.authz.vocabulary import Action, Role
+from backend.calendar.service import load_calendar
 from backend.case_types.definitions import CaseTypeDefinition
 from backend.case_types.service import effective_case_type
 from backend.cases.errors import InvalidCase
+from backend.cases.plans import build_plan
 from backend.cases.repository import CaseRepository
 from backend.cases.schemas import Arrival
-from backend.cases.service import compute_due_at, snapshot
+from backend.cases.service import due_on, snapshot
 from backend.core import outbox
 from backend.core.clock import china_day, utc_now
 from backend.core.context import Actor
@@ -49,6 +51,7 @@ from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
 from backend.tenants.directory import DivisionRoute
+from workflows.cases.types import DeadlinePlan
 
 ROUTER_ID = "intake-router"
 ROUTER_ACTOR = Actor(kind="system", id=ROUTER_ID, label="部门通报分拣 intake router")
@@ -100,14 +103,15 @@ async def open_triage_cases(session: AsyncSession, items: Sequence[Routed]) -> N
     persons = await _registry_matches(session, items)
     numbers = await _case_numbers(session, items)
     units = await _units_in_reach(session, items)
+    calendar = await load_calendar(session)
     due_by_day: dict[date, tuple[datetime | None, bool]] = {}
     opened: list[_Opened] = []
     for (notification, route), named, number in zip(items, persons, numbers, strict=True):
         day = china_day(notification.received_at)
         if day not in due_by_day:
-            due_by_day[day] = await compute_due_at(session, definition, definition.stages[0], notification.received_at)
+            due_by_day[day] = due_on(calendar, definition, definition.stages[0], notification.received_at)
         opened.append(_triage_case(definition, notification, route, named, number, due_by_day[day], units))
-    await _write(session, tenant_id, opened)
+    await _write(session, tenant_id, opened, lambda case: build_plan(case, definition, calendar))
 
 
 async def _registry_matches(session: AsyncSession, items: Sequence[Routed]) -> list[dict[str, Person | None]]:
@@ -206,8 +210,11 @@ def _triage_case(
     return _Opened(notification, route, case, subjects, matches)
 
 
-async def _write(session: AsyncSession, tenant_id: uuid.UUID, opened: list[_Opened]) -> None:
-    """The group's rows, each kind written together; the audit events last, so nothing fails after them."""
+async def _write(
+    session: AsyncSession, tenant_id: uuid.UUID, opened: list[_Opened], plan_of: Callable[[Case], DeadlinePlan]
+) -> None:
+    """The group's rows, each kind written together; the audit events last, so nothing fails after them. Each
+    workflow starts with its case's first plan (`plan_of`), as `cases.open_case` does."""
     now = utc_now()
     session.add_all([item.case for item in opened])
     session.add_all([subject for item in opened for subject in item.subjects])
@@ -237,7 +244,11 @@ async def _write(session: AsyncSession, tenant_id: uuid.UUID, opened: list[_Open
     await session.flush()
     starts: list[outbox.OutboxPayload] = [
         outbox.StartCase(
-            tenant_id=tenant_id, tenant_code=item.route.county_code, case_id=item.case.id, case_number=item.case.number
+            tenant_id=tenant_id,
+            tenant_code=item.route.county_code,
+            case_id=item.case.id,
+            case_number=item.case.number,
+            plan=plan_of(item.case).model_dump(mode="json"),
         )
         for item in opened
     ]

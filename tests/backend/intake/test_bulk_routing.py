@@ -44,11 +44,12 @@ async def _county_rows(
             (await session.execute(select(Case).where(Case.case_type == "department_notification"))).scalars().all()
         )
         triages = list((await session.execute(select(IntakeTriage))).scalars().all())
-        starts = Counter(
+        starts = Counter(  # a start counts only with the case's first plan: its workflow reads nothing back
             message.payload["case_id"]
             for message in (await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "case.start")))
             .scalars()
             .all()
+            if message.payload.get("plan", {}).get("stage") == "registration"
         )
         opened = list(
             (await session.execute(select(AuditEvent).where(AuditEvent.action == "case.open").order_by(AuditEvent.seq)))
