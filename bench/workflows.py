@@ -312,10 +312,10 @@ class Plan:
 
 
 async def run_series(
-    temporal: Client, county: County, title: str, series: Callable[[], Awaitable[Opener]], processes: dict[str, int]
+    temporal: Client, county: County, title: str, series: Awaitable[Opener], processes: dict[str, int]
 ) -> Series:
     cpu_before = cpu_seconds_by_tree(processes, alone=frozenset({os.getpid()}))
-    opener = await series()
+    opener = await series  # a coroutine not started yet: the CPU readings bracket all of it
     if not opener.accepted_at:
         raise RuntimeError(f"{title}: no case was accepted; first failure: {opener.first_failure}")
     log(f"{title}: {len(opener.accepted_at)} accepted, {opener.failed} failed; waiting for their workflows")
@@ -359,34 +359,26 @@ async def run_bench(settings: Settings, plan: Plan, temporal_pid: int) -> int:
         warm_connections.close()
         await running_since(temporal, county, list(warm.sent_at), min(warm.sent_at.values()))
         load_before = os.getloadavg()[0]
+        loops: list[tuple[str, Callable[[Connections], Awaitable[Opener]]]] = []
         if plan.mode in ("closed", "both"):
-            title = f"closed loop: {plan.cases} cases, {plan.concurrency} in flight"
-            log(title)
-            connections = Connections(port)
-            series.append(
-                await run_series(
-                    temporal,
-                    county,
-                    title,
-                    lambda: closed_loop(connections, request, plan.cases, plan.concurrency),
-                    processes,
+            loops.append(
+                (
+                    f"closed loop: {plan.cases} cases, {plan.concurrency} in flight",
+                    lambda connections: closed_loop(connections, request, plan.cases, plan.concurrency),
                 )
             )
-            connections.close()
         if plan.mode in ("open", "both"):
-            title = f"open loop: {plan.rate:g} cases/s offered for {plan.seconds:g} s"
-            log(title)
-            connections = Connections(port)
-            series.append(
-                await run_series(
-                    temporal,
-                    county,
-                    title,
-                    lambda: open_loop(connections, request, plan.rate, plan.seconds),
-                    processes,
+            loops.append(
+                (
+                    f"open loop: {plan.rate:g} cases/s offered for {plan.seconds:g} s",
+                    lambda connections: open_loop(connections, request, plan.rate, plan.seconds),
                 )
             )
-            log(f"open loop: {connections.opened} connections were opened")
+        for title, loop in loops:
+            log(title)
+            connections = Connections(port)
+            series.append(await run_series(temporal, county, title, loop(connections), processes))
+            log(f"{title}: {connections.opened} connections were opened")
             connections.close()
         starts = plan.cases if plan.mode == "closed" else max(plan.cases, int(plan.rate * plan.seconds) // 4)
         log(f"baseline: {starts} raw start_workflow calls, {plan.concurrency} in flight")
