@@ -186,18 +186,23 @@ async def enqueue(
     session: AsyncSession, payload: OutboxPayload, *, message_id: uuid.UUID | None = None
 ) -> OutboxMessage:
     """Record a side effect to perform after this transaction commits (in the transaction's county)."""
+    message = message_for(current_tenant_id(session), payload, message_id=message_id)
+    await OutboxRepository(session).add(message)
+    return message
+
+
+def message_for(tenant_id: uuid.UUID, payload: OutboxPayload, *, message_id: uuid.UUID | None = None) -> OutboxMessage:
+    """The row `enqueue` records, for a writer that inserts it in a statement of its own (the case opening)."""
     now = utc_now()
-    message = OutboxMessage(
+    return OutboxMessage(
         id=message_id or uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=tenant_id,
         kind=payload.kind.value,
         payload=payload.model_dump(mode="json"),
         created_at=now,
         available_at=now,
         attempts=0,
     )
-    await OutboxRepository(session).add(message)
-    return message
 
 
 async def get_message(session: AsyncSession, message_id: uuid.UUID) -> OutboxMessage | None:
