@@ -7,8 +7,8 @@
    only written);
 2. signs in and opens N cases through POST /api/v1/cases (create_app in this process, httpx ASGI transport),
    one at a time, counting the SQL statements each request sends (SQLAlchemy's cursor events plus the
-   statements the driver pool runs) and the CPU this process spends per request (`/proc/self/stat`, user +
-   system), against GET /healthz through the same client (the client's and the framework's share);
+   statements sent on the sessions' driver connections directly, the pool's pre-ping `;` included) and the CPU
+   this process spends per request (`/proc/self/stat`, user + system), against GET /healthz through the same client (the client's and the framework's share);
 3. prints statements per request, each distinct statement with its count per request, and CPU ms per request.
 
 `BENCH_PROFILE=file` also writes a cProfile of the measured requests to `file` (for `python -m pstats`).
@@ -41,6 +41,7 @@ PGDATA = PROJECT_ROOT / "var" / "bench-pgdata"
 DATABASE_NAME = "liuguan_bench_case_path"
 DEFAULT_REQUESTS = 300
 TICKS = os.sysconf("SC_CLK_TCK")
+TRANSACTION_CONTROL = frozenset({"BEGIN;", "COMMIT;", "ROLLBACK;", "BEGIN", "COMMIT", "ROLLBACK"})
 
 
 def cpu_seconds() -> float:
@@ -69,9 +70,19 @@ async def run(settings: Settings, requests: int) -> int:
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements[shape(statement)] += 1
 
+    def count_driver(record: Any) -> None:
+        # Statements sent on a session's driver connection directly (the case opening's hand-written SQL); the
+        # transaction's BEGIN and COMMIT are not counted on either side.
+        if record.query not in TRANSACTION_CONTROL:
+            statements[shape(record.query)] += 1
+
+    def log_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(count_driver)
+
     async with app.router.lifespan_context(app):
         database: Database = app.state.database
         event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+        event.listen(database.engine.sync_engine, "connect", log_driver)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
             await sign_in(client, county, officer)
