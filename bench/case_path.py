@@ -8,7 +8,8 @@
 2. signs in and opens N cases through POST /api/v1/cases (create_app in this process, httpx ASGI transport),
    one at a time, counting the SQL statements each request sends (SQLAlchemy's cursor events plus the
    statements sent on the sessions' driver connections directly, the pool's pre-ping `;` included) and the CPU
-   this process spends per request (`/proc/self/stat`, user + system), against GET /healthz through the same client (the client's and the framework's share);
+   this process spends per request (`/proc/self/stat`, user + system), against GET /healthz through the same
+   client (the client's and the framework's share);
 3. prints statements per request, each distinct statement with its count per request, and CPU ms per request.
 
 `BENCH_PROFILE=file` also writes a cProfile of the measured requests to `file` (for `python -m pstats`).
