@@ -30,7 +30,9 @@ from backend.models import (
     CaseStage,
     CaseStatus,
     CaseSubject,
+    CaseTypeConfig,
     IntakeTriage,
+    OrgUnit,
     OutboxMessage,
     Person,
 )
@@ -116,6 +118,14 @@ _CASE_COLUMNS = _written_columns(Case)
 _EVENT_COLUMNS = _written_columns(AuditEvent)
 _MESSAGE_COLUMNS = _written_columns(OutboxMessage)
 _SUBJECT_COLUMNS = _written_columns(CaseSubject)
+
+# The county's override of the case type (if any) and whether the unit exists and is active (NULL: no such unit).
+TYPE_AND_UNIT = f"""
+SELECT config.enabled, config.overrides, config.version, unit.active AS unit_active
+FROM (SELECT 1) AS one
+LEFT JOIN {CaseTypeConfig.__tablename__} AS config ON config.tenant_id = $1::uuid AND config.code = $2::varchar
+LEFT JOIN {OrgUnit.__tablename__} AS unit ON unit.tenant_id = $1::uuid AND unit.code = $3::varchar
+"""
 
 # The county's next number for the year, then its audit chain head locked (the head is read only once the counter
 # row is locked: the same lock order as every other case opening, counter first).
@@ -316,6 +326,22 @@ class CaseRepository(TenantScopedRepository[Case]):
         if not driver.is_in_transaction():
             await connection.exec_driver_sql("SELECT 1")  # the session's driver begins its transaction lazily
         return driver
+
+    async def type_and_unit(self, case_type: str, unit_code: str) -> tuple[CaseTypeConfig | None, bool | None]:
+        """For opening a case, in one statement: the county's override row of `case_type` (None without one) and
+        whether the unit `unit_code` is active (None: the county has no such unit)."""
+        row = await (await self._driver()).fetchrow(TYPE_AND_UNIT, self.tenant_id, case_type, unit_code)
+        assert row is not None
+        config = None
+        if row["version"] is not None:
+            config = CaseTypeConfig(
+                tenant_id=self.tenant_id,
+                code=case_type,
+                enabled=row["enabled"],
+                overrides=row["overrides"],
+                version=row["version"],
+            )
+        return config, row["unit_active"]
 
     async def claim_number(self, year: int) -> tuple[int, int, str]:
         """The county's next case number of `year` (the counter row stays locked until commit, serialising

@@ -20,7 +20,7 @@ from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.case_types.definitions import CaseTypeDefinition
-from backend.case_types.service import effective_case_type
+from backend.case_types.service import effective_case_type, effective_case_type_of
 from backend.cases import signing
 from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SubjectsRefused
 from backend.cases.gates import check_statutory_gates
@@ -44,7 +44,6 @@ from backend.identity.service import principal_for_user
 from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.notifications import events as notification_events
 from backend.notifications.service import notify
-from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
@@ -205,7 +204,10 @@ async def open_case(
 
     A type whose cases carry a record of their own domain (a reward application, a complaint ...) names that
     domain in `extra["opened_through"]`: its cases are opened only by it (`through`), never bare."""
-    definition = await _case_type(session, case_create.case_type)
+    repository = CaseRepository(session)
+    # The type's override and the unit in one statement (docs/adr/0012-lean-case-opening.md, "Second cut").
+    config, unit_active = await repository.type_and_unit(case_create.case_type, case_create.org_unit_code)
+    definition = effective_case_type_of(case_create.case_type, config)
     if not definition.enabled:
         raise InvalidCase("case_type", "该案件类型已停用 / this case type is disabled")
     opened_through = definition.extra.get("opened_through")
@@ -214,16 +216,15 @@ async def open_case(
             "case_type",
             f"此类案件须通过 /api/v1/{opened_through} 办理 / open this type through /api/v1/{opened_through}",
         )
-    unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
-    if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
+    unit_code = case_create.org_unit_code
+    if not unit_active or not principal.can(Action.case_write, unit_code):
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
     persons = await _readable_persons(session, principal, case_create.subjects)
-    repository = CaseRepository(session)
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
     calendar = await load_calendar(session)
     due_at, provisional = due_on(calendar, definition, stage, received_at)
-    county_code = principal.tenant_code or county_of(unit.code)
+    county_code = principal.tenant_code or county_of(unit_code)
     primary = persons[0] if persons else None
     keys = name_search_keys(primary.name) if primary else None
     year = china_day(received_at).year
@@ -237,7 +238,7 @@ async def open_case(
             number=f"{county_code}-{year}-{number:06d}",
             case_type=definition.code,
             title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
-            org_unit_code=unit.code,
+            org_unit_code=unit_code,
             stage=stage,
             status=CaseStatus.open,
             priority=case_create.priority,
