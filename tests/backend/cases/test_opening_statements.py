@@ -79,8 +79,19 @@ async def test_the_case_its_subjects_audit_event_and_outbox_message_are_written_
     assert (event.action, event.correlation_id, event.org_unit_code) == ("case.open", case.number, county.units["v11"])
     assert event.changes["title"] == [None, opened["title"]] and event.changes["version"] == [None, 1]
     assert isinstance(stored, OutboxMessage)
-    assert outbox.payload_of(stored) == outbox.StartCase(
-        tenant_id=county.tenant.id, tenant_code=county.code, case_id=case.id, case_number=case.number
+    payload = outbox.payload_of(stored)
+    assert isinstance(payload, outbox.StartCase) and payload.plan is not None
+    assert (payload.tenant_id, payload.tenant_code, payload.case_id, payload.case_number) == (
+        county.tenant.id,
+        county.code,
+        case.id,
+        case.number,
+    )
+    # The first plan is built from the case as stored (its defaults included), as the workflow would read it.
+    assert (payload.plan["stage"], payload.plan["escalation_level"], payload.plan["extension_used"]) == (
+        case.stage.value,
+        0,
+        False,
     )
     assert (await _verified(database, county)).ok
 
