@@ -80,6 +80,57 @@ async def _locked_head(session: AsyncSession) -> AuditChainHead | None:
     return head
 
 
+def chained_event(
+    tenant_id: uuid.UUID,
+    last_seq: int,
+    last_hash: str,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: str | uuid.UUID,
+    changes: dict[str, Any] | None = None,
+    org_unit_code: str | None = None,
+    reason: str | None = None,
+    correlation_id: str | None = None,
+) -> AuditEvent:
+    """The event that follows the chain head (`last_seq`, `last_hash`), stamped with the request's actor, id and
+    client address, and hashed. `record()` appends it through the session, `record_all()` several in one
+    statement; a writer that appends it in a statement of its own (the case opening,
+    docs/adr/0012-lean-case-opening.md) calls `head_moved` afterwards."""
+    actor = actor_var.get()
+    # Python and PostgreSQL both keep microseconds, so the hashed value equals the stored one.
+    event = AuditEvent(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        seq=last_seq + 1,
+        occurred_at=utc_now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label[:100],
+        org_unit_code=org_unit_code,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        changes=_jsonable(changes or {}),
+        reason=reason,
+        correlation_id=correlation_id,
+        request_id=request_id_var.get(),
+        client_addr=client_addr_var.get(),
+        prev_hash=last_hash,
+    )
+    event.hash = link_hash(last_hash, event)
+    return event
+
+
+def head_moved(session: AsyncSession, event: AuditEvent) -> None:
+    """`event` was appended (and the chain head moved to it) by a statement of its own: the head this transaction
+    locked through the session, if any, takes the new values as already stored."""
+    cached = session.info.get(_HEAD_CACHE_KEY)
+    if cached is not None and cached[0] is session.get_transaction() and cached[1].tenant_id == event.tenant_id:
+        set_committed_value(cached[1], "last_seq", event.seq)
+        set_committed_value(cached[1], "last_hash", event.hash)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One event for `record_all`: the arguments of `record()`."""
@@ -91,33 +142,6 @@ class Entry:
     org_unit_code: str | None = None
     reason: str | None = None
     correlation_id: str | None = None
-
-
-def _event(head_seq: int, prev_hash: str, tenant_id: uuid.UUID, entry: Entry) -> AuditEvent:
-    """The event following (head_seq, prev_hash) in the tenant's chain, hashed; actor and request from the context."""
-    actor = actor_var.get()
-    # Python and PostgreSQL both keep microseconds, so the hashed value equals the stored one.
-    event = AuditEvent(
-        id=uuid.uuid4(),
-        tenant_id=tenant_id,
-        seq=head_seq + 1,
-        occurred_at=utc_now(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_label=actor.label[:100],
-        org_unit_code=entry.org_unit_code,
-        action=entry.action,
-        entity_type=entry.entity_type,
-        entity_id=str(entry.entity_id),
-        changes=_jsonable(entry.changes or {}),
-        reason=entry.reason,
-        correlation_id=entry.correlation_id,
-        request_id=request_id_var.get(),
-        client_addr=client_addr_var.get(),
-        prev_hash=prev_hash,
-    )
-    event.hash = link_hash(prev_hash, event)
-    return event
 
 
 async def record_all(session: AsyncSession, entries: list[Entry]) -> list[AuditEvent]:
@@ -132,7 +156,19 @@ async def record_all(session: AsyncSession, entries: list[Entry]) -> list[AuditE
     events: list[AuditEvent] = []
     seq, last_hash = head.last_seq, head.last_hash
     for entry in entries:
-        events.append(event := _event(seq, last_hash, tenant_id, entry))
+        event = chained_event(
+            tenant_id,
+            seq,
+            last_hash,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=entry.entity_id,
+            changes=entry.changes,
+            org_unit_code=entry.org_unit_code,
+            reason=entry.reason,
+            correlation_id=entry.correlation_id,
+        )
+        events.append(event)
         seq, last_hash = event.seq, event.hash
     await session.flush()
     try:
@@ -160,29 +196,18 @@ async def record(
     head = await _locked_head(session)
     if head is None:
         raise RuntimeError("the tenant has no audit chain head; was it provisioned through the service?")
-    actor = actor_var.get()
-    # Python and PostgreSQL both keep microseconds, so the hashed value equals the stored one.
-    occurred_at = utc_now()
-    event = AuditEvent(
-        id=uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
-        seq=head.last_seq + 1,
-        occurred_at=occurred_at,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_label=actor.label[:100],
-        org_unit_code=org_unit_code,
+    event = chained_event(
+        current_tenant_id(session),
+        head.last_seq,
+        head.last_hash,
         action=action,
         entity_type=entity_type,
-        entity_id=str(entity_id),
-        changes=_jsonable(changes or {}),
+        entity_id=entity_id,
+        changes=changes,
+        org_unit_code=org_unit_code,
         reason=reason,
         correlation_id=correlation_id,
-        request_id=request_id_var.get(),
-        client_addr=client_addr_var.get(),
-        prev_hash=head.last_hash,
     )
-    event.hash = link_hash(head.last_hash, event)
     # Pending changes go first, as before; then the event and the head's move in one round trip. The cached head
     # takes the new values as already stored, so the session never flushes an UPDATE of its own for it.
     await session.flush()

@@ -97,10 +97,12 @@ def _database_key(session: AsyncSession) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
-async def _official_snapshot(session: AsyncSession) -> _OfficialSnapshot:
+async def _official_snapshot(session: AsyncSession, version: OfficialVersion | None = None) -> _OfficialSnapshot:
+    """The official schedule at `version` (read here when the caller has not read it with something else)."""
     repository = OfficialCalendarRepository(session)
     database = _database_key(session)
-    version = await repository.version()
+    if version is None:
+        version = await repository.version()
     cached = _cache.official.get(database)
     if cached is not None and cached.version == version:
         return cached
@@ -120,14 +122,14 @@ async def load_calendar(session: AsyncSession) -> WorkingDayCalendar:
     """The working-day calendar of the session's tenant: the official schedule plus its county holidays.
 
     Without a tenant on the session (platform work, system jobs) it is the official schedule alone. Costs
-    one query for the official part (its version; the days are cached in-process) and one for the county
-    holidays.
+    one query: the official part's version (the days are cached in-process) with the county holidays.
     """
-    official = await _official_snapshot(session)
     tenant_id: uuid.UUID | None = session.info.get("tenant_id")
     if tenant_id is None:
-        return official.calendar
-    county_days = tuple(await CountyHolidayRepository(session).special_days())
+        return (await _official_snapshot(session)).calendar
+    version, days = await CountyHolidayRepository(session).with_official_version()
+    official = await _official_snapshot(session, version)
+    county_days = tuple(days)
     if not county_days:
         return official.calendar
     cache_key = (_database_key(session), tenant_id)

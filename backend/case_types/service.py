@@ -94,10 +94,18 @@ async def effective_case_type(session: AsyncSession, code: str, *, field: str = 
     Disabled types are returned too (historical cases keep their definition); callers opening new cases check
     `enabled`.
     """
+    if code not in DEFAULT_CASE_TYPES:
+        raise UnknownCaseType(code, field)
+    return effective_case_type_of(code, await CaseTypeConfigRepository(session).by_code(code), field=field)
+
+
+def effective_case_type_of(code: str, row: CaseTypeConfig | None, *, field: str = "case_type") -> CaseTypeDefinition:
+    """`effective_case_type` for a caller that read the county's override row (or found none) in a statement of
+    its own (the case opening reads it with the unit: docs/adr/0012-lean-case-opening.md)."""
     definition = DEFAULT_CASE_TYPES.get(code)
     if definition is None:
         raise UnknownCaseType(code, field)
-    return _merged(definition, await CaseTypeConfigRepository(session).by_code(code))
+    return _merged(definition, row)
 
 
 def _read(definition: CaseTypeDefinition, row: CaseTypeConfig | None) -> CaseTypeRead:

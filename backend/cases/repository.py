@@ -3,18 +3,23 @@ notifications. Built on the tenant-scoped base: lists filter in SQL on the org s
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg
+from sqlalchemy import ColumnElement, Select, case, func, inspect, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from backend.cases.errors import CaseNotFound
 from backend.db.repository import TenantScopedRepository
 from backend.db.search import contains
 from backend.models import (
+    AuditChainHead,
     AuditEvent,
     Case,
     CaseAlert,
@@ -25,7 +30,10 @@ from backend.models import (
     CaseStage,
     CaseStatus,
     CaseSubject,
+    CaseTypeConfig,
     IntakeTriage,
+    OrgUnit,
+    OutboxMessage,
     Person,
 )
 
@@ -67,6 +75,105 @@ class CaseFilters:
     # Cases with a subject holding this ID number (its lookup digest), merged records included.
     subject_resident_id_hash: str | None = None
     sort: str = "due_at"
+
+
+# --- the case opening as hand-written SQL (docs/adr/0012-lean-case-opening.md, "Second cut") ---------------
+# Run on the session's own driver connection, inside its transaction (same county, same row-level GUCs): the
+# ORM's per-statement cost is most of the opening's CPU, and folding the writes into two statements keeps the
+# county's counter lock (which serialises its openings) held for two round trips instead of five.
+
+_POSTGRESQL = postgresql.dialect()
+RowT = TypeVar("RowT")
+
+
+def _sql_type(model: type[Any], key: str) -> str:
+    return str(model.__table__.c[key].type.compile(dialect=_POSTGRESQL))
+
+
+def _written_columns(model: type[Any]) -> list[str]:
+    """The columns an INSERT of `model` writes: all but those the database fills (created_at, updated_at)."""
+    return [column.key for column in model.__table__.columns if column.server_default is None]
+
+
+def _values(row: object, columns: list[str]) -> list[Any]:
+    """The row's values in `columns` order, JSON columns serialised (the session's driver codec takes text)."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = []
+    for key in columns:
+        value = getattr(row, key)
+        if value is not None and isinstance(table.c[key].type, JSONB):
+            value = json.dumps(value)
+        values.append(value)
+    return values
+
+
+def _insert_cte(name: str, model: type[Any], columns: list[str], first: int, *, arrays: bool = False) -> str:
+    """`name AS (INSERT INTO table (columns) VALUES ($first, ...))` (or `SELECT * FROM unnest(...)` of arrays)."""
+    casts = [f"${first + index}::{_sql_type(model, key)}{'[]' if arrays else ''}" for index, key in enumerate(columns)]
+    source = f"SELECT * FROM unnest({', '.join(casts)})" if arrays else f"VALUES ({', '.join(casts)})"
+    return f"{name} AS (INSERT INTO {model.__tablename__} ({', '.join(columns)}) {source}"
+
+
+_CASE_COLUMNS = _written_columns(Case)
+_EVENT_COLUMNS = _written_columns(AuditEvent)
+_MESSAGE_COLUMNS = _written_columns(OutboxMessage)
+_SUBJECT_COLUMNS = _written_columns(CaseSubject)
+
+# The county's override of the case type (if any) and whether the unit exists and is active (NULL: no such unit).
+TYPE_AND_UNIT = f"""
+SELECT config.enabled, config.overrides, config.version, unit.active AS unit_active
+FROM (SELECT 1) AS one
+LEFT JOIN {CaseTypeConfig.__tablename__} AS config ON config.tenant_id = $1::uuid AND config.code = $2::varchar
+LEFT JOIN {OrgUnit.__tablename__} AS unit ON unit.tenant_id = $1::uuid AND unit.code = $3::varchar
+"""
+
+# The county's next number for the year, then its audit chain head locked (the head is read only once the counter
+# row is locked: the same lock order as every other case opening, counter first).
+CLAIM_NUMBER = f"""
+WITH counter AS (
+    INSERT INTO {CaseCounter.__tablename__} (tenant_id, year, last_number) VALUES ($1::uuid, $2::integer, 1)
+    ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = {CaseCounter.__tablename__}.last_number + 1
+    RETURNING last_number
+)
+SELECT counter.last_number, head.last_seq, head.last_hash
+FROM counter LEFT JOIN LATERAL (
+    SELECT last_seq, last_hash FROM {AuditChainHead.__tablename__}
+    WHERE tenant_id = $1::uuid AND counter.last_number IS NOT NULL
+    FOR UPDATE
+) AS head ON true
+"""
+
+
+def _opening_sql(with_subjects: bool) -> str:
+    """The case, its audit event with the chain head's move, its outbox message (and its subjects): one statement."""
+    at = 1
+    parts = [_insert_cte("new_case", Case, _CASE_COLUMNS, at) + " RETURNING created_at, updated_at)"]
+    at += len(_CASE_COLUMNS)
+    parts.append(
+        f"moved_head AS (UPDATE {AuditChainHead.__tablename__} SET last_seq = ${at}::bigint, "
+        f"last_hash = ${at + 1}::{_sql_type(AuditChainHead, 'last_hash')} WHERE tenant_id = ${at + 2}::uuid)"
+    )
+    at += 3
+    parts.append(_insert_cte("audit_event", AuditEvent, _EVENT_COLUMNS, at) + ")")
+    at += len(_EVENT_COLUMNS)
+    parts.append(_insert_cte("outbox_message", OutboxMessage, _MESSAGE_COLUMNS, at) + ")")
+    at += len(_MESSAGE_COLUMNS)
+    if with_subjects:
+        parts.append(_insert_cte("subjects", CaseSubject, _SUBJECT_COLUMNS, at, arrays=True) + ")")
+    return "WITH " + ",\n".join(parts) + "\nSELECT created_at, updated_at FROM new_case"
+
+
+OPEN_CASE = {with_subjects: _opening_sql(with_subjects) for with_subjects in (False, True)}
+
+
+def with_defaults(row: RowT) -> RowT:
+    """The new row with every column attribute it was not given set to its scalar default (or None), as a flush
+    would: what the opening builds its audit snapshot and first plan from, and inserts."""
+    for attribute in inspect(type(row)).column_attrs:
+        if attribute.key not in row.__dict__:
+            default = attribute.columns[0].default
+            setattr(row, attribute.key, default.arg if default is not None and default.is_scalar else None)
+    return row
 
 
 class CaseRepository(TenantScopedRepository[Case]):
@@ -211,24 +318,62 @@ class CaseRepository(TenantScopedRepository[Case]):
         )
         return await self.first(statement.limit(1)) is not None
 
-    async def next_number(self, county_code: str, year: int) -> str:
-        """330106-2026-000123: a per-county, per-year sequence, counted up in one statement (the first case of a
-        year creates the counter); the row lock it takes serialises concurrent creations until commit."""
-        statement = (
-            insert(CaseCounter)
-            .values(tenant_id=self.tenant_id, year=year, last_number=1)
-            .on_conflict_do_update(
-                index_elements=[CaseCounter.tenant_id, CaseCounter.year],
-                set_={"last_number": CaseCounter.last_number + 1},
+    async def _driver(self) -> asyncpg.Connection:
+        """The asyncpg connection under the session, its transaction begun (the county's GUCs are set on it)."""
+        connection = await self.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        if not driver.is_in_transaction():
+            await connection.exec_driver_sql("SELECT 1")  # the session's driver begins its transaction lazily
+        return driver
+
+    async def type_and_unit(self, case_type: str, unit_code: str) -> tuple[CaseTypeConfig | None, bool | None]:
+        """For opening a case, in one statement: the county's override row of `case_type` (None without one) and
+        whether the unit `unit_code` is active (None: the county has no such unit)."""
+        row = await (await self._driver()).fetchrow(TYPE_AND_UNIT, self.tenant_id, case_type, unit_code)
+        assert row is not None
+        config = None
+        if row["version"] is not None:
+            config = CaseTypeConfig(
+                tenant_id=self.tenant_id,
+                code=case_type,
+                enabled=row["enabled"],
+                overrides=row["overrides"],
+                version=row["version"],
             )
-            .returning(CaseCounter.last_number)
-        )
-        number = (await self.session.execute(statement)).scalar_one()
-        return f"{county_code}-{year}-{number:06d}"
+        return config, row["unit_active"]
+
+    async def claim_number(self, year: int) -> tuple[int, int, str]:
+        """The county's next case number of `year` (the counter row stays locked until commit, serialising
+        openings), and its audit chain head (last seq, last hash), locked after it. Pending changes go first."""
+        await self.session.flush()
+        row = await (await self._driver()).fetchrow(CLAIM_NUMBER, self.tenant_id, year)
+        if row is None or row["last_seq"] is None:
+            raise RuntimeError("the tenant has no audit chain head; was it provisioned through the service?")
+        return row["last_number"], row["last_seq"], row["last_hash"]
+
+    async def insert_opened(
+        self, case: Case, subjects: list[CaseSubject], event: AuditEvent, message: OutboxMessage
+    ) -> None:
+        """Insert a new case with its subjects, its audit event (moving the chain head locked by `claim_number`)
+        and its outbox message in one statement; the case and its subjects then belong to the session as stored."""
+        for row in (case, *subjects):
+            with_defaults(row)
+        arguments = _values(case, _CASE_COLUMNS) + [event.seq, event.hash, event.tenant_id]
+        arguments += _values(event, _EVENT_COLUMNS) + _values(message, _MESSAGE_COLUMNS)
+        if subjects:
+            columns = [_values(subject, _SUBJECT_COLUMNS) for subject in subjects]
+            arguments += [list(values) for values in zip(*columns, strict=True)]
+        stored = await (await self._driver()).fetchrow(OPEN_CASE[bool(subjects)], *arguments)
+        assert stored is not None
+        case.created_at, case.updated_at = stored["created_at"], stored["updated_at"]
+        for row in (case, *subjects):
+            make_transient_to_detached(row)
+            self.session.add(row)
 
     async def next_numbers(self, county_code: str, year: int, count: int) -> list[str]:
         """`count` consecutive numbers of the county's sequence for `year`, counted up in one statement (as
-        `next_number`, which takes one)."""
+        `claim_number` does for one case)."""
         statement = (
             insert(CaseCounter)
             .values(tenant_id=self.tenant_id, year=year, last_number=count)

@@ -20,12 +20,12 @@ from backend.authz.vocabulary import Action
 from backend.calendar.service import load_calendar
 from backend.calendar.workdays import WorkingDayCalendar
 from backend.case_types.definitions import CaseTypeDefinition
-from backend.case_types.service import effective_case_type
+from backend.case_types.service import effective_case_type, effective_case_type_of
 from backend.cases import signing
 from backend.cases.errors import CaseChanged, IllegalTransition, InvalidCase, SubjectsRefused
 from backend.cases.gates import check_statutory_gates
 from backend.cases.plans import build_plan
-from backend.cases.repository import CaseRepository
+from backend.cases.repository import CaseRepository, with_defaults
 from backend.cases.schemas import (
     ArrivalChannel,
     AssignRequest,
@@ -44,7 +44,6 @@ from backend.identity.service import principal_for_user
 from backend.models import Case, CaseLink, CaseStage, CaseStatus, CaseSubject, Person, PersonStatus
 from backend.notifications import events as notification_events
 from backend.notifications.service import notify
-from backend.org.repository import OrgUnitRepository
 from backend.persons.identifiers import resident_id_digest
 from backend.persons.names import name_search_keys
 from backend.persons.repository import PersonRepository
@@ -205,7 +204,10 @@ async def open_case(
 
     A type whose cases carry a record of their own domain (a reward application, a complaint ...) names that
     domain in `extra["opened_through"]`: its cases are opened only by it (`through`), never bare."""
-    definition = await _case_type(session, case_create.case_type)
+    repository = CaseRepository(session)
+    # The type's override and the unit in one statement (docs/adr/0012-lean-case-opening.md, "Second cut").
+    config, unit_active = await repository.type_and_unit(case_create.case_type, case_create.org_unit_code)
+    definition = effective_case_type_of(case_create.case_type, config)
     if not definition.enabled:
         raise InvalidCase("case_type", "该案件类型已停用 / this case type is disabled")
     opened_through = definition.extra.get("opened_through")
@@ -214,57 +216,66 @@ async def open_case(
             "case_type",
             f"此类案件须通过 /api/v1/{opened_through} 办理 / open this type through /api/v1/{opened_through}",
         )
-    unit = await OrgUnitRepository(session).get_by_code(case_create.org_unit_code)
-    if unit is None or not unit.active or not principal.can(Action.case_write, unit.code):
+    unit_code = case_create.org_unit_code
+    if not unit_active or not principal.can(Action.case_write, unit_code):
         raise InvalidCase("org_unit_code", "组织机构不存在或超出您的范围 / unknown unit or outside your reach")
     persons = await _readable_persons(session, principal, case_create.subjects)
-    repository = CaseRepository(session)
     received_at = _arrival_time(case_create)
     stage = definition.stages[0]
     calendar = await load_calendar(session)
     due_at, provisional = due_on(calendar, definition, stage, received_at)
-    county_code = principal.tenant_code or county_of(unit.code)
+    county_code = principal.tenant_code or county_of(unit_code)
     primary = persons[0] if persons else None
     keys = name_search_keys(primary.name) if primary else None
-    case = Case(
-        id=uuid.uuid4(),
-        tenant_id=repository.tenant_id,
-        number=await repository.next_number(county_code, china_day(received_at).year),
-        case_type=definition.code,
-        title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
-        org_unit_code=unit.code,
-        stage=stage,
-        status=CaseStatus.open,
-        priority=case_create.priority,
-        primary_person_id=primary.id if primary else None,
-        subject_name=primary.name if primary else "",
-        subject_pinyin=keys.pinyin if keys else "",
-        received_at=received_at,
-        # The first stage's clock starts on arrival: stored now, so the workflow's first plan changes nothing
-        # on the row and an officer acting at once is not told "someone else changed this case".
-        stage_started_at=received_at,
-        due_at=due_at,
-        due_provisional=provisional,
-        overdue=False,
-        details={**case_create.details, "arrival": case_create.arrival.model_dump(mode="json", exclude_none=True)},
-        created_by=principal.subject,
+    year = china_day(received_at).year
+    # The number and the chain head in one statement, the case with its subjects, audit event and outbox message
+    # in another (docs/adr/0012-lean-case-opening.md, "Second cut").
+    number, last_seq, last_hash = await repository.claim_number(year)
+    case = with_defaults(
+        Case(
+            id=uuid.uuid4(),
+            tenant_id=repository.tenant_id,
+            number=f"{county_code}-{year}-{number:06d}",
+            case_type=definition.code,
+            title=case_create.title or definition.label.split(" / ")[0] + (f"：{primary.name}" if primary else ""),
+            org_unit_code=unit_code,
+            stage=stage,
+            status=CaseStatus.open,
+            priority=case_create.priority,
+            primary_person_id=primary.id if primary else None,
+            subject_name=primary.name if primary else "",
+            subject_pinyin=keys.pinyin if keys else "",
+            received_at=received_at,
+            # The first stage's clock starts on arrival: stored now, so the workflow's first plan changes nothing
+            # on the row and an officer acting at once is not told "someone else changed this case".
+            stage_started_at=received_at,
+            due_at=due_at,
+            due_provisional=provisional,
+            overdue=False,
+            details={**case_create.details, "arrival": case_create.arrival.model_dump(mode="json", exclude_none=True)},
+            created_by=principal.subject,
+            version=1,
+        )
     )
-    repository.add(case)
-    await repository.flush()
-    repository.add_all(
-        [
-            CaseSubject(
-                id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, person_id=person.id, part=subject.part
-            )
-            for subject, person in zip(case_create.subjects, persons, strict=True)
-        ]
+    subjects = [
+        CaseSubject(id=uuid.uuid4(), tenant_id=case.tenant_id, case_id=case.id, person_id=person.id, part=subject.part)
+        for subject, person in zip(case_create.subjects, persons, strict=True)
+    ]
+    event = audit.chained_event(
+        case.tenant_id,
+        last_seq,
+        last_hash,
+        action="case.open",
+        entity_type=CaseRepository.entity_type,
+        entity_id=case.id,
+        changes=audit.diff(None, snapshot(case)),
+        org_unit_code=case.org_unit_code,
+        correlation_id=case.number,
     )
-    await repository.flush()
-    await _record(session, case, "case.open", None)
     # The case workflow drives stages and owns the timers; it is started after commit, through the outbox, with
     # its first plan (what its first activity would otherwise read back from this row).
-    await outbox.enqueue(
-        session,
+    message = outbox.message_for(
+        case.tenant_id,
         outbox.StartCase(
             tenant_id=case.tenant_id,
             tenant_code=county_code,
@@ -273,6 +284,8 @@ async def open_case(
             plan=build_plan(case, definition, calendar).model_dump(mode="json"),
         ),
     )
+    await repository.insert_opened(case, subjects, event, message)
+    audit.head_moved(session, event)
     return case
 
 

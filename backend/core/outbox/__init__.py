@@ -182,11 +182,21 @@ def payload_of(message: OutboxMessage) -> OutboxPayload:
     return PAYLOADS[OutboxKind(message.kind)].model_validate(message.payload)
 
 
-def _message(session: AsyncSession, payload: OutboxPayload, message_id: uuid.UUID | None) -> OutboxMessage:
+async def enqueue(
+    session: AsyncSession, payload: OutboxPayload, *, message_id: uuid.UUID | None = None
+) -> OutboxMessage:
+    """Record a side effect to perform after this transaction commits (in the transaction's county)."""
+    message = message_for(current_tenant_id(session), payload, message_id=message_id)
+    await OutboxRepository(session).add(message)
+    return message
+
+
+def message_for(tenant_id: uuid.UUID, payload: OutboxPayload, *, message_id: uuid.UUID | None = None) -> OutboxMessage:
+    """The row `enqueue` records, for a writer that inserts it in a statement of its own (the case opening)."""
     now = utc_now()
     return OutboxMessage(
         id=message_id or uuid.uuid4(),
-        tenant_id=current_tenant_id(session),
+        tenant_id=tenant_id,
         kind=payload.kind.value,
         payload=payload.model_dump(mode="json"),
         created_at=now,
@@ -195,18 +205,10 @@ def _message(session: AsyncSession, payload: OutboxPayload, message_id: uuid.UUI
     )
 
 
-async def enqueue(
-    session: AsyncSession, payload: OutboxPayload, *, message_id: uuid.UUID | None = None
-) -> OutboxMessage:
-    """Record a side effect to perform after this transaction commits (in the transaction's county)."""
-    message = _message(session, payload, message_id)
-    await OutboxRepository(session).add(message)
-    return message
-
-
 async def enqueue_all(session: AsyncSession, payloads: list[OutboxPayload]) -> list[OutboxMessage]:
     """`enqueue` for many side effects at once: the messages are written together (one insert)."""
-    messages = [_message(session, payload, None) for payload in payloads]
+    tenant_id = current_tenant_id(session)
+    messages = [message_for(tenant_id, payload) for payload in payloads]
     await OutboxRepository(session).add_all(messages)
     return messages
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -11,12 +12,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.audit import service as audit
+from backend.authz.vocabulary import Role
 from backend.config import PROJECT_ROOT
 from backend.core.context import Actor, actor_var, request_id_var
 from backend.db.engine import Database
 from backend.db.tenancy import set_tenant
 from backend.models import Tenant
 from tests.fixtures.database import TenantFactory
+from tests.fixtures.identity import SignIn, add_user, build_county
 
 
 async def _append_events(database: Database, tenant: Tenant, count: int) -> None:
@@ -177,3 +180,30 @@ class TestVerification:
         result = _verify_cli("000000", subprocess_env)
         assert result.returncode == 2
         assert "000000" in result.stderr
+
+
+class TestMixedWriters:
+    async def test_case_openings_and_ordinary_appends_in_one_county_at_once_make_one_chain(
+        self, database: Database, tenant_factory: TenantFactory, sign_in: SignIn
+    ) -> None:
+        """The case opening appends its event in a hand-written statement (docs/adr/0012-lean-case-opening.md),
+        every other writer through `record()`: interleaved in one county, they still form one verifiable chain."""
+        county = await build_county(database, tenant_factory)
+        await add_user(database, county, "t1.officer", "t1", [(Role.township_officer, "t1")])
+        officer = await sign_in(county, "t1.officer")
+        async with database.sessionmaker() as db_session, db_session.begin():
+            await set_tenant(db_session, county.tenant.id)
+            before = (await audit.verify_chain(db_session)).events_checked
+        body = {"case_type": "inflow_registration", "org_unit_code": county.units["v11"]}
+        openings = [officer.post("/api/v1/cases", json=body) for _ in range(8)]
+        results = await asyncio.gather(*openings, *(_append_events(database, county.tenant, 3) for _ in range(4)))
+        responses = results[:8]
+        assert [response.status_code for response in responses] == [201] * 8
+        numbers = {response.json()["number"] for response in responses}
+        year = responses[0].json()["number"].split("-")[1]
+        assert numbers == {f"{county.code}-{year}-{index:06d}" for index in range(1, 9)}
+        async with database.sessionmaker() as db_session, db_session.begin():
+            await set_tenant(db_session, county.tenant.id)
+            verification = await audit.verify_chain(db_session)
+        assert verification.ok, verification.problem
+        assert verification.events_checked == before + 8 + 4 * 3

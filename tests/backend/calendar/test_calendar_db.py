@@ -169,7 +169,17 @@ class TestCalendarCache:
         await set_tenant(session, tenant.id)
         statements.clear()
         await load_calendar(session)
-        assert len(statements) == 2  # the version, and the county's holidays
+        assert len(statements) == 1  # the version with the county's holidays (one statement)
+
+    async def test_a_county_holiday_counts_from_the_next_load_of_a_cached_calendar(
+        self, session: AsyncSession, tenant_factory: TenantFactory
+    ) -> None:
+        tenant = await tenant_factory()
+        await set_tenant(session, tenant.id)
+        assert await due_date(session, date(2026, 2, 12), 7) == DueDate(date(2026, 2, 28), False)
+        assert await due_date(session, date(2026, 2, 12), 7) == DueDate(date(2026, 2, 28), False)  # cached
+        await add_county_holiday(session, date(2026, 2, 26), "县庆", "某县人民政府令（测试）", today=TODAY)
+        assert await due_date(session, date(2026, 2, 12), 7) == DueDate(date(2026, 3, 2), False)
 
 
 # --- county holidays -------------------------------------------------------------------------------------
