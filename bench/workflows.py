@@ -109,28 +109,39 @@ class Series:
 
 
 class Connections:
-    """Idle keep-alive connections to the API; a request finding none opens one (the open loop is unbounded)."""
+    """Idle keep-alive connections to the API; a request finding none opens one (the open loop is unbounded).
+
+    uvicorn closes a connection idle for 5 s (`--timeout-keep-alive`): one idle for longer than IDLE_SECONDS is
+    closed here rather than reused, so no request is sent on a connection the server is closing."""
+
+    IDLE_SECONDS = 4.0
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.idle: list[KeepAliveConnection] = []
+        self.idle: list[tuple[KeepAliveConnection, float]] = []
         self.opened = 0
 
+    async def _take(self) -> KeepAliveConnection:
+        while self.idle:
+            connection, since = self.idle.pop()
+            if time.monotonic() - since < self.IDLE_SECONDS:
+                return connection
+            connection.close()
+        self.opened += 1
+        return await KeepAliveConnection.open("127.0.0.1", self.port)
+
     async def send(self, request: bytes) -> tuple[int, bytes]:
-        connection = self.idle.pop() if self.idle else None
-        if connection is None:
-            connection = await KeepAliveConnection.open("127.0.0.1", self.port)
-            self.opened += 1
+        connection = await self._take()
         try:
             answer = await connection.send(request)
         except BaseException:
             connection.close()
             raise
-        self.idle.append(connection)
+        self.idle.append((connection, time.monotonic()))
         return answer
 
     def close(self) -> None:
-        for connection in self.idle:
+        for connection, _ in self.idle:
             connection.close()
         self.idle.clear()
 
