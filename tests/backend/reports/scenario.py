@@ -46,6 +46,7 @@ China time, both answered on time.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -85,6 +86,9 @@ from backend.persons.names import name_search_keys
 from tests.fixtures.identity import County
 
 S = VerificationState
+
+
+_SERIALS = itertools.count()
 
 
 def at(day: int, month: int = 3, year: int = 2026, hour: int = 9, minute: int = 0) -> datetime:
@@ -215,7 +219,9 @@ def person_row(
     out."""
     keys = name_search_keys(name)
     cipher = personal_data_cipher()
-    resident_id = f"110101{1996 - (age - 30)}0101{uuid.uuid4().int % 1000:03d}X"
+    # Consecutive sequence digits: a county holds several people of one age, and a random three digits collided
+    # (one setup error in a clean-clone run).
+    resident_id = f"110101{1996 - (age - 30)}0101{next(_SERIALS) % 1000:03d}X"
     with_id = complete and not missing.get("no_id")
     with_phone = complete and not missing.get("no_phone")
     return Person(
